@@ -33,7 +33,7 @@ func EventTypes() []string {
 	for t := range registry {
 		out = append(out, t)
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }
 
@@ -87,5 +87,3 @@ func Decode(eventType string, data []byte) (Event, error) {
 	// Return the value, not the pointer, so callers switch on value types.
 	return reflect.ValueOf(ptr).Elem().Interface().(Event), nil
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -1,5 +1,7 @@
 package domain
 
+import "sort"
+
 // DeclineCategory groups decline codes by what a retry can do about them.
 type DeclineCategory string
 
@@ -72,6 +74,6 @@ func DeclineCodes() []string {
 	for c := range declineTable {
 		out = append(out, c)
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }
