@@ -19,13 +19,13 @@ type grid struct {
 	nDone   int // attempts already made
 
 	// linear fast path: exp(-log-odds) factors
-	eBase, eGapW float64
-	eU, u        []float64
-	eCross       [numAnchors]float64
-	eGap         []float64 // by whole hours between slots
-	eAtt         []float64 // by attempt number - nDone - 1
-	pFirst       []float64 // P(success) of the next attempt at each slot
-	zFirst       []float64 // its log-odds (for ranking)
+	eBase  float64
+	eU, u  []float64
+	eCross [numAnchors]float64
+	eGap   []float64 // by whole hours between slots
+	eAtt   []float64 // by attempt number - nDone - 1
+	pFirst []float64 // P(success) of the next attempt at each slot
+	zFirst []float64 // its log-odds (for ranking)
 
 	row []float64 // scratch for the generic path
 }
