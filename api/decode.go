@@ -76,7 +76,8 @@ func jsonProblem(err error) *Problem {
 	case errors.As(err, &syn):
 		return badRequest(CodeInvalidJSON, "", fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, syn.Error()))
 	case errors.As(err, &typ):
-		param := typ.Field
+		// Embedded Go structs show up in the path; the client never saw them.
+		param := strings.ReplaceAll(typ.Field, "commandBase.", "")
 		if param == "" {
 			param = "$"
 		}

@@ -93,15 +93,6 @@ type response struct {
 	body   []byte
 }
 
-func (r *response) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("response is not a JSON object: %v: %s", err, r.body)
-	}
-	return m
-}
-
 // problem decodes a problem response and checks its media type.
 func (r *response) problem(t *testing.T) Problem {
 	t.Helper()

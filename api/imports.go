@@ -130,7 +130,7 @@ func problemFields(err error) []FieldError {
 func applyImport(ctx context.Context, store eventstore.Store, lines []parsedLine, progress func(done int)) (ImportResult, error) {
 	res := ImportResult{Object: "import_result"}
 	for i, pl := range lines {
-		rc, err := applyCommand(ctx, store, pl.cmd, pl.key)
+		rc, err := applyCommand(ctx, store, pl.cmd, "import", pl.key)
 		if err != nil {
 			return res, fmt.Errorf("import line %d of %d: %w", i+1, len(lines), err)
 		}

@@ -50,7 +50,7 @@ func (s *Server) postCommand(kind string) handlerFunc {
 		if err := decodeJSON(r, cmd); err != nil {
 			return err
 		}
-		rc, err := applyCommand(r.Context(), s.store, cmd, idempotencyKey(r.Context()))
+		rc, err := applyCommand(r.Context(), s.store, cmd, principalFrom(r.Context()).KeyID, idempotencyKey(r.Context()))
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,11 @@ func (s *Server) postCommand(kind string) handlerFunc {
 
 // applyCommand appends a valid command's events with deterministic IDs,
 // so that sending it again appends nothing and returns the same receipt.
-func applyCommand(ctx context.Context, store eventstore.Store, cmd command, idemKey string) (Receipt, error) {
+//
+// keyScope namespaces the Idempotency-Key (keys belong to the API key that
+// sent them, and import lines to the import), so that two callers' equal
+// keys never collapse two different commands into one.
+func applyCommand(ctx context.Context, store eventstore.Store, cmd command, keyScope, idemKey string) (Receipt, error) {
 	events := cmd.toEvents()
 	stream := events[0].StreamName()
 	data := make([]eventstore.EventData, len(events))
@@ -73,7 +77,7 @@ func applyCommand(ctx context.Context, store eventstore.Store, cmd command, idem
 			return Receipt{}, err
 		}
 		if ids == nil {
-			ids = commandEventIDs(cmd, idemKey, b, len(events))
+			ids = commandEventIDs(cmd, keyScope, idemKey, b, len(events))
 		}
 		data[i] = eventstore.EventData{ID: ids[i], Type: typ, ContentType: eventstore.ContentTypeJSON, Data: b, Metadata: meta}
 		rc.Events = append(rc.Events, ReceiptEvent{ID: "evt_" + ids[i].String(), Type: typ})
@@ -91,12 +95,12 @@ func applyCommand(ctx context.Context, store eventstore.Store, cmd command, idem
 // commandEventIDs derives event IDs from, in order of preference, the
 // command's natural identity, the Idempotency-Key, or the first event's
 // content (which includes its business time).
-func commandEventIDs(cmd command, idemKey string, firstData []byte, n int) []uuid.UUID {
+func commandEventIDs(cmd command, keyScope, idemKey string, firstData []byte, n int) []uuid.UUID {
 	name := cmd.identity()
 	switch {
 	case name != "":
 	case idemKey != "":
-		name = cmd.kind() + "/idempotency-key/" + idemKey
+		name = cmd.kind() + "/idempotency-key/" + keyScope + "/" + idemKey
 	default:
 		sum := sha256.Sum256(firstData)
 		name = cmd.kind() + "/content/" + hex.EncodeToString(sum[:])

@@ -23,8 +23,6 @@ type Config struct {
 	Keys        *Keys
 	Idempotency *IdempotencyStore
 
-	// Planner recommends retry schedules (the smart optimizer).
-	Planner Planner
 	// Ready reports whether the server can answer reads (store open,
 	// projections caught up); nil means always ready.
 	Ready func(ctx context.Context) error
@@ -112,16 +110,8 @@ func (s *Server) routes() chi.Router {
 		r.Use(s.authenticate, s.rateLimited, defaultScope)
 		r.Group(func(r chi.Router) {
 			r.Use(limitBody(MaxBodyBytes), s.idempotent)
-			s.mountRecommendations(r)
-			s.mountPresets(r)
-			s.mountProducts(r)
-			s.mountSettings(r)
 			s.mountLedger(r)
-			s.mountInvoices(r)
-			s.mountSubscriptions(r)
 			s.mountEvents(r)
-			s.mountAnalytics(r)
-			s.mountBacktests(r)
 		})
 		r.Group(func(r chi.Router) {
 			r.Use(limitBody(MaxImportBytes), s.idempotent)
@@ -157,8 +147,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 	return nil
-}
-
-func notConfigured(what string) *Problem {
-	return newProblem(http.StatusNotImplemented, CodeFeatureNotConfigured, "", what+" is not configured on this server")
 }
