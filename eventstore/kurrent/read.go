@@ -25,9 +25,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	ro := esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Revision(opts.From)}
 	if opts.Direction == eventstore.Backwards {
 		ro.Direction = esdb.Backwards
-		if opts.FromEnd {
-			ro.From = esdb.End{}
-		}
+	}
+	if opts.FromEnd {
+		ro.From = esdb.End{}
 	}
 	count := opts.Count
 	if count == 0 {
@@ -75,6 +75,16 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]
 		from, first = last, false
 	}
 	return out, nil
+}
+
+// head returns the position of the newest event in $all, system events
+// included (Start when the log is empty).
+func (s *Store) head(ctx context.Context) (eventstore.Position, error) {
+	_, raw, last, err := s.readAllPage(ctx, eventstore.Backwards, eventstore.End, true, 1)
+	if err != nil || raw == 0 {
+		return eventstore.Start, err
+	}
+	return last, nil
 }
 
 // readAllPage reads up to want raw events of $all and returns the

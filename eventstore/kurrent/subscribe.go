@@ -33,6 +33,16 @@ func (s *Store) SubscribeToAll(ctx context.Context, opts eventstore.SubscribeOpt
 	if opts.CheckpointInterval == 0 {
 		opts.CheckpointInterval = eventstore.DefaultCheckpointInterval
 	}
+	if !opts.FromStart && opts.From == eventstore.End {
+		// Pin "the end" to a position now, so that a resume after a lost
+		// connection starts where this subscription did rather than at a
+		// later end.
+		head, err := s.head(ctx)
+		if err != nil {
+			return nil, err
+		}
+		opts.From, opts.FromStart = head, head == eventstore.Start
+	}
 	sub := &subscription{
 		store:    s,
 		opts:     opts,
@@ -215,8 +225,11 @@ func (sub *subscription) connect(ctx context.Context) error {
 		return err
 	}
 	so := esdb.SubscribeToAllOptions{From: toPosition(sub.resume)}
-	if !sub.fromHere {
+	switch {
+	case !sub.fromHere:
 		so.From = esdb.Start{}
+	case sub.resume == eventstore.End:
+		so.From = esdb.End{}
 	}
 	if k := sub.opts.Filter.Kind; k != eventstore.FilterNone {
 		typ := esdb.EventFilterType

@@ -11,8 +11,8 @@ import (
 // streams (writing them needs administrator rights, and this store hides
 // them from reads of $all), so they are refused up front.
 func validateStream(op, stream string) error {
-	if stream == "" {
-		return eventstore.Invalid(op, stream, "stream", "must not be empty")
+	if err := eventstore.ValidateStream(op, stream); err != nil {
+		return err
 	}
 	if strings.HasPrefix(stream, "$") {
 		return eventstore.Invalid(op, stream, "stream", `names starting with "$" are reserved for KurrentDB system streams`)
@@ -20,16 +20,18 @@ func validateStream(op, stream string) error {
 	return nil
 }
 
+// validateAppend checks an append before anything is sent, with the same
+// rules (and the same field names in errors) as the embedded store.
 func validateAppend(stream string, events []eventstore.EventData) error {
 	if err := validateStream("append", stream); err != nil {
 		return err
 	}
-	if len(events) == 0 {
-		return eventstore.Invalid("append", stream, "events", "at least one event is required")
-	}
-	return nil
+	return eventstore.ValidateAppend(stream, 0, events)
 }
 
-func validateMetadata(stream string, _ eventstore.StreamMetadata) error {
-	return validateStream("set metadata", stream)
+func validateMetadata(stream string, m eventstore.StreamMetadata) error {
+	if err := validateStream("set metadata", stream); err != nil {
+		return err
+	}
+	return eventstore.ValidateMetadata(stream, m)
 }
