@@ -79,6 +79,7 @@ func (p *Planner) Recommend(ctx context.Context, rc domain.RetryContext) (Recomm
 		end = c.first().At.Add(DefaultWindow)
 	}
 	g := newGrid(&c, p.Scorer, start, end)
+	defer g.release()
 	rec := Recommendation{Window: [2]time.Time{start, end}, Location: c.Loc}
 	reason := "the window has ended"
 	for j := 0; j < g.n; j++ {

@@ -183,3 +183,39 @@ func TestPlannerBeatsEvenSpacingOnSynthetic(t *testing.T) {
 		t.Errorf("smart %.1f does not beat evenly spaced %.1f by 2%%", smart, even)
 	}
 }
+
+// rowScorer hides the Linear fast path, so the optimizer scores full rows.
+type rowScorer struct{ m *Logistic }
+
+func (r rowScorer) Version() string                                  { return r.m.Version() }
+func (r rowScorer) Score(x []float64) float64                        { return r.m.Score(x) }
+func (r rowScorer) Explain(x []float64, n int) []domain.Contribution { return r.m.Explain(x, n) }
+
+// A scorer of another family gets the same plan as the folded linear
+// path, slot for slot.
+func TestGenericScorerPlansLikeLinear(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 1))
+	m := randomModel(r)
+	for i := range m.W {
+		m.W[i] *= 0.3
+	}
+	fast, slow := NewPlanner(m, nil), NewPlanner(rowScorer{m}, nil)
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for trial := 0; trial < 20; trial++ {
+		s := newSynthCase(r, base)
+		rc := contextFor(&s.c, 1+r.IntN(6), 14*24*time.Hour)
+		a, err1 := fast.PlanRetry(context.Background(), rc)
+		b, err2 := slow.PlanRetry(context.Background(), rc)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if len(a.Schedule) != len(b.Schedule) {
+			t.Fatalf("linear plan %v, generic plan %v", a.Schedule, b.Schedule)
+		}
+		for i := range a.Schedule {
+			if !a.Schedule[i].At.Equal(b.Schedule[i].At) || math.Abs(a.Schedule[i].Probability-b.Schedule[i].Probability) > 1e-9 {
+				t.Fatalf("slot %d: linear %v, generic %v", i, a.Schedule[i], b.Schedule[i])
+			}
+		}
+	}
+}
