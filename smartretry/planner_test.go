@@ -30,7 +30,7 @@ func TestFastPathMatchesFullRows(t *testing.T) {
 		c := s.c
 		c.Activity = []time.Time{c.first().At.Add(-3 * time.Hour), c.first().At.Add(time.Hour)}
 		c.Decision = c.first().At.Add(2 * time.Hour)
-		g := newGrid(&c, m, ceilHour(c.Decision), c.Decision.Add(10*24*time.Hour))
+		g := newGrid(&c, m, ceilFrom(c.first().At, c.Decision), c.Decision.Add(10*24*time.Hour))
 		for k := 0; k < 40; k++ {
 			j := r.IntN(g.n)
 			Row(&c, g.at(j), row)
@@ -66,13 +66,13 @@ func contextFor(c *Case, left int, window time.Duration) domain.RetryContext {
 func TestPlannerHonoursRulesSpacingAndWindow(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	m := randomModel(r)
-	noWeekends := func(rc *domain.RetryContext, at time.Time) (bool, string) {
-		if wd := at.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			return false, "no weekend attempts"
+	wait := func(rc *domain.RetryContext, from time.Time) (time.Time, string) {
+		if e := rc.Attempts[len(rc.Attempts)-1].OccurredAt.Add(30 * time.Hour); e.After(from) {
+			return e, "a 30-hour wait"
 		}
-		return true, ""
+		return from, ""
 	}
-	p := NewPlanner(m, noWeekends)
+	p := NewPlanner(m, wait)
 	p.Objective.AttemptCost = 0
 	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for trial := 0; trial < 50; trial++ {
@@ -90,8 +90,8 @@ func TestPlannerHonoursRulesSpacingAndWindow(t *testing.T) {
 		}
 		prev := rc.Attempts[len(rc.Attempts)-1].OccurredAt
 		for _, sl := range plan.Schedule {
-			if ok, _ := noWeekends(&rc, sl.At); !ok {
-				t.Fatalf("slot %v breaks the rules", sl.At)
+			if sl.At.Before(rc.Attempts[0].OccurredAt.Add(30 * time.Hour)) {
+				t.Fatalf("slot %v breaks the 30-hour wait", sl.At)
 			}
 			if sl.At.Sub(prev) < p.Objective.MinSpacing || sl.At.After(rc.WindowEnd) || sl.At.Before(rc.Now) {
 				t.Fatalf("slot %v: spacing from %v or window [%v, %v] broken", sl.At, prev, rc.Now, rc.WindowEnd)
