@@ -303,3 +303,22 @@ func Budget(p domain.PresetSpec) (retries int, window time.Duration) {
 	}
 	return len(p.Schedule), time.Duration(total) * 24 * time.Hour
 }
+
+// FirstFailure returns when invoice h's first attempt failed.
+func (h *InvoiceHistory) FirstFailure() time.Time { return h.Attempts[0].OccurredAt }
+
+// CaseAfter is the Case of invoice id decided at decision after the given
+// attempts (the first is the invoice's real first failure; later ones may
+// be hypothetical), with what the ledger knew of the card by then and
+// reminders sent.
+func (l *Ledger) CaseAfter(id string, attempts []Attempt, decision time.Time, reminders int) Case {
+	h := l.Invoices[id]
+	c := l.caseAt(h, 1, decision)
+	c.Attempts = attempts
+	c.Reminders = reminders
+	c.Amount = h.Finalized.Amount
+	if a := h.Attempts[0].Amount; a > 0 {
+		c.Amount = a
+	}
+	return c
+}
