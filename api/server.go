@@ -23,6 +23,8 @@ type Config struct {
 	Keys        *Keys
 	Idempotency *IdempotencyStore
 
+	// Recommender plans retries (smartretry.Planner); nil answers 501.
+	Recommender Recommender
 	// Ready reports whether the server can answer reads (store open,
 	// projections caught up); nil means always ready.
 	Ready func(ctx context.Context) error
@@ -110,6 +112,7 @@ func (s *Server) routes() chi.Router {
 		r.Use(s.authenticate, s.rateLimited, defaultScope)
 		r.Group(func(r chi.Router) {
 			r.Use(limitBody(MaxBodyBytes), s.idempotent)
+			s.mountRecommendations(r)
 			s.mountLedger(r)
 			s.mountEvents(r)
 		})
@@ -147,4 +150,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 	return nil
+}
+
+func notConfigured(what string) *Problem {
+	return newProblem(http.StatusNotImplemented, CodeFeatureNotConfigured, "", what+" is not configured on this server")
 }
