@@ -136,19 +136,7 @@ func (p *Planner) earliest(rc *domain.RetryContext, from time.Time) (time.Time, 
 	if p.Rules != nil {
 		return p.Rules(rc, from)
 	}
-	return tableRule(rc, from)
-}
-
-// tableRule is the fallback when no network rules are given: it refuses
-// only what the decline table marks as never retryable on the same card.
-func tableRule(rc *domain.RetryContext, from time.Time) (time.Time, string) {
-	last := rc.Attempts[len(rc.Attempts)-1]
-	if d, ok := domain.Decline(last.DeclineCode); ok && !d.Retryable {
-		if rc.PaymentMethodUpdatedAt == nil || !rc.PaymentMethodUpdatedAt.After(last.OccurredAt) {
-			return time.Time{}, fmt.Sprintf("decline code %s is never retried on the same card", last.DeclineCode)
-		}
-	}
-	return from, ""
+	return NetworkRules(rc, from)
 }
 
 // ceilFrom is the first time origin + n hours (n ≥ 0) at or after t.
