@@ -21,6 +21,14 @@ const lagInterval = time.Second
 // its checkpoint (at most MaxLag).
 func (r *Runner) Lag(ctx context.Context) (map[string]uint64, error) {
 	r.mu.Lock()
+	loaded := r.loaded
+	r.mu.Unlock()
+	if !loaded {
+		if _, err := r.loadCheckpoints(ctx); err != nil {
+			return nil, err
+		}
+	}
+	r.mu.Lock()
 	cps := append([]checkpoint(nil), r.cps...)
 	r.mu.Unlock()
 	out := make(map[string]uint64, len(r.projs))

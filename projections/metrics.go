@@ -27,3 +27,6 @@ func NewMetrics() *Metrics {
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.lag, m.applied}
 }
+
+// LagGauge returns the lag gauge of one projection.
+func (m *Metrics) LagGauge(name string) prometheus.Gauge { return m.lag.WithLabelValues(name) }

@@ -34,6 +34,7 @@ type Runner struct {
 
 	mu     sync.Mutex
 	cps    []checkpoint // one per projection, guarded by mu
+	loaded bool         // cps were read from the projections
 	batch  []eventstore.RecordedEvent
 	lastLg time.Time
 }
@@ -94,6 +95,7 @@ func (r *Runner) loadCheckpoints(ctx context.Context) (from checkpoint, err erro
 			return from, fmt.Errorf("projection %s: checkpoint: %w", p.Name(), err)
 		}
 		r.cps[i] = checkpoint{pos, ok}
+		r.loaded = true
 		if i == 0 || !ok || (from.ok && pos.Less(from.pos)) {
 			from = checkpoint{pos, ok}
 		}
