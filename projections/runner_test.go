@@ -246,4 +246,3 @@ func TestRunnerStopsOnAFailingProjection(t *testing.T) {
 		t.Fatalf("err = %v, want one naming the projection and the field", err)
 	}
 }
-
