@@ -22,10 +22,10 @@ type ledger struct {
 	log      []Event
 	// lose, when set, filters the events of a charge's outcome before they
 	// are applied: a crash between appends.
-	lose     func([]Event) []Event
-	charges  []Charge
-	sent     []Reminder
-	now      time.Time
+	lose    func([]Event) []Event
+	charges []Charge
+	sent    []Reminder
+	now     time.Time
 }
 
 func newLedger(t *testing.T, preset PresetSpec, settings CollectionSettings) *ledger {
