@@ -1,0 +1,155 @@
+package smartretry
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// Objective sets what a schedule is worth.
+type Objective struct {
+	// AttemptCost is charged for every attempt, in the invoice's minor
+	// units (network excess-attempt fees are about 10–50 cents).
+	AttemptCost float64
+	// DailyDiscount values money recovered d days after the decision at
+	// exp(-DailyDiscount·d): earlier recovery keeps the subscription
+	// running and wins ties between otherwise equal slots.
+	DailyDiscount float64
+	// MinSpacing is the least time between two attempts.
+	MinSpacing time.Duration
+	// PerDay is how many hours per local day the continuation considers.
+	PerDay int
+}
+
+// DefaultObjective is used when a planner is built without one.
+func DefaultObjective() Objective {
+	return Objective{AttemptCost: 10, DailyDiscount: 0.002, MinSpacing: 2 * time.Hour, PerDay: 3}
+}
+
+// schedule is the optimizer's answer: slots in order with the chance of
+// each (given that the earlier ones failed), and the plan's value.
+type schedule struct {
+	slots []int
+	probs []float64
+	value float64
+}
+
+// solve chooses up to k attempts on g by dynamic programming over
+// (slot of the last failure, retries left). V_r(i) is the best expected
+// value after a failure at slot i with r retries left:
+//
+//	V_r(i) = max(0, max_{j ≥ i+spacing, allowed} p_r(j|i)·A·disc(j) − cost + (1−p_r(j|i))·V_{r−1}(j))
+//
+// where p_r(j|i) is the model's hazard for the next attempt at j given the
+// failure at i (the previous-attempt features are recomputed per pair).
+// The first retry ranges over the whole grid; later ones over the best
+// PerDay hours of each day, so the work is about N·C + k·C² evaluations
+// of products of precomputed exponentials.
+func solve(g *grid, k int, amount float64, obj Objective) schedule {
+	if k <= 0 || g.n == 0 {
+		return schedule{}
+	}
+	per := max(obj.PerDay, 1)
+	spacing := int(math.Ceil(obj.MinSpacing.Hours()))
+	g.disc = grow(g.disc, g.n)
+	disc := g.disc
+	lead := g.start.Sub(g.c.Decision).Hours() / 24
+	for j := range disc {
+		disc[j] = math.Exp(-obj.DailyDiscount * (lead + float64(j)/24))
+	}
+	uScore := g.u
+	if g.lin == nil {
+		uScore = g.zFirst
+	}
+	g.cont = g.topPerDay(g.cont, uScore, per)
+	g.frst = g.topPerDay(g.frst, g.zFirst, per)
+	cont, first := g.cont, g.frst
+
+	// V[r][i], best[r][i] for r = 0..k-1 (rows of n); V[0] is zero.
+	g.vals = grow(g.vals, k*g.n)
+	g.best = grow(g.best, k*g.n)
+	V := make([][]float64, k)
+	best := make([][]int, k)
+	for r := range V {
+		V[r] = g.vals[r*g.n : (r+1)*g.n]
+		best[r] = g.best[r*g.n : (r+1)*g.n]
+	}
+	if g.lin != nil {
+		g.buildCrossTable()
+	}
+	for r := 1; r < k; r++ {
+		n := g.nDone + (k - r) + 1 // attempt number of the retry chosen at level r
+		states := cont
+		if r == k-1 {
+			states = union(cont, first)
+		}
+		next, vr := V[r-1], V[r]
+		var eA float64
+		if g.lin != nil {
+			eA = g.eBase * g.attemptFactor(n)
+		}
+		for _, i := range states {
+			bv, bj := 0.0, -1
+			from := sort.SearchInts(cont, i+spacing)
+			if g.lin != nil {
+				// The hot loop: P = 1/(1+q) with q a product of cached factors.
+				cross := g.crossTab[g.dayIdx[i]]
+				for _, j := range cont[from:] {
+					p := 1 / (1 + eA*g.eU[j]*g.eGap[j-i]*cross[g.dayIdx[j]])
+					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*next[j]
+					if q > bv {
+						bv, bj = q, j
+					}
+				}
+			} else {
+				for _, j := range cont[from:] {
+					p := g.prob(i, j, n)
+					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*next[j]
+					if q > bv {
+						bv, bj = q, j
+					}
+				}
+			}
+			vr[i], best[r][i] = bv, bj
+		}
+	}
+	bv, bj := 0.0, -1
+	for _, j := range first {
+		p := g.pFirst[j]
+		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*V[k-1][j]
+		if q > bv {
+			bv, bj = q, j
+		}
+	}
+	sch := schedule{value: bv}
+	prev, n := -1, g.nDone+1
+	for r, j := k, bj; j >= 0; r-- {
+		sch.slots = append(sch.slots, j)
+		sch.probs = append(sch.probs, g.prob(prev, j, n))
+		if r-1 <= 0 {
+			break
+		}
+		prev, n, j = j, n+1, best[r-1][j]
+	}
+	return sch
+}
+
+func union(a, b []int) []int {
+	out := make([]int, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i] < b[j]):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
