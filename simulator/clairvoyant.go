@@ -34,7 +34,7 @@ func (cv *Clairvoyant) Run(c *Case, b Budget) Outcome {
 			if newCard {
 				lat.updatedAt = h.updaterAt
 			}
-			if s < wait || (!newCard && forbidden) {
+			if !newCard && (forbidden || s < wait) {
 				continue
 			}
 			p, noise := m.approval(&lat, inv, s, newCard)
@@ -49,20 +49,25 @@ func (cv *Clairvoyant) Run(c *Case, b Budget) Outcome {
 	cust := math.Inf(1)
 	if cu.PerDay > 0 && h.customerE < math.Inf(1) {
 		hazard, now, rem := 0.0, 0.0, 1
+		// The earliest attempts the rules allow: on the same card spaced by
+		// its advice wait, on a refreshed card (new number) hourly.
 		var attempts []float64
-		start, step := wait, wait
+		t := wait
 		if forbidden {
-			// Only refreshed credentials may be tried, and a decline on
-			// them carries no advice code.
-			start, step = max(wait, int(math.Ceil(h.updaterAt))), 1
-			if math.IsInf(h.updaterAt, 1) {
-				start = H + 1
+			t = H + 1
+			if h.updaterAt <= float64(H) {
+				t = int(math.Ceil(h.updaterAt))
 			}
 		}
-		for i := 0; i < b.Retries; i++ {
-			if s := start + i*step; s <= H {
-				attempts = append(attempts, float64(s))
+		for len(attempts) < b.Retries && t <= H {
+			attempts = append(attempts, float64(t))
+			next := t + wait
+			if float64(t) >= h.updaterAt {
+				next = t + 1
+			} else if h.updaterAt < float64(next) {
+				next = max(t+1, int(math.Ceil(h.updaterAt)))
 			}
+			t = next
 		}
 		for _, s := range append(attempts, math.Inf(1)) {
 			rate := cu.PerDay / 24 * (1 + cu.ReminderBoost*float64(rem))
@@ -85,20 +90,14 @@ func (cv *Clairvoyant) Run(c *Case, b Budget) Outcome {
 	return out
 }
 
-// sameCardRules reads the first decline: whether the card may not be
-// retried, and the first hour a retry may happen.
+// sameCardRules reads the first decline through the network rules:
+// whether the card may not be retried, and the first hour a retry may
+// happen.
 func sameCardRules(inv *Invoice) (forbidden bool, wait int) {
-	if info, ok := domain.Decline(inv.DeclineCode); ok && !info.Retryable {
-		forbidden = true
+	card := domain.CardHistory{Network: inv.Network, Attempts: []domain.CardAttempt{cardAttempt(inv, Attempt{0, inv.DeclineCode, inv.NetworkCode, inv.AdviceCode, false})}}
+	t, _ := domain.EarliestRetry(card, inv.SlotTime(1))
+	if t.IsZero() {
+		return true, max(1, adviceWaitHours(inv.Network, inv.AdviceCode))
 	}
-	wait = 1
-	if inv.Network == domain.Mastercard {
-		if inv.AdviceCode == "03" || inv.AdviceCode == "21" {
-			forbidden = true
-		}
-		if h, ok := adviceWait[inv.AdviceCode]; ok {
-			wait = h
-		}
-	}
-	return forbidden, wait
+	return false, max(1, int(math.Ceil(t.Sub(inv.FailedAt).Hours()-1e-9)))
 }

@@ -44,7 +44,6 @@ type EvalOptions struct {
 	// SearchStep is the search's grid in hours (default 3).
 	SearchStep int
 	Workers    int
-	Rules      RuleCheck // default CheckRules
 	// Progress, if set, is called with invoices done per budget.
 	Progress func(budget Budget, done, total int)
 }
@@ -109,9 +108,6 @@ func Eval(ctx context.Context, m *Model, opt EvalOptions) (*EvalReport, error) {
 	}
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.GOMAXPROCS(0)
-	}
-	if opt.Rules == nil {
-		opt.Rules = CheckRules
 	}
 	rep := &EvalReport{World: m.W.Name, Seed: opt.Seed, Invoices: opt.Invoices, Training: opt.Training}
 	train := Cases(m, opt.Seed, PopTraining, opt.Training)
@@ -181,7 +177,7 @@ func evalBudget(ctx context.Context, m *Model, opt EvalOptions, train []*Case, b
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rp := &Replayer{M: m, Rules: opt.Rules}
+			rp := &Replayer{M: m}
 			for i := w; i < opt.Invoices; i += opt.Workers {
 				if ctx.Err() != nil {
 					return

@@ -140,15 +140,6 @@ func pick(m map[string]float64, keys []string) []float64 {
 	return out
 }
 
-func fundingIndex(f string) int {
-	for i, x := range Fundings {
-		if x == f {
-			return i
-		}
-	}
-	return 0
-}
-
 // cure returns a cure cause's parameters.
 func (m *Model) cure(c Cause) *CureCause {
 	if c == CauseHold {

@@ -58,11 +58,11 @@ func (or *Oracle) Plan(o *Observation) (int, bool) {
 	if !or.posterior(o, memo) {
 		return 0, false
 	}
+	// Declines on the same card repeat its advice code, and with it the
+	// wait between attempts.
 	wait := 1
-	if o.Inv.Network == domain.Mastercard && o.UpdatedAt < 0 {
-		if h, ok := adviceWait[o.Inv.AdviceCode]; ok && h > wait {
-			wait = h
-		}
+	if o.UpdatedAt < 0 {
+		wait = max(wait, adviceWaitHours(o.Inv.Network, o.Inv.AdviceCode))
 	}
 	n := min(o.RetriesLeft, 1+(H-first)/wait)
 	best := or.optimize(o, memo, first, H, wait, n)

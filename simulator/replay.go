@@ -48,9 +48,9 @@ type Observation struct {
 	// resets it for every invoice.
 	Memo any
 
-	c        *Case
-	m        *Model
-	activity []float64
+	c    *Case
+	m    *Model
+	card *domain.CardHistory
 }
 
 // Activity returns the card activity times (hours after the failure)
@@ -70,32 +70,18 @@ func (o *Observation) Window() int { return o.Budget.Hours() }
 // NextSlot is the first whole slot after Now.
 func (o *Observation) NextSlot() int { return int(math.Floor(o.Now)) + 1 }
 
-// Earliest returns the first slot ≥ from at which the network rules let
-// the card be retried, judging by the last decline, or false if they
-// forbid retrying this card (until new credentials arrive).
+// Earliest returns the first slot ≥ from (and after Now) at which the
+// network rules let the card be retried, or false if they forbid
+// retrying this card (until new credentials arrive).
 func (o *Observation) Earliest(from int) (int, bool) {
-	last := o.Attempts[len(o.Attempts)-1]
-	fresh := o.UpdatedAt >= 0 && o.UpdatedAt > last.Slot
-	if !fresh {
-		if info, ok := domain.Decline(last.DeclineCode); ok && !info.Retryable {
-			return 0, false
-		}
-		if o.Inv.Network == domain.Mastercard && (last.AdviceCode == "03" || last.AdviceCode == "21") {
-			return 0, false
-		}
+	from = max(from, o.NextSlot())
+	t, _ := domain.EarliestRetry(*o.card, o.Inv.SlotTime(float64(from)))
+	if t.IsZero() {
+		return 0, false
 	}
-	if o.Inv.Network == domain.Mastercard {
-		if h, ok := adviceWait[last.AdviceCode]; ok {
-			w := int(math.Ceil(last.Slot)) + h
-			if from < w {
-				from = w
-			}
-		}
-	}
-	if n := o.NextSlot(); from < n {
-		from = n
-	}
-	return from, true
+	h := t.Sub(o.Inv.FailedAt).Hours()
+	s := int(math.Ceil(h - 1e-9))
+	return max(s, from), true
 }
 
 // Policy chooses retry times. Plan returns the slot (whole hours after the
@@ -120,10 +106,9 @@ type Outcome struct {
 
 // Replayer runs policies on cases. It is cheap; use one per goroutine.
 type Replayer struct {
-	M     *Model
-	Rules RuleCheck
-	obs   Observation
-	ctx   domain.RetryContext
+	M    *Model
+	obs  Observation
+	card domain.CardHistory
 }
 
 // ReplayHorizon is the horizon (hours) hidden processes are drawn for:
@@ -135,9 +120,10 @@ func (r *Replayer) Run(c *Case, p Policy, b Budget) Outcome {
 	m, h, inv := r.M, &c.h, c.Inv
 	H := float64(b.Hours())
 	o := &r.obs
-	*o = Observation{Inv: inv, Budget: b, Attempts: o.Attempts[:0], RetriesLeft: b.Retries, UpdatedAt: -1, Reminders: 1, c: c, m: m}
-	o.Attempts = append(o.Attempts, Attempt{0, inv.DeclineCode, inv.NetworkCode, inv.AdviceCode, false})
-	r.resetContext(inv)
+	*o = Observation{Inv: inv, Budget: b, Attempts: o.Attempts[:0], RetriesLeft: b.Retries, UpdatedAt: -1, Reminders: 1, c: c, m: m, card: &r.card}
+	first := Attempt{0, inv.DeclineCode, inv.NetworkCode, inv.AdviceCode, false}
+	o.Attempts = append(o.Attempts, first)
+	r.card = domain.CardHistory{PaymentMethodID: "pm_" + inv.ID, Network: inv.Network, Attempts: append(r.card.Attempts[:0], cardAttempt(inv, first))}
 	out := Outcome{Amount: inv.Amount}
 	lat := h.latent
 	hazard := 0.0 // customer's cumulative update hazard so far
@@ -174,13 +160,15 @@ func (r *Replayer) Run(c *Case, p Policy, b Budget) Outcome {
 			out.Recovered, out.ByCustomer, out.At = true, true, next
 			return out
 		case tUpd:
+			// The updater brings a new card number: eligibility restarts.
 			o.UpdatedAt, lat.updatedAt = next, next
+			r.card.Attempts = r.card.Attempts[:0]
 			askPolicy = true
 			continue
 		}
 		slot := int(next)
 		newCard := o.UpdatedAt >= 0
-		if r.Rules != nil && r.Rules(r.context(inv), inv.SlotTime(next)) != nil {
+		if ok, _, _ := domain.RetryAllowed(r.card, inv.SlotTime(next)); !ok {
 			out.Violations++
 		}
 		out.Retries++
@@ -195,37 +183,8 @@ func (r *Replayer) Run(c *Case, p Policy, b Budget) Outcome {
 			a.DeclineCode, a.NetworkCode, a.AdviceCode = "do_not_honor", "05", ""
 		}
 		o.Attempts = append(o.Attempts, a)
-		r.recordAttempt(inv, a)
+		r.card.Add(cardAttempt(inv, a))
 		o.Reminders++
 		askPolicy = true
 	}
-}
-
-// resetContext prepares the ledger view the rule check reads.
-func (r *Replayer) resetContext(inv *Invoice) {
-	c := &r.ctx
-	c.InvoiceID, c.Network, c.Funding = inv.ID, inv.Network, inv.Funding
-	c.Attempts = c.Attempts[:0]
-	c.CardAttempts = c.CardAttempts[:0]
-	c.PaymentMethodUpdatedAt = nil
-	r.recordAttempt(inv, Attempt{0, inv.DeclineCode, inv.NetworkCode, inv.AdviceCode, false})
-}
-
-func (r *Replayer) recordAttempt(inv *Invoice, a Attempt) {
-	at := inv.SlotTime(a.Slot)
-	r.ctx.Attempts = append(r.ctx.Attempts, domain.PaymentAttempted{
-		Base: domain.Base{OccurredAt: at}, InvoiceID: inv.ID, Outcome: domain.Failed,
-		DeclineCode: a.DeclineCode, NetworkDeclineCode: a.NetworkCode, AdviceCode: a.AdviceCode, Network: inv.Network,
-	})
-	r.ctx.CardAttempts = append(r.ctx.CardAttempts, at)
-}
-
-func (r *Replayer) context(inv *Invoice) *domain.RetryContext {
-	c := &r.ctx
-	c.Now = inv.SlotTime(r.obs.Now)
-	if r.obs.UpdatedAt >= 0 {
-		t := inv.SlotTime(r.obs.UpdatedAt)
-		c.PaymentMethodUpdatedAt = &t
-	}
-	return c
 }

@@ -43,12 +43,6 @@ func (v *validator) prob(path string, x float64) {
 	}
 }
 
-func (v *validator) positive(path string, x float64) {
-	if !(x > 0) {
-		v.add(path, "must be > 0, got %g", x)
-	}
-}
-
 // dist checks a distribution over the allowed keys: known keys, shares in
 // [0, 1], summing to 1.
 func (v *validator) dist(path string, m map[string]float64, allowed []string) {
