@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/recoupledger/recoup/eventstore"
 )
@@ -28,8 +29,10 @@ type Config struct {
 	// Ready reports whether the server can answer reads (store open,
 	// projections caught up); nil means always ready.
 	Ready func(ctx context.Context) error
-	Lag   LagReporter
 	Queue QueueReporter
+	// Collectors are registered with the server's /metrics registry: the
+	// projection runner's lag and progress, the engine's series.
+	Collectors []prometheus.Collector
 
 	RateLimit      RateLimit
 	RequestTimeout time.Duration // per request; 0 means DefaultRequestTimeout
@@ -80,7 +83,7 @@ func New(cfg Config) (*Server, error) {
 		idem:     cfg.Idempotency,
 		inflight: inFlight{keys: map[string]struct{}{}},
 		limits:   newLimiters(cfg.RateLimit),
-		metrics:  newMetrics(cfg.Lag, cfg.Queue),
+		metrics:  newMetrics(cfg.Queue, cfg.Collectors),
 		log:      cfg.Logger,
 		now:      cfg.Now,
 	}
