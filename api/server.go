@@ -26,6 +26,9 @@ type Config struct {
 
 	// Recommender plans retries (smartretry.Planner); nil answers 501.
 	Recommender Recommender
+	// ReadModels answers invoice, subscription and preset queries
+	// (readmodel.DB); nil answers 501.
+	ReadModels ReadModels
 	// Ready reports whether the server can answer reads (store open,
 	// projections caught up); nil means always ready.
 	Ready func(ctx context.Context) error
@@ -120,6 +123,8 @@ func (s *Server) routes() chi.Router {
 			s.mountProducts(r)
 			s.mountSettings(r)
 			s.mountLedger(r)
+			s.mountInvoices(r)
+			s.mountSubscriptions(r)
 			s.mountEvents(r)
 		})
 		r.Group(func(r chi.Router) {
