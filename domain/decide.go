@@ -95,6 +95,9 @@ func (d *decider) result() ([]Event, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	if len(d.out) == 0 {
+		return nil, nil
+	}
 	own := InvoiceStream(d.inv.ID)
 	out := make([]Event, 0, len(d.out))
 	for _, e := range d.out {
