@@ -113,6 +113,9 @@ func (s *Server) routes() chi.Router {
 		r.Group(func(r chi.Router) {
 			r.Use(limitBody(MaxBodyBytes), s.idempotent)
 			s.mountRecommendations(r)
+			s.mountPresets(r)
+			s.mountProducts(r)
+			s.mountSettings(r)
 			s.mountLedger(r)
 			s.mountEvents(r)
 		})
