@@ -94,7 +94,6 @@ type simCustomer struct {
 	*Customer
 	subID, pmID, product string
 	anchor               time.Time
-	renewals             int
 	pmNumber             int // card number version (updates give new numbers)
 }
 
