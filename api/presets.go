@@ -17,7 +17,6 @@ type Preset struct {
 	domain.PresetSpec
 	Archived  bool `json:"archived"`
 	IsDefault bool `json:"is_default"`
-	Version   int  `json:"version"`
 }
 
 // presetFields are the writable fields of a preset; a nil field is left
@@ -105,6 +104,7 @@ func (f *presetFields) apply(spec domain.PresetSpec) domain.PresetSpec {
 
 func (s *Server) mountPresets(r chi.Router) {
 	r.Post("/dunning_presets", s.handle(s.createPreset))
+	r.Get("/dunning_presets", s.handle(s.listPresets))
 	r.Get("/dunning_presets/{id}", s.handle(s.getPreset))
 	r.Post("/dunning_presets/{id}", s.handle(s.updatePreset))
 	r.Post("/dunning_presets/{id}/archive", s.handle(s.archivePreset))
@@ -221,7 +221,7 @@ func (s *Server) writePreset(ctx context.Context, w http.ResponseWriter, id stri
 		return notFound("id", "no dunning preset "+id)
 	}
 	return writeJSON(w, status, Preset{Object: "dunning_preset", ID: p.ID, PresetSpec: p.Spec, Archived: p.Archived,
-		IsDefault: settings.DefaultPresetID == p.ID, Version: p.Version})
+		IsDefault: settings.DefaultPresetID == p.ID})
 }
 
 // decodeEmpty accepts an action's body when it is empty or {}.
@@ -235,4 +235,29 @@ func decodeEmpty(r *http.Request) error {
 		return nil
 	}
 	return err
+}
+
+func (s *Server) listPresets(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r)
+	q.only("limit", "starting_after", "ending_before")
+	page := q.page()
+	if err := q.err(); err != nil {
+		return err
+	}
+	if s.cfg.ReadModels == nil {
+		return notConfigured("the read models")
+	}
+	acct, err := s.cfg.ReadModels.Account(r.Context())
+	if err != nil {
+		return err
+	}
+	l, err := s.cfg.ReadModels.Presets(r.Context(), rmPage(page))
+	if err != nil {
+		return readProblem(err, "")
+	}
+	out := make([]Preset, len(l.Data))
+	for i, p := range l.Data {
+		out[i] = Preset{Object: "dunning_preset", ID: p.ID, PresetSpec: p.Spec, Archived: p.Archived, IsDefault: acct.DefaultPresetID == p.ID}
+	}
+	return writeJSON(w, http.StatusOK, newList(r.URL.Path, out, l.HasMore))
 }

@@ -25,7 +25,7 @@ func TestPresetLifecycle(t *testing.T) {
 	r := h.post("/v1/dunning_presets", writeKey, smartPreset())
 	wantStatus(t, r, 201)
 	p := decodePreset(t, r)
-	if !strings.HasPrefix(p.ID, "dp_") || !p.SmartRetries || p.SmartMaxRetries != 4 || p.Archived || p.IsDefault || p.Version != 1 {
+	if !strings.HasPrefix(p.ID, "dp_") || !p.SmartRetries || p.SmartMaxRetries != 4 || p.Archived || p.IsDefault || false {
 		t.Fatalf("created %+v", p)
 	}
 	got := decodePreset(t, h.get("/v1/dunning_presets/"+p.ID, readKey))
@@ -36,7 +36,7 @@ func TestPresetLifecycle(t *testing.T) {
 	r = h.post("/v1/dunning_presets/"+p.ID, writeKey, map[string]any{"schedule": []int{2, 3, 5}, "name": "Manual"})
 	wantStatus(t, r, 200)
 	up := decodePreset(t, r)
-	if up.SmartRetries || up.SmartMaxRetries != 0 || len(up.Schedule) != 3 || up.Name != "Manual" || up.Version != 2 {
+	if up.SmartRetries || up.SmartMaxRetries != 0 || len(up.Schedule) != 3 || up.Name != "Manual" {
 		t.Fatalf("updated %+v", up)
 	}
 	// Mark default; the default cannot be archived.

@@ -20,9 +20,12 @@ type ledger struct {
 	planner  func(RetryContext) RetryPlan
 	gateway  func(c Charge, a PaymentAttempted) PaymentAttempted
 	log      []Event
-	charges  []Charge
-	sent     []Reminder
-	now      time.Time
+	// lose, when set, filters the events of a charge's outcome before they
+	// are applied: a crash between appends.
+	lose    func([]Event) []Event
+	charges []Charge
+	sent    []Reminder
+	now     time.Time
 }
 
 func newLedger(t *testing.T, preset PresetSpec, settings CollectionSettings) *ledger {
@@ -83,6 +86,9 @@ func (l *ledger) fire() error {
 		evs, err := RecordPaymentAttempt(l.situation(), a)
 		if err != nil {
 			return err
+		}
+		if l.lose != nil {
+			evs = l.lose(evs)
 		}
 		l.apply(evs...)
 	}
