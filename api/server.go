@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/recoupledger/recoup/eventstore"
 )
@@ -25,11 +26,16 @@ type Config struct {
 
 	// Recommender plans retries (smartretry.Planner); nil answers 501.
 	Recommender Recommender
+	// ReadModels answers invoice, subscription and preset queries
+	// (readmodel.DB); nil answers 501.
+	ReadModels ReadModels
 	// Ready reports whether the server can answer reads (store open,
 	// projections caught up); nil means always ready.
 	Ready func(ctx context.Context) error
-	Lag   LagReporter
 	Queue QueueReporter
+	// Collectors are registered with the server's /metrics registry: the
+	// projection runner's lag and progress, the engine's series.
+	Collectors []prometheus.Collector
 
 	RateLimit      RateLimit
 	RequestTimeout time.Duration // per request; 0 means DefaultRequestTimeout
@@ -80,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 		idem:     cfg.Idempotency,
 		inflight: inFlight{keys: map[string]struct{}{}},
 		limits:   newLimiters(cfg.RateLimit),
-		metrics:  newMetrics(cfg.Lag, cfg.Queue),
+		metrics:  newMetrics(cfg.Queue, cfg.Collectors),
 		log:      cfg.Logger,
 		now:      cfg.Now,
 	}
@@ -113,7 +119,12 @@ func (s *Server) routes() chi.Router {
 		r.Group(func(r chi.Router) {
 			r.Use(limitBody(MaxBodyBytes), s.idempotent)
 			s.mountRecommendations(r)
+			s.mountPresets(r)
+			s.mountProducts(r)
+			s.mountSettings(r)
 			s.mountLedger(r)
+			s.mountInvoices(r)
+			s.mountSubscriptions(r)
 			s.mountEvents(r)
 		})
 		r.Group(func(r chi.Router) {

@@ -9,17 +9,56 @@ type CardAttempt struct {
 	DeclineCode string // processor code
 	NetworkCode string // ISO 8583 response code
 	AdviceCode  string // Mastercard merchant advice code
+
+	// facts caches what the rules read of the codes (see classify); zero
+	// means not computed yet, so literals without it still work.
+	facts attemptFacts
+}
+
+// attemptFacts are the network-independent facts of a declined attempt's
+// codes, computed once so that the rules' inner loop does no hashing.
+type attemptFacts struct {
+	ok        bool
+	visaCat1  bool // response code in Visa category 1
+	hard      bool // processor code not retryable on the same card
+	cardData  bool // ... because the card data is wrong (new data lifts it)
+	adviceIdx int8 // two-digit advice code + 1, or 0
+}
+
+func classify(a *CardAttempt) attemptFacts {
+	if a.facts.ok {
+		return a.facts
+	}
+	f := attemptFacts{ok: true}
+	var d DeclineInfo
+	known := false
+	if a.DeclineCode != "" {
+		d, known = declineTable[a.DeclineCode]
+	}
+	nc := a.NetworkCode
+	if nc == "" {
+		nc = d.NetworkCode
+	}
+	f.visaCat1 = visaCategory1(nc)
+	f.hard = known && !d.Retryable
+	f.cardData = f.hard && d.Category == CategoryCardData
+	if c := a.AdviceCode; len(c) == 2 && c[0] >= '0' && c[0] <= '9' && c[1] >= '0' && c[1] <= '9' {
+		f.adviceIdx = int8(int(c[0]-'0')*10+int(c[1]-'0')) + 1
+	}
+	return f
 }
 
 // CardAttemptOf returns the network-rule view of a recorded attempt.
 func CardAttemptOf(p PaymentAttempted) CardAttempt {
-	return CardAttempt{
+	a := CardAttempt{
 		At:          p.OccurredAt,
 		Declined:    p.Outcome == Failed,
 		DeclineCode: p.DeclineCode,
 		NetworkCode: p.NetworkDeclineCode,
 		AdviceCode:  p.AdviceCode,
 	}
+	a.facts = classify(&a)
+	return a
 }
 
 // CardHistory is what the network rules need to know about one card:
@@ -65,6 +104,7 @@ func (h *CardHistory) Observe(e Event) {
 
 // Add appends an attempt, keeping Attempts ordered by time.
 func (h *CardHistory) Add(a CardAttempt) {
+	a.facts = classify(&a)
 	i := len(h.Attempts)
 	for i > 0 && h.Attempts[i-1].At.After(a.At) {
 		i--
@@ -82,7 +122,7 @@ func (h *CardHistory) Trim(now time.Time) {
 	rules := compiledFor(h.Network)
 	kept := h.Attempts[:0]
 	for _, a := range h.Attempts {
-		if !a.At.Before(cutoff) || rules.never(h, a) != nil {
+		if !a.At.Before(cutoff) || rules.never(h, &a) != nil {
 			kept = append(kept, a)
 		}
 	}

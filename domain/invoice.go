@@ -25,6 +25,8 @@ type Invoice struct {
 	AmountRemaining  int64
 	AmountCredited   int64 // remainder credited by auto-reconcile
 	AmountWrittenOff int64
+	// LastPaymentAt is when money last came in (attempt or partial).
+	LastPaymentAt time.Time
 
 	// AttemptCount counts every payment attempt, as Stripe's attempt_count.
 	AttemptCount int

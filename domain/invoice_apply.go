@@ -17,9 +17,11 @@ func (inv *Invoice) Apply(e Event) {
 	case PaymentSucceeded:
 		inv.AmountPaid += e.Amount
 		inv.AmountRemaining -= e.Amount
+		inv.LastPaymentAt = e.OccurredAt
 	case PartialPaymentReceived:
 		inv.AmountPaid += e.Amount
 		inv.AmountRemaining -= e.Amount
+		inv.LastPaymentAt = e.OccurredAt
 	case InvoiceReconciled:
 		inv.AmountCredited += e.CreditAmount
 		inv.AmountRemaining -= e.CreditAmount

@@ -88,8 +88,16 @@ var NetworkRules = []NetworkRule{
 type compiledRules struct {
 	visaCategory1 *NetworkRule
 	hardDecline   *NetworkRule
-	advice        map[string]*NetworkRule // never and min-wait rules by advice code
+	advice        [100]*NetworkRule // never and min-wait rules by two-digit advice code
 	caps          []*NetworkRule
+}
+
+// adviceRule returns the rule bound to a two-digit advice code, or nil.
+func (c *compiledRules) adviceRule(code string) *NetworkRule {
+	if len(code) != 2 || code[0] < '0' || code[0] > '9' || code[1] < '0' || code[1] > '9' {
+		return nil
+	}
+	return c.advice[int(code[0]-'0')*10+int(code[1]-'0')]
 }
 
 var rulesFor = compileRules(NetworkRules)
@@ -99,7 +107,7 @@ var rulesFor = compileRules(NetworkRules)
 func compileRules(table []NetworkRule) map[Network]*compiledRules {
 	out := map[Network]*compiledRules{}
 	for _, n := range []Network{Visa, Mastercard, Amex, Discover, ""} {
-		c := &compiledRules{advice: map[string]*NetworkRule{}}
+		c := &compiledRules{}
 		for i := range table {
 			r := &table[i]
 			if r.Network != "" && n != "" && r.Network != n {
@@ -112,7 +120,10 @@ func compileRules(table []NetworkRule) map[Network]*compiledRules {
 				c.hardDecline = r
 			case r.Match == MatchAdviceCode:
 				for _, code := range r.Codes {
-					c.advice[code] = r
+					if len(code) != 2 {
+						panic("network rule " + r.ID + ": advice codes have two digits")
+					}
+					c.advice[int(code[0]-'0')*10+int(code[1]-'0')] = r
 				}
 			case r.Kind == RuleCap:
 				c.caps = append(c.caps, r)
@@ -123,9 +134,21 @@ func compileRules(table []NetworkRule) map[Network]*compiledRules {
 	return out
 }
 
+var (
+	visaRules       = rulesFor[Visa]
+	mastercardRules = rulesFor[Mastercard]
+	anyRules        = rulesFor[""]
+)
+
 func compiledFor(n Network) *compiledRules {
+	switch n {
+	case Visa:
+		return visaRules
+	case Mastercard:
+		return mastercardRules
+	}
 	if c, ok := rulesFor[n]; ok {
 		return c
 	}
-	return rulesFor[""]
+	return anyRules
 }

@@ -108,6 +108,11 @@ func TestVisaCategoryOf(t *testing.T) {
 			t.Errorf("VisaCategoryOf(%q) = %d, want %d", code, got, want)
 		}
 	}
+	for code, c := range visaCategories {
+		if visaCategory1(code) != (c == 1) {
+			t.Errorf("visaCategory1(%q) disagrees with the table", code)
+		}
+	}
 	// Every processor code maps through its network code.
 	for _, c := range DeclineCodes() {
 		d, _ := Decline(c)
@@ -152,8 +157,13 @@ func TestCardHistoryTrimKeepsBlocks(t *testing.T) {
 }
 
 func BenchmarkEarliestRetry(b *testing.B) {
-	card := CardHistory{Network: Mastercard, Attempts: declines(8, t0, 30*time.Hour)}
-	card.Attempts[3].AdviceCode = "25"
+	card := CardHistory{Network: Mastercard}
+	for i, a := range declines(8, t0, 30*time.Hour) {
+		if i == 3 {
+			a.AdviceCode = "25"
+		}
+		card.Add(a) // as the engine and simulator build histories
+	}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		EarliestRetry(card, t0.Add(time.Duration(i%48)*time.Hour))

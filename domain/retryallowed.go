@@ -19,10 +19,13 @@ func EarliestRetry(card CardHistory, from time.Time) (time.Time, string) {
 		if !a.Declined {
 			continue
 		}
-		if r := rules.never(&card, *a); r != nil {
+		if r := rules.never(&card, a); r != nil {
 			return time.Time{}, r.ID
 		}
-		if r := rules.advice[a.AdviceCode]; r != nil && r.Kind == RuleMinWait {
+		if a.AdviceCode == "" {
+			continue
+		}
+		if r := rules.adviceRule(a.AdviceCode); r != nil && r.Kind == RuleMinWait {
 			if t := a.At.Add(r.Wait); t.After(earliest) {
 				earliest, rule = t, r.ID
 			}
@@ -51,24 +54,25 @@ func RetryAllowed(card CardHistory, t time.Time) (ok bool, earliest time.Time, r
 }
 
 // never returns the rule that forbids any retry after attempt a, or nil.
-func (c *compiledRules) never(card *CardHistory, a CardAttempt) *NetworkRule {
+func (c *compiledRules) never(card *CardHistory, a *CardAttempt) *NetworkRule {
 	if !a.Declined {
 		return nil
 	}
-	if r := c.advice[a.AdviceCode]; r != nil && r.Kind == RuleNever {
-		return r
+	f := classify(a)
+	if f.adviceIdx > 0 {
+		if r := c.advice[f.adviceIdx-1]; r != nil && r.Kind == RuleNever {
+			return r
+		}
 	}
-	if c.visaCategory1 != nil && VisaCategoryOf(NetworkCodeOf(a.DeclineCode, a.NetworkCode)) == 1 {
+	if f.visaCat1 && c.visaCategory1 != nil {
 		return c.visaCategory1
 	}
-	if c.hardDecline != nil {
-		if d, ok := declineTable[a.DeclineCode]; ok && !d.Retryable {
-			// New card data fixes a data decline; nothing fixes the rest.
-			if d.Category == CategoryCardData && a.At.Before(card.DataUpdatedAt) {
-				return nil
-			}
-			return c.hardDecline
+	if f.hard && c.hardDecline != nil {
+		// New card data fixes a data decline; nothing fixes the rest.
+		if f.cardData && a.At.Before(card.DataUpdatedAt) {
+			return nil
 		}
+		return c.hardDecline
 	}
 	return nil
 }
