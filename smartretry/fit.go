@@ -116,6 +116,12 @@ type evaluator struct {
 	workers int
 	mu, sd  []float64
 	v       []float64 // effective raw-scale weights of the current point
+	// The rows' non-zero entries (about a third: one-hot blocks and
+	// crossings with inactive groups are zero), gathered once so each pass
+	// touches only them.
+	ptr []int
+	idx []int32
+	val []float64
 	sumR    []float64 // per worker: Σ residuals
 
 	at      []float64
@@ -149,6 +155,24 @@ func (e *evaluator) standardize() {
 	}
 	e.v = make([]float64, cols)
 	e.sumR = make([]float64, e.workers)
+	nz := 0
+	for _, v := range e.x.Data {
+		if v != 0 {
+			nz++
+		}
+	}
+	e.ptr = make([]int, n+1)
+	e.idx = make([]int32, 0, nz)
+	e.val = make([]float64, 0, nz)
+	for i := 0; i < n; i++ {
+		for j, v := range e.x.Data[i*cols : (i+1)*cols] {
+			if v != 0 {
+				e.idx = append(e.idx, int32(j))
+				e.val = append(e.val, v)
+			}
+		}
+		e.ptr[i+1] = len(e.idx)
+	}
 }
 
 // original maps standardised weights back to the raw columns.
@@ -215,11 +239,14 @@ func (e *evaluator) eval(ws []float64) {
 // of rows [lo, hi), for raw-scale weights w.
 func (e *evaluator) pass(w []float64, lo, hi int, g []float64) (float64, float64) {
 	clear(g)
-	cols := e.x.Cols
 	var loss, sumR float64
 	for i := lo; i < hi; i++ {
-		row := e.x.Data[i*cols : (i+1)*cols]
-		z := dot(w, row)
+		idx, val := e.idx[e.ptr[i]:e.ptr[i+1]], e.val[e.ptr[i]:e.ptr[i+1]]
+		val = val[:len(idx)]
+		var z float64
+		for k, j := range idx {
+			z += w[j] * val[k]
+		}
 		p := sigmoid(z)
 		y := e.y[i]
 		// log(1+exp(z)) - y*z, computed stably
@@ -230,9 +257,8 @@ func (e *evaluator) pass(w []float64, lo, hi int, g []float64) (float64, float64
 		}
 		r := p - y
 		sumR += r
-		g := g[:len(row)]
-		for j, v := range row {
-			g[j] += r * v
+		for k, j := range idx {
+			g[j] += r * val[k]
 		}
 	}
 	return loss, sumR
