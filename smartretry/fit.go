@@ -119,10 +119,10 @@ type evaluator struct {
 	// The rows' non-zero entries (about a third: one-hot blocks and
 	// crossings with inactive groups are zero), gathered once so each pass
 	// touches only them.
-	ptr []int
-	idx []int32
-	val []float64
-	sumR    []float64 // per worker: Σ residuals
+	ptr  []int
+	idx  []int32
+	val  []float64
+	sumR []float64 // per worker: Σ residuals
 
 	at      []float64
 	f       float64
