@@ -29,6 +29,7 @@ const (
 	TypeRetryScheduled             = "RetryScheduled"
 	TypeReminderScheduled          = "ReminderScheduled"
 	TypeReminderSent               = "ReminderSent"
+	TypeReminderFailed             = "ReminderFailed"
 	TypeDunningExhausted           = "DunningExhausted"
 	TypeInvoiceMarkedUncollectible = "InvoiceMarkedUncollectible"
 	TypeInvoiceWrittenOff          = "InvoiceWrittenOff"
@@ -118,6 +119,9 @@ func (e ReminderScheduled) StreamName() string { return InvoiceStream(e.InvoiceI
 func (ReminderSent) EventType() string    { return TypeReminderSent }
 func (e ReminderSent) StreamName() string { return InvoiceStream(e.InvoiceID) }
 
+func (ReminderFailed) EventType() string    { return TypeReminderFailed }
+func (e ReminderFailed) StreamName() string { return InvoiceStream(e.InvoiceID) }
+
 func (DunningExhausted) EventType() string    { return TypeDunningExhausted }
 func (e DunningExhausted) StreamName() string { return InvoiceStream(e.InvoiceID) }
 
@@ -165,6 +169,7 @@ var registry = map[string]func() Event{
 	TypeRetryScheduled:             func() Event { return new(RetryScheduled) },
 	TypeReminderScheduled:          func() Event { return new(ReminderScheduled) },
 	TypeReminderSent:               func() Event { return new(ReminderSent) },
+	TypeReminderFailed:             func() Event { return new(ReminderFailed) },
 	TypeDunningExhausted:           func() Event { return new(DunningExhausted) },
 	TypeInvoiceMarkedUncollectible: func() Event { return new(InvoiceMarkedUncollectible) },
 	TypeInvoiceWrittenOff:          func() Event { return new(InvoiceWrittenOff) },
