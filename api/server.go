@@ -1,0 +1,150 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/recoupledger/recoup/eventstore"
+)
+
+// Config wires the server to the parts it serves. Store, Keys and
+// Idempotency are required; a nil optional part makes its routes answer
+// 501 not_configured rather than vanish, so the document and the router
+// always agree.
+type Config struct {
+	Store       eventstore.Store
+	Keys        *Keys
+	Idempotency *IdempotencyStore
+
+	// Ready reports whether the server can answer reads (store open,
+	// projections caught up); nil means always ready.
+	Ready func(ctx context.Context) error
+	Lag   LagReporter
+	Queue QueueReporter
+
+	RateLimit      RateLimit
+	RequestTimeout time.Duration // per request; 0 means DefaultRequestTimeout
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// DefaultRequestTimeout bounds every request.
+const DefaultRequestTimeout = 30 * time.Second
+
+// Server is Recoup's HTTP API.
+type Server struct {
+	cfg      Config
+	store    eventstore.Store
+	keys     *Keys
+	idem     *IdempotencyStore
+	inflight inFlight
+	limits   *limiters
+	metrics  *metrics
+	log      *slog.Logger
+	now      func() time.Time
+	router   chi.Router
+}
+
+// New builds the server and its routes.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("api: Config.Store is required")
+	case cfg.Keys == nil:
+		return nil, errors.New("api: Config.Keys is required")
+	case cfg.Idempotency == nil:
+		return nil, errors.New("api: Config.Idempotency is required")
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		cfg:      cfg,
+		store:    cfg.Store,
+		keys:     cfg.Keys,
+		idem:     cfg.Idempotency,
+		inflight: inFlight{keys: map[string]struct{}{}},
+		limits:   newLimiters(cfg.RateLimit),
+		metrics:  newMetrics(cfg.Lag, cfg.Queue),
+		log:      cfg.Logger,
+		now:      cfg.Now,
+	}
+	s.router = s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Router exposes the routes, for tests that walk them.
+func (s *Server) Router() chi.Router { return s.router }
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(s.metrics.instrument, s.recoverer, s.timeout)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, newProblem(http.StatusNotFound, CodeRouteNotFound, "", "no route "+r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, newProblem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", r.Method+" is not allowed on "+r.URL.Path))
+	})
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Method(http.MethodGet, "/metrics", s.metrics.handler())
+	r.Get("/openapi.json", serveOpenAPI)
+
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(s.authenticate, s.rateLimited, defaultScope)
+		r.Group(func(r chi.Router) {
+			r.Use(limitBody(MaxBodyBytes), s.idempotent)
+			s.mountLedger(r)
+			s.mountEvents(r)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(limitBody(MaxImportBytes), s.idempotent)
+			s.mountImport(r)
+		})
+	})
+	return r
+}
+
+// handlerFunc is a handler that returns its failure; handle writes it as a
+// problem, so every error path answers problem+json.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			p := asProblem(err)
+			if p.Status >= 500 {
+				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeProblem(w, p)
+		}
+	}
+}
+
+// writeJSON sends v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+	return nil
+}

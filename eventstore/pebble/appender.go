@@ -1,0 +1,356 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/recoupledger/recoup/eventstore"
+)
+
+// Group commit limits: the appender stops gathering more requests into one
+// batch past either. One append is never split, so a single large append
+// may exceed maxGroupBytes on its own.
+const (
+	maxGroupRequests = 4096
+	maxGroupBytes    = 16 << 20
+)
+
+// appender is the single goroutine that writes. It owns the head and
+// metadata caches, so they need no lock: nothing else writes streams.
+type appender struct {
+	s       *Store
+	done    chan struct{}
+	nextPos uint64
+	heads   map[string]head
+	metas   map[string]streamMeta
+	// ids holds the (stream, event ID) index entries written by earlier
+	// requests of the group being built, which a Get cannot see yet.
+	ids    map[string][2]uint64
+	group  []*request
+	out    []outcome
+	keyBuf []byte
+	valBuf []byte
+}
+
+func newAppender(s *Store, nextPos uint64) *appender {
+	return &appender{
+		s:       s,
+		done:    make(chan struct{}),
+		nextPos: nextPos,
+		heads:   make(map[string]head),
+		metas:   make(map[string]streamMeta),
+		ids:     make(map[string][2]uint64),
+	}
+}
+
+// run gathers whatever requests are queued (at least one), commits them
+// as one synced batch and answers each caller, until the queue is closed
+// and drained.
+func (a *appender) run() {
+	defer close(a.done)
+	for {
+		req, ok := <-a.s.reqs
+		if !ok {
+			return
+		}
+		a.group = append(a.group[:0], req)
+		size, open := req.size, true
+	gather:
+		for len(a.group) < maxGroupRequests && size < maxGroupBytes {
+			select {
+			case r, ok := <-a.s.reqs:
+				if !ok {
+					open = false
+					break gather
+				}
+				a.group = append(a.group, r)
+				size += r.size
+			default:
+				break gather
+			}
+		}
+		a.commitGroup()
+		if !open {
+			return
+		}
+	}
+}
+
+func (a *appender) commitGroup() {
+	batch := a.s.db.NewBatch()
+	defer batch.Close()
+	clear(a.ids)
+	a.out = a.out[:0]
+	now := time.Now().UnixNano()
+	for _, req := range a.group {
+		var o outcome
+		if err := req.ctx.Err(); err != nil {
+			o.err = fmt.Errorf("%s %s: %w", opName(req.op), req.stream, err)
+		} else {
+			o = a.apply(batch, req, now)
+		}
+		a.out = append(a.out, o)
+	}
+	if !batch.Empty() {
+		if err := a.s.db.Apply(batch, pebble.Sync); err != nil {
+			a.failGroup(err)
+			return
+		}
+		a.s.lastPos.Store(a.nextPos - 1)
+		a.s.commits.broadcast()
+	}
+	for i, req := range a.group {
+		req.done <- a.out[i]
+		a.group[i] = nil
+	}
+	if len(a.heads) > a.s.opts.HeadCacheSize {
+		clear(a.heads)
+	}
+	if len(a.metas) > a.s.opts.HeadCacheSize {
+		clear(a.metas)
+	}
+}
+
+// failGroup answers every request of a group whose commit failed. The
+// caches may hold the group's uncommitted changes, so they are dropped and
+// the next position is reloaded from what is on disk.
+func (a *appender) failGroup(err error) {
+	clear(a.heads)
+	clear(a.metas)
+	if last, lerr := lastPosition(a.s.db); lerr == nil {
+		a.nextPos = last + 1
+	} else {
+		a.nextPos = a.s.lastPos.Load() + 1
+	}
+	for i, req := range a.group {
+		o := a.out[i]
+		if o.err == nil {
+			o = outcome{err: fmt.Errorf("%s %s: commit: %w: %w", opName(req.op), req.stream, eventstore.ErrUnavailable, err)}
+		}
+		req.done <- o
+		a.group[i] = nil
+	}
+}
+
+func opName(op opKind) string {
+	switch op {
+	case opDelete:
+		return "delete"
+	case opTombstone:
+		return "tombstone"
+	case opSetMeta:
+		return "set metadata"
+	default:
+		return "append"
+	}
+}
+
+// apply checks one request against the current heads and, if it passes,
+// adds its writes to batch and updates the caches. A request that fails
+// adds nothing: every check comes before the first write.
+func (a *appender) apply(batch *pebble.Batch, req *request, now int64) outcome {
+	h, err := a.head(req.stream)
+	if err != nil {
+		return outcome{err: err}
+	}
+	if h.state == stateTombstoned {
+		return outcome{err: &eventstore.Error{Op: opName(req.op), Stream: req.stream, Err: eventstore.ErrStreamDeleted}}
+	}
+	switch req.op {
+	case opAppend:
+		return a.applyAppend(batch, req, h, now)
+	case opDelete, opTombstone:
+		return a.applyDelete(batch, req, h)
+	default:
+		return a.applySetMeta(batch, req)
+	}
+}
+
+func wrongExpected(req *request, cur eventstore.CurrentRevision) outcome {
+	return outcome{err: &eventstore.WrongExpectedVersionError{Stream: req.stream, Expected: req.expected, Current: cur}}
+}
+
+func (a *appender) applyAppend(batch *pebble.Batch, req *request, h head, now int64) outcome {
+	if res, dup, err := a.repeated(req); err != nil || dup {
+		return outcome{res: res, err: err}
+	}
+	cur := h.current()
+	if !req.expected.Check(cur.Revision, cur.Exists) {
+		return wrongExpected(req, cur)
+	}
+	rev := h.next
+	var pos uint64
+	for i := range req.events {
+		ev := &req.events[i]
+		pos = a.nextPos
+		a.nextPos++
+		sealRecord(ev.rec, pos, rev, now)
+		a.keyBuf = globalKey(a.keyBuf[:0], pos)
+		batch.Set(a.keyBuf, ev.rec, nil)
+		a.keyBuf = revisionKey(a.keyBuf[:0], req.stream, rev)
+		a.valBuf = binary.BigEndian.AppendUint64(a.valBuf[:0], pos)
+		batch.Set(a.keyBuf, a.valBuf, nil)
+		a.keyBuf = indexKey(a.keyBuf[:0], req.stream, ev.id)
+		a.valBuf = appendIndex(a.valBuf[:0], rev, pos)
+		batch.Set(a.keyBuf, a.valBuf, nil)
+		if ev.callerID {
+			a.ids[string(a.keyBuf)] = [2]uint64{rev, pos}
+		}
+		rev++
+	}
+	h.next, h.state = rev, stateLive
+	a.putHead(batch, req.stream, h)
+	return outcome{res: eventstore.AppendResult{NextExpectedRevision: rev - 1, Position: eventstore.Position{Commit: pos, Prepare: pos}}}
+}
+
+// repeated checks the (stream, event ID) index for the caller-chosen IDs
+// of req. When every event is already in the stream at consecutive
+// revisions in the same order, the append is a repeat: dup is true and res
+// is the original result. When only some are there, or out of order, the
+// append is refused: writing it would duplicate events.
+func (a *appender) repeated(req *request) (res eventstore.AppendResult, dup bool, err error) {
+	found := 0
+	var firstRev, lastRev, lastPos uint64
+	for i := range req.events {
+		ev := &req.events[i]
+		if !ev.callerID {
+			continue
+		}
+		rev, pos, ok, err := a.lookupID(req.stream, ev)
+		if err != nil {
+			return res, false, err
+		}
+		if !ok {
+			continue
+		}
+		if found == 0 {
+			firstRev = rev - uint64(i)
+		}
+		if found != i || rev != firstRev+uint64(i) {
+			return res, false, repeatOutOfOrder(req.stream, i, rev)
+		}
+		found++
+		lastRev, lastPos = rev, pos
+	}
+	switch found {
+	case 0:
+		return res, false, nil
+	case len(req.events):
+		return eventstore.AppendResult{NextExpectedRevision: lastRev, Position: eventstore.Position{Commit: lastPos, Prepare: lastPos}}, true, nil
+	default:
+		return res, false, repeatPartial(req.stream, found)
+	}
+}
+
+func repeatOutOfOrder(stream string, i int, rev uint64) error {
+	return eventstore.Invalid("append", stream, fmt.Sprintf("events[%d].ID", i),
+		fmt.Sprintf("already appended to this stream at revision %d, but the append does not repeat earlier events whole and in order", rev))
+}
+
+func repeatPartial(stream string, i int) error {
+	return eventstore.Invalid("append", stream, fmt.Sprintf("events[%d].ID", i),
+		"new, while the events before it were already appended: a repeated append must repeat earlier events whole, without new ones")
+}
+
+func (a *appender) lookupID(stream string, ev *pendingEvent) (rev, pos uint64, ok bool, err error) {
+	a.keyBuf = indexKey(a.keyBuf[:0], stream, ev.id)
+	if v, hit := a.ids[string(a.keyBuf)]; hit {
+		return v[0], v[1], true, nil
+	}
+	val, closer, err := a.s.db.Get(a.keyBuf)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, 0, false, nil
+	}
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("append %s: read event ID index: %w", stream, err)
+	}
+	defer closer.Close()
+	rev, pos, err = decodeIndex(stream, val)
+	return rev, pos, err == nil, err
+}
+
+func (a *appender) applyDelete(batch *pebble.Batch, req *request, h head) outcome {
+	cur := h.current()
+	if !req.expected.Check(cur.Revision, cur.Exists) {
+		return wrongExpected(req, cur)
+	}
+	if req.op == opTombstone {
+		h.state = stateTombstoned
+		a.putHead(batch, req.stream, h)
+		return outcome{}
+	}
+	if !cur.Exists {
+		return outcome{err: &eventstore.Error{Op: "delete", Stream: req.stream, Err: eventstore.ErrStreamNotFound}}
+	}
+	m, err := a.meta(req.stream)
+	if err != nil {
+		return outcome{err: err}
+	}
+	h.state, h.floor = stateDeleted, h.next
+	m.writes++
+	m.hasTruncate, m.truncateBefore = true, h.next
+	a.putHead(batch, req.stream, h)
+	a.putMeta(batch, req.stream, m)
+	return outcome{}
+}
+
+func (a *appender) applySetMeta(batch *pebble.Batch, req *request) outcome {
+	m, err := a.meta(req.stream)
+	if err != nil {
+		return outcome{err: err}
+	}
+	cur := m.current()
+	if !req.expected.Check(cur.Revision, cur.Exists) {
+		return wrongExpected(req, cur)
+	}
+	next := streamMeta{writes: m.writes + 1}
+	if v := req.meta.MaxCount; v != nil {
+		next.hasMaxCount, next.maxCount = true, *v
+	}
+	if v := req.meta.MaxAge; v != nil {
+		next.hasMaxAge, next.maxAgeNanos = true, int64(*v)
+	}
+	if v := req.meta.TruncateBefore; v != nil {
+		next.hasTruncate, next.truncateBefore = true, *v
+	}
+	a.putMeta(batch, req.stream, next)
+	return outcome{}
+}
+
+func (a *appender) head(stream string) (head, error) {
+	if h, ok := a.heads[stream]; ok {
+		return h, nil
+	}
+	h, err := getHead(a.s.db, stream)
+	if err == nil {
+		a.heads[stream] = h
+	}
+	return h, err
+}
+
+func (a *appender) meta(stream string) (streamMeta, error) {
+	if m, ok := a.metas[stream]; ok {
+		return m, nil
+	}
+	m, err := getMeta(a.s.db, stream)
+	if err == nil {
+		a.metas[stream] = m
+	}
+	return m, err
+}
+
+func (a *appender) putHead(batch *pebble.Batch, stream string, h head) {
+	a.keyBuf = headKey(a.keyBuf[:0], stream)
+	batch.Set(a.keyBuf, encodeHead(stream, h), nil)
+	a.heads[stream] = h
+}
+
+func (a *appender) putMeta(batch *pebble.Batch, stream string, m streamMeta) {
+	a.keyBuf = metaKey(a.keyBuf[:0], stream)
+	batch.Set(a.keyBuf, encodeMeta(stream, m), nil)
+	a.metas[stream] = m
+}

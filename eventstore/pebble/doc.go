@@ -1,0 +1,84 @@
+// Package pebble is the embedded event store: eventstore.Store on Pebble,
+// with no server.
+//
+// # Key layout
+//
+//	g/<pos>                 → record (see record.go): the global log, $all
+//	s/<stream>0x00<rev>     → pos: the stream's revisions, in order
+//	x/<stream>0x00<eventID> → rev, pos: the persistent (stream, event ID) index
+//	h/<stream>              → head: next revision, state (live, soft-deleted,
+//	                          tombstoned), soft-delete floor
+//	m/<stream>              → metadata: max-count, max-age, truncate-before,
+//	                          number of metadata writes
+//
+// Positions and revisions are 8-byte big-endian so byte order is numeric
+// order. Stream names never contain control characters, so the 0x00 after
+// the name keeps each stream's keys contiguous and apart from any other
+// stream whose name it prefixes.
+//
+// # Writes: one appender, group commit
+//
+// Callers validate and encode their events in their own goroutine and queue
+// a request. One appender goroutine takes every queued request (a group),
+// checks each against the stream heads it caches in memory (loaded from h/
+// on a miss), assigns consecutive revisions and positions, writes all keys
+// of the group into one Pebble batch, commits it with a synced WAL write,
+// and only then publishes the new last position, wakes subscribers and
+// answers every caller. While one group is syncing, the next gathers in the
+// queue, so many concurrent appenders share one fsync.
+//
+// Invariants:
+//   - An append is one batch: all of its events, index entries and the new
+//     head become durable and visible together, or none do. A request that
+//     fails a check writes nothing; checks always precede writes.
+//   - Positions strictly increase with commit order; revisions of a stream
+//     are consecutive from 0 and never reused, also across a soft delete.
+//   - A caller is answered only after its batch is synced, so every
+//     acknowledged event survives a crash.
+//   - Only the appender writes, so its caches are the truth once loaded; a
+//     failed commit drops them and they are reloaded from disk.
+//
+// # Idempotency
+//
+// Every event gets an x/ entry. An append whose caller-set IDs are all
+// already in the stream, at consecutive revisions in the same order,
+// writes nothing and returns the original result (the revision and
+// position of its last event), whatever the expected revision says. An
+// append where only some IDs are already there (a partial overlap), or
+// where they are out of order, is refused as invalid naming the first
+// offending event: writing it would store an event twice. Random IDs
+// chosen by the store for zero IDs are not looked up: they cannot repeat.
+//
+// # Deletes and metadata
+//
+// Soft delete sets the head's state and its floor to the next revision
+// (and, like KurrentDB, the metadata's truncate-before); reads then return
+// ErrStreamNotFound and NoStream succeeds. The next append revives the
+// stream at the next revision; older events stay hidden. A tombstone makes
+// every later read or write ErrStreamDeleted. Deleted events stay in $all,
+// as in KurrentDB before a scavenge. Stream reads honour max-count, max-age
+// and truncate-before; $all and subscriptions ignore them.
+//
+// # Records and corruption
+//
+// A record carries a CRC32C over its position and every byte after the
+// checksum; heads and metadata carry one over their stream name and bytes.
+// Stream reads check that the record found through s/ is the stream and
+// revision asked for. Any mismatch is eventstore.ErrCorruptRecord: a bad
+// record is never skipped and never returned.
+//
+// # Reads and subscriptions
+//
+// Reads use bounded iterators and decode into events whose variable-length
+// fields are carved from shared 64 KiB blocks, so a read allocates per
+// block, not per event. A subscription has no goroutine: Recv scans the log
+// after its cursor in batches and, when caught up, waits for the commit
+// broadcast; a slow subscriber never holds up the appender.
+//
+// # Lifecycle
+//
+// Open takes Pebble's directory lock first, so a second Open of the same
+// directory, in this process or another, fails with ErrLocked. Close
+// refuses new work, lets the appender commit or fail every request it has
+// accepted, wakes subscribers and closes Pebble.
+package pebble

@@ -1,0 +1,67 @@
+package pebble
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/recoupledger/recoup/eventstore"
+)
+
+// opKind is what a request asks the appender to do.
+type opKind uint8
+
+const (
+	opAppend opKind = iota
+	opDelete
+	opTombstone
+	opSetMeta
+)
+
+// request is one caller's write, queued for the appender. Everything that
+// can be done without the stream heads (validation, record encoding) is
+// done before queueing, in the caller's goroutine.
+type request struct {
+	ctx      context.Context
+	op       opKind
+	stream   string
+	expected eventstore.ExpectedRevision
+	events   []pendingEvent
+	size     int
+	meta     eventstore.StreamMetadata
+	done     chan outcome // buffered: the appender never blocks on a caller
+}
+
+// pendingEvent is an encoded, not yet sealed record.
+type pendingEvent struct {
+	id       uuid.UUID
+	callerID bool // the caller chose the ID, so it may repeat an earlier one
+	rec      []byte
+}
+
+type outcome struct {
+	res eventstore.AppendResult
+	err error
+}
+
+// newAppendRequest encodes the (validated) events into one buffer.
+func newAppendRequest(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) *request {
+	size := 0
+	for i := range events {
+		size += encodedSize(stream, &events[i])
+	}
+	buf := make([]byte, 0, size)
+	pend := make([]pendingEvent, len(events))
+	for i := range events {
+		e := &events[i]
+		p := &pend[i]
+		p.id, p.callerID = e.ID, e.ID != uuid.Nil
+		if !p.callerID {
+			p.id = uuid.New()
+		}
+		start := len(buf)
+		buf = encodeRecord(buf, stream, p.id, e)
+		p.rec = buf[start:len(buf):len(buf)]
+	}
+	return &request{ctx: ctx, op: opAppend, stream: stream, expected: expected, events: pend, size: size, done: make(chan outcome, 1)}
+}

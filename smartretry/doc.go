@@ -1,0 +1,58 @@
+// Package smartretry learns from the ledger when a failed card payment is
+// likely to succeed and chooses retry times that recover the most within
+// a preset's limits and the card networks' rules.
+//
+// # Features
+//
+// Every row is one attempt after a failure, described only by what the
+// ledger knew when the attempt was planned (a Case) and the attempt's
+// time. The vector has three blocks (layout.go): static facts of the Case
+// (last decline code and its category, Mastercard advice code, network,
+// funding, country and cross-border, log amount, whether the category
+// changed since the first failure, card activity in the last 24 hours and
+// 7 days and since the failure, payment-method updates, reminders sent);
+// time facts of the candidate (attempt number, hours since the first
+// failure and since the last attempt, local hour as two harmonics and a
+// night flag, weekday, proximity to and from the 1st, the 15th, the last
+// business day and Friday, and whether each of those paydays' local
+// midnight fell since the first failure and since the last attempt); and
+// crossings of the time facts that matter with four groups (insufficient
+// funds, soft and technical declines, debit cards), so a linear model can
+// express "a payday since the last attempt matters for funds" or "night
+// matters for debit". Training rows (ledger.go) and serving requests
+// (CaseFromContext) both become a Case, and Row computes the vector from
+// a Case and a time, so the two paths cannot drift.
+//
+// # Model
+//
+// A discrete-time hazard model: P(success | attempt at t, history) as
+// L2-regularised logistic regression, fitted by gonum's L-BFGS with an
+// analytic gradient computed in one pass over a dense design matrix,
+// split across goroutines (fit.go). Scorer is the interface the rest of
+// the package uses; another family implements Score and Explain. The
+// model file (modelfile.go) is versioned JSON: schema version, a model
+// version derived from the weights, feature names, weights and a training
+// summary with held-out log-loss, Brier score, AUC and calibration by
+// decile. A file of another schema, another feature layout or altered
+// weights is refused.
+//
+// # Optimizer
+//
+// For a request the planner lays an hourly grid over the window, marks
+// the slots the network rules allow, and computes each slot's time
+// features once. For a linear model the static block and the group
+// crossings fold into one constant and one coefficient per time feature
+// (prepared.go), so a slot costs a few dozen multiplications, and the
+// probability of attempt n at slot j after a failure at slot i is a
+// product of precomputed exponentials. Dynamic programming over (slot of
+// the last failure, retries left) maximises expected recovered amount,
+// discounted slightly by delay, minus a cost per attempt, with a minimum
+// spacing (optimize.go); later retries range over the best few hours of
+// each local day. Only the first slot is acted on: the engine asks again
+// after each failure with the real outcome, so the plan is re-optimised
+// with what was learnt. Each plan carries every chosen slot's probability,
+// the top feature contributions of the first and the model version.
+//
+// The package reads ledger events and never the simulator, so the
+// simulator's hidden truth cannot leak into a model.
+package smartretry

@@ -1,0 +1,227 @@
+package smartretry
+
+import (
+	"math"
+	"time"
+
+	"github.com/recoupledger/recoup/domain"
+)
+
+// Activity windows for the card-activity features.
+const (
+	activityShort = 24 * time.Hour
+	activityLong  = 7 * 24 * time.Hour
+	anchorDecay   = 3.0 // days; scale of the payday proximity features
+)
+
+// staticPart holds a Case's static block and group indicators.
+type staticPart struct {
+	x      []float64 // static block, len lay.static
+	groups [numGroups]float64
+	first  civil // first failure, local
+	last   civil // last attempt, local
+	firstT time.Time
+	lastT  time.Time
+}
+
+func categoryOf(code string) (domain.DeclineCategory, bool) {
+	d, ok := domain.Decline(code)
+	return d.Category, ok
+}
+
+func adviceKey(code string) string {
+	switch code {
+	case "":
+		return "none"
+	case "01", "02":
+		return code
+	case "24", "25", "26", "27", "28", "29", "30":
+		return "wait"
+	}
+	return "other"
+}
+
+func indexOf[T comparable](list []T, v T) int {
+	for i, x := range list {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+// gapFeature scales log1p(hours) to about unit size, which keeps L-BFGS
+// well conditioned.
+func gapFeature(d time.Duration) float64 { return logHours(d) / 4 }
+
+func logHours(d time.Duration) float64 {
+	h := d.Hours()
+	if h < 0 {
+		h = 0
+	}
+	return math.Log1p(h)
+}
+
+// computeStatic fills the static block of c.
+func computeStatic(c *Case) staticPart {
+	l := lay
+	s := staticPart{x: make([]float64, l.static)}
+	x := s.x
+	last, first := c.last(), c.first()
+	s.firstT, s.lastT = first.At, last.At
+	s.first, s.last = toCivil(first.At, c.Loc), toCivil(last.At, c.Loc)
+	x[0] = 1
+	if i, ok := l.codeIndex[last.DeclineCode]; ok {
+		x[i] = 1
+	} else {
+		x[l.sCodeOther] = 1
+	}
+	cat, known := categoryOf(last.DeclineCode)
+	if i := indexOf(categories, cat); known && i >= 0 {
+		x[l.sCat+i] = 1
+	} else {
+		x[l.sCatUnknown] = 1
+	}
+	x[l.sAdvice+indexOf(adviceKeys, adviceKey(last.AdviceCode))] = 1
+	if i := indexOf(networks, c.Network); i >= 0 {
+		x[l.sNet+i] = 1
+	} else {
+		x[l.sNetOther] = 1
+	}
+	if i := indexOf(fundings, c.Funding); i >= 0 {
+		x[l.sFund+i] = 1
+	} else {
+		x[l.sFundUnknown] = 1
+	}
+	if i := indexOf(countries, c.Country); i >= 0 {
+		x[l.sCountry+i] = 1
+	} else {
+		x[l.sCountryOther] = 1
+	}
+	if c.CardCountry != "" && c.Country != "" && c.CardCountry != c.Country {
+		x[l.sCrossBorder] = 1
+	}
+	x[l.sLogAmount] = math.Log1p(float64(max(c.Amount, 0))/100) / 5
+	if fc, _ := categoryOf(first.DeclineCode); fc != cat {
+		x[l.sCatChanged] = 1
+	}
+	ref := c.Decision
+	x[l.sAct24] = math.Log1p(float64(c.activityIn(ref.Add(-activityShort), ref)))
+	x[l.sAct7d] = math.Log1p(float64(c.activityIn(ref.Add(-activityLong), ref)))
+	x[l.sActSince] = math.Log1p(float64(c.activityIn(last.At, ref)))
+	switch {
+	case c.PMUpdatedAt.IsZero():
+		x[l.sPMNever] = 1
+	default:
+		if c.PMUpdatedAt.After(last.At) {
+			x[l.sPMSince] = 1
+		}
+		x[l.sPMHours] = logHours(ref.Sub(c.PMUpdatedAt)) / 5
+	}
+	x[l.sReminders] = math.Log1p(float64(c.Reminders))
+
+	if known {
+		switch cat {
+		case domain.CategoryFunds:
+			s.groups[gFunds] = 1
+		case domain.CategorySoft:
+			s.groups[gSoft] = 1
+		case domain.CategoryTechnical:
+			s.groups[gTechnical] = 1
+		}
+	}
+	if c.Funding == domain.Debit {
+		s.groups[gDebit] = 1
+	}
+	x[l.sActSinceFunds] = x[l.sActSince] * s.groups[gFunds]
+	x[l.sActSinceSoft] = x[l.sActSince] * s.groups[gSoft]
+	x[l.sAct24Funds] = x[l.sAct24] * s.groups[gFunds]
+	x[l.sAct24Soft] = x[l.sAct24] * s.groups[gSoft]
+	if cat == domain.CategoryCardData || cat == domain.CategoryHard {
+		x[l.sPMSinceFix] = x[l.sPMSince]
+	}
+	return s
+}
+
+// slotPart is the part of the time block that depends on the candidate
+// time alone (given the Case): everything but the attempt number and the
+// previous-attempt features.
+type slotPart struct {
+	civ    civil
+	anchor [numAnchors]int // day number of the latest anchor on or before t
+	x      [numTime]float64
+}
+
+func computeSlot(s *staticPart, t time.Time, loc *time.Location) slotPart {
+	var p slotPart
+	c := toCivil(t, loc)
+	p.civ = c
+	x := &p.x
+	x[tHFirst] = gapFeature(t.Sub(s.firstT))
+	x[tDFirst] = t.Sub(s.firstT).Hours() / (24 * 7)
+	ang := 2 * math.Pi * c.hour / 24
+	x[tSin1], x[tCos1] = math.Sincos(ang)
+	x[tSin2], x[tCos2] = math.Sincos(2 * ang)
+	if c.hour < 3 {
+		x[tMidnight] = 1
+	}
+	if c.wd >= 1 && c.wd <= 6 {
+		x[tWeekday+c.wd-1] = 1
+	}
+	f := c.frac()
+	for a := 0; a < numAnchors; a++ {
+		la := lastAnchor(a, c)
+		p.anchor[a] = la
+		x[tSince+a] = math.Exp(-(f - float64(la)) / anchorDecay)
+		x[tTo+a] = math.Exp(-(float64(nextAnchor(a, c)) - f) / anchorDecay)
+		if la > s.first.day {
+			x[tCrossedFirst+a] = 1
+		}
+	}
+	return p
+}
+
+// attemptFeatures sets the attempt-number features for attempt n.
+func attemptFeatures(x *[numTime]float64, n int) {
+	x[tLogAttempt] = math.Log(float64(max(n, 1)))
+	x[tFirstRetry] = 0
+	if n == 2 {
+		x[tFirstRetry] = 1
+	}
+}
+
+// pairFeatures sets the previous-attempt features for a candidate whose
+// previous attempt was at prevT (local day prevDay).
+func pairFeatures(x *[numTime]float64, p *slotPart, t, prevT time.Time, prevDay int) {
+	x[tHLast] = gapFeature(t.Sub(prevT))
+	for a := 0; a < numAnchors; a++ {
+		x[tCrossedLast+a] = 0
+		if p.anchor[a] > prevDay {
+			x[tCrossedLast+a] = 1
+		}
+	}
+}
+
+// Row writes the full feature vector of an attempt at t for Case c into
+// dst (len FeatureNames()). The attempt's number is one more than the
+// Case's attempts.
+func Row(c *Case, t time.Time, dst []float64) {
+	s := computeStatic(c)
+	rowFrom(&s, c, t, dst)
+}
+
+func rowFrom(s *staticPart, c *Case, t time.Time, dst []float64) {
+	l := lay
+	copy(dst, s.x)
+	p := computeSlot(s, t, c.Loc)
+	attemptFeatures(&p.x, len(c.Attempts)+1)
+	pairFeatures(&p.x, &p, t, s.lastT, s.last.day)
+	copy(dst[l.timeStart:], p.x[:])
+	i := l.crossStart
+	for g := 0; g < numGroups; g++ {
+		for _, k := range crossed {
+			dst[i] = s.groups[g] * p.x[k]
+			i++
+		}
+	}
+}

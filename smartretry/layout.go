@@ -1,0 +1,184 @@
+package smartretry
+
+import (
+	"github.com/recoupledger/recoup/domain"
+)
+
+// The feature vector has three blocks:
+//
+//	static  facts of the Case at decision time (decline code, card, amount,
+//	        activity, updates, reminders): fixed for every candidate time;
+//	time    facts of the candidate time t (attempt number, time since the
+//	        first failure and the last attempt, local hour and weekday,
+//	        payday anchors);
+//	cross   selected time features multiplied by group indicators (decline
+//	        category and funding), so that a linear model can say "a
+//	        crossed payday matters for insufficient funds" or "midnight
+//	        matters for debit".
+//
+// Serving folds the static block and the group indicators into a
+// per-Case constant and per-time-feature coefficients (see prepared.go);
+// training materialises every column. Both come from the same functions.
+
+// Time feature indices within the time block.
+const (
+	tLogAttempt  = iota // log(attempt number of the candidate attempt)
+	tFirstRetry         // the candidate is the first retry
+	tHLast              // log1p(hours since the last attempt)
+	tCrossedLast        // 4 columns: an anchor midnight since the last attempt
+	_
+	_
+	_
+	tHFirst // log1p(hours since the first failure)
+	tDFirst // days since the first failure / 7
+	tSin1   // local hour, first and second harmonics
+	tCos1
+	tSin2
+	tCos2
+	tMidnight                    // local hour in [0, 3)
+	tWeekday                     // 6 columns: Monday..Saturday (Sunday is the baseline)
+	tSince        = tWeekday + 6 // 4 columns: exp(-days since the anchor / 3)
+	tTo           = tSince + 4   // 4 columns: exp(-days to the next anchor / 3)
+	tCrossedFirst = tTo + 4      // 4 columns: an anchor midnight since the first failure
+	numTime       = tCrossedFirst + 4
+)
+
+// pairTime marks time features that depend on the previous attempt; the
+// optimizer recomputes them for each (previous, next) pair of slots.
+func pairTime(k int) bool { return k == tHLast || (k >= tCrossedLast && k < tCrossedLast+numAnchors) }
+
+// attemptTime marks time features that depend only on the attempt number.
+func attemptTime(k int) bool { return k == tLogAttempt || k == tFirstRetry }
+
+// crossed lists the time features that are multiplied by each group.
+var crossed = []int{
+	tHLast, tCrossedLast, tCrossedLast + 1, tCrossedLast + 2, tCrossedLast + 3,
+	tHFirst, tSin1, tCos1, tSin2, tCos2, tMidnight,
+	tSince, tSince + 1, tSince + 2, tSince + 3,
+}
+
+// Groups that interact with time features.
+const (
+	gFunds = iota
+	gSoft
+	gTechnical
+	gDebit
+	numGroups
+)
+
+var groupNames = [numGroups]string{"funds", "soft", "technical", "debit"}
+
+// Static vocabularies. Changing any of them changes the feature names,
+// which the model file records, so an old model refuses to load against
+// a new layout instead of silently misreading columns.
+var (
+	categories = []domain.DeclineCategory{domain.CategoryFunds, domain.CategorySoft, domain.CategoryTechnical, domain.CategoryCardData, domain.CategoryHard}
+	adviceKeys = []string{"none", "01", "02", "wait", "other"}
+	networks   = []domain.Network{domain.Visa, domain.Mastercard, domain.Amex, domain.Discover}
+	fundings   = []domain.Funding{domain.Credit, domain.Debit, domain.Prepaid}
+	countries  = []string{"US", "GB", "CA", "AU", "DE", "FR", "BR", "IN", "JP"}
+)
+
+// layout is the feature vector's shape, computed once.
+type layout struct {
+	names     []string
+	codeIndex map[string]int // decline code -> static column
+	static    int            // number of static columns (start of time block)
+	// columns of the static block
+	sCodeOther, sCat, sCatUnknown, sAdvice, sNet, sNetOther, sFund, sFundUnknown int
+	sCountry, sCountryOther, sCrossBorder, sLogAmount, sCatChanged               int
+	sAct24, sAct7d, sActSince, sPMSince, sPMHours, sPMNever, sReminders          int
+	sActSinceFunds, sActSinceSoft, sAct24Funds, sAct24Soft, sPMSinceFix          int
+	timeStart, crossStart, width                                                 int
+}
+
+var lay = buildLayout()
+
+func buildLayout() *layout {
+	l := &layout{codeIndex: map[string]int{}}
+	add := func(name string) int { l.names = append(l.names, name); return len(l.names) - 1 }
+	add("bias")
+	for _, code := range domain.DeclineCodes() {
+		if d, _ := domain.Decline(code); d.Retryable {
+			l.codeIndex[code] = add("code:" + code)
+		}
+	}
+	l.sCodeOther = add("code:other")
+	l.sCat = len(l.names)
+	for _, c := range categories {
+		add("category:" + string(c))
+	}
+	l.sCatUnknown = add("category:unknown")
+	l.sAdvice = len(l.names)
+	for _, a := range adviceKeys {
+		add("advice:" + a)
+	}
+	l.sNet = len(l.names)
+	for _, n := range networks {
+		add("network:" + string(n))
+	}
+	l.sNetOther = add("network:other")
+	l.sFund = len(l.names)
+	for _, f := range fundings {
+		add("funding:" + string(f))
+	}
+	l.sFundUnknown = add("funding:unknown")
+	l.sCountry = len(l.names)
+	for _, c := range countries {
+		add("country:" + c)
+	}
+	l.sCountryOther = add("country:other")
+	l.sCrossBorder = add("cross_border")
+	l.sLogAmount = add("log_amount")
+	l.sCatChanged = add("category_changed")
+	l.sAct24 = add("activity_24h")
+	l.sAct7d = add("activity_7d")
+	l.sActSince = add("activity_since_failure")
+	l.sPMSince = add("pm_updated_since_failure")
+	l.sPMHours = add("pm_update_age")
+	l.sPMNever = add("pm_never_updated")
+	l.sReminders = add("reminders_sent")
+	l.sActSinceFunds = add("activity_since_failure*funds")
+	l.sActSinceSoft = add("activity_since_failure*soft")
+	l.sAct24Funds = add("activity_24h*funds")
+	l.sAct24Soft = add("activity_24h*soft")
+	l.sPMSinceFix = add("pm_updated_since_failure*card_fix")
+	l.static = len(l.names)
+
+	l.timeStart = len(l.names)
+	for _, n := range timeNames() {
+		add(n)
+	}
+	l.crossStart = len(l.names)
+	for g := 0; g < numGroups; g++ {
+		for _, k := range crossed {
+			add(l.names[l.timeStart+k] + "*" + groupNames[g])
+		}
+	}
+	l.width = len(l.names)
+	return l
+}
+
+func timeNames() []string {
+	n := make([]string, numTime)
+	n[tLogAttempt] = "log_attempt"
+	n[tFirstRetry] = "first_retry"
+	n[tHLast] = "hours_since_last_attempt"
+	n[tHFirst] = "hours_since_first_failure"
+	n[tDFirst] = "weeks_since_first_failure"
+	n[tSin1], n[tCos1], n[tSin2], n[tCos2] = "hour_sin", "hour_cos", "hour_sin2", "hour_cos2"
+	n[tMidnight] = "local_night"
+	for i, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat"} {
+		n[tWeekday+i] = "weekday:" + d
+	}
+	for a := 0; a < numAnchors; a++ {
+		n[tCrossedLast+a] = "payday_since_last_attempt:" + anchorNames[a]
+		n[tSince+a] = "days_since:" + anchorNames[a]
+		n[tTo+a] = "days_to:" + anchorNames[a]
+		n[tCrossedFirst+a] = "payday_since_first_failure:" + anchorNames[a]
+	}
+	return n
+}
+
+// FeatureNames returns the names of the feature vector's columns.
+func FeatureNames() []string { return append([]string(nil), lay.names...) }

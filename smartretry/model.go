@@ -1,0 +1,85 @@
+package smartretry
+
+import (
+	"math"
+	"sort"
+
+	"github.com/recoupledger/recoup/domain"
+)
+
+// Scorer predicts the chance that an attempt succeeds from its feature
+// row (see FeatureNames). The logistic model is one family; another (a
+// tree ensemble, say) implements the same interface and the optimizer
+// uses it through Score, at the cost of scoring full rows.
+type Scorer interface {
+	// Version names the fitted model; every recommendation carries it.
+	Version() string
+	// Score returns P(success) for one feature row.
+	Score(x []float64) float64
+	// Explain returns the features that pushed the prediction most.
+	Explain(x []float64, top int) []domain.Contribution
+}
+
+// Linear is implemented by scorers whose log-odds are a dot product with
+// a weight vector; the optimizer then folds the per-invoice part once and
+// scores a grid of times with a few multiplications per slot.
+type Linear interface {
+	Scorer
+	Weights() []float64
+}
+
+// Logistic is L2-regularised logistic regression over the feature row:
+// a discrete-time hazard model, P(success | attempt at t, history).
+type Logistic struct {
+	W       []float64
+	version string
+}
+
+var _ Linear = (*Logistic)(nil)
+
+// NewLogistic wraps fitted weights; version names them.
+func NewLogistic(w []float64, version string) *Logistic {
+	return &Logistic{W: w, version: version}
+}
+
+// Version implements Scorer.
+func (m *Logistic) Version() string { return m.version }
+
+// Weights implements Linear.
+func (m *Logistic) Weights() []float64 { return m.W }
+
+// Score implements Scorer.
+func (m *Logistic) Score(x []float64) float64 { return sigmoid(dot(m.W, x)) }
+
+// Explain implements Scorer: a feature's contribution is weight × value,
+// in log-odds; the bias is left out.
+func (m *Logistic) Explain(x []float64, top int) []domain.Contribution {
+	out := make([]domain.Contribution, 0, 16)
+	for i := 1; i < len(x); i++ {
+		if x[i] == 0 || m.W[i] == 0 {
+			continue
+		}
+		out = append(out, domain.Contribution{Feature: lay.names[i], Value: x[i], Effect: m.W[i] * x[i]})
+	}
+	sort.Slice(out, func(i, j int) bool { return math.Abs(out[i].Effect) > math.Abs(out[j].Effect) })
+	if len(out) > top {
+		out = out[:top]
+	}
+	return out
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i, v := range b {
+		s += a[i] * v
+	}
+	return s
+}
+
+func sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}

@@ -1,0 +1,143 @@
+package smartretry
+
+import (
+	"math"
+	"time"
+)
+
+// Objective sets what a schedule is worth.
+type Objective struct {
+	// AttemptCost is charged for every attempt, in the invoice's minor
+	// units (network excess-attempt fees are about 10–50 cents).
+	AttemptCost float64
+	// DailyDiscount values money recovered d days after the decision at
+	// exp(-DailyDiscount·d): earlier recovery keeps the subscription
+	// running and wins ties between otherwise equal slots.
+	DailyDiscount float64
+	// MinSpacing is the least time between two attempts.
+	MinSpacing time.Duration
+	// PerDay is how many hours per local day the continuation considers.
+	PerDay int
+}
+
+// DefaultObjective is used when a planner is built without one.
+func DefaultObjective() Objective {
+	return Objective{AttemptCost: 10, DailyDiscount: 0.002, MinSpacing: 2 * time.Hour, PerDay: 3}
+}
+
+// schedule is the optimizer's answer: slots in order with the chance of
+// each (given that the earlier ones failed), and the plan's value.
+type schedule struct {
+	slots []int
+	probs []float64
+	value float64
+}
+
+// solve chooses up to k attempts on g by dynamic programming over
+// (slot of the last failure, retries left). V_r(i) is the best expected
+// value after a failure at slot i with r retries left:
+//
+//	V_r(i) = max(0, max_{j ≥ i+spacing, allowed} p_r(j|i)·A·disc(j) − cost + (1−p_r(j|i))·V_{r−1}(j))
+//
+// where p_r(j|i) is the model's hazard for the next attempt at j given the
+// failure at i (the previous-attempt features are recomputed per pair).
+// The first retry ranges over the whole grid; later ones over the best
+// PerDay hours of each day, so the work is about N·C + k·C² evaluations
+// of products of precomputed exponentials.
+func solve(g *grid, k int, amount float64, obj Objective) schedule {
+	if k <= 0 || g.n == 0 {
+		return schedule{}
+	}
+	per := max(obj.PerDay, 1)
+	spacing := int(math.Ceil(obj.MinSpacing.Hours()))
+	disc := make([]float64, g.n)
+	lead := g.start.Sub(g.c.Decision).Hours() / 24
+	for j := range disc {
+		disc[j] = math.Exp(-obj.DailyDiscount * (lead + float64(j)/24))
+	}
+	cont := g.topPerDay(g.uOf, per)
+	first := g.topPerDay(func(j int) float64 { return g.zFirst[j] }, per)
+
+	// V[r][i], best[r][i] for r = 0..k-1; V[0] is zero.
+	V := make([][]float64, k)
+	best := make([][]int, k)
+	for r := range V {
+		V[r] = make([]float64, g.n)
+		best[r] = make([]int, g.n)
+		for i := range best[r] {
+			best[r][i] = -1
+		}
+	}
+	inFirst := make([]bool, g.n)
+	for _, j := range first {
+		inFirst[j] = true
+	}
+	for r := 1; r < k; r++ {
+		n := g.nDone + (k - r) + 1 // attempt number of the retry chosen at level r
+		states := cont
+		if r == k-1 {
+			states = union(cont, first)
+		}
+		for _, i := range states {
+			bv, bj := 0.0, -1
+			for _, j := range cont {
+				if j < i+spacing {
+					continue
+				}
+				p := g.prob(i, j, n)
+				q := p*amount*disc[j] - obj.AttemptCost + (1-p)*V[r-1][j]
+				if q > bv {
+					bv, bj = q, j
+				}
+			}
+			V[r][i], best[r][i] = bv, bj
+		}
+	}
+	bv, bj := 0.0, -1
+	for _, j := range first {
+		p := g.pFirst[j]
+		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*V[k-1][j]
+		if q > bv {
+			bv, bj = q, j
+		}
+	}
+	sch := schedule{value: bv}
+	prev, n := -1, g.nDone+1
+	for r, j := k, bj; j >= 0; r-- {
+		sch.slots = append(sch.slots, j)
+		sch.probs = append(sch.probs, g.prob(prev, j, n))
+		if r-1 <= 0 {
+			break
+		}
+		prev, n, j = j, n+1, best[r-1][j]
+	}
+	return sch
+}
+
+// uOf is the slot-only log-odds of slot j.
+func (g *grid) uOf(j int) float64 {
+	if g.lin != nil {
+		return g.u[j]
+	}
+	return g.zFirst[j]
+}
+
+func union(a, b []int) []int {
+	out := make([]int, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i] < b[j]):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}

@@ -1,0 +1,169 @@
+package smartretry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/recoupledger/recoup/domain"
+)
+
+var errNoAttempts = errors.New("plan retry: attempts: the context has no failed attempt to plan after")
+
+// Rules says whether the card networks allow an attempt at a time, and
+// if not, why. The planner never proposes a slot Rules refuses.
+type Rules func(rc *domain.RetryContext, at time.Time) (ok bool, reason string)
+
+// DefaultWindow bounds a plan whose context names no window end.
+const DefaultWindow = 14 * 24 * time.Hour
+
+// Planner chooses retry times with a Scorer and the optimizer. It
+// implements the dunning engine's RetryPlanner.
+type Planner struct {
+	Scorer    Scorer
+	Objective Objective
+	Rules     Rules
+	// TopContributions is how many feature contributions a plan explains
+	// (default 5).
+	TopContributions int
+}
+
+// NewPlanner returns a planner with the default objective.
+func NewPlanner(sc Scorer, rules Rules) *Planner {
+	return &Planner{Scorer: sc, Objective: DefaultObjective(), Rules: rules, TopContributions: 5}
+}
+
+// Recommendation is a plan with what went into it, for the CLI and API.
+type Recommendation struct {
+	Plan       domain.RetryPlan
+	Candidates []domain.PlannedSlot // every allowed slot with its P(success) as the next attempt
+	Window     [2]time.Time
+	Location   *time.Location
+}
+
+// PlanRetry implements the engine's RetryPlanner.
+func (p *Planner) PlanRetry(ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error) {
+	r, err := p.Recommend(ctx, rc)
+	return r.Plan, err
+}
+
+// Recommend plans like PlanRetry and also returns every scored candidate.
+func (p *Planner) Recommend(ctx context.Context, rc domain.RetryContext) (Recommendation, error) {
+	if err := ctx.Err(); err != nil {
+		return Recommendation{}, fmt.Errorf("plan retry: %w", err)
+	}
+	stop := func(why string) (Recommendation, error) {
+		return Recommendation{Plan: domain.RetryPlan{Source: domain.SourceSmart, ModelVersion: p.Scorer.Version(), Explanation: why}}, nil
+	}
+	if rc.RetriesLeft <= 0 {
+		return stop("no retries left in the preset")
+	}
+	c, err := CaseFromContext(&rc)
+	if err != nil {
+		return Recommendation{}, err
+	}
+	last := c.last()
+	if last.Succeeded {
+		return stop("the last attempt succeeded")
+	}
+	obj := p.Objective
+	start := rc.Now
+	if s := last.At.Add(obj.MinSpacing); s.After(start) {
+		start = s
+	}
+	start = ceilHour(start)
+	end := rc.WindowEnd
+	if end.IsZero() {
+		end = c.first().At.Add(DefaultWindow)
+	}
+	g := newGrid(&c, p.Scorer, start, end)
+	rec := Recommendation{Window: [2]time.Time{start, end}, Location: c.Loc}
+	reason := "the window has ended"
+	for j := 0; j < g.n; j++ {
+		ok, why := p.allowed(&rc, g.at(j))
+		g.allowed[j] = ok
+		if ok {
+			rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: g.at(j), Probability: g.pFirst[j]})
+		} else if reason == "the window has ended" {
+			reason = why
+		}
+	}
+	if len(rec.Candidates) == 0 {
+		r, _ := stop("no retry allowed: " + reason)
+		r.Candidates, r.Window, r.Location = rec.Candidates, rec.Window, rec.Location
+		return r, nil
+	}
+	sch := solve(g, rc.RetriesLeft, float64(c.Amount), obj)
+	if len(sch.slots) == 0 {
+		r, _ := stop("no slot's expected recovery covers the attempt cost")
+		r.Candidates, r.Window, r.Location = rec.Candidates, rec.Window, rec.Location
+		return r, nil
+	}
+	plan := domain.RetryPlan{
+		Retry:        true,
+		At:           g.at(sch.slots[0]),
+		Source:       domain.SourceSmart,
+		Probability:  sch.probs[0],
+		ModelVersion: p.Scorer.Version(),
+		Propensity:   1,
+	}
+	for i, j := range sch.slots {
+		plan.Schedule = append(plan.Schedule, domain.PlannedSlot{At: g.at(j), Probability: sch.probs[i]})
+	}
+	row := make([]float64, len(lay.names))
+	g.rowAt(-1, sch.slots[0], g.nDone+1, row)
+	top := p.TopContributions
+	if top <= 0 {
+		top = 5
+	}
+	plan.Contributions = p.Scorer.Explain(row, top)
+	plan.Explanation = explain(&plan, c.Loc, rc.RetriesLeft)
+	rec.Plan = plan
+	return rec, nil
+}
+
+func (p *Planner) allowed(rc *domain.RetryContext, at time.Time) (bool, string) {
+	if p.Rules != nil {
+		return p.Rules(rc, at)
+	}
+	return tableRule(rc, at)
+}
+
+// tableRule is the fallback when no network rules are given: it refuses
+// only what the decline table marks as never retryable on the same card.
+func tableRule(rc *domain.RetryContext, _ time.Time) (bool, string) {
+	last := rc.Attempts[len(rc.Attempts)-1]
+	if d, ok := domain.Decline(last.DeclineCode); ok && !d.Retryable {
+		if rc.PaymentMethodUpdatedAt == nil || !rc.PaymentMethodUpdatedAt.After(last.OccurredAt) {
+			return false, fmt.Sprintf("decline code %s is never retried on the same card", last.DeclineCode)
+		}
+	}
+	return true, ""
+}
+
+func ceilHour(t time.Time) time.Time {
+	h := t.Truncate(time.Hour)
+	if h.Before(t) {
+		h = h.Add(time.Hour)
+	}
+	return h
+}
+
+func explain(p *domain.RetryPlan, loc *time.Location, left int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "retry at %s local (P(success)=%.1f%%); ", p.At.In(loc).Format("Mon 2 Jan 15:04"), 100*p.Probability)
+	fmt.Fprintf(&b, "%d of %d retries planned:", len(p.Schedule), left)
+	for _, s := range p.Schedule {
+		fmt.Fprintf(&b, " %s (%.1f%%)", s.At.In(loc).Format("Mon 2 Jan 15:04"), 100*s.Probability)
+	}
+	if len(p.Contributions) > 0 {
+		b.WriteString("; main factors:")
+		for _, c := range p.Contributions {
+			fmt.Fprintf(&b, " %s %+.2f", c.Feature, c.Effect)
+		}
+	}
+	fmt.Fprintf(&b, "; model %s", p.ModelVersion)
+	return b.String()
+}
