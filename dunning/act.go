@@ -29,6 +29,13 @@ func (e *Engine) act(ctx context.Context, inv *invoice, now time.Time) error {
 			}
 		}
 	}
+	if s, at, _ := e.nextStep(inv); s != stepNone && !at.After(now) {
+		// Still due after every step ran: a decision that records nothing.
+		// Park the invoice until its next event rather than spin.
+		e.log.Error("dunning: invoice makes no progress; parked until its next event", "invoice", inv.id, "step", int(s))
+		inv.wake = at
+		return nil
+	}
 	e.rearm(inv)
 	return nil
 }

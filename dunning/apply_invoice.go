@@ -42,6 +42,7 @@ func (e *Engine) applyInvoice(inv *invoice, ev domain.Event) {
 	case domain.RetryScheduled:
 		if inv.run != nil {
 			inv.run.next = &v
+			inv.run.exhausted = nil // a card update can resume an ended run
 		}
 		if !b.Backfill {
 			at := v.At

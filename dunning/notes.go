@@ -39,10 +39,11 @@ func (e *Engine) emailNote(inv *invoice, key string, kind domain.ReminderKind, a
 	if inv.note(key) != nil {
 		return
 	}
-	inv.notes = append(inv.notes, &note{
+	n := &note{
 		key: key, ch: chEmail, at: at, onlyIfOpen: onlyIfOpen,
 		email: notify.Email{Kind: kind, MessageID: messageID(key), Data: e.emailData(inv, next)},
-	})
+	}
+	inv.addNote(n, n.email.MessageID)
 }
 
 // webhookNote owes the integrator a webhook event about obj.
@@ -59,7 +60,7 @@ func (e *Engine) webhookNote(inv *invoice, key, typ string, created time.Time, o
 		e.log.Error("dunning: cannot encode webhook", "key", key, "err", err)
 		return
 	}
-	inv.notes = append(inv.notes, &note{key: key, ch: chWebhook, at: created, event: ev})
+	inv.addNote(&note{key: key, ch: chWebhook, at: created, event: ev}, ev.ID)
 }
 
 // failureNotes are owed once the engine has decided what follows a failed
@@ -92,7 +93,19 @@ func (e *Engine) subscriptionNote(inv *invoice, sub *subscription, ev domain.Eve
 	e.webhookNote(inv, key, notify.EventSubscriptionUpdated, ev.When(), obj)
 }
 
+// Outcomes are also kept by id, because $all may hold a send's record
+// before its trigger (they are in different streams, appended
+// concurrently): a note created later starts from its recorded outcome.
+type outcome struct {
+	attempts int
+	at       time.Time
+	done     bool
+}
+
 func (e *Engine) noteDone(inv *invoice, id string) {
+	o := inv.outcomes[id]
+	o.done = true
+	inv.outcomes[id] = o
 	for _, n := range inv.notes {
 		if n.email.MessageID == id && n.ch == chEmail || n.event.ID == id && n.ch == chWebhook {
 			n.done = true
@@ -101,6 +114,9 @@ func (e *Engine) noteDone(inv *invoice, id string) {
 }
 
 func (e *Engine) noteFailed(inv *invoice, id string, attempts int, at time.Time) {
+	if o := inv.outcomes[id]; attempts > o.attempts {
+		inv.outcomes[id] = outcome{attempts: attempts, at: at, done: o.done || attempts >= notify.MaxAttempts}
+	}
 	for _, n := range inv.notes {
 		if n.email.MessageID == id && n.ch == chEmail || n.event.ID == id && n.ch == chWebhook {
 			n.attempts = attempts
@@ -140,4 +156,16 @@ func (e *Engine) emailData(inv *invoice, next *time.Time) notify.EmailData {
 		d.DeclineCode = last.DeclineCode
 	}
 	return d
+}
+
+// addNote files n, starting from any outcome already recorded for id.
+func (inv *invoice) addNote(n *note, id string) {
+	if o, ok := inv.outcomes[id]; ok {
+		n.done = o.done
+		if o.attempts > 0 {
+			n.attempts = o.attempts
+			n.at = o.at.Add(notify.Backoff(o.attempts))
+		}
+	}
+	inv.notes = append(inv.notes, n)
 }

@@ -75,11 +75,11 @@ func (HeuristicPlanner) PlanRetry(_ context.Context, rc domain.RetryContext) (do
 		step := rc.WindowEnd.Sub(from) / time.Duration(remaining)
 		for i := 1; i <= remaining; i++ {
 			t := atLocalHour(from.Add(step*time.Duration(i)), 10, loc)
-			if t.After(rc.WindowEnd) {
-				t = rc.WindowEnd
+			for t.After(rc.WindowEnd) {
+				t = t.AddDate(0, 0, -1) // the last 10:00 inside the window
 			}
 			if t.Sub(prev) < 12*time.Hour {
-				t = prev.Add(12 * time.Hour)
+				t = atLocalHour(prev.Add(12*time.Hour), 10, loc)
 			}
 			if t.After(rc.WindowEnd) {
 				break

@@ -67,6 +67,7 @@ type invoice struct {
 	reminders     map[string]domain.ReminderScheduled // by kind/at key
 	remindersSent int
 	notes         []*note
+	outcomes      map[string]outcome // recorded sends by message or webhook id
 	// chargeRetryAt delays a charge whose gateway call failed (unknown
 	// outcome); it is in-memory only and a restart tries at once.
 	chargeRetryAt time.Time
@@ -174,7 +175,7 @@ func (s *state) card(id string) *card {
 func (s *state) invoice(id string) *invoice {
 	inv := s.invoices[id]
 	if inv == nil {
-		inv = &invoice{id: id, reminders: map[string]domain.ReminderScheduled{}}
+		inv = &invoice{id: id, reminders: map[string]domain.ReminderScheduled{}, outcomes: map[string]outcome{}}
 		s.invoices[id] = inv
 	}
 	return inv
