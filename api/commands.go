@@ -23,6 +23,8 @@ type command interface {
 	// toEvents returns the events to append; every field is valid.
 	toEvents() []domain.Event
 	setNow(now time.Time)
+	// explicitTime reports whether the client sent occurred_at.
+	explicitTime() bool
 }
 
 // commandKinds builds an empty command of each kind.
@@ -55,6 +57,8 @@ type commandBase struct {
 }
 
 func (c *commandBase) setNow(now time.Time) { c.now = now }
+
+func (c *commandBase) explicitTime() bool { return c.OccurredAt != "" }
 
 func (c *commandBase) validateBase(f *fields) {
 	c.at = f.occurredAt(c.OccurredAt, c.Backfill, c.now)
@@ -288,4 +292,18 @@ func (c *cardActivity) validate() []FieldError {
 }
 func (c *cardActivity) toEvents() []domain.Event {
 	return []domain.Event{domain.CardActivityObserved{Base: c.base(), PaymentMethodID: c.PaymentMethodID, DeviceID: c.DeviceID}}
+}
+
+// decide lets the invoice aggregate accept the finalization: it refuses a
+// second finalization, a foreign invoice ID, and rules of its own.
+func (c *invoiceFinalized) decide(history []domain.Event) ([]domain.Event, error) {
+	return domain.RebuildInvoice(history).Finalize(c.toEvents()[0].(domain.InvoiceFinalized))
+}
+
+// decide lets the invoice aggregate record the attempt: it must be the
+// next attempt number, within the remaining amount and currency, on a
+// payable invoice; a success adds the payment and, when whole, the paid
+// status.
+func (c *paymentAttempted) decide(history []domain.Event) ([]domain.Event, error) {
+	return domain.RebuildInvoice(history).RecordAttempt(c.toEvents()[0].(domain.PaymentAttempted))
 }

@@ -88,6 +88,11 @@ func TestLedgerBackfill(t *testing.T) {
 	}
 	body["occurred_at"] = "2025-06-01T10:00:00Z"
 	body["backfill"] = true
+	fin := map[string]any{"occurred_at": "2025-06-01T09:00:00Z", "backfill": true}
+	for k, v := range ledgerCommands["invoice_finalized"] {
+		fin[k] = v
+	}
+	wantStatus(t, h.post("/v1/ledger/invoice_finalized", writeKey, fin), 200)
 	r := h.post("/v1/ledger/payment_attempted", writeKey, body)
 	wantStatus(t, r, 200)
 	if !strings.Contains(string(r.body), `"backfill":true`) {
@@ -99,7 +104,7 @@ func TestLedgerBackfill(t *testing.T) {
 	if err := json.Unmarshal(ev.body, &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Data) != 1 || !list.Data[0].Backfill || list.Data[0].OccurredAt.Format("2006-01-02") != "2025-06-01" {
+	if len(list.Data) != 2 || !list.Data[1].Backfill || list.Data[1].Type != domain.TypePaymentAttempted || list.Data[1].OccurredAt.Format("2006-01-02") != "2025-06-01" {
 		t.Fatalf("events = %+v", list.Data)
 	}
 }
@@ -237,5 +242,79 @@ func TestImport(t *testing.T) {
 	wantStatus(t, r, 200)
 	if n := countAll(t, h); n != 6 {
 		t.Fatalf("re-import: events = %d, want 6", n)
+	}
+}
+
+// TestLedgerAggregateRules: invoice commands are decided by the invoice
+// aggregate, whose refusals come back as problems and write nothing.
+func TestLedgerAggregateRules(t *testing.T) {
+	h := newHarness(t)
+	attempt := func(patch map[string]any) map[string]any {
+		b := map[string]any{}
+		for k, v := range ledgerCommands["payment_attempted"] {
+			b[k] = v
+		}
+		for k, v := range patch {
+			b[k] = v
+		}
+		return b
+	}
+	r := h.post("/v1/ledger/payment_attempted", writeKey, attempt(nil))
+	wantStatus(t, r, 404)
+	if p := r.problem(t); p.Param != "invoice_id" {
+		t.Fatalf("problem %+v", p)
+	}
+	wantStatus(t, h.post("/v1/ledger/invoice_finalized", writeKey, ledgerCommands["invoice_finalized"]), 200)
+	other := map[string]any{}
+	for k, v := range ledgerCommands["invoice_finalized"] {
+		other[k] = v
+	}
+	other["amount"] = 9999
+	r = h.post("/v1/ledger/invoice_finalized", writeKey, other)
+	wantStatus(t, r, 409)
+	if p := r.problem(t); p.Code != "command_conflict" {
+		t.Fatalf("problem %+v", p)
+	}
+	r = h.post("/v1/ledger/payment_attempted", writeKey, attempt(map[string]any{"attempt_number": 3, "amount": 99999, "currency": "eur"}))
+	wantStatus(t, r, 400)
+	var got []string
+	for _, e := range r.problem(t).Errors {
+		got = append(got, e.Param)
+	}
+	if strings.Join(got, ",") != "attempt_number,amount,currency" {
+		t.Fatalf("errors on %v", got)
+	}
+	// A success for the whole amount pays the invoice.
+	r = h.post("/v1/ledger/payment_attempted", writeKey, attempt(map[string]any{"outcome": "succeeded", "decline_code": ""}))
+	wantStatus(t, r, 200)
+	var rc Receipt
+	_ = json.Unmarshal(r.body, &rc)
+	var types []string
+	for _, e := range rc.Events {
+		types = append(types, e.Type)
+	}
+	if strings.Join(types, ",") != "PaymentAttempted,PaymentSucceeded,InvoicePaid" {
+		t.Fatalf("events %v", types)
+	}
+	// Sent again: the same receipt, nothing appended.
+	again := h.post("/v1/ledger/payment_attempted", writeKey, attempt(map[string]any{"outcome": "succeeded", "decline_code": ""}))
+	wantStatus(t, again, 200)
+	if string(again.body) != string(r.body) {
+		t.Fatalf("resend receipt %s, first %s", again.body, r.body)
+	}
+	if n := countAll(t, h); n != 4 {
+		t.Fatalf("events = %d, want 4", n)
+	}
+	// A paid invoice takes no more attempts.
+	r = h.post("/v1/ledger/payment_attempted", writeKey, attempt(map[string]any{"attempt_number": 2}))
+	wantStatus(t, r, 409)
+	if p := r.problem(t); p.Code != "invalid_state_transition" || p.Param != "status" {
+		t.Fatalf("problem %+v", p)
+	}
+	// A paid invoice takes no more attempts.
+	r = h.post("/v1/ledger/payment_attempted", writeKey, attempt(map[string]any{"attempt_number": 2}))
+	wantStatus(t, r, 409)
+	if p := r.problem(t); p.Code != "invalid_state_transition" || p.Param != "status" {
+		t.Fatalf("problem %+v", p)
 	}
 }

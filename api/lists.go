@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // List is the envelope of every list response.
@@ -75,6 +76,16 @@ func (q *query) page() Page {
 	}
 	return p
 }
+
+func (q *query) str(name string) string { return q.v.Get(name) }
+
+func (q *query) oneOf(name string, allowed ...string) string {
+	v := q.v.Get(name)
+	q.f.oneOf(name, v, false, allowed...)
+	return v
+}
+
+func (q *query) time(name string) time.Time { return q.f.timestamp(name, q.v.Get(name), false) }
 
 func (q *query) err() error {
 	if len(q.f) > 0 {

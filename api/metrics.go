@@ -11,12 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// LagReporter reports how many events each projection is behind the head
-// of the log; the projection runner implements it.
-type LagReporter interface {
-	Lag() map[string]uint64
-}
-
 // QueueReporter reports the dunning engine's pending timers.
 type QueueReporter interface {
 	QueueDepth() int
@@ -30,7 +24,7 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 }
 
-func newMetrics(lag LagReporter, queue QueueReporter) *metrics {
+func newMetrics(queue QueueReporter, extra []prometheus.Collector) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -45,9 +39,7 @@ func newMetrics(lag LagReporter, queue QueueReporter) *metrics {
 	}
 	m.reg.MustRegister(m.requests, m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if lag != nil {
-		m.reg.MustRegister(lagCollector{lag})
-	}
+	m.reg.MustRegister(extra...)
 	if queue != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "recoup_engine_queue_depth",
@@ -55,19 +47,6 @@ func newMetrics(lag LagReporter, queue QueueReporter) *metrics {
 		}, func() float64 { return float64(queue.QueueDepth()) }))
 	}
 	return m
-}
-
-var lagDesc = prometheus.NewDesc("recoup_projection_lag_events",
-	"Events between a projection's checkpoint and the head of the log.", []string{"projection"}, nil)
-
-// lagCollector reads lag at scrape time, so it is never stale.
-type lagCollector struct{ r LagReporter }
-
-func (c lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc }
-func (c lagCollector) Collect(ch chan<- prometheus.Metric) {
-	for name, lag := range c.r.Lag() {
-		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(lag), name)
-	}
 }
 
 func (m *metrics) handler() http.Handler {

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/smartretry"
 )
 
 // Config wires the server to the parts it serves. Store, Keys and
@@ -23,11 +25,21 @@ type Config struct {
 	Keys        *Keys
 	Idempotency *IdempotencyStore
 
+	// Recommender plans retries (smartretry.Planner); nil answers 501.
+	Recommender Recommender
+	// Model scores retry times for backtests (the trained model); nil
+	// answers 501.
+	Model smartretry.Scorer
+	// ReadModels answers invoice, subscription and preset queries
+	// (readmodel.DB); nil answers 501.
+	ReadModels ReadModels
 	// Ready reports whether the server can answer reads (store open,
 	// projections caught up); nil means always ready.
 	Ready func(ctx context.Context) error
-	Lag   LagReporter
 	Queue QueueReporter
+	// Collectors are registered with the server's /metrics registry: the
+	// projection runner's lag and progress, the engine's series.
+	Collectors []prometheus.Collector
 
 	RateLimit      RateLimit
 	RequestTimeout time.Duration // per request; 0 means DefaultRequestTimeout
@@ -50,6 +62,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	router   chi.Router
+	jobs     *jobs
 }
 
 // New builds the server and its routes.
@@ -78,13 +91,18 @@ func New(cfg Config) (*Server, error) {
 		idem:     cfg.Idempotency,
 		inflight: inFlight{keys: map[string]struct{}{}},
 		limits:   newLimiters(cfg.RateLimit),
-		metrics:  newMetrics(cfg.Lag, cfg.Queue),
+		metrics:  newMetrics(cfg.Queue, cfg.Collectors),
 		log:      cfg.Logger,
 		now:      cfg.Now,
+		jobs:     newJobs(),
 	}
 	s.router = s.routes()
 	return s, nil
 }
+
+// Close stops the server's background jobs (backtests) and waits for
+// them; it does not close the parts the Config lent it.
+func (s *Server) Close() { s.jobs.close() }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
@@ -110,7 +128,14 @@ func (s *Server) routes() chi.Router {
 		r.Use(s.authenticate, s.rateLimited, defaultScope)
 		r.Group(func(r chi.Router) {
 			r.Use(limitBody(MaxBodyBytes), s.idempotent)
+			s.mountRecommendations(r)
+			s.mountPresets(r)
+			s.mountProducts(r)
+			s.mountSettings(r)
 			s.mountLedger(r)
+			s.mountInvoices(r)
+			s.mountSubscriptions(r)
+			s.mountBacktests(r)
 			s.mountEvents(r)
 		})
 		r.Group(func(r chi.Router) {
@@ -147,4 +172,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 	return nil
+}
+
+func notConfigured(what string) *Problem {
+	return newProblem(http.StatusNotImplemented, CodeFeatureNotConfigured, "", what+" is not configured on this server")
 }

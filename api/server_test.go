@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestAuth(t *testing.T) {
@@ -181,7 +182,9 @@ func TestOperationalEndpoints(t *testing.T) {
 	ready := fmt.Errorf("projections 12 events behind")
 	h := newHarness(t, func(c *Config) {
 		c.Ready = func(context.Context) error { return ready }
-		c.Lag = lagMap{"readmodel": 12}
+		lag := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "recoup_projection_lag_events", Help: "lag"}, []string{"projection"})
+		lag.WithLabelValues("readmodel").Set(12)
+		c.Collectors = []prometheus.Collector{lag}
 		c.Queue = queueLen(3)
 	})
 	wantStatus(t, h.get("/healthz", ""), 200)
@@ -217,10 +220,6 @@ func TestOperationalEndpoints(t *testing.T) {
 		t.Fatalf("code = %s", p.Code)
 	}
 }
-
-type lagMap map[string]uint64
-
-func (l lagMap) Lag() map[string]uint64 { return l }
 
 type queueLen int
 

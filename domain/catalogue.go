@@ -27,6 +27,7 @@ const (
 	TypeInvoiceReconciled          = "InvoiceReconciled"
 	TypeDunningStarted             = "DunningStarted"
 	TypeRetryScheduled             = "RetryScheduled"
+	TypeRetryBlocked               = "RetryBlocked"
 	TypeReminderScheduled          = "ReminderScheduled"
 	TypeReminderSent               = "ReminderSent"
 	TypeReminderFailed             = "ReminderFailed"
@@ -113,6 +114,9 @@ func (e DunningStarted) StreamName() string { return InvoiceStream(e.InvoiceID) 
 func (RetryScheduled) EventType() string    { return TypeRetryScheduled }
 func (e RetryScheduled) StreamName() string { return InvoiceStream(e.InvoiceID) }
 
+func (RetryBlocked) EventType() string    { return TypeRetryBlocked }
+func (e RetryBlocked) StreamName() string { return InvoiceStream(e.InvoiceID) }
+
 func (ReminderScheduled) EventType() string    { return TypeReminderScheduled }
 func (e ReminderScheduled) StreamName() string { return InvoiceStream(e.InvoiceID) }
 
@@ -167,6 +171,7 @@ var registry = map[string]func() Event{
 	TypeInvoiceReconciled:          func() Event { return new(InvoiceReconciled) },
 	TypeDunningStarted:             func() Event { return new(DunningStarted) },
 	TypeRetryScheduled:             func() Event { return new(RetryScheduled) },
+	TypeRetryBlocked:               func() Event { return new(RetryBlocked) },
 	TypeReminderScheduled:          func() Event { return new(ReminderScheduled) },
 	TypeReminderSent:               func() Event { return new(ReminderSent) },
 	TypeReminderFailed:             func() Event { return new(ReminderFailed) },

@@ -77,3 +77,53 @@ func DeclineCodes() []string {
 	sort.Strings(out)
 	return out
 }
+
+// VisaCategory is Visa's decline-response category: 1 the issuer will
+// never approve, 2 the issuer cannot approve now (try later), 3 the data
+// is wrong (fix it first), 4 generic. Only category 1 forbids retries on
+// the same card; 2–4 count toward the reattempt cap.
+type VisaCategory int
+
+// visaCategories maps ISO 8583 response codes to Visa categories; every
+// code not listed is category 4. Source: Visa's decline categories as
+// summarised by payway.com and developers.tabapay.com (see facts.md).
+// Processor lists differ: some put 03, 62, 78 and 93 in category 1. We
+// follow the published category 1 list exactly, so 62 (restricted card)
+// stays category 2 here, and 03/78/93 are category 4.
+var visaCategories = map[string]VisaCategory{
+	// Category 1: issuer will never approve.
+	"04": 1, "07": 1, "12": 1, "14": 1, "15": 1, "41": 1, "43": 1,
+	"46": 1, "57": 1, "R0": 1, "R1": 1, "R3": 1,
+	// Category 2: issuer cannot approve at this time.
+	"19": 2, "51": 2, "59": 2, "61": 2, "62": 2, "65": 2, "91": 2, "96": 2,
+	// Category 3: data quality; fix the data before retrying.
+	"54": 3, "55": 3, "N7": 3, "1A": 3,
+}
+
+// visaCategory1 is VisaCategoryOf(code) == 1 without hashing, for the
+// network rules' inner loop; TestVisaCategoryOf keeps the two in step.
+func visaCategory1(code string) bool {
+	switch code {
+	case "04", "07", "12", "14", "15", "41", "43", "46", "57", "R0", "R1", "R3":
+		return true
+	}
+	return false
+}
+
+// VisaCategoryOf returns the Visa category of an ISO 8583 response code;
+// an empty or unknown code is category 4 (generic).
+func VisaCategoryOf(networkCode string) VisaCategory {
+	if c, ok := visaCategories[networkCode]; ok {
+		return c
+	}
+	return 4
+}
+
+// NetworkCodeOf returns the network response code of an attempt: the one
+// reported, else the usual code behind the processor decline code.
+func NetworkCodeOf(declineCode, networkCode string) string {
+	if networkCode != "" {
+		return networkCode
+	}
+	return declineTable[declineCode].NetworkCode
+}

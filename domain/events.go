@@ -286,6 +286,22 @@ type RetryScheduled struct {
 	ModelVersion  string      `json:"model_version,omitempty"`
 	Score         float64     `json:"score,omitempty"`
 	Propensity    float64     `json:"propensity,omitempty"`
+	// PaymentMethodID is set when the retry moves to another payment
+	// method (a card update restarts eligibility).
+	PaymentMethodID string `json:"payment_method_id,omitempty"`
+	// Rule names the network rule that pushed the time later, if any.
+	Rule string `json:"rule,omitempty"`
+}
+
+// RetryBlocked records that no retry may be made on the invoice's card
+// (a hard decline, or a network rule forbidding it): the run waits for a
+// new card until Until, then ends as exhausted.
+type RetryBlocked struct {
+	Base
+	InvoiceID       string    `json:"invoice_id"`
+	PaymentMethodID string    `json:"payment_method_id,omitempty"`
+	Rule            string    `json:"rule"`
+	Until           time.Time `json:"until"`
 }
 
 // ReminderScheduled records a reminder email due at a time.
@@ -303,6 +319,8 @@ type ReminderSent struct {
 	Kind      ReminderKind `json:"kind"`
 	Channel   string       `json:"channel"`
 	MessageID string       `json:"message_id,omitempty"`
+	// ScheduledAt is the At of the ReminderScheduled this send answers.
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 }
 
 // ReminderFailed records an email that could not be sent; the engine

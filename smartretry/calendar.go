@@ -1,6 +1,9 @@
 package smartretry
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Paydays cluster on calendar anchors: the 1st and the 15th of the month
 // (semimonthly and monthly pay), the last business day (monthly pay in
@@ -11,16 +14,20 @@ import "time"
 // grid and makes "was an anchor crossed between a and b" a comparison of
 // two integers.
 
-// anchor kinds, in feature order.
+// anchor kinds, in feature order. Monthly pay dates that fall on a
+// weekend move to a business day, as payrolls do: the 15th and the 25th to
+// the Friday before, the 1st to the Monday after.
 const (
-	anchorFirst  = iota // the 1st of the month
-	anchorMid           // the 15th
-	anchorLastBD        // the last business day (Mon–Fri) of the month
-	anchorFriday
+	anchorFirst   = iota // the 1st of the month (next business day)
+	anchorMid            // the 15th (previous business day)
+	anchorLastBD         // the last business day of the month
+	anchor25th           // the 25th (previous business day)
+	anchorFifthBD        // the 5th business day
+	anchorFriday         // every Friday
 	numAnchors
 )
 
-var anchorNames = [numAnchors]string{"1st", "15th", "last_bd", "friday"}
+var anchorNames = [numAnchors]string{"1st", "15th", "last_bd", "25th", "5th_bd", "friday"}
 
 // civil is a moment seen on the customer's wall clock.
 type civil struct {
@@ -33,11 +40,75 @@ type civil struct {
 }
 
 func toCivil(t time.Time, loc *time.Location) civil {
-	lt := t.In(loc)
-	y, m, d := lt.Date()
-	h, mi, s := lt.Clock()
-	day := daysFromCivil(y, int(m), d)
-	return civil{day: day, hour: float64(h) + float64(mi)/60 + float64(s)/3600, y: y, m: int(m), d: d, wd: weekdayOf(day)}
+	_, off := t.In(loc).Zone()
+	return civilAt(t.Unix(), off)
+}
+
+// civilAt is the wall clock at Unix time sec in a zone offset off seconds
+// east of UTC: pure arithmetic, so a grid can step through a zone period
+// without time.Time's machinery.
+func civilAt(sec int64, off int) civil {
+	local := sec + int64(off)
+	day := local / 86400
+	rem := local % 86400
+	if rem < 0 {
+		rem += 86400
+		day--
+	}
+	y, m, d := civilFromDays(int(day))
+	return civil{day: int(day), hour: float64(rem) / 3600, y: y, m: m, d: d, wd: weekdayOf(int(day))}
+}
+
+// civilFromDays is the inverse of daysFromCivil (Howard Hinnant's
+// algorithm).
+func civilFromDays(z int) (y, m, d int) {
+	z += 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era = (z - 146096) / 146097
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	if mp < 10 {
+		m = mp + 3
+	} else {
+		m = mp - 9
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
+// zoneCursor yields zone offsets for increasing times, looking the zone
+// up only when a period (for example a DST change) ends.
+type zoneCursor struct {
+	loc      *time.Location
+	off      int
+	from, to int64 // the current period, Unix seconds; to 0 means open
+	valid    bool
+}
+
+func (z *zoneCursor) offset(t time.Time) int {
+	sec := t.Unix()
+	if z.valid && sec >= z.from && (z.to == 0 || sec < z.to) {
+		return z.off
+	}
+	lt := t.In(z.loc)
+	_, z.off = lt.Zone()
+	start, end := lt.ZoneBounds()
+	z.from, z.to, z.valid = start.Unix(), 0, true
+	if start.IsZero() {
+		z.from = math.MinInt64
+	}
+	if !end.IsZero() {
+		z.to = end.Unix()
+	}
+	return z.off
 }
 
 // frac is the local time as fractional days since the epoch.
@@ -107,51 +178,90 @@ func lastBusinessDay(y, m int) int {
 	return day
 }
 
-// lastAnchor is the day number of the latest anchor day on or before c.
-func lastAnchor(kind int, c civil) int {
+// monthlyAnchor is the day number of a monthly anchor in month (y, m).
+func monthlyAnchor(kind, y, m int) int {
 	switch kind {
 	case anchorFirst:
-		return c.day - (c.d - 1)
+		d := daysFromCivil(y, m, 1)
+		switch weekdayOf(d) {
+		case 6:
+			return d + 2
+		case 0:
+			return d + 1
+		}
+		return d
 	case anchorMid:
-		if c.d >= 15 {
-			return c.day - (c.d - 15)
+		return businessDayBefore(daysFromCivil(y, m, 15))
+	case anchor25th:
+		return businessDayBefore(daysFromCivil(y, m, 25))
+	case anchorFifthBD:
+		d := daysFromCivil(y, m, 1)
+		for n := 0; ; d++ {
+			if wd := weekdayOf(d); wd != 0 && wd != 6 {
+				if n++; n == 5 {
+					return d
+				}
+			}
 		}
-		py, pm := prevMonth(c.y, c.m)
-		return daysFromCivil(py, pm, 15)
-	case anchorLastBD:
-		if l := lastBusinessDay(c.y, c.m); l <= c.day {
-			return l
-		}
-		py, pm := prevMonth(c.y, c.m)
-		return lastBusinessDay(py, pm)
 	default:
+		return lastBusinessDay(y, m)
+	}
+}
+
+func businessDayBefore(d int) int {
+	switch weekdayOf(d) {
+	case 6:
+		return d - 1
+	case 0:
+		return d - 2
+	}
+	return d
+}
+
+// lastAnchor is the day number of the latest anchor day on or before c.
+func lastAnchor(kind int, c civil) int {
+	if kind == anchorFriday {
 		return c.day - (c.wd-5+7)%7
 	}
+	if a := monthlyAnchor(kind, c.y, c.m); a <= c.day {
+		return a
+	}
+	py, pm := prevMonth(c.y, c.m)
+	return monthlyAnchor(kind, py, pm)
 }
 
 // nextAnchor is the day number of the earliest anchor day after c's day.
 func nextAnchor(kind int, c civil) int {
-	switch kind {
-	case anchorFirst:
-		ny, nm := nextMonth(c.y, c.m)
-		return daysFromCivil(ny, nm, 1)
-	case anchorMid:
-		if c.d < 15 {
-			return c.day + (15 - c.d)
-		}
-		ny, nm := nextMonth(c.y, c.m)
-		return daysFromCivil(ny, nm, 15)
-	case anchorLastBD:
-		if l := lastBusinessDay(c.y, c.m); l > c.day {
-			return l
-		}
-		ny, nm := nextMonth(c.y, c.m)
-		return lastBusinessDay(ny, nm)
-	default:
+	if kind == anchorFriday {
 		n := (5 - c.wd + 7) % 7
 		if n == 0 {
 			n = 7
 		}
 		return c.day + n
 	}
+	if a := monthlyAnchor(kind, c.y, c.m); a > c.day {
+		return a
+	}
+	ny, nm := nextMonth(c.y, c.m)
+	return monthlyAnchor(kind, ny, nm)
+}
+
+// dayAnchors are a local day's latest and next anchors, computed once per
+// day of a grid.
+type dayAnchors struct {
+	day        int
+	last, next [numAnchors]int
+	// sinceDay and toDay are the proximity features at the day's local
+	// midnight; the hour of day scales them by one shared factor.
+	sinceDay, toDay [numAnchors]float64
+}
+
+func anchorsOf(c civil) dayAnchors {
+	a := dayAnchors{day: c.day}
+	for k := 0; k < numAnchors; k++ {
+		a.last[k], a.next[k] = lastAnchor(k, c), nextAnchor(k, c)
+		a.sinceDay[k] = math.Exp(-float64(c.day-a.last[k]) / anchorDecay)
+		a.toDay[k] = math.Exp(-float64(a.next[k]-c.day) / anchorDecay)
+	}
+	return a
 }

@@ -113,3 +113,32 @@ func CaseFromContext(rc *domain.RetryContext) (Case, error) {
 	}
 	return c, nil
 }
+
+// Context is the planner's view of c: the inverse of CaseFromContext for
+// what a Case holds, with a preset budget.
+func (c *Case) Context(invoiceID string, preset domain.PresetSpec, retriesLeft int, windowEnd time.Time) domain.RetryContext {
+	rc := domain.RetryContext{
+		Now: c.Decision, InvoiceID: invoiceID, Amount: c.Amount,
+		CustomerCountry: c.Country, CustomerTimeZone: c.Loc.String(),
+		Network: c.Network, Funding: c.Funding, CardCountry: c.CardCountry,
+		CardActivity: c.Activity, RemindersSent: c.Reminders,
+		Preset: preset, RetriesLeft: retriesLeft, WindowEnd: windowEnd,
+	}
+	if !c.PMUpdatedAt.IsZero() {
+		u := c.PMUpdatedAt
+		rc.PaymentMethodUpdatedAt = &u
+	}
+	for i, a := range c.Attempts {
+		out := domain.Failed
+		if a.Succeeded {
+			out = domain.Succeeded
+		}
+		ini := domain.InitiatorRetry
+		if i == 0 {
+			ini = domain.InitiatorInitial
+		}
+		rc.Attempts = append(rc.Attempts, domain.PaymentAttempted{Base: domain.Base{OccurredAt: a.At}, InvoiceID: invoiceID, AttemptNumber: i + 1, Amount: c.Amount, Outcome: out, DeclineCode: a.DeclineCode, AdviceCode: a.AdviceCode, Network: c.Network, Funding: c.Funding, Initiator: ini})
+		rc.CardAttempts = append(rc.CardAttempts, a.At)
+	}
+	return rc
+}

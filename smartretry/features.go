@@ -11,7 +11,7 @@ import (
 const (
 	activityShort = 24 * time.Hour
 	activityLong  = 7 * 24 * time.Hour
-	anchorDecay   = 3.0 // days; scale of the payday proximity features
+	anchorDecay   = 2.0 // days; scale of the payday proximity features
 )
 
 // staticPart holds a Case's static block and group indicators.
@@ -152,9 +152,14 @@ type slotPart struct {
 	x      [numTime]float64
 }
 
-func computeSlot(s *staticPart, t time.Time, loc *time.Location) slotPart {
+// computeSlot computes the slot part at t. cache, if not nil, keeps the
+// last day's anchors: on an hourly grid the day changes every 24 slots.
+func computeSlot(s *staticPart, t time.Time, loc *time.Location, cache *dayAnchors) slotPart {
+	return computeSlotAt(s, t, toCivil(t, loc), cache)
+}
+
+func computeSlotAt(s *staticPart, t time.Time, c civil, cache *dayAnchors) slotPart {
 	var p slotPart
-	c := toCivil(t, loc)
 	p.civ = c
 	x := &p.x
 	x[tHFirst] = gapFeature(t.Sub(s.firstT))
@@ -168,12 +173,21 @@ func computeSlot(s *staticPart, t time.Time, loc *time.Location) slotPart {
 	if c.wd >= 1 && c.wd <= 6 {
 		x[tWeekday+c.wd-1] = 1
 	}
-	f := c.frac()
+	var an dayAnchors
+	if cache != nil && cache.day == c.day && cache.last[0] != 0 {
+		an = *cache
+	} else {
+		an = anchorsOf(c)
+		if cache != nil {
+			*cache = an
+		}
+	}
+	hf := math.Exp(-c.hour / 24 / anchorDecay)
 	for a := 0; a < numAnchors; a++ {
-		la := lastAnchor(a, c)
+		la := an.last[a]
 		p.anchor[a] = la
-		x[tSince+a] = math.Exp(-(f - float64(la)) / anchorDecay)
-		x[tTo+a] = math.Exp(-(float64(nextAnchor(a, c)) - f) / anchorDecay)
+		x[tSince+a] = an.sinceDay[a] * hf
+		x[tTo+a] = an.toDay[a] / hf
 		if la > s.first.day {
 			x[tCrossedFirst+a] = 1
 		}
@@ -194,6 +208,10 @@ func attemptFeatures(x *[numTime]float64, n int) {
 // previous attempt was at prevT (local day prevDay).
 func pairFeatures(x *[numTime]float64, p *slotPart, t, prevT time.Time, prevDay int) {
 	x[tHLast] = gapFeature(t.Sub(prevT))
+	x[tTwoFridays] = 0
+	if p.anchor[anchorFriday]-7 > prevDay {
+		x[tTwoFridays] = 1
+	}
 	for a := 0; a < numAnchors; a++ {
 		x[tCrossedLast+a] = 0
 		if p.anchor[a] > prevDay {
@@ -213,13 +231,13 @@ func Row(c *Case, t time.Time, dst []float64) {
 func rowFrom(s *staticPart, c *Case, t time.Time, dst []float64) {
 	l := lay
 	copy(dst, s.x)
-	p := computeSlot(s, t, c.Loc)
+	p := computeSlot(s, t, c.Loc, nil)
 	attemptFeatures(&p.x, len(c.Attempts)+1)
 	pairFeatures(&p.x, &p, t, s.lastT, s.last.day)
 	copy(dst[l.timeStart:], p.x[:])
 	i := l.crossStart
 	for g := 0; g < numGroups; g++ {
-		for _, k := range crossed {
+		for _, k := range crossings[g] {
 			dst[i] = s.groups[g] * p.x[k]
 			i++
 		}

@@ -2,7 +2,7 @@ package smartretry
 
 import (
 	"math"
-	"sort"
+	"sync"
 	"time"
 )
 
@@ -19,47 +19,85 @@ type grid struct {
 	nDone   int // attempts already made
 
 	// linear fast path: exp(-log-odds) factors
-	eBase  float64
-	eU, u  []float64
-	eCross [numAnchors]float64
-	eGap   []float64 // by whole hours between slots
-	eAtt   []float64 // by attempt number - nDone - 1
-	pFirst []float64 // P(success) of the next attempt at each slot
-	zFirst []float64 // its log-odds (for ranking)
+	eBase, eTwoFri float64
+	eU, u          []float64
+	eCross         [numAnchors]float64
+	eGap           []float64 // by whole hours between slots
+	eAtt           []float64 // by attempt number - nDone - 1
+	pFirst         []float64 // P(success) of the next attempt at each slot
+	zFirst         []float64 // its log-odds (for ranking)
+
+	// dayIdx numbers the local days of the grid; crossTab[di][dj] is the
+	// product of the payday-crossing factors for a failure on day di and
+	// an attempt on day dj (anchors only change at local midnight).
+	dayIdx   []int
+	crossTab [][]float64
 
 	row []float64 // scratch for the generic path
+
+	// optimizer scratch
+	disc, vals []float64
+	best       []int
+	cont, frst []int
+}
+
+// grids are pooled: a request allocates a few hundred kilobytes of
+// per-slot state, which would otherwise dominate the planner's time in
+// garbage collection under load.
+var gridPool = sync.Pool{New: func() any { return new(grid) }}
+
+// grow returns s resized to n zeroed elements, reusing its storage.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// release returns g to the pool; g must not be used afterwards.
+func (g *grid) release() {
+	g.c, g.sc, g.lin = nil, nil, nil
+	gridPool.Put(g)
 }
 
 func newGrid(c *Case, sc Scorer, start, end time.Time) *grid {
-	g := &grid{c: c, sc: sc, start: start, nDone: len(c.Attempts)}
+	g := gridPool.Get().(*grid)
+	g.c, g.sc, g.lin, g.start, g.nDone, g.n = c, sc, nil, start, len(c.Attempts), 0
+	g.eAtt = g.eAtt[:0]
 	if !end.Before(start) {
 		g.n = int(end.Sub(start)/time.Hour) + 1
 	}
-	g.slots = make([]slotPart, g.n)
-	g.allowed = make([]bool, g.n)
-	g.pFirst = make([]float64, g.n)
-	g.zFirst = make([]float64, g.n)
+	g.slots = grow(g.slots, g.n)
+	g.allowed = grow(g.allowed, g.n)
+	g.pFirst = grow(g.pFirst, g.n)
+	g.zFirst = grow(g.zFirst, g.n)
 	var s staticPart
 	if l, ok := sc.(Linear); ok {
 		p := prepare(l.Weights(), c)
 		g.lin = &p
 		s = p.s
-		g.eU = make([]float64, g.n)
-		g.u = make([]float64, g.n)
+		g.eU = grow(g.eU, g.n)
+		g.u = grow(g.u, g.n)
 		g.eBase = math.Exp(-p.base)
 		for a := 0; a < numAnchors; a++ {
 			g.eCross[a] = math.Exp(-p.coef[tCrossedLast+a])
 		}
-		g.eGap = make([]float64, g.n+1)
+		g.eTwoFri = math.Exp(-p.coef[tTwoFridays])
+		g.eGap = grow(g.eGap, g.n+1)
 		for h := range g.eGap {
 			g.eGap[h] = math.Exp(-p.coef[tHLast] * gapFeature(time.Duration(h)*time.Hour))
 		}
 	} else {
 		s = computeStatic(c)
-		g.row = make([]float64, len(lay.names))
+		g.row = grow(g.row, len(lay.names))
 	}
+	var cache dayAnchors
+	zc := zoneCursor{loc: c.Loc}
 	for j := 0; j < g.n; j++ {
-		g.slots[j] = computeSlot(&s, g.at(j), c.Loc)
+		t := g.at(j)
+		g.slots[j] = computeSlotAt(&s, t, civilAt(t.Unix(), zc.offset(t)), &cache)
 	}
 	if g.lin != nil {
 		p := g.lin
@@ -69,7 +107,7 @@ func newGrid(c *Case, sc Scorer, start, end time.Time) *grid {
 			g.u[j], g.eU[j] = u, math.Exp(-u)
 			x := g.slots[j].x
 			pairFeatures(&x, &g.slots[j], g.at(j), s.lastT, s.last.day)
-			z := p.base + u + za + p.coef[tHLast]*x[tHLast]
+			z := p.base + u + za + p.coef[tHLast]*x[tHLast] + p.coef[tTwoFridays]*x[tTwoFridays]
 			for a := 0; a < numAnchors; a++ {
 				z += p.coef[tCrossedLast+a] * x[tCrossedLast+a]
 			}
@@ -106,7 +144,7 @@ func (g *grid) rowAt(prev, j, n int, dst []float64) {
 	copy(dst[lay.timeStart:], x[:])
 	i := lay.crossStart
 	for gr := 0; gr < numGroups; gr++ {
-		for _, k := range crossed {
+		for _, k := range crossings[gr] {
 			dst[i] = s.groups[gr] * x[k]
 			i++
 		}
@@ -136,7 +174,41 @@ func (g *grid) prob(prev, j, n int) float64 {
 			q *= g.eCross[a]
 		}
 	}
+	if g.slots[j].anchor[anchorFriday]-7 > prevDay {
+		q *= g.eTwoFri
+	}
 	return 1 / (1 + q)
+}
+
+// buildCrossTable fills dayIdx and crossTab.
+func (g *grid) buildCrossTable() {
+	g.dayIdx = grow(g.dayIdx, g.n)
+	var firstSlot []int // first slot of each day
+	for j := 0; j < g.n; j++ {
+		if j == 0 || g.slots[j].civ.day != g.slots[j-1].civ.day {
+			firstSlot = append(firstSlot, j)
+		}
+		g.dayIdx[j] = len(firstSlot) - 1
+	}
+	d := len(firstSlot)
+	g.crossTab = grow(g.crossTab, d)
+	for di := range g.crossTab {
+		g.crossTab[di] = grow(g.crossTab[di], d)
+		prevDay := g.slots[firstSlot[di]].civ.day
+		for dj := range d {
+			an := &g.slots[firstSlot[dj]].anchor
+			f := 1.0
+			for a := 0; a < numAnchors; a++ {
+				if an[a] > prevDay {
+					f *= g.eCross[a]
+				}
+			}
+			if an[anchorFriday]-7 > prevDay {
+				f *= g.eTwoFri
+			}
+			g.crossTab[di][dj] = f
+		}
+	}
 }
 
 // attemptFactor is exp(-attempt-number log-odds) of attempt n, cached.
@@ -148,29 +220,49 @@ func (g *grid) attemptFactor(n int) float64 {
 	return g.eAtt[i]
 }
 
-// topPerDay keeps the allowed slots with the highest score in each local
-// day: the optimizer's continuation states. Within one day the
-// previous-attempt features barely change, so the best few hours by
-// score carry the best schedule.
-func (g *grid) topPerDay(score func(j int) float64, per int) []int {
-	var out, day []int
+// topPerDay appends to out the allowed slots with the highest score in
+// each local day, in slot order: the optimizer's candidate states. Within
+// one day the previous-attempt features barely change, so the best few
+// hours by score carry the best schedule.
+func (g *grid) topPerDay(out []int, score []float64, per int) []int {
+	out = out[:0]
+	var top [8]int
+	per = min(per, len(top))
+	k := 0
 	flush := func() {
-		sort.Slice(day, func(a, b int) bool { return score(day[a]) > score(day[b]) })
-		if len(day) > per {
-			day = day[:per]
+		// emit the day's picks in slot order
+		for a := 1; a < k; a++ {
+			for b := a; b > 0 && top[b] < top[b-1]; b-- {
+				top[b], top[b-1] = top[b-1], top[b]
+			}
 		}
-		out = append(out, day...)
-		day = day[:0]
+		out = append(out, top[:k]...)
+		k = 0
 	}
 	for j := 0; j < g.n; j++ {
 		if j > 0 && g.slots[j].civ.day != g.slots[j-1].civ.day {
 			flush()
 		}
-		if g.allowed[j] {
-			day = append(day, j)
+		if !g.allowed[j] {
+			continue
+		}
+		switch {
+		case k < per:
+			top[k] = j
+			k++
+		default:
+			// replace the day's weakest pick if j beats it
+			w := 0
+			for a := 1; a < k; a++ {
+				if score[top[a]] < score[top[w]] {
+					w = a
+				}
+			}
+			if score[j] > score[top[w]] {
+				top[w] = j
+			}
 		}
 	}
 	flush()
-	sort.Ints(out)
 	return out
 }

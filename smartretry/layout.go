@@ -24,38 +24,34 @@ import (
 const (
 	tLogAttempt  = iota // log(attempt number of the candidate attempt)
 	tFirstRetry         // the candidate is the first retry
-	tHLast              // log1p(hours since the last attempt)
-	tCrossedLast        // 4 columns: an anchor midnight since the last attempt
-	_
-	_
-	_
-	tHFirst // log1p(hours since the first failure)
-	tDFirst // days since the first failure / 7
-	tSin1   // local hour, first and second harmonics
+	tHLast              // log1p(hours since the last attempt)/4
+	tTwoFridays         // two Fridays or more since the last attempt (biweekly pay)
+	tCrossedLast        // numAnchors columns: an anchor's midnight since the last attempt
+)
+
+const (
+	tHFirst = tCrossedLast + numAnchors + iota // log1p(hours since the first failure)/4
+	tDFirst                                    // days since the first failure / 7
+	tSin1                                      // local hour, first and second harmonics
 	tCos1
 	tSin2
 	tCos2
-	tMidnight                    // local hour in [0, 3)
-	tWeekday                     // 6 columns: Monday..Saturday (Sunday is the baseline)
-	tSince        = tWeekday + 6 // 4 columns: exp(-days since the anchor / 3)
-	tTo           = tSince + 4   // 4 columns: exp(-days to the next anchor / 3)
-	tCrossedFirst = tTo + 4      // 4 columns: an anchor midnight since the first failure
-	numTime       = tCrossedFirst + 4
+	tMidnight                           // local hour in [0, 3)
+	tWeekday                            // 6 columns: Monday..Saturday (Sunday is the baseline)
+	tSince        = tWeekday + 6        // numAnchors columns: exp(-days since the anchor / anchorDecay)
+	tTo           = tSince + numAnchors // numAnchors columns: exp(-days to the next anchor / anchorDecay)
+	tCrossedFirst = tTo + numAnchors    // numAnchors columns: an anchor's midnight since the first failure
+	numTime       = tCrossedFirst + numAnchors
 )
 
 // pairTime marks time features that depend on the previous attempt; the
 // optimizer recomputes them for each (previous, next) pair of slots.
-func pairTime(k int) bool { return k == tHLast || (k >= tCrossedLast && k < tCrossedLast+numAnchors) }
+func pairTime(k int) bool {
+	return k == tHLast || k == tTwoFridays || (k >= tCrossedLast && k < tCrossedLast+numAnchors)
+}
 
 // attemptTime marks time features that depend only on the attempt number.
 func attemptTime(k int) bool { return k == tLogAttempt || k == tFirstRetry }
-
-// crossed lists the time features that are multiplied by each group.
-var crossed = []int{
-	tHLast, tCrossedLast, tCrossedLast + 1, tCrossedLast + 2, tCrossedLast + 3,
-	tHFirst, tSin1, tCos1, tSin2, tCos2, tMidnight,
-	tSince, tSince + 1, tSince + 2, tSince + 3,
-}
 
 // Groups that interact with time features.
 const (
@@ -67,6 +63,34 @@ const (
 )
 
 var groupNames = [numGroups]string{"funds", "soft", "technical", "debit"}
+
+func span(from, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = from + i
+	}
+	return out
+}
+
+func concat(parts ...[]int) []int {
+	var out []int
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// crossings lists, per group, the time features multiplied by it. Funds
+// shortfalls follow paydays (and a generic decline often hides one, so
+// soft declines get the payday terms too); technical errors follow the
+// clock since the failure; debit cards add the local-midnight and payday
+// terms.
+var crossings = [numGroups][]int{
+	gFunds:     concat([]int{tHLast, tTwoFridays, tHFirst, tMidnight, tSin1, tCos1}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
+	gSoft:      concat([]int{tHLast, tTwoFridays, tHFirst, tDFirst, tMidnight, tSin1, tCos1, tSin2, tCos2}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
+	gTechnical: {tHLast, tHFirst, tDFirst, tSin1, tCos1},
+	gDebit:     concat([]int{tHLast, tTwoFridays, tHFirst, tMidnight, tSin1, tCos1, tSin2, tCos2}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
+}
 
 // Static vocabularies. Changing any of them changes the feature names,
 // which the model file records, so an old model refuses to load against
@@ -151,7 +175,7 @@ func buildLayout() *layout {
 	}
 	l.crossStart = len(l.names)
 	for g := 0; g < numGroups; g++ {
-		for _, k := range crossed {
+		for _, k := range crossings[g] {
 			add(l.names[l.timeStart+k] + "*" + groupNames[g])
 		}
 	}
@@ -164,6 +188,7 @@ func timeNames() []string {
 	n[tLogAttempt] = "log_attempt"
 	n[tFirstRetry] = "first_retry"
 	n[tHLast] = "hours_since_last_attempt"
+	n[tTwoFridays] = "two_fridays_since_last_attempt"
 	n[tHFirst] = "hours_since_first_failure"
 	n[tDFirst] = "weeks_since_first_failure"
 	n[tSin1], n[tCos1], n[tSin2], n[tCos2] = "hour_sin", "hour_cos", "hour_sin2", "hour_cos2"

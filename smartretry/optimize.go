@@ -2,6 +2,7 @@ package smartretry
 
 import (
 	"math"
+	"sort"
 	"time"
 )
 
@@ -50,27 +51,31 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	}
 	per := max(obj.PerDay, 1)
 	spacing := int(math.Ceil(obj.MinSpacing.Hours()))
-	disc := make([]float64, g.n)
+	g.disc = grow(g.disc, g.n)
+	disc := g.disc
 	lead := g.start.Sub(g.c.Decision).Hours() / 24
 	for j := range disc {
 		disc[j] = math.Exp(-obj.DailyDiscount * (lead + float64(j)/24))
 	}
-	cont := g.topPerDay(g.uOf, per)
-	first := g.topPerDay(func(j int) float64 { return g.zFirst[j] }, per)
+	uScore := g.u
+	if g.lin == nil {
+		uScore = g.zFirst
+	}
+	g.cont = g.topPerDay(g.cont, uScore, per)
+	g.frst = g.topPerDay(g.frst, g.zFirst, per)
+	cont, first := g.cont, g.frst
 
-	// V[r][i], best[r][i] for r = 0..k-1; V[0] is zero.
+	// V[r][i], best[r][i] for r = 0..k-1 (rows of n); V[0] is zero.
+	g.vals = grow(g.vals, k*g.n)
+	g.best = grow(g.best, k*g.n)
 	V := make([][]float64, k)
 	best := make([][]int, k)
 	for r := range V {
-		V[r] = make([]float64, g.n)
-		best[r] = make([]int, g.n)
-		for i := range best[r] {
-			best[r][i] = -1
-		}
+		V[r] = g.vals[r*g.n : (r+1)*g.n]
+		best[r] = g.best[r*g.n : (r+1)*g.n]
 	}
-	inFirst := make([]bool, g.n)
-	for _, j := range first {
-		inFirst[j] = true
+	if g.lin != nil {
+		g.buildCrossTable()
 	}
 	for r := 1; r < k; r++ {
 		n := g.nDone + (k - r) + 1 // attempt number of the retry chosen at level r
@@ -78,19 +83,34 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		if r == k-1 {
 			states = union(cont, first)
 		}
+		next, vr := V[r-1], V[r]
+		var eA float64
+		if g.lin != nil {
+			eA = g.eBase * g.attemptFactor(n)
+		}
 		for _, i := range states {
 			bv, bj := 0.0, -1
-			for _, j := range cont {
-				if j < i+spacing {
-					continue
+			from := sort.SearchInts(cont, i+spacing)
+			if g.lin != nil {
+				// The hot loop: P = 1/(1+q) with q a product of cached factors.
+				cross := g.crossTab[g.dayIdx[i]]
+				for _, j := range cont[from:] {
+					p := 1 / (1 + eA*g.eU[j]*g.eGap[j-i]*cross[g.dayIdx[j]])
+					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*next[j]
+					if q > bv {
+						bv, bj = q, j
+					}
 				}
-				p := g.prob(i, j, n)
-				q := p*amount*disc[j] - obj.AttemptCost + (1-p)*V[r-1][j]
-				if q > bv {
-					bv, bj = q, j
+			} else {
+				for _, j := range cont[from:] {
+					p := g.prob(i, j, n)
+					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*next[j]
+					if q > bv {
+						bv, bj = q, j
+					}
 				}
 			}
-			V[r][i], best[r][i] = bv, bj
+			vr[i], best[r][i] = bv, bj
 		}
 	}
 	bv, bj := 0.0, -1
@@ -112,14 +132,6 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		prev, n, j = j, n+1, best[r-1][j]
 	}
 	return sch
-}
-
-// uOf is the slot-only log-odds of slot j.
-func (g *grid) uOf(j int) float64 {
-	if g.lin != nil {
-		return g.u[j]
-	}
-	return g.zFirst[j]
 }
 
 func union(a, b []int) []int {

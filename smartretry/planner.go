@@ -12,9 +12,13 @@ import (
 
 var errNoAttempts = errors.New("plan retry: attempts: the context has no failed attempt to plan after")
 
-// Rules says whether the card networks allow an attempt at a time, and
-// if not, why. The planner never proposes a slot Rules refuses.
-type Rules func(rc *domain.RetryContext, at time.Time) (ok bool, reason string)
+// Rules returns the earliest time at or after from when the card networks
+// allow another attempt, given the ledger's view rc, and the rule that
+// binds it; a zero time means never on this card. Network rules only look
+// back (caps over trailing windows, waits after a decline, never-retry
+// codes), so every time after the earliest is allowed too. The planner
+// never proposes a slot before it.
+type Rules func(rc *domain.RetryContext, from time.Time) (earliest time.Time, rule string)
 
 // DefaultWindow bounds a plan whose context names no window end.
 const DefaultWindow = 14 * 24 * time.Hour
@@ -73,22 +77,26 @@ func (p *Planner) Recommend(ctx context.Context, rc domain.RetryContext) (Recomm
 	if s := last.At.Add(obj.MinSpacing); s.After(start) {
 		start = s
 	}
-	start = ceilHour(start)
+	// The grid counts whole hours from the first failure, as schedules do.
+	start = ceilFrom(c.first().At, start)
 	end := rc.WindowEnd
 	if end.IsZero() {
 		end = c.first().At.Add(DefaultWindow)
 	}
 	g := newGrid(&c, p.Scorer, start, end)
+	defer g.release()
 	rec := Recommendation{Window: [2]time.Time{start, end}, Location: c.Loc}
 	reason := "the window has ended"
+	earliest, rule := p.earliest(&rc, start)
+	if earliest.IsZero() {
+		reason = "the card networks forbid retrying this card (" + rule + ")"
+	}
 	for j := 0; j < g.n; j++ {
-		ok, why := p.allowed(&rc, g.at(j))
-		g.allowed[j] = ok
-		if ok {
-			rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: g.at(j), Probability: g.pFirst[j]})
-		} else if reason == "the window has ended" {
-			reason = why
+		if earliest.IsZero() || g.at(j).Before(earliest) {
+			continue
 		}
+		g.allowed[j] = true
+		rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: g.at(j), Probability: g.pFirst[j]})
 	}
 	if len(rec.Candidates) == 0 {
 		r, _ := stop("no retry allowed: " + reason)
@@ -124,31 +132,20 @@ func (p *Planner) Recommend(ctx context.Context, rc domain.RetryContext) (Recomm
 	return rec, nil
 }
 
-func (p *Planner) allowed(rc *domain.RetryContext, at time.Time) (bool, string) {
+func (p *Planner) earliest(rc *domain.RetryContext, from time.Time) (time.Time, string) {
 	if p.Rules != nil {
-		return p.Rules(rc, at)
+		return p.Rules(rc, from)
 	}
-	return tableRule(rc, at)
+	return NetworkRules(rc, from)
 }
 
-// tableRule is the fallback when no network rules are given: it refuses
-// only what the decline table marks as never retryable on the same card.
-func tableRule(rc *domain.RetryContext, _ time.Time) (bool, string) {
-	last := rc.Attempts[len(rc.Attempts)-1]
-	if d, ok := domain.Decline(last.DeclineCode); ok && !d.Retryable {
-		if rc.PaymentMethodUpdatedAt == nil || !rc.PaymentMethodUpdatedAt.After(last.OccurredAt) {
-			return false, fmt.Sprintf("decline code %s is never retried on the same card", last.DeclineCode)
-		}
+// ceilFrom is the first time origin + n hours (n ≥ 0) at or after t.
+func ceilFrom(origin, t time.Time) time.Time {
+	if !t.After(origin) {
+		return origin
 	}
-	return true, ""
-}
-
-func ceilHour(t time.Time) time.Time {
-	h := t.Truncate(time.Hour)
-	if h.Before(t) {
-		h = h.Add(time.Hour)
-	}
-	return h
+	n := (t.Sub(origin) + time.Hour - 1) / time.Hour
+	return origin.Add(n * time.Hour)
 }
 
 func explain(p *domain.RetryPlan, loc *time.Location, left int) string {

@@ -30,7 +30,7 @@ func TestFastPathMatchesFullRows(t *testing.T) {
 		c := s.c
 		c.Activity = []time.Time{c.first().At.Add(-3 * time.Hour), c.first().At.Add(time.Hour)}
 		c.Decision = c.first().At.Add(2 * time.Hour)
-		g := newGrid(&c, m, ceilHour(c.Decision), c.Decision.Add(10*24*time.Hour))
+		g := newGrid(&c, m, ceilFrom(c.first().At, c.Decision), c.Decision.Add(10*24*time.Hour))
 		for k := 0; k < 40; k++ {
 			j := r.IntN(g.n)
 			Row(&c, g.at(j), row)
@@ -66,13 +66,13 @@ func contextFor(c *Case, left int, window time.Duration) domain.RetryContext {
 func TestPlannerHonoursRulesSpacingAndWindow(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	m := randomModel(r)
-	noWeekends := func(rc *domain.RetryContext, at time.Time) (bool, string) {
-		if wd := at.Weekday(); wd == time.Saturday || wd == time.Sunday {
-			return false, "no weekend attempts"
+	wait := func(rc *domain.RetryContext, from time.Time) (time.Time, string) {
+		if e := rc.Attempts[len(rc.Attempts)-1].OccurredAt.Add(30 * time.Hour); e.After(from) {
+			return e, "a 30-hour wait"
 		}
-		return true, ""
+		return from, ""
 	}
-	p := NewPlanner(m, noWeekends)
+	p := NewPlanner(m, wait)
 	p.Objective.AttemptCost = 0
 	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for trial := 0; trial < 50; trial++ {
@@ -90,8 +90,8 @@ func TestPlannerHonoursRulesSpacingAndWindow(t *testing.T) {
 		}
 		prev := rc.Attempts[len(rc.Attempts)-1].OccurredAt
 		for _, sl := range plan.Schedule {
-			if ok, _ := noWeekends(&rc, sl.At); !ok {
-				t.Fatalf("slot %v breaks the rules", sl.At)
+			if sl.At.Before(rc.Attempts[0].OccurredAt.Add(30 * time.Hour)) {
+				t.Fatalf("slot %v breaks the 30-hour wait", sl.At)
 			}
 			if sl.At.Sub(prev) < p.Objective.MinSpacing || sl.At.After(rc.WindowEnd) || sl.At.Before(rc.Now) {
 				t.Fatalf("slot %v: spacing from %v or window [%v, %v] broken", sl.At, prev, rc.Now, rc.WindowEnd)
@@ -181,5 +181,41 @@ func TestPlannerBeatsEvenSpacingOnSynthetic(t *testing.T) {
 	t.Logf("expected recoveries of 400: smart %.1f, even %.1f", smart, even)
 	if smart < even*1.02 {
 		t.Errorf("smart %.1f does not beat evenly spaced %.1f by 2%%", smart, even)
+	}
+}
+
+// rowScorer hides the Linear fast path, so the optimizer scores full rows.
+type rowScorer struct{ m *Logistic }
+
+func (r rowScorer) Version() string                                  { return r.m.Version() }
+func (r rowScorer) Score(x []float64) float64                        { return r.m.Score(x) }
+func (r rowScorer) Explain(x []float64, n int) []domain.Contribution { return r.m.Explain(x, n) }
+
+// A scorer of another family gets the same plan as the folded linear
+// path, slot for slot.
+func TestGenericScorerPlansLikeLinear(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 1))
+	m := randomModel(r)
+	for i := range m.W {
+		m.W[i] *= 0.3
+	}
+	fast, slow := NewPlanner(m, nil), NewPlanner(rowScorer{m}, nil)
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for trial := 0; trial < 20; trial++ {
+		s := newSynthCase(r, base)
+		rc := contextFor(&s.c, 1+r.IntN(6), 14*24*time.Hour)
+		a, err1 := fast.PlanRetry(context.Background(), rc)
+		b, err2 := slow.PlanRetry(context.Background(), rc)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if len(a.Schedule) != len(b.Schedule) {
+			t.Fatalf("linear plan %v, generic plan %v", a.Schedule, b.Schedule)
+		}
+		for i := range a.Schedule {
+			if !a.Schedule[i].At.Equal(b.Schedule[i].At) || math.Abs(a.Schedule[i].Probability-b.Schedule[i].Probability) > 1e-9 {
+				t.Fatalf("slot %d: linear %v, generic %v", i, a.Schedule[i], b.Schedule[i])
+			}
+		}
 	}
 }

@@ -18,7 +18,7 @@ func prepare(w []float64, c *Case) prepared {
 	}
 	i := lay.crossStart
 	for g := 0; g < numGroups; g++ {
-		for _, k := range crossed {
+		for _, k := range crossings[g] {
 			p.coef[k] += p.s.groups[g] * w[i]
 			i++
 		}

@@ -1,0 +1,111 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore"
+)
+
+// contextFromLedger builds the planner's view of one invoice from its
+// stream, its customer's and its card's: the thin, per-request reading of
+// the same facts smartretry.Ledger gathers in bulk for training. The
+// card's attempts on other invoices (for the networks' caps) are not read
+// here; the planner's rules see this invoice's attempts only.
+func contextFromLedger(ctx context.Context, store eventstore.Store, invoiceID string, now time.Time) (domain.RetryContext, *domain.PresetSpec, error) {
+	inv, err := readEvents(ctx, store, domain.InvoiceStream(invoiceID))
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return domain.RetryContext{}, nil, notFound("invoice_id", "no invoice "+invoiceID+" in the ledger")
+	}
+	if err != nil {
+		return domain.RetryContext{}, nil, err
+	}
+	rc := domain.RetryContext{Now: now, InvoiceID: invoiceID}
+	var fin *domain.InvoiceFinalized
+	var preset *domain.PresetSpec
+	var paid int64
+	for _, e := range inv {
+		switch v := e.(type) {
+		case domain.InvoiceFinalized:
+			fin = &v
+		case domain.PaymentAttempted:
+			if !v.OccurredAt.After(now) {
+				rc.Attempts = append(rc.Attempts, v)
+			}
+		case domain.PaymentSucceeded:
+			paid += v.Amount
+		case domain.PartialPaymentReceived:
+			paid += v.Amount
+		case domain.DunningStarted:
+			p := v.Preset
+			preset = &p
+		case domain.ReminderSent:
+			rc.RemindersSent++
+		}
+	}
+	if fin == nil {
+		return rc, nil, badRequest(CodeInvalidValue, "invoice_id", "invoice "+invoiceID+" has not been finalized")
+	}
+	if len(rc.Attempts) == 0 || rc.Attempts[len(rc.Attempts)-1].Outcome != domain.Failed {
+		return rc, nil, newProblem(http.StatusConflict, "invoice_not_failed", "invoice_id",
+			"invoice "+invoiceID+" has no failed attempt to plan a retry after")
+	}
+	rc.Amount, rc.Currency = max(fin.Amount-paid, 0), fin.Currency
+	last := rc.Attempts[len(rc.Attempts)-1]
+	rc.PaymentMethodID, rc.Network, rc.Funding = last.PaymentMethodID, last.Network, last.Funding
+
+	cust, err := readEvents(ctx, store, domain.CustomerStream(fin.CustomerID))
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+		return rc, nil, err
+	}
+	for _, e := range cust {
+		if v, ok := e.(domain.CustomerRegistered); ok {
+			rc.CustomerCountry, rc.CustomerTimeZone = v.Country, v.TimeZone
+		}
+	}
+	card, err := readEvents(ctx, store, domain.PaymentMethodStream(rc.PaymentMethodID))
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+		return rc, nil, err
+	}
+	for _, e := range card {
+		if e.When().After(now) {
+			continue
+		}
+		switch v := e.(type) {
+		case domain.PaymentMethodAttached:
+			rc.Network, rc.Funding, rc.CardCountry = v.Network, v.Funding, v.Country
+		case domain.PaymentMethodUpdated:
+			at := v.OccurredAt
+			rc.PaymentMethodUpdatedAt = &at
+		case domain.CardActivityObserved:
+			rc.CardActivity = append(rc.CardActivity, v.OccurredAt)
+		}
+	}
+	for _, a := range rc.Attempts {
+		if a.PaymentMethodID == rc.PaymentMethodID {
+			rc.CardAttempts = append(rc.CardAttempts, a.OccurredAt)
+		}
+	}
+	return rc, preset, nil
+}
+
+// readEvents reads and decodes a whole stream.
+func readEvents(ctx context.Context, store eventstore.Store, stream string) ([]domain.Event, error) {
+	recs, err := store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Event, 0, len(recs))
+	for _, r := range recs {
+		e, err := domain.Decode(r.Type, r.Data)
+		if err != nil {
+			return nil, fmt.Errorf("read %s revision %d: %w", stream, r.Revision, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}

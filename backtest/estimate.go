@@ -1,0 +1,152 @@
+package backtest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/smartretry"
+)
+
+// Expected is one invoice's expected outcome under a policy.
+type Expected struct {
+	Recover  float64 // P(recovered within the window)
+	Amount   float64 // expected amount recovered
+	Retries  float64 // expected retries made
+	HoursRec float64 // E[hours to recovery · 1(recovered)]
+	Churn    float64 // P(subscription canceled for failed payment)
+}
+
+// Estimator replays invoices against the fitted models.
+type Estimator struct {
+	Ledger   *smartretry.Ledger
+	Scorer   smartretry.Scorer
+	Customer CustomerHazard
+	Rules    smartretry.Rules
+	// Planner is used for smart presets.
+	Planner *smartretry.Planner
+}
+
+// state is a point of an invoice's run: the attempts so far (all failed),
+// the current time and the reminders sent.
+type state struct {
+	attempts []smartretry.Attempt
+	now      time.Time
+	rem      float64
+}
+
+// Expect estimates invoice inv's outcome under preset.
+func (e *Estimator) Expect(ctx context.Context, inv *Invoice, preset domain.PresetSpec) (Expected, error) {
+	return e.expectFrom(ctx, inv, preset, state{attempts: []smartretry.Attempt{inv.First}, now: inv.FailedAt, rem: float64(inv.Reminders0)})
+}
+
+// expectFrom estimates the rest of inv's run under preset from s; the
+// outcome counts from s on, the times from the first failure.
+func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.PresetSpec, s state) (Expected, error) {
+	retries, window := smartretry.Budget(preset)
+	end := inv.FailedAt.Add(window)
+	if retries == 0 || window == 0 {
+		// no retries: only the customer can pay, over the preset's window
+		// (or the default one when retries are off)
+		if window == 0 {
+			_, window = smartretry.Budget(domain.DefaultPresetSpec())
+			end = inv.FailedAt.Add(window)
+		}
+	}
+	var x Expected
+	surv := 1.0
+	now := s.now
+	attempts := append([]smartretry.Attempt(nil), s.attempts...)
+	rem := s.rem
+	retries -= len(attempts) - 1
+	row := make([]float64, len(smartretry.FeatureNames()))
+	customer := func(to time.Time) {
+		if !to.After(now) {
+			return
+		}
+		dh := to.Sub(now).Hours()
+		lam := e.Customer.At(rem)
+		pc := 1 - math.Exp(-lam*dh)
+		x.Recover += surv * pc
+		x.HoursRec += surv * pc * (now.Sub(inv.FailedAt).Hours() + meanInInterval(lam, dh))
+		surv *= 1 - pc
+		now = to
+	}
+	for k := 0; k < retries; k++ {
+		at, ok, err := e.next(ctx, inv, preset, attempts, now, rem, retries-k, end)
+		if ok && !at.After(now) {
+			at = now.Add(time.Hour)
+		}
+		if err != nil {
+			return x, err
+		}
+		if !ok || at.After(end) {
+			break
+		}
+		customer(at)
+		c := e.Ledger.CaseAfter(inv.ID, attempts, at, int(rem+0.5))
+		smartretry.Row(&c, at, row)
+		p := e.Scorer.Score(row)
+		x.Retries += surv
+		x.Recover += surv * p
+		x.HoursRec += surv * p * at.Sub(inv.FailedAt).Hours()
+		surv *= 1 - p
+		attempts = append(attempts, smartretry.Attempt{At: at, DeclineCode: attempts[len(attempts)-1].DeclineCode, AdviceCode: attempts[len(attempts)-1].AdviceCode})
+		rem += e.Customer.PerFailure
+	}
+	customer(end)
+	x.Amount = x.Recover * float64(inv.Amount)
+	if preset.AfterSub == domain.AfterCancel && inv.SubscriptionID != "" {
+		x.Churn = 1 - x.Recover
+	}
+	return x, nil
+}
+
+// meanInInterval is the mean time of an exponential(lam) event given that
+// it falls in [0, d].
+func meanInInterval(lam, d float64) float64 {
+	if lam*d < 1e-6 {
+		return d / 2
+	}
+	return 1/lam - d/math.Expm1(lam*d)
+}
+
+// next is the time of the next retry under preset after attempts, or
+// false to stop.
+func (e *Estimator) next(ctx context.Context, inv *Invoice, preset domain.PresetSpec, attempts []smartretry.Attempt, now time.Time, rem float64, left int, end time.Time) (time.Time, bool, error) {
+	k := len(attempts) - 1 // retries so far
+	if preset.SmartRetries {
+		c := e.Ledger.CaseAfter(inv.ID, attempts, now, int(rem+0.5))
+		rc := c.Context(inv.ID, preset, left, end)
+		plan, err := e.Planner.PlanRetry(ctx, rc)
+		if err != nil {
+			return time.Time{}, false, fmt.Errorf("backtest %s: %w", inv.ID, err)
+		}
+		return plan.At, plan.Retry, nil
+	}
+	day := 0
+	for i := 0; i <= k && i < len(preset.Schedule); i++ {
+		day += preset.Schedule[i]
+	}
+	if k >= len(preset.Schedule) {
+		return time.Time{}, false, nil
+	}
+	at := inv.FailedAt.Add(time.Duration(day) * 24 * time.Hour)
+	if !at.After(now) {
+		at = now.Add(time.Hour)
+	}
+	if e.Rules != nil {
+		c := e.Ledger.CaseAfter(inv.ID, attempts, at, int(rem+0.5))
+		rc := c.Context(inv.ID, preset, left, end)
+		earliest, _ := e.Rules(&rc, at)
+		if earliest.IsZero() {
+			return time.Time{}, false, nil
+		}
+		if earliest.After(at) {
+			at = earliest
+		}
+	}
+	return at, true, nil
+}

@@ -1,0 +1,176 @@
+package backtest
+
+import (
+	"math/rand/v2"
+	"sort"
+)
+
+// Interval is an estimate with its 95% bootstrap interval.
+type Interval struct {
+	Est float64 `json:"estimate"`
+	Lo  float64 `json:"lo"`
+	Hi  float64 `json:"hi"`
+}
+
+// Metrics summarise a policy over the population.
+type Metrics struct {
+	RecoveredPct        Interval `json:"invoices_recovered_pct"`
+	AmountPct           Interval `json:"amount_recovered_pct"`
+	RetriesPerRecovered Interval `json:"retries_per_recovered"`
+	DaysToRecovery      Interval `json:"days_to_recovery"`
+	Churned             Interval `json:"subscriptions_churned"`
+}
+
+// outcome is one invoice's (drawn or observed) result.
+type outcome struct {
+	rec, amount, retries, hours, churn float64
+}
+
+type totals struct{ rec, amount, total, retries, hours, churn float64 }
+
+func (t *totals) add(o outcome, amount float64) {
+	t.rec += o.rec
+	t.amount += o.amount
+	t.total += amount
+	t.retries += o.retries
+	t.hours += o.hours
+	t.churn += o.churn
+}
+
+// values are the metrics of totals over n invoices, in Metrics order.
+func (t *totals) values(n int) [5]float64 {
+	var v [5]float64
+	v[0] = 100 * t.rec / float64(n)
+	if t.total > 0 {
+		v[1] = 100 * t.amount / t.total
+	}
+	if t.rec > 0 {
+		v[2] = t.retries / t.rec
+		v[3] = t.hours / t.rec / 24
+	}
+	v[4] = t.churn
+	return v
+}
+
+// draw turns an expectation into one random outcome: recovered or not,
+// with the conditional mean time when recovered.
+func draw(r *rand.Rand, x Expected, amount float64) outcome {
+	o := outcome{retries: x.Retries}
+	if r.Float64() < x.Recover {
+		o.rec, o.amount = 1, amount
+		if x.Recover > 0 {
+			o.hours = x.HoursRec / x.Recover
+		}
+	} else if x.Churn > 0 {
+		o.churn = 1
+	}
+	return o
+}
+
+func point(x Expected, amount float64) outcome {
+	return outcome{rec: x.Recover, amount: x.Amount, retries: x.Retries, hours: x.HoursRec, churn: x.Churn}
+}
+
+func observed(inv *Invoice) outcome {
+	o := outcome{retries: float64(inv.Retries)}
+	if inv.Recovered {
+		o.rec, o.amount, o.hours = 1, float64(inv.Amount), inv.RecoveredH
+	}
+	if inv.Churned {
+		o.churn = 1
+	}
+	return o
+}
+
+// bootstrap computes the metrics of the candidate, the baseline and their
+// difference with percentile intervals over b replicates. base is nil when
+// the baseline is what was observed.
+func bootstrap(pop []Invoice, cand, base []Expected, b int, seed uint64) (c, bl, diff Metrics) {
+	n := len(pop)
+	var ct, bt totals
+	for i := range pop {
+		a := float64(pop[i].Amount)
+		ct.add(point(cand[i], a), a)
+		if base != nil {
+			bt.add(point(base[i], a), a)
+		} else {
+			bt.add(observed(&pop[i]), a)
+		}
+	}
+	cEst, bEst := ct.values(n), bt.values(n)
+	reps := make([][3][5]float64, b)
+	r := rand.New(rand.NewPCG(seed, 0x6261636b74657374))
+	for k := 0; k < b; k++ {
+		var cr, br totals
+		for range pop {
+			i := r.IntN(n)
+			a := float64(pop[i].Amount)
+			cr.add(draw(r, cand[i], a), a)
+			if base != nil {
+				br.add(draw(r, base[i], a), a)
+			} else {
+				br.add(observed(&pop[i]), a)
+			}
+		}
+		cv, bv := cr.values(n), br.values(n)
+		reps[k][0], reps[k][1] = cv, bv
+		for m := range cv {
+			reps[k][2][m] = cv[m] - bv[m]
+		}
+	}
+	var dEst [5]float64
+	for m := range dEst {
+		dEst[m] = cEst[m] - bEst[m]
+	}
+	return metrics(cEst, reps, 0), metrics(bEst, reps, 1), metrics(dEst, reps, 2)
+}
+
+func metrics(est [5]float64, reps [][3][5]float64, which int) Metrics {
+	var iv [5]Interval
+	vals := make([]float64, len(reps))
+	for m := range iv {
+		for k := range reps {
+			vals[k] = reps[k][which][m]
+		}
+		sort.Float64s(vals)
+		iv[m] = Interval{Est: est[m], Lo: quantile(vals, 0.025), Hi: quantile(vals, 0.975)}
+	}
+	return Metrics{iv[0], iv[1], iv[2], iv[3], iv[4]}
+}
+
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	pos := q * float64(len(sorted)-1)
+	lo := int(pos)
+	if lo+1 >= len(sorted) {
+		return sorted[lo]
+	}
+	f := pos - float64(lo)
+	return sorted[lo]*(1-f) + sorted[lo+1]*f
+}
+
+// meanInterval is the mean of v in percent with a nonparametric bootstrap
+// interval.
+func meanInterval(v []float64, b int, seed uint64) Interval {
+	r := rand.New(rand.NewPCG(seed, 0x6472))
+	mean := func(pick func() float64) float64 {
+		var s float64
+		for range v {
+			s += pick()
+		}
+		return 100 * s / float64(len(v))
+	}
+	var est float64
+	for _, x := range v {
+		est += x
+	}
+	est = 100 * est / float64(len(v))
+	reps := make([]float64, b)
+	for k := range reps {
+		reps[k] = mean(func() float64 { return v[r.IntN(len(v))] })
+	}
+	sort.Float64s(reps)
+	return Interval{Est: est, Lo: quantile(reps, 0.025), Hi: quantile(reps, 0.975)}
+}

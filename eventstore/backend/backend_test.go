@@ -1,0 +1,114 @@
+package backend_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/eventstore/backend"
+	"github.com/recoupledger/recoup/eventstore/kurrent/kurrenttest"
+	"github.com/recoupledger/recoup/eventstore/pebble"
+)
+
+func TestParseSpec(t *testing.T) {
+	cases := []struct {
+		in      string
+		want    backend.Spec
+		printed string
+		err     bool
+	}{
+		{in: "pebble:./data", want: backend.Spec{Kind: backend.Pebble, Target: "./data"}, printed: "pebble:./data"},
+		{in: "kurrentdb:esdb://localhost:2113?tls=false", want: backend.Spec{Kind: backend.KurrentDB, Target: "esdb://localhost:2113?tls=false"}},
+		{in: "esdb://admin:changeit@node1:2113,node2:2113?tls=true", want: backend.Spec{Kind: backend.KurrentDB, Target: "esdb://admin:changeit@node1:2113,node2:2113?tls=true"}, printed: "kurrentdb:esdb://admin:xxxxx@node1:2113,node2:2113?tls=true"},
+		{in: "KurrentDB:esdb+discover://cluster.example:2113", want: backend.Spec{Kind: backend.KurrentDB, Target: "esdb+discover://cluster.example:2113"}},
+		{in: "pebble:", err: true},
+		{in: "./data", err: true},
+		{in: "mysql:db", err: true},
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			got, err := backend.ParseSpec(c.in)
+			if c.err {
+				var e *eventstore.Error
+				if !errors.As(err, &e) || e.Field != "store" {
+					t.Fatalf("ParseSpec(%q) = %+v, %v; want an error naming the store field", c.in, got, err)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("ParseSpec(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
+			}
+			if c.printed != "" && got.String() != c.printed {
+				t.Fatalf("printed as %q, want %q", got.String(), c.printed)
+			}
+			if strings.Contains(got.String(), "changeit") {
+				t.Fatalf("password printed: %s", got)
+			}
+		})
+	}
+}
+
+// TestOpenEach opens both kinds and writes and reads one event through
+// each, the KurrentDB one through the protocol double.
+func TestOpenEach(t *testing.T) {
+	ctx := context.Background()
+	ps, err := pebble.Open(t.TempDir(), pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.Close()
+	srv, err := kurrenttest.Start(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	specs := []backend.Spec{
+		{Kind: backend.Pebble, Target: filepath.Join(t.TempDir(), "events")},
+		{Kind: backend.KurrentDB, Target: srv.URL()},
+	}
+	for _, sp := range specs {
+		t.Run(string(sp.Kind), func(t *testing.T) {
+			s, err := sp.Open(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ev := eventstore.EventData{Type: "InvoiceFinalized", Data: []byte(`{"amount":100}`)}
+			if _, err := s.Append(ctx, "invoice-1", eventstore.NoStream, ev); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.ReadStream(ctx, "invoice-1", eventstore.ReadStreamOptions{})
+			if err != nil || len(got) != 1 || got[0].Type != "InvoiceFinalized" {
+				t.Fatalf("read back %+v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestOpenRefuses(t *testing.T) {
+	cases := []struct {
+		kind   backend.Kind
+		target string
+		field  string
+	}{
+		{backend.Pebble, "", "dir"},
+		{backend.KurrentDB, "", "kurrentdb-url"},
+		{backend.KurrentDB, "http://localhost:2113", "url"},
+		{"sqlite", "x", "store"},
+	}
+	for _, c := range cases {
+		t.Run(string(c.kind)+" "+c.target, func(t *testing.T) {
+			s, err := backend.Open(context.Background(), c.kind, c.target)
+			var e *eventstore.Error
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, eventstore.ErrInvalidArgument) || !errors.As(err, &e) || e.Field != c.field {
+				t.Fatalf("Open(%s, %q): %v, want ErrInvalidArgument naming %s", c.kind, c.target, err, c.field)
+			}
+		})
+	}
+}

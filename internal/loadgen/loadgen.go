@@ -1,0 +1,119 @@
+// Package loadgen drives an HTTP endpoint from a fixed number of
+// concurrent connections for a fixed time and reports throughput and
+// latency percentiles. It is the in-process load generator of the API
+// benchmark: the server and the generator share the machine, so a figure
+// is only meaningful beside a baseline measured the same way in the same
+// run.
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Request is what every connection sends, again and again.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+	// Want is the status every response must have.
+	Want int
+}
+
+// Stats summarises a run.
+type Stats struct {
+	Requests int
+	Elapsed  time.Duration
+	RPS      float64
+	P50, P99 time.Duration
+}
+
+func (s Stats) String() string {
+	return fmt.Sprintf("%d requests in %s: %.0f/s, p50 %s, p99 %s", s.Requests, s.Elapsed.Round(time.Millisecond), s.RPS, s.P50, s.P99)
+}
+
+// Run sends req from conns goroutines, each over its own keep-alive
+// connection, for d (after a short warm-up that is not counted). The
+// first unexpected status or transport error stops the run.
+func Run(ctx context.Context, req Request, conns int, d time.Duration) (Stats, error) {
+	tr := &http.Transport{MaxConnsPerHost: conns, MaxIdleConnsPerHost: conns, MaxIdleConns: conns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+
+	warm := min(d/5, time.Second)
+	start := time.Now()
+	measureFrom, stopAt := start.Add(warm), start.Add(warm+d)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	lat := make([][]time.Duration, conns)
+	errs := make([]error, conns)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat[i], errs[i] = loop(ctx, client, req, measureFrom, stopAt)
+			if errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return Stats{}, err
+		}
+	}
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		return Stats{}, fmt.Errorf("loadgen: no request completed in %s", d)
+	}
+	slices.Sort(all)
+	return Stats{
+		Requests: len(all), Elapsed: d, RPS: float64(len(all)) / d.Seconds(),
+		P50: all[len(all)/2], P99: all[min(len(all)-1, len(all)*99/100)],
+	}, nil
+}
+
+func loop(ctx context.Context, client *http.Client, req Request, from, until time.Time) ([]time.Duration, error) {
+	var out []time.Duration
+	for {
+		t0 := time.Now()
+		if !t0.Before(until) || ctx.Err() != nil {
+			return out, nil
+		}
+		hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL, bytes.NewReader(req.Body))
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range req.Header {
+			hr.Header[k] = v
+		}
+		res, err := client.Do(hr)
+		if err != nil {
+			if ctx.Err() != nil {
+				return out, nil
+			}
+			return nil, fmt.Errorf("loadgen: %s %s: %w", req.Method, req.URL, err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != req.Want {
+			return nil, fmt.Errorf("loadgen: %s %s: status %d, want %d", req.Method, req.URL, res.StatusCode, req.Want)
+		}
+		if t0.After(from) {
+			out = append(out, time.Since(t0))
+		}
+	}
+}

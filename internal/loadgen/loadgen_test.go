@@ -1,0 +1,35 @@
+package loadgen
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRunCountsEveryResponse(t *testing.T) {
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		time.Sleep(time.Millisecond)
+	}))
+	defer srv.Close()
+	st, err := Run(t.Context(), Request{Method: "GET", URL: srv.URL, Want: 200}, 4, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Requests == 0 || int64(st.Requests) > served.Load() || st.P50 < time.Millisecond || st.P99 < st.P50 {
+		t.Fatalf("stats %+v, served %d", st, served.Load())
+	}
+}
+
+func TestRunStopsOnWrongStatus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
+	defer srv.Close()
+	_, err := Run(t.Context(), Request{Method: "GET", URL: srv.URL, Want: 200}, 2, 200*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "status 500") {
+		t.Fatalf("err = %v", err)
+	}
+}

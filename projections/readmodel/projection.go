@@ -1,0 +1,151 @@
+package readmodel
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/projections"
+	"github.com/recoupledger/recoup/projections/eventjson"
+)
+
+// Projection names, as used by `recoup rebuild NAME`.
+const (
+	NameInvoices      = "invoices"
+	NameSubscriptions = "subscriptions"
+	NamePresets       = "presets"
+	NameCards         = "cards"
+)
+
+// defaultMaxCached bounds each table's cache of decoded records.
+const defaultMaxCached = 100_000
+
+// flusher is a table seen by the commit path.
+type flusher interface {
+	flush(b *pebble.Batch) error
+	committed()
+	discard()
+}
+
+// base is what every read-model projection shares: its name, the key
+// kinds it owns, its checkpoint and the commit of a batch.
+type base struct {
+	db     *DB
+	name   string
+	kinds  []string
+	tables []flusher
+	fields eventjson.Fields
+
+	// crashAfterWrite, set by tests, commits a batch's records without
+	// its checkpoint and fails: the state a crash between the two would
+	// leave if they were not one batch.
+	crashAfterWrite bool
+}
+
+var errInjectedCrash = errors.New("readmodel: injected crash after write")
+
+// Name implements projections.Projection.
+func (b *base) Name() string { return b.name }
+
+// Checkpoint implements projections.Projection.
+func (b *base) Checkpoint(ctx context.Context) (eventstore.Position, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return eventstore.Position{}, false, err
+	}
+	v, found, err := b.db.get(b.db.pdb, checkpointKey(b.name), nil)
+	if err != nil || !found {
+		return eventstore.Position{}, false, err
+	}
+	if len(v) != 16 {
+		return eventstore.Position{}, false, fmt.Errorf("readmodel: checkpoint %s: %w", b.name, errCorrupt)
+	}
+	return eventstore.Position{Commit: binary.BigEndian.Uint64(v), Prepare: binary.BigEndian.Uint64(v[8:])}, true, nil
+}
+
+// Reset implements projections.Projection.
+func (b *base) Reset(ctx context.Context) error {
+	for _, t := range b.tables {
+		t.discard()
+	}
+	prefixes := []string{string(checkpointKey(b.name))}
+	for _, k := range b.kinds {
+		prefixes = append(prefixes, k+"/")
+	}
+	return b.db.deletePrefixes(ctx, prefixes...)
+}
+
+// decode reads ev's JSON into b.fields.
+func (b *base) decode(ev *eventstore.RecordedEvent) (*eventjson.Fields, error) {
+	if err := b.fields.Decode(ev.Data); err != nil {
+		return nil, fmt.Errorf("%s at %d in %s: %w", ev.Type, ev.Position.Commit, ev.Stream, err)
+	}
+	return &b.fields, nil
+}
+
+// apply runs handle on each event, then commits the tables' changes with
+// the checkpoint of the last event in one Pebble batch.
+func (b *base) apply(ctx context.Context, events []eventstore.RecordedEvent, handle func(*eventstore.RecordedEvent) error) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i := range events {
+		if err := handle(&events[i]); err != nil {
+			b.discard()
+			return err
+		}
+	}
+	if err := b.commit(events[len(events)-1].Position); err != nil {
+		b.discard()
+		return err
+	}
+	return nil
+}
+
+func (b *base) commit(last eventstore.Position) error {
+	batch := b.db.pdb.NewBatch()
+	defer batch.Close()
+	for _, t := range b.tables {
+		if err := t.flush(batch); err != nil {
+			return fmt.Errorf("readmodel %s: write: %w", b.name, err)
+		}
+	}
+	cp := binary.BigEndian.AppendUint64(nil, last.Commit)
+	cp = binary.BigEndian.AppendUint64(cp, last.Prepare)
+	if b.crashAfterWrite {
+		if err := batch.Commit(pebble.NoSync); err != nil {
+			return err
+		}
+		return errInjectedCrash
+	}
+	if err := batch.Set(checkpointKey(b.name), cp, nil); err != nil {
+		return err
+	}
+	// NoSync: a crash may lose the newest batches, but never splits one,
+	// and the checkpoint travels with them, so the projection resumes
+	// exactly where its surviving state ends.
+	if err := batch.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("readmodel %s: commit: %w", b.name, err)
+	}
+	for _, t := range b.tables {
+		t.committed()
+	}
+	return nil
+}
+
+func (b *base) discard() {
+	for _, t := range b.tables {
+		t.discard()
+	}
+}
+
+// Projections returns the four read-model projections over db.
+func Projections(db *DB) []projections.Projection {
+	return []projections.Projection{NewInvoices(db), NewSubscriptions(db), NewPresets(db), NewCards(db)}
+}

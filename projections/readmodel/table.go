@@ -1,0 +1,146 @@
+package readmodel
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// row is what a table stores: a record that encodes itself and names the
+// indexes it appears in.
+type row[R any] interface {
+	*R
+	encode(e *enc)
+	decode(d *dec)
+	indexes(dst []ixEntry) []ixEntry
+	sequence() uint64
+}
+
+// entry is a cached record: cur is being changed by the batch, old is the
+// committed version (to diff indexes against).
+type entry[R any] struct {
+	id     string
+	cur    R
+	old    R
+	exists bool
+	dirty  bool
+}
+
+// table caches the records of one kind between batches. Reads of records
+// the batch changed come from the cache; flush writes each changed record
+// once per batch with its index changes. The cache is bounded: it is
+// dropped wholesale after a flush that leaves it over maxCached, which
+// keeps memory flat on any history while still absorbing the locality of
+// events (an invoice's events come close together).
+type table[R any, P row[R]] struct {
+	kind      string
+	items     map[string]*entry[R]
+	dirty     []*entry[R]
+	maxCached int
+
+	enc            enc
+	key, val       []byte
+	oldIx, newIx   []ixEntry
+	oldKey, newKey []byte
+}
+
+func newTable[R any, P row[R]](kind string, maxCached int) *table[R, P] {
+	return &table[R, P]{kind: kind, items: map[string]*entry[R]{}, maxCached: maxCached}
+}
+
+// get returns the cached entry of id, loading it from r on a miss. A
+// record that does not exist yet comes back with exists false.
+func (t *table[R, P]) get(db *DB, id []byte) (*entry[R], error) {
+	if e, ok := t.items[string(id)]; ok {
+		return e, nil
+	}
+	e := &entry[R]{id: string(id)}
+	t.key = recordKey(t.key, t.kind, e.id)
+	var found bool
+	var err error
+	t.val, found, err = db.get(db.pdb, t.key, t.val)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		d := newDec(t.val)
+		P(&e.cur).decode(d)
+		if err := d.done(); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", t.kind, e.id, err)
+		}
+		e.old, e.exists = e.cur, true
+	}
+	t.items[e.id] = e
+	return e, nil
+}
+
+// touch marks e as changed in this batch.
+func (t *table[R, P]) touch(e *entry[R]) {
+	if !e.dirty {
+		e.dirty = true
+		t.dirty = append(t.dirty, e)
+	}
+}
+
+// flush writes every changed record and its index changes into b.
+func (t *table[R, P]) flush(b *pebble.Batch) error {
+	for _, e := range t.dirty {
+		cur := P(&e.cur)
+		t.newIx = cur.indexes(t.newIx[:0])
+		t.oldIx = t.oldIx[:0]
+		if e.exists {
+			t.oldIx = P(&e.old).indexes(t.oldIx)
+		}
+		seq := cur.sequence()
+		for _, ix := range t.oldIx {
+			if !contains(t.newIx, ix) || P(&e.old).sequence() != seq {
+				t.oldKey = indexKey(t.oldKey, t.kind, ix, P(&e.old).sequence())
+				if err := b.Delete(t.oldKey, nil); err != nil {
+					return err
+				}
+			}
+		}
+		for _, ix := range t.newIx {
+			if !e.exists || !contains(t.oldIx, ix) || P(&e.old).sequence() != seq {
+				t.newKey = indexKey(t.newKey, t.kind, ix, seq)
+				if err := b.Set(t.newKey, []byte(e.id), nil); err != nil {
+					return err
+				}
+			}
+		}
+		t.enc.reset()
+		cur.encode(&t.enc)
+		t.key = recordKey(t.key, t.kind, e.id)
+		if err := b.Set(t.key, t.enc.b, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// committed records that the flushed batch is durable: the cache now
+// mirrors the database.
+func (t *table[R, P]) committed() {
+	for _, e := range t.dirty {
+		e.old, e.exists, e.dirty = e.cur, true, false
+	}
+	t.dirty = t.dirty[:0]
+	if len(t.items) > t.maxCached {
+		t.items = make(map[string]*entry[R]) // a fresh map returns the memory
+	}
+}
+
+// discard forgets everything cached, after a failed batch.
+func (t *table[R, P]) discard() {
+	t.items = make(map[string]*entry[R])
+	t.dirty = t.dirty[:0]
+}
+
+func contains(ixs []ixEntry, ix ixEntry) bool {
+	for _, x := range ixs {
+		if x == ix {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,209 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/recoupledger/recoup/eventstore"
+)
+
+// DefaultBatchSize is the number of events per batch while catching up.
+const DefaultBatchSize = 4096
+
+// Options tunes a Runner.
+type Options struct {
+	// BatchSize bounds the events handed to Apply at once (default
+	// DefaultBatchSize).
+	BatchSize int
+	// Metrics, when set, receives lag and progress.
+	Metrics *Metrics
+	// Progress, when set, is called after each batch with the position of
+	// its last event and the number of events applied so far in this call.
+	Progress func(last eventstore.Position, applied uint64)
+}
+
+// Runner drives projections from a store's $all. It is safe to call Lag
+// while Run or CatchUp runs; Run and CatchUp must not run concurrently.
+type Runner struct {
+	store eventstore.Store
+	projs []Projection
+	opts  Options
+
+	mu     sync.Mutex
+	cps    []checkpoint // one per projection, guarded by mu
+	loaded bool         // cps were read from the projections
+	batch  []eventstore.RecordedEvent
+	lastLg time.Time
+}
+
+type checkpoint struct {
+	pos eventstore.Position
+	ok  bool
+}
+
+// NewRunner returns a runner for projs, whose names must be unique.
+func NewRunner(store eventstore.Store, opts Options, projs ...Projection) (*Runner, error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	seen := map[string]bool{}
+	for _, p := range projs {
+		if seen[p.Name()] {
+			return nil, fmt.Errorf("projections: name %q: used by two projections", p.Name())
+		}
+		seen[p.Name()] = true
+	}
+	return &Runner{store: store, projs: projs, opts: opts, cps: make([]checkpoint, len(projs))}, nil
+}
+
+// CatchUp applies every event up to the head of $all as it is when called,
+// then returns.
+func (r *Runner) CatchUp(ctx context.Context) error { return r.follow(ctx, false) }
+
+// Run catches up, then follows $all live until ctx ends (it returns nil
+// then) or a projection fails.
+func (r *Runner) Run(ctx context.Context) error {
+	err := r.follow(ctx, true)
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil
+	}
+	return err
+}
+
+// Rebuild resets every projection of the runner and catches them up from
+// the start of $all.
+func (r *Runner) Rebuild(ctx context.Context) error {
+	for _, p := range r.projs {
+		if err := p.Reset(ctx); err != nil {
+			return fmt.Errorf("rebuild %s: reset: %w", p.Name(), err)
+		}
+	}
+	return r.CatchUp(ctx)
+}
+
+// loadCheckpoints reads each projection's checkpoint and returns the
+// lowest, where the subscription starts.
+func (r *Runner) loadCheckpoints(ctx context.Context) (from checkpoint, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, p := range r.projs {
+		pos, ok, err := p.Checkpoint(ctx)
+		if err != nil {
+			return from, fmt.Errorf("projection %s: checkpoint: %w", p.Name(), err)
+		}
+		r.cps[i] = checkpoint{pos, ok}
+		r.loaded = true
+		if i == 0 || !ok || (from.ok && pos.Less(from.pos)) {
+			from = checkpoint{pos, ok}
+		}
+	}
+	return from, nil
+}
+
+func (r *Runner) head(ctx context.Context) (checkpoint, error) {
+	evs, err := r.store.ReadAll(ctx, eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Count: 1})
+	if err != nil {
+		return checkpoint{}, fmt.Errorf("projections: read head of $all: %w", err)
+	}
+	if len(evs) == 0 {
+		return checkpoint{}, nil
+	}
+	return checkpoint{evs[0].Position, true}, nil
+}
+
+func (r *Runner) follow(ctx context.Context, live bool) error {
+	if len(r.projs) == 0 {
+		return nil
+	}
+	from, err := r.loadCheckpoints(ctx)
+	if err != nil {
+		return err
+	}
+	head, err := r.head(ctx)
+	if err != nil {
+		return err
+	}
+	if !live && (!head.ok || (from.ok && !from.pos.Less(head.pos))) {
+		r.updateLag(ctx, true)
+		return nil // nothing to catch up
+	}
+	sub, err := r.store.SubscribeToAll(ctx, eventstore.SubscribeOptions{From: from.pos, FromStart: !from.ok})
+	if err != nil {
+		return fmt.Errorf("projections: subscribe to $all: %w", err)
+	}
+	defer sub.Close()
+
+	var applied uint64
+	batch := r.batch[:0]
+	defer func() { r.batch = batch[:0] }()
+	for {
+		msg, err := sub.Recv(ctx)
+		if err != nil {
+			return fmt.Errorf("projections: receive from $all: %w", err)
+		}
+		var last eventstore.Position
+		switch {
+		case msg.Event != nil:
+			batch = append(batch, *msg.Event)
+			last = msg.Event.Position
+		case msg.Checkpoint != nil:
+			last = *msg.Checkpoint
+		default:
+			continue
+		}
+		atHead := head.ok && !last.Less(head.pos)
+		if atHead && live {
+			// Re-read the head: a busy log keeps being batched.
+			if head, err = r.head(ctx); err != nil {
+				return err
+			}
+			atHead = !last.Less(head.pos)
+		}
+		if len(batch) >= r.opts.BatchSize || (atHead && len(batch) > 0) {
+			if err := r.apply(ctx, batch); err != nil {
+				return err
+			}
+			applied += uint64(len(batch))
+			if r.opts.Progress != nil {
+				r.opts.Progress(batch[len(batch)-1].Position, applied)
+			}
+			batch = batch[:0]
+			r.updateLag(ctx, atHead)
+		}
+		if atHead && !live {
+			return nil
+		}
+	}
+}
+
+// apply hands each projection the part of batch after its checkpoint.
+func (r *Runner) apply(ctx context.Context, batch []eventstore.RecordedEvent) error {
+	for i, p := range r.projs {
+		r.mu.Lock()
+		cp := r.cps[i]
+		r.mu.Unlock()
+		start := 0
+		if cp.ok {
+			for start < len(batch) && !cp.pos.Less(batch[start].Position) {
+				start++
+			}
+		}
+		if start == len(batch) {
+			continue
+		}
+		if err := p.Apply(ctx, batch[start:]); err != nil {
+			return fmt.Errorf("projection %s: apply events %d..%d: %w",
+				p.Name(), batch[start].Position.Commit, batch[len(batch)-1].Position.Commit, err)
+		}
+		r.mu.Lock()
+		r.cps[i] = checkpoint{batch[len(batch)-1].Position, true}
+		r.mu.Unlock()
+		if r.opts.Metrics != nil {
+			r.opts.Metrics.applied.WithLabelValues(p.Name()).Add(float64(len(batch) - start))
+		}
+	}
+	return nil
+}
