@@ -2,7 +2,6 @@ package dunning_test
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"sync"
 	"testing"
@@ -258,4 +257,3 @@ func (h *harness) webhooksOf(typ string) []notify.Event {
 
 func at(d time.Duration) time.Time { return t0.Add(d) }
 
-func times(ts ...time.Time) string { return fmt.Sprint(ts) }
