@@ -256,4 +256,3 @@ func (h *harness) webhooksOf(typ string) []notify.Event {
 }
 
 func at(d time.Duration) time.Time { return t0.Add(d) }
-

@@ -129,7 +129,9 @@ func TestScenarioCardUpdateRestartsEligibility(t *testing.T) {
 	if n := len(h.gw.attemptTimes(inv)); n != 0 {
 		t.Fatalf("%d retries after a hard decline", n)
 	}
-	h.gw.set(func(dunning.ChargeRequest) dunning.ChargeResult { return dunning.ChargeResult{Outcome: domain.Succeeded} })
+	h.gw.set(func(dunning.ChargeRequest) dunning.ChargeResult {
+		return dunning.ChargeResult{Outcome: domain.Succeeded}
+	})
 	h.record(domain.PaymentMethodUpdated{Base: domain.Base{OccurredAt: at(2 * day)}, PaymentMethodID: "pm_1", CustomerID: "cus_1",
 		Source: domain.UpdatedByCustomer, ExpMonth: 1, ExpYear: 2031, Last4: "4242", NewNumber: true})
 	h.advance(at(3 * day))

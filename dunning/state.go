@@ -50,15 +50,15 @@ type run struct {
 // invoice is one invoice's state. rev is the last applied revision of its
 // stream: the expected revision of the engine's next append to it.
 type invoice struct {
-	id        string
-	seen      bool
-	rev       uint64
+	id         string
+	seen       bool
+	rev        uint64
 	writtenOff bool
-	finalized bool
-	fin       domain.InvoiceFinalized
-	status    domain.InvoiceStatus
-	paid      int64
-	attempts  []domain.PaymentAttempted
+	finalized  bool
+	fin        domain.InvoiceFinalized
+	status     domain.InvoiceStatus
+	paid       int64
+	attempts   []domain.PaymentAttempted
 	// live is false while the invoice's latest event is a backfill: the
 	// engine takes no action on history.
 	live          bool
