@@ -78,8 +78,8 @@
 //     retries left, the planner saying stop, or a smart retry falling
 //     past the window, the run is exhausted;
 //   - the payment decision: a remainder within the auto-reconcile
-//     threshold is credited and the invoice marked paid; a paid invoice
-//     resumes the subscription it held;
+//     threshold is credited and the invoice marked paid; a paid or voided
+//     invoice resumes the subscription it held;
 //   - the end of a blocked run whose deadline passed;
 //   - marking uncollectible: N days after a run left the invoice overdue
 //     (leave_overdue_days), or 30/60/90 days past due per the settings

@@ -1,7 +1,6 @@
 package pebble
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -184,6 +183,9 @@ func (a *appender) applyAppend(batch *pebble.Batch, req *request, h head, now in
 	}
 	rev := h.next
 	var pos uint64
+	a.keyBuf = revisionKey(a.keyBuf[:0], req.stream, rev)
+	a.valBuf = appendRun(a.valBuf[:0], run{firstPos: a.nextPos, count: uint64(len(req.events))})
+	batch.Set(a.keyBuf, a.valBuf, nil)
 	for i := range req.events {
 		ev := &req.events[i]
 		pos = a.nextPos
@@ -191,13 +193,10 @@ func (a *appender) applyAppend(batch *pebble.Batch, req *request, h head, now in
 		sealRecord(ev.rec, pos, rev, now)
 		a.keyBuf = globalKey(a.keyBuf[:0], pos)
 		batch.Set(a.keyBuf, ev.rec, nil)
-		a.keyBuf = revisionKey(a.keyBuf[:0], req.stream, rev)
-		a.valBuf = binary.BigEndian.AppendUint64(a.valBuf[:0], pos)
-		batch.Set(a.keyBuf, a.valBuf, nil)
-		a.keyBuf = indexKey(a.keyBuf[:0], req.stream, ev.id)
-		a.valBuf = appendIndex(a.valBuf[:0], rev, pos)
-		batch.Set(a.keyBuf, a.valBuf, nil)
 		if ev.callerID {
+			a.keyBuf = indexKey(a.keyBuf[:0], req.stream, ev.id)
+			a.valBuf = appendIndex(a.valBuf[:0], rev, pos)
+			batch.Set(a.keyBuf, a.valBuf, nil)
 			a.ids[string(a.keyBuf)] = [2]uint64{rev, pos}
 		}
 		rev++

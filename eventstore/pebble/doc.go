@@ -4,8 +4,10 @@
 // # Key layout
 //
 //	g/<pos>                 → record (see record.go): the global log, $all
-//	s/<stream>0x00<rev>     → pos: the stream's revisions, in order
-//	x/<stream>0x00<eventID> → rev, pos: the persistent (stream, event ID) index
+//	s/<stream>0x00<rev>     → run: first position and count of the events
+//	                          one append wrote from revision rev (run.go)
+//	x/<stream>0x00<eventID> → rev, pos: the persistent (stream, event ID)
+//	                          index of caller-chosen event IDs
 //	h/<stream>              → head: next revision, state (live, soft-deleted,
 //	                          tombstoned), soft-delete floor
 //	m/<stream>              → metadata: max-count, max-age, truncate-before,
@@ -40,14 +42,17 @@
 //
 // # Idempotency
 //
-// Every event gets an x/ entry. An append whose caller-set IDs are all
+// Every event with a caller-chosen ID gets an x/ entry. An append whose
+// caller-set IDs are all
 // already in the stream, at consecutive revisions in the same order,
 // writes nothing and returns the original result (the revision and
 // position of its last event), whatever the expected revision says. An
 // append where only some IDs are already there (a partial overlap), or
 // where they are out of order, is refused as invalid naming the first
 // offending event: writing it would store an event twice. Random IDs
-// chosen by the store for zero IDs are not looked up: they cannot repeat.
+// chosen by the store for zero IDs (ChaCha8 seeded from the system) are
+// neither indexed nor looked up: no caller knows them before the append
+// returns, so no retry can repeat them.
 //
 // # Deletes and metadata
 //

@@ -40,7 +40,8 @@ func streamPrefix(dst []byte, stream string) []byte {
 	return append(dst, sep)
 }
 
-// revisionKey is s/<stream>0x00<rev as 8 bytes big-endian> → position.
+// revisionKey is s/<stream>0x00<first rev as 8 bytes big-endian> → a run
+// (see run.go): the positions of the revisions one append wrote.
 func revisionKey(dst []byte, stream string, rev uint64) []byte {
 	return binary.BigEndian.AppendUint64(streamPrefix(dst, stream), rev)
 }

@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -77,80 +76,121 @@ func readRevisions(ctx context.Context, snap *pebble.Snapshot, stream string, w 
 	if lo >= hi {
 		return []eventstore.RecordedEvent{}, nil
 	}
-	it, err := snap.NewIter(&pebble.IterOptions{
-		LowerBound: revisionKey(nil, stream, lo),
-		UpperBound: revisionKey(nil, stream, hi),
-	})
+	runs, err := snap.NewIter(&pebble.IterOptions{LowerBound: streamPrefix(nil, stream), UpperBound: revisionKey(nil, stream, hi)})
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
-	defer it.Close()
-	out := make([]eventstore.RecordedEvent, 0, min(hi-lo, 256, max(opts.Count, 1)*2))
-	var ar arena
-	key := make([]byte, 0, 16)
-	valid := it.First()
-	if opts.Direction == eventstore.Backwards {
-		valid = it.Last()
-	}
-	for n := 0; valid; n++ {
-		if n%ctxCheckEvery == ctxCheckEvery-1 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		e, keep, err := readRevision(snap, stream, it, &ar, key, w.minCreated)
-		if err != nil {
-			return nil, err
-		}
-		if keep {
-			out = append(out, e)
-			if opts.Count > 0 && uint64(len(out)) >= opts.Count {
-				break
-			}
-		}
-		if opts.Direction == eventstore.Backwards {
-			valid = it.Prev()
-		} else {
-			valid = it.Next()
-		}
-	}
-	if err := it.Error(); err != nil {
+	defer runs.Close()
+	recs, err := snap.NewIter(&pebble.IterOptions{LowerBound: prefixGlobal, UpperBound: upperBound(prefixGlobal)})
+	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
-	return out, nil
+	defer recs.Close()
+	r := &streamReader{ctx: ctx, stream: stream, recs: recs, minCreated: w.minCreated, count: opts.Count,
+		out: make([]eventstore.RecordedEvent, 0, min(hi-lo, 256, max(opts.Count, 1)*2))}
+	if opts.Direction == eventstore.Backwards {
+		err = r.backwards(runs, lo, hi)
+	} else {
+		err = r.forwards(runs, lo, hi)
+	}
+	if err == nil {
+		err = runs.Error()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.out, nil
 }
 
-// readRevision follows one s/ entry to its record and checks the record
-// belongs where the index says it does.
-func readRevision(snap *pebble.Snapshot, stream string, it *pebble.Iterator, ar *arena, key []byte, minCreated int64) (eventstore.RecordedEvent, bool, error) {
-	var e eventstore.RecordedEvent
-	k := it.Key()
-	rev := binary.BigEndian.Uint64(k[len(k)-8:])
-	val, err := it.ValueAndErr()
+// streamReader reads revisions [lo, hi) of one stream by walking its runs
+// and following each to the global log.
+type streamReader struct {
+	ctx        context.Context
+	stream     string
+	recs       *pebble.Iterator
+	at         uint64 // position recs is on (0: unpositioned)
+	key        []byte
+	ar         arena
+	minCreated int64
+	count      uint64
+	out        []eventstore.RecordedEvent
+	n          int
+}
+
+func (r *streamReader) forwards(runs *pebble.Iterator, lo, hi uint64) error {
+	valid := runs.SeekLT(revisionKey(nil, r.stream, lo+1))
+	for ; valid; valid = runs.Next() {
+		first, run, err := decodeRun(r.stream, runs.Key(), runs.Value())
+		if err != nil {
+			return err
+		}
+		for rev := max(first, lo); rev < min(first+run.count, hi); rev++ {
+			if done, err := r.emit(rev, run.firstPos+rev-first); done || err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *streamReader) backwards(runs *pebble.Iterator, lo, hi uint64) error {
+	valid := runs.SeekLT(revisionKey(nil, r.stream, hi))
+	for ; valid; valid = runs.Prev() {
+		first, run, err := decodeRun(r.stream, runs.Key(), runs.Value())
+		if err != nil {
+			return err
+		}
+		for rev := min(first+run.count, hi); rev > max(first, lo); rev-- {
+			if done, err := r.emit(rev-1, run.firstPos+rev-1-first); done || err != nil {
+				return err
+			}
+		}
+		if first <= lo {
+			return nil
+		}
+	}
+	return nil
+}
+
+// emit reads the record of rev at pos and, if visible, adds it. done is
+// true once count events were collected.
+func (r *streamReader) emit(rev, pos uint64) (done bool, err error) {
+	if r.n++; r.n%ctxCheckEvery == 0 {
+		if err := r.ctx.Err(); err != nil {
+			return true, err
+		}
+	}
+	var valid bool
+	switch {
+	case r.at != 0 && pos == r.at+1:
+		valid = r.recs.Next()
+	case r.at != 0 && pos+1 == r.at:
+		valid = r.recs.Prev()
+	default:
+		r.key = globalKey(r.key[:0], pos)
+		valid = r.recs.SeekGE(r.key)
+	}
+	r.at = 0
+	if !valid {
+		if err := r.recs.Error(); err != nil {
+			return true, fmt.Errorf("read %s revision %d: %w", r.stream, rev, err)
+		}
+		return true, corrupt(pos, fmt.Sprintf("record of %s@%d missing", r.stream, rev))
+	}
+	v, at, err := viewAt(r.recs)
 	if err != nil {
-		return e, false, err
+		return true, err
 	}
-	if len(val) != 8 {
-		return e, false, &eventstore.Error{Op: "read", Stream: stream, Detail: fmt.Sprintf("revision %d: malformed index entry", rev), Err: eventstore.ErrCorruptRecord}
+	r.at = at
+	if at != pos || string(v.stream) != r.stream || v.revision != rev {
+		return true, corrupt(pos, fmt.Sprintf("index names %s@%d at position %d but found %s@%d at %d", r.stream, rev, pos, v.stream, v.revision, at))
 	}
-	pos := binary.BigEndian.Uint64(val)
-	rec, closer, err := snap.Get(globalKey(key[:0], pos))
-	if err != nil {
-		return e, false, fmt.Errorf("read %s revision %d at position %d: %w", stream, rev, pos, err)
+	if v.created < r.minCreated {
+		return false, nil
 	}
-	defer closer.Close()
-	v, err := parseRecord(pos, rec)
-	if err != nil {
-		return e, false, err
-	}
-	if string(v.stream) != stream || v.revision != rev {
-		return e, false, corrupt(pos, fmt.Sprintf("index names %s@%d but the record is %s@%d", stream, rev, v.stream, v.revision))
-	}
-	if v.created < minCreated {
-		return e, false, nil
-	}
-	v.materialize(ar, pos, &e)
-	return e, true, nil
+	r.out = append(r.out, eventstore.RecordedEvent{})
+	v.materialize(&r.ar, pos, &r.out[len(r.out)-1])
+	return r.count > 0 && uint64(len(r.out)) >= r.count, nil
 }
 
 // ReadAll implements eventstore.Store.

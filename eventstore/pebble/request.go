@@ -52,13 +52,18 @@ func newAppendRequest(ctx context.Context, stream string, expected eventstore.Ex
 	}
 	buf := make([]byte, 0, size)
 	pend := make([]pendingEvent, len(events))
+	var fresh []*uuid.UUID
+	for i := range events {
+		p := &pend[i]
+		p.id, p.callerID = events[i].ID, events[i].ID != uuid.Nil
+		if !p.callerID {
+			fresh = append(fresh, &p.id)
+		}
+	}
+	randomIDs(fresh)
 	for i := range events {
 		e := &events[i]
 		p := &pend[i]
-		p.id, p.callerID = e.ID, e.ID != uuid.Nil
-		if !p.callerID {
-			p.id = uuid.New()
-		}
 		start := len(buf)
 		buf = encodeRecord(buf, stream, p.id, e)
 		p.rec = buf[start:len(buf):len(buf)]
