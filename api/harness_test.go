@@ -81,6 +81,7 @@ func (h *harness) close() {
 		return
 	}
 	h.srv.Close()
+	h.api.Close()
 	_ = h.idem.Close()
 	_ = h.store.Close()
 	h.srv = nil

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/smartretry"
 )
 
 // Config wires the server to the parts it serves. Store, Keys and
@@ -26,6 +27,9 @@ type Config struct {
 
 	// Recommender plans retries (smartretry.Planner); nil answers 501.
 	Recommender Recommender
+	// Model scores retry times for backtests (the trained model); nil
+	// answers 501.
+	Model smartretry.Scorer
 	// ReadModels answers invoice, subscription and preset queries
 	// (readmodel.DB); nil answers 501.
 	ReadModels ReadModels
@@ -58,6 +62,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	router   chi.Router
+	jobs     *jobs
 }
 
 // New builds the server and its routes.
@@ -89,10 +94,15 @@ func New(cfg Config) (*Server, error) {
 		metrics:  newMetrics(cfg.Queue, cfg.Collectors),
 		log:      cfg.Logger,
 		now:      cfg.Now,
+		jobs:     newJobs(),
 	}
 	s.router = s.routes()
 	return s, nil
 }
+
+// Close stops the server's background jobs (backtests) and waits for
+// them; it does not close the parts the Config lent it.
+func (s *Server) Close() { s.jobs.close() }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
@@ -125,6 +135,7 @@ func (s *Server) routes() chi.Router {
 			s.mountLedger(r)
 			s.mountInvoices(r)
 			s.mountSubscriptions(r)
+			s.mountBacktests(r)
 			s.mountEvents(r)
 		})
 		r.Group(func(r chi.Router) {

@@ -35,6 +35,7 @@ const (
 	ReasonPaymentFailed    = "payment_failed"    // after a failed run
 	ReasonPaymentRecovered = "payment_recovered" // invoice paid
 	ReasonKeepActive       = "dunning_ended_keep_active"
+	ReasonInvoiceVoided    = "invoice_voided"
 	ReasonOverdueDays      = "overdue_days"  // preset: leave overdue N days
 	ReasonPastDueDays      = "past_due_days" // settings: 30/60/90 days past due
 )

@@ -81,6 +81,13 @@ func TestDecideEvents(t *testing.T) {
 				return OnPaymentMethodChanged(s)
 			},
 			[]Event{RetryScheduled{Base: b, InvoiceID: "in_1", AttemptNumber: 2, At: now, Source: SourceSchedule, Propensity: 1, PaymentMethodID: "pm_2"}}},
+		{"voiding_the_invoice_resumes_the_subscription_it_held",
+			append(firstFailure("insufficient_funds", "51"), InvoiceVoided{InvoiceID: "in_1"}),
+			func(s Situation) ([]Event, error) {
+				s.Subscription = RebuildSubscription([]Event{subStarted(), SubscriptionPaused{SubscriptionID: "sub_1", Reason: ReasonDunning, InvoiceID: "in_1"}})
+				return OnPayment(s)
+			},
+			[]Event{SubscriptionResumed{Base: b, SubscriptionID: "sub_1", Reason: ReasonInvoiceVoided, InvoiceID: "in_1"}}},
 		{"card_update_without_a_run_does_nothing",
 			[]Event{finalized(1000)}, OnPaymentMethodChanged, nil},
 		{"payment_resumes_only_the_subscription_it_held",

@@ -1,10 +1,11 @@
 package domain
 
 // OnPayment decides what follows money received on the invoice (a
-// successful attempt or a partial payment, already applied): a remainder
-// within the auto-reconcile threshold is credited and the invoice marked
-// paid; a paid invoice resumes the subscription its dunning paused or
-// made past due. It returns nothing when nothing is pending.
+// successful attempt or a partial payment, already applied) or its
+// voiding: a remainder within the auto-reconcile threshold is credited
+// and the invoice marked paid; a paid or voided invoice resumes the
+// subscription its dunning paused or made past due. It returns nothing
+// when nothing is pending.
 func OnPayment(s Situation) ([]Event, error) {
 	d := newDecider(s)
 	d.onPayment()
@@ -16,8 +17,12 @@ func (d *decider) onPayment() {
 	if d.reconcilable() {
 		d.do(inv.Reconcile(d.s.Now))
 	}
-	if inv.Status == InvoicePaidStatus && d.held() {
+	switch {
+	case inv.Status == InvoicePaidStatus && d.held():
 		d.do(d.sub.Resume(ReasonPaymentRecovered, inv.ID, d.s.Now))
+	case inv.Status == InvoiceVoid && d.held():
+		// A voided invoice is owed no more: what it held is released.
+		d.do(d.sub.Resume(ReasonInvoiceVoided, inv.ID, d.s.Now))
 	}
 }
 

@@ -78,8 +78,8 @@
 //     retries left, the planner saying stop, or a smart retry falling
 //     past the window, the run is exhausted;
 //   - the payment decision: a remainder within the auto-reconcile
-//     threshold is credited and the invoice marked paid; a paid invoice
-//     resumes the subscription it held;
+//     threshold is credited and the invoice marked paid; a paid or voided
+//     invoice resumes the subscription it held;
 //   - the end of a blocked run whose deadline passed;
 //   - marking uncollectible: N days after a run left the invoice overdue
 //     (leave_overdue_days), or 30/60/90 days past due per the settings
@@ -89,7 +89,9 @@
 //     charge_automatically invoice at finalization, or the pending retry,
 //     re-checked against the network rules at fire time (postponed or
 //     blocked if the card's history changed);
-//   - due reminders, sent only while the invoice is open.
+//   - due reminders: due-date reminders only while the invoice is open,
+//     payment_failed emails also to an invoice just written off, nothing
+//     to a paid or void invoice.
 //
 // Exhausting a run applies the preset's outcome: cancel, pause or keep
 // the subscription active (resuming it if the run held it), and write the
