@@ -1,6 +1,9 @@
 package domain
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Limits of presets and settings.
 const (
@@ -122,15 +125,12 @@ func validateReminderDays(fe *fieldErrs, field string, days []int) {
 	if len(days) > MaxRemindersPerSide {
 		fe.add(field, CodeOutOfRange, "at most %d reminders, got %d", MaxRemindersPerSide, len(days))
 	}
-	seen := map[int]bool{}
 	for i, d := range days {
-		f := fmt.Sprintf("%s[%d]", field, i)
 		if d < 1 || d > MaxReminderDays {
-			fe.add(f, CodeOutOfRange, "must be 1 to %d days, got %d", MaxReminderDays, d)
+			fe.add(fmt.Sprintf("%s[%d]", field, i), CodeOutOfRange, "must be 1 to %d days, got %d", MaxReminderDays, d)
 		}
-		if seen[d] {
-			fe.add(f, CodeDuplicate, "day %d is listed twice", d)
+		if slices.Contains(days[:i], d) {
+			fe.add(fmt.Sprintf("%s[%d]", field, i), CodeDuplicate, "day %d is listed twice", d)
 		}
-		seen[d] = true
 	}
 }

@@ -1,0 +1,229 @@
+package simulator
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore"
+)
+
+// PopSimulate is the population simulate draws its customers from.
+const PopSimulate = 3
+
+// Engine is the dunning engine as a simulation drives it on a virtual
+// clock (dunning.Engine satisfies it): AdvanceTo fires every timer due up
+// to t and reacts to every event recorded so far; NextWake is its next
+// timer.
+type Engine interface {
+	AdvanceTo(ctx context.Context, t time.Time) error
+	NextWake() (time.Time, bool)
+}
+
+// ChargeRequest and ChargeResult mirror the engine's gateway types, so the
+// world does not depend on the engine's package.
+type ChargeRequest struct {
+	IdempotencyKey  string
+	InvoiceID       string
+	PaymentMethodID string
+	Amount          int64
+	Currency        string
+	AttemptNumber   int
+	At              time.Time
+}
+
+// ChargeResult is the world's answer to a charge.
+type ChargeResult struct {
+	Succeeded          bool
+	DeclineCode        string
+	NetworkDeclineCode string
+	AdviceCode         string
+	ChargeID           string
+}
+
+// SimOptions configures a simulation.
+type SimOptions struct {
+	Seed      uint64
+	Customers int
+	Days      int
+	// Preset is the account's default dunning preset (default: the
+	// Metrifox default).
+	Preset *domain.PresetSpec
+	// Progress, if set, is called with virtual days done.
+	Progress func(day, days int)
+}
+
+// SimStats counts what a simulation did.
+type SimStats struct {
+	Renewals      int `json:"renewals"`
+	Declines      int `json:"declines"`
+	Charges       int `json:"charges"`
+	CardActivity  int `json:"card_activity"`
+	CardUpdates   int `json:"card_updates"`
+	CustomerPays  int `json:"customer_payments"`
+	WorldEvents   int `json:"world_events"`
+	SkippedRenews int `json:"skipped_renewals"`
+}
+
+// Sim is a world driving a ledger: its customers subscribe and renew, its
+// issuers answer the engine's charges (it is the engine's gateway), its
+// cards show activity and get updated, and its customers pay on their
+// own. Every fact it records goes through the store with a deterministic
+// event ID; the engine's decisions are the engine's.
+type Sim struct {
+	m     *Model
+	store eventstore.Store
+	opt   SimOptions
+	start time.Time
+	end   time.Time
+
+	customers []*simCustomer
+	invoices  map[string]*simInvoice
+	charges   map[string]ChargeResult
+	queue     worldQueue
+	seq       uint64
+	Stats     SimStats
+}
+
+type simCustomer struct {
+	*Customer
+	subID, pmID, product string
+	anchor               time.Time
+	pmNumber             int // card number version (updates give new numbers)
+}
+
+// simInvoice is an invoice the world has billed, with its hidden fate
+// once its first attempt is declined.
+type simInvoice struct {
+	cust     *simCustomer
+	idx      uint64
+	inv      Invoice
+	declined bool
+	h        hidden
+	// updatedAt is when the card got new credentials after the failure
+	// (hours after it), -1 before.
+	updatedAt float64
+	// Customer update hazard: accumulated up to hazAt, at the rate set
+	// by the reminders (failed attempts) so far.
+	hazard    float64
+	hazAt     float64
+	reminders int
+	custVer   int
+	done      bool
+}
+
+// NewSim prepares a simulation of opt.Customers customers over opt.Days.
+func NewSim(m *Model, store eventstore.Store, opt SimOptions) (*Sim, error) {
+	if opt.Customers < 1 || opt.Customers > 10_000_000 {
+		return nil, fmt.Errorf("simulate: customers: must be 1 to 10,000,000, got %d", opt.Customers)
+	}
+	if opt.Days < 1 || opt.Days > 3660 {
+		return nil, fmt.Errorf("simulate: days: must be 1 to 3660, got %d", opt.Days)
+	}
+	if opt.Preset == nil {
+		p := domain.DefaultPresetSpec()
+		opt.Preset = &p
+	}
+	if err := opt.Preset.Validate(); err != nil {
+		return nil, fmt.Errorf("simulate: preset: %w", err)
+	}
+	s := &Sim{m: m, store: store, opt: opt, start: m.start, invoices: map[string]*simInvoice{}, charges: map[string]ChargeResult{}}
+	s.end = s.start.AddDate(0, 0, opt.Days)
+	return s, nil
+}
+
+// Start is the virtual time the simulation begins at.
+func (s *Sim) Start() time.Time { return s.start }
+
+// End is the virtual time it stops at.
+func (s *Sim) End() time.Time { return s.end }
+
+// Run drives the world and the engine from Start to End on the engine's
+// virtual clock: it always moves to the earliest of the next world event
+// and the engine's next timer, so facts and decisions interleave in time.
+func (s *Sim) Run(ctx context.Context, eng Engine) error {
+	if err := s.setup(ctx); err != nil {
+		return err
+	}
+	day := -1
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t := s.end
+		if len(s.queue) > 0 && s.queue[0].at.Before(t) {
+			t = s.queue[0].at
+		}
+		if w, ok := eng.NextWake(); ok && w.Before(t) {
+			t = w
+		}
+		if err := eng.AdvanceTo(ctx, t); err != nil {
+			return fmt.Errorf("simulate: engine at %s: %w", t.Format(time.RFC3339), err)
+		}
+		for len(s.queue) > 0 && !s.queue[0].at.After(t) {
+			ev := heap.Pop(&s.queue).(*worldEvent)
+			if err := s.apply(ctx, ev); err != nil {
+				return err
+			}
+		}
+		if d := int(t.Sub(s.start).Hours() / 24); d != day && s.opt.Progress != nil {
+			day = d
+			s.opt.Progress(min(d, s.opt.Days), s.opt.Days)
+		}
+		if !t.Before(s.end) {
+			if _, ok := eng.NextWake(); !ok || len(s.queue) == 0 || !s.queue[0].at.Before(s.end) {
+				return nil
+			}
+		}
+	}
+}
+
+// eventID is a deterministic event ID for a world fact.
+func (s *Sim) eventID(key string) uuid.UUID {
+	return uuid.NewSHA1(simIDSpace, fmt.Appendf(nil, "%d/%s", s.opt.Seed, key))
+}
+
+var simIDSpace = uuid.MustParse("3b7e1c52-8f0d-4a43-b1f6-6d2a9e5c7f10")
+
+// appendEvents writes events to their stream with deterministic IDs.
+func (s *Sim) appendEvents(ctx context.Context, key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	data := make([]eventstore.EventData, len(evs))
+	meta := domain.EncodeMetadata(domain.Metadata{CorrelationID: "sim-" + fmt.Sprint(s.opt.Seed)})
+	for i, e := range evs {
+		typ, b, err := domain.Encode(e)
+		if err != nil {
+			return err
+		}
+		data[i] = eventstore.EventData{ID: s.eventID(fmt.Sprintf("%s/%d", key, i)), Type: typ, ContentType: eventstore.ContentTypeJSON, Data: b, Metadata: meta}
+	}
+	if _, err := s.store.Append(ctx, evs[0].StreamName(), expected, data...); err != nil {
+		return fmt.Errorf("simulate: append to %s: %w", evs[0].StreamName(), err)
+	}
+	s.Stats.WorldEvents += len(evs)
+	return nil
+}
+
+// approvalAt is the chance and noise key of an attempt on the invoice at
+// wall time at.
+func (s *Sim) outcome(si *simInvoice, at time.Time) bool {
+	hours := at.Sub(si.inv.FailedAt).Hours()
+	slot := int(math.Floor(hours))
+	lat := si.h.latent
+	newCard := si.updatedAt >= 0 && hours >= si.updatedAt
+	if newCard {
+		lat.updatedAt = si.updatedAt
+	}
+	if slot > ReplayHorizon {
+		slot = ReplayHorizon
+	}
+	p, noise := s.m.approval(&lat, &si.inv, slot, newCard)
+	return p > 0 && uniform(s.opt.Seed, PopSimulate, si.idx, noise) < p
+}
