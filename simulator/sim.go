@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,6 +55,9 @@ type SimOptions struct {
 	// Preset is the account's default dunning preset (default: the
 	// Metrifox default).
 	Preset *domain.PresetSpec
+	// Concurrency is how many streams a flush of world events writes at
+	// once (default 1: $all's order is then reproducible byte for byte).
+	Concurrency int
 	// Progress, if set, is called with virtual days done.
 	Progress func(day, days int)
 }
@@ -87,6 +91,8 @@ type Sim struct {
 	charges   map[string]ChargeResult
 	queue     worldQueue
 	seq       uint64
+	pending   []staged
+	meta      []byte
 	Stats     SimStats
 }
 
@@ -133,6 +139,7 @@ func NewSim(m *Model, store eventstore.Store, opt SimOptions) (*Sim, error) {
 		return nil, fmt.Errorf("simulate: preset: %w", err)
 	}
 	s := &Sim{m: m, store: store, opt: opt, start: m.start, invoices: map[string]*simInvoice{}, charges: map[string]ChargeResult{}}
+	s.meta = domain.EncodeMetadata(domain.Metadata{CorrelationID: fmt.Sprintf("simulate-%d", opt.Seed)})
 	s.end = s.start.AddDate(0, 0, opt.Days)
 	return s, nil
 }
@@ -162,6 +169,9 @@ func (s *Sim) Run(ctx context.Context, eng Engine) error {
 		if w, ok := eng.NextWake(); ok && w.Before(t) {
 			t = w
 		}
+		if err := s.flush(ctx); err != nil {
+			return err
+		}
 		if err := eng.AdvanceTo(ctx, t); err != nil {
 			return fmt.Errorf("simulate: engine at %s: %w", t.Format(time.RFC3339), err)
 		}
@@ -177,7 +187,7 @@ func (s *Sim) Run(ctx context.Context, eng Engine) error {
 		}
 		if !t.Before(s.end) {
 			if _, ok := eng.NextWake(); !ok || len(s.queue) == 0 || !s.queue[0].at.Before(s.end) {
-				return nil
+				return s.flush(ctx)
 			}
 		}
 	}
@@ -190,24 +200,117 @@ func (s *Sim) eventID(key string) uuid.UUID {
 
 var simIDSpace = uuid.MustParse("3b7e1c52-8f0d-4a43-b1f6-6d2a9e5c7f10")
 
-// appendEvents writes events to their stream with deterministic IDs.
-func (s *Sim) appendEvents(ctx context.Context, key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
-	if len(evs) == 0 {
+// staged is a world append waiting for the next flush.
+type staged struct {
+	stream   string
+	expected eventstore.ExpectedRevision
+	events   []eventstore.EventData
+}
+
+// stage queues events for their stream with deterministic IDs; flush
+// writes them before the engine or the world next reads the store.
+func (s *Sim) stage(key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
+	data, err := s.encode(key, evs)
+	if err != nil {
+		return err
+	}
+	stream := evs[0].StreamName()
+	if n := len(s.pending); n > 0 && s.pending[n-1].stream == stream && expected.IsAny() && s.pending[n-1].expected.IsAny() {
+		s.pending[n-1].events = append(s.pending[n-1].events, data...)
 		return nil
 	}
+	s.pending = append(s.pending, staged{stream, expected, data})
+	return nil
+}
+
+func (s *Sim) encode(key string, evs []domain.Event) ([]eventstore.EventData, error) {
 	data := make([]eventstore.EventData, len(evs))
-	meta := domain.EncodeMetadata(domain.Metadata{CorrelationID: "sim-" + fmt.Sprint(s.opt.Seed)})
 	for i, e := range evs {
 		typ, b, err := domain.Encode(e)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		data[i] = eventstore.EventData{ID: s.eventID(fmt.Sprintf("%s/%d", key, i)), Type: typ, ContentType: eventstore.ContentTypeJSON, Data: b, Metadata: meta}
+		data[i] = eventstore.EventData{ID: s.eventID(fmt.Sprintf("%s/%d", key, i)), Type: typ, ContentType: eventstore.ContentTypeJSON, Data: b, Metadata: s.meta}
+	}
+	s.Stats.WorldEvents += len(evs)
+	return data, nil
+}
+
+// flush writes the staged appends. With Concurrency 1 they go in order,
+// so $all's order is the same run to run; otherwise streams are written
+// concurrently (each stream's appends in order), which lets the store
+// group commits, and only the interleaving of streams in $all varies.
+func (s *Sim) flush(ctx context.Context) error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	defer func() { s.pending = s.pending[:0] }()
+	if s.opt.Concurrency <= 1 {
+		for _, p := range s.pending {
+			if _, err := s.store.Append(ctx, p.stream, p.expected, p.events...); err != nil {
+				return fmt.Errorf("simulate: append to %s: %w", p.stream, err)
+			}
+		}
+		return nil
+	}
+	// Group by stream, keeping each stream's order.
+	byStream := map[string][]staged{}
+	var order []string
+	for _, p := range s.pending {
+		if _, ok := byStream[p.stream]; !ok {
+			order = append(order, p.stream)
+		}
+		byStream[p.stream] = append(byStream[p.stream], p)
+	}
+	work := make(chan string)
+	errs := make(chan error, s.opt.Concurrency)
+	var wg sync.WaitGroup
+	for range min(s.opt.Concurrency, len(order)) {
+		wg.Add(1)
+		go func() { // owned by flush, which waits for it
+			defer wg.Done()
+			for st := range work {
+				for _, p := range byStream[st] {
+					if _, err := s.store.Append(ctx, p.stream, p.expected, p.events...); err != nil {
+						errs <- fmt.Errorf("simulate: append to %s: %w", p.stream, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for _, st := range order {
+			select {
+			case work <- st:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
+}
+
+// appendNow writes events at once (after the staged ones), for writes
+// that depend on what the store holds.
+func (s *Sim) appendNow(ctx context.Context, key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
+	data, err := s.encode(key, evs)
+	if err != nil {
+		return err
 	}
 	if _, err := s.store.Append(ctx, evs[0].StreamName(), expected, data...); err != nil {
 		return fmt.Errorf("simulate: append to %s: %w", evs[0].StreamName(), err)
 	}
-	s.Stats.WorldEvents += len(evs)
 	return nil
 }
 
