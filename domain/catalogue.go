@@ -30,6 +30,7 @@ const (
 	TypeRetryBlocked               = "RetryBlocked"
 	TypeReminderScheduled          = "ReminderScheduled"
 	TypeReminderSent               = "ReminderSent"
+	TypeReminderFailed             = "ReminderFailed"
 	TypeDunningExhausted           = "DunningExhausted"
 	TypeInvoiceMarkedUncollectible = "InvoiceMarkedUncollectible"
 	TypeInvoiceWrittenOff          = "InvoiceWrittenOff"
@@ -122,6 +123,9 @@ func (e ReminderScheduled) StreamName() string { return InvoiceStream(e.InvoiceI
 func (ReminderSent) EventType() string    { return TypeReminderSent }
 func (e ReminderSent) StreamName() string { return InvoiceStream(e.InvoiceID) }
 
+func (ReminderFailed) EventType() string    { return TypeReminderFailed }
+func (e ReminderFailed) StreamName() string { return InvoiceStream(e.InvoiceID) }
+
 func (DunningExhausted) EventType() string    { return TypeDunningExhausted }
 func (e DunningExhausted) StreamName() string { return InvoiceStream(e.InvoiceID) }
 
@@ -170,6 +174,7 @@ var registry = map[string]func() Event{
 	TypeRetryBlocked:               func() Event { return new(RetryBlocked) },
 	TypeReminderScheduled:          func() Event { return new(ReminderScheduled) },
 	TypeReminderSent:               func() Event { return new(ReminderSent) },
+	TypeReminderFailed:             func() Event { return new(ReminderFailed) },
 	TypeDunningExhausted:           func() Event { return new(DunningExhausted) },
 	TypeInvoiceMarkedUncollectible: func() Event { return new(InvoiceMarkedUncollectible) },
 	TypeInvoiceWrittenOff:          func() Event { return new(InvoiceWrittenOff) },

@@ -44,6 +44,7 @@ func sampleEvents() []Event {
 		RetryBlocked{Base: b, InvoiceID: "in_1", PaymentMethodID: "pm_1", Rule: RuleVisaCategory1, Until: t0.Add(7 * day)},
 		ReminderScheduled{Base: b, InvoiceID: "in_1", Kind: ReminderBeforeDue, At: due.Add(-3 * day)},
 		ReminderSent{Base: b, InvoiceID: "in_1", Kind: ReminderPaymentFailed, Channel: "email", ScheduledAt: &due},
+		ReminderFailed{Base: b, InvoiceID: "in_1", Kind: ReminderPaymentFailed, Channel: "email", MessageID: "m1@recoup", Attempts: 1, Error: "451 try again later"},
 		DunningExhausted{Base: b, InvoiceID: "in_1", Attempts: 4},
 		InvoiceMarkedUncollectible{Base: b, InvoiceID: "in_1", Reason: "past_due_days"},
 		InvoiceWrittenOff{Base: b, InvoiceID: "in_1", Amount: 1000},

@@ -323,6 +323,20 @@ type ReminderSent struct {
 	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 }
 
+// ReminderFailed records an email that could not be sent; the engine
+// tries again after a backoff and records each failure, so that no send
+// is silently dropped. Attempts reaching the engine's limit means it gave
+// up.
+type ReminderFailed struct {
+	Base
+	InvoiceID string       `json:"invoice_id"`
+	Kind      ReminderKind `json:"kind"`
+	Channel   string       `json:"channel"`
+	MessageID string       `json:"message_id"`
+	Attempts  int          `json:"attempts"`
+	Error     string       `json:"error"`
+}
+
 // DunningExhausted records the end of retries without payment.
 type DunningExhausted struct {
 	Base

@@ -83,3 +83,11 @@ func (n *Notifier) SendWebhook(ctx context.Context, ev Event) (int, error) {
 }
 
 var errDisabled = fmt.Errorf("channel not configured")
+
+// WebhookURL is the configured endpoint ("" when webhooks are off).
+func (n *Notifier) WebhookURL() string {
+	if !n.WebhooksEnabled() {
+		return ""
+	}
+	return n.Hooks.URL()
+}

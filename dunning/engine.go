@@ -1,0 +1,331 @@
+package dunning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore"
+)
+
+// Engine is the dunning process manager. It is driven either by Run
+// (wall clock, for the server) or by AdvanceTo (virtual clock, for the
+// simulator and tests); both go through the same handling code.
+type Engine struct {
+	store   eventstore.Store
+	clock   Clock
+	gateway Gateway
+	cfg     config
+	log     *slog.Logger
+
+	planner  RetryPlanner
+	notifier Notifier
+
+	mu     sync.Mutex // held while the engine works; Stats takes it too
+	st     *state
+	timers timers
+	outbox map[string]*batch
+	order  []*batch
+	stats  Stats
+
+	// The subscription and the position of the last event applied from it.
+	subCtx    context.Context
+	subCancel context.CancelFunc
+	sub       eventstore.Subscription
+	pos       eventstore.Position
+	seenAny   bool
+	reloading bool
+}
+
+// result is one subscription message as Run's pump hands it over.
+type result struct {
+	m   eventstore.SubscriptionMessage
+	err error
+}
+
+// Stats counts the engine's work since it was created.
+type Stats struct {
+	Events  int // events the engine wrote
+	Appends int // appends it made (one per stream per flush)
+	Applied int // events applied from the subscription
+}
+
+// New returns an engine; it does no I/O until Run or AdvanceTo.
+func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engine, error) {
+	switch {
+	case store == nil:
+		return nil, errors.New("dunning: store: must not be nil")
+	case clock == nil:
+		return nil, errors.New("dunning: clock: must not be nil")
+	case gw == nil:
+		return nil, errors.New("dunning: gateway: must not be nil")
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Engine{
+		store: store, clock: clock, gateway: gw, cfg: cfg, log: cfg.log,
+		planner: cfg.planner, notifier: cfg.notifier,
+		st: newState(), outbox: map[string]*batch{},
+		subCtx: ctx, subCancel: cancel,
+	}, nil
+}
+
+// Close stops the subscription. Work not yet flushed is lost by design:
+// it is re-derived from the ledger by the next engine.
+func (e *Engine) Close() error {
+	e.subCancel()
+	if e.sub != nil {
+		return e.sub.Close()
+	}
+	return nil
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+// Position is the $all position of the last event the engine applied.
+func (e *Engine) Position() eventstore.Position {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pos
+}
+
+// NextWake returns the engine's earliest pending timer, if any.
+func (e *Engine) NextWake() (time.Time, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, ok := e.peek()
+	return t.at, ok
+}
+
+func (e *Engine) subscribe() error {
+	if e.sub != nil {
+		return nil
+	}
+	opts := eventstore.SubscribeOptions{From: e.pos, FromStart: !e.seenAny}
+	sub, err := e.store.SubscribeToAll(e.subCtx, opts)
+	if err != nil {
+		return fmt.Errorf("dunning: subscribe to $all: %w", err)
+	}
+	e.sub = sub
+	return nil
+}
+
+// receive applies one subscription message.
+func (e *Engine) receive(m eventstore.SubscriptionMessage) error {
+	if m.Event == nil {
+		return nil
+	}
+	e.pos, e.seenAny = m.Event.Position, true
+	e.stats.Applied++
+	return e.handle(m.Event)
+}
+
+// catchUp applies every event up to the store's current head.
+func (e *Engine) catchUp(ctx context.Context) error {
+	if err := e.subscribe(); err != nil {
+		return err
+	}
+	last, err := e.store.ReadAll(ctx, eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Count: 1})
+	if err != nil {
+		return fmt.Errorf("dunning: read head of $all: %w", err)
+	}
+	if len(last) == 0 {
+		return nil
+	}
+	head := last[0].Position
+	for !e.seenAny || e.pos.Less(head) {
+		m, err := e.sub.Recv(ctx)
+		if err != nil {
+			return fmt.Errorf("dunning: subscription: %w", err)
+		}
+		if err := e.receive(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fireDue acts on every invoice whose timer is due at or before until.
+// With a virtual clock the clock steps to each timer's time first, so
+// events carry the time they were due.
+func (e *Engine) fireDue(ctx context.Context, until time.Time) (int, error) {
+	vc, virtual := e.clock.(*VirtualClock)
+	fired := 0
+	for {
+		t, ok := e.peek()
+		if !ok || t.at.After(until) {
+			return fired, nil
+		}
+		inv := e.pop()
+		now := until
+		if virtual {
+			vc.set(t.at)
+			now = vc.Now()
+		}
+		if err := e.act(ctx, inv, now); err != nil {
+			return fired, err
+		}
+		fired++
+		if e.pending() >= e.cfg.batchSize {
+			if err := e.flush(ctx); err != nil {
+				return fired, err
+			}
+		}
+	}
+}
+
+// AdvanceTo moves a virtual clock to t, firing every due timer in order
+// (by time, then invoice id) and reacting to every event recorded in the
+// store before or meanwhile. On return every decision up to t is
+// written to the store.
+func (e *Engine) AdvanceTo(ctx context.Context, t time.Time) error {
+	vc, ok := e.clock.(*VirtualClock)
+	if !ok {
+		return errors.New("dunning: AdvanceTo needs a *VirtualClock; use Run with a wall clock")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for {
+		if err := e.catchUp(ctx); err != nil {
+			return err
+		}
+		fired, err := e.fireDue(ctx, t)
+		if err != nil {
+			return err
+		}
+		if err := e.flush(ctx); err != nil {
+			return err
+		}
+		if fired == 0 {
+			break
+		}
+	}
+	vc.set(t)
+	return nil
+}
+
+// Run drives the engine on its clock until ctx ends: it applies events as
+// the subscription delivers them and acts on timers as they come due.
+func (e *Engine) Run(ctx context.Context) error {
+	if _, virtual := e.clock.(*VirtualClock); virtual {
+		return errors.New("dunning: Run needs a wall clock; drive a *VirtualClock with AdvanceTo")
+	}
+	e.mu.Lock()
+	err := e.subscribe()
+	e.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	msgs := make(chan result, 256)
+	pctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	wg.Add(1)
+	go func() { // owned by Run: it stops when Run returns
+		defer wg.Done()
+		for {
+			m, err := e.sub.Recv(pctx)
+			select {
+			case msgs <- result{m, err}:
+			case <-pctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for {
+		var wake <-chan time.Time
+		var tm *time.Timer
+		if at, ok := e.NextWake(); ok {
+			tm = time.NewTimer(max(at.Sub(e.clock.Now()), 0))
+			wake = tm.C
+		}
+		var got []result
+		select {
+		case r := <-msgs:
+			got = append(got, r)
+		drain:
+			for len(got) < e.cfg.batchSize {
+				select {
+				case r := <-msgs:
+					got = append(got, r)
+				default:
+					break drain
+				}
+			}
+		case <-wake:
+		case <-ctx.Done():
+			if tm != nil {
+				tm.Stop()
+			}
+			return nil
+		}
+		if tm != nil {
+			tm.Stop()
+		}
+		if err := e.step(ctx, got); err != nil {
+			return err
+		}
+	}
+}
+
+// step applies received messages, then fires what is due and flushes.
+func (e *Engine) step(ctx context.Context, got []result) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range got {
+		if r.err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("dunning: subscription: %w", r.err)
+		}
+		if err := e.receive(r.m); err != nil {
+			return err
+		}
+	}
+	if _, err := e.fireDue(ctx, e.clock.Now()); err != nil {
+		return err
+	}
+	return e.flush(ctx)
+}
+
+// reload rebuilds one stream's state from the store after a conflict.
+func (e *Engine) reload(ctx context.Context, stream string) error {
+	recs, err := e.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
+	if err != nil {
+		return fmt.Errorf("dunning: re-read %s: %w", stream, err)
+	}
+	e.reloading = true
+	defer func() { e.reloading = false }()
+	if id, ok := strings.CutPrefix(stream, "invoice-"); ok {
+		delete(e.st.invoices, id)
+	} else if id, ok := strings.CutPrefix(stream, "subscription-"); ok {
+		delete(e.st.subs, id)
+	}
+	for i := range recs {
+		ev, err := domain.Decode(recs[i].Type, recs[i].Data)
+		if err != nil {
+			continue
+		}
+		e.apply(ev, stream, recs[i].Revision)
+	}
+	return nil
+}
