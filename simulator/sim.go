@@ -55,6 +55,11 @@ type SimOptions struct {
 	// Preset is the account's default dunning preset (default: the
 	// Metrifox default).
 	Preset *domain.PresetSpec
+	// Step, when positive, moves the clock in steps of this length: world
+	// facts of a step are written together at its end, and the engine
+	// sees them then (a fact is never seen before it happens, but may be
+	// seen up to a step late). Zero interleaves facts and timers exactly.
+	Step time.Duration
 	// Concurrency is how many streams a flush of world events writes at
 	// once (default 1: $all's order is then reproducible byte for byte).
 	Concurrency int
@@ -71,6 +76,7 @@ type SimStats struct {
 	CardUpdates   int `json:"card_updates"`
 	CustomerPays  int `json:"customer_payments"`
 	WorldEvents   int `json:"world_events"`
+	EngineEvents  int `json:"engine_events"` // events the dunning engine wrote
 	SkippedRenews int `json:"skipped_renewals"`
 }
 
@@ -93,6 +99,7 @@ type Sim struct {
 	seq       uint64
 	pending   []staged
 	meta      []byte
+	chargeMu  sync.Mutex // the engine may charge from its own goroutines
 	Stats     SimStats
 }
 
@@ -123,20 +130,36 @@ type simInvoice struct {
 	done      bool
 }
 
-// NewSim prepares a simulation of opt.Customers customers over opt.Days.
-func NewSim(m *Model, store eventstore.Store, opt SimOptions) (*Sim, error) {
+// Validate checks the options, naming the field and the rule.
+func (opt *SimOptions) Validate() error {
 	if opt.Customers < 1 || opt.Customers > 10_000_000 {
-		return nil, fmt.Errorf("simulate: customers: must be 1 to 10,000,000, got %d", opt.Customers)
+		return fmt.Errorf("simulate: customers: must be 1 to 10,000,000, got %d", opt.Customers)
 	}
 	if opt.Days < 1 || opt.Days > 3660 {
-		return nil, fmt.Errorf("simulate: days: must be 1 to 3660, got %d", opt.Days)
+		return fmt.Errorf("simulate: days: must be 1 to 3660, got %d", opt.Days)
+	}
+	if opt.Concurrency < 0 || opt.Concurrency > 4096 {
+		return fmt.Errorf("simulate: concurrency: must be 0 to 4096, got %d", opt.Concurrency)
+	}
+	if opt.Step < 0 {
+		return fmt.Errorf("simulate: step: must not be negative, got %v", opt.Step)
+	}
+	if opt.Preset != nil {
+		if err := opt.Preset.Validate(); err != nil {
+			return fmt.Errorf("simulate: preset: %w", err)
+		}
+	}
+	return nil
+}
+
+// NewSim prepares a simulation of opt.Customers customers over opt.Days.
+func NewSim(m *Model, store eventstore.Store, opt SimOptions) (*Sim, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
 	}
 	if opt.Preset == nil {
 		p := domain.DefaultPresetSpec()
 		opt.Preset = &p
-	}
-	if err := opt.Preset.Validate(); err != nil {
-		return nil, fmt.Errorf("simulate: preset: %w", err)
 	}
 	s := &Sim{m: m, store: store, opt: opt, start: m.start, invoices: map[string]*simInvoice{}, charges: map[string]ChargeResult{}}
 	s.meta = domain.EncodeMetadata(domain.Metadata{CorrelationID: fmt.Sprintf("simulate-%d", opt.Seed)})
@@ -168,6 +191,15 @@ func (s *Sim) Run(ctx context.Context, eng Engine) error {
 		}
 		if w, ok := eng.NextWake(); ok && w.Before(t) {
 			t = w
+		}
+		if s.opt.Step > 0 {
+			// Move in whole steps: world facts of a step reach the engine
+			// together at its end (never before they happen), so that a
+			// flush writes many streams at once.
+			t = s.start.Add((t.Sub(s.start)/s.opt.Step + 1) * s.opt.Step)
+			if t.After(s.end) {
+				t = s.end
+			}
 		}
 		if err := s.flush(ctx); err != nil {
 			return err
@@ -253,14 +285,19 @@ func (s *Sim) flush(ctx context.Context) error {
 		}
 		return nil
 	}
-	// Group by stream, keeping each stream's order.
-	byStream := map[string][]staged{}
+	// One append per stream, its events in staging order: a stream's
+	// first staged append carries the expected revision (later ones are
+	// Any), so merging them changes nothing but the number of commits.
+	byStream := map[string]*staged{}
 	var order []string
-	for _, p := range s.pending {
-		if _, ok := byStream[p.stream]; !ok {
-			order = append(order, p.stream)
+	for i := range s.pending {
+		p := &s.pending[i]
+		if q, ok := byStream[p.stream]; ok {
+			q.events = append(q.events, p.events...)
+			continue
 		}
-		byStream[p.stream] = append(byStream[p.stream], p)
+		byStream[p.stream] = p
+		order = append(order, p.stream)
 	}
 	work := make(chan string)
 	errs := make(chan error, s.opt.Concurrency)
@@ -270,11 +307,10 @@ func (s *Sim) flush(ctx context.Context) error {
 		go func() { // owned by flush, which waits for it
 			defer wg.Done()
 			for st := range work {
-				for _, p := range byStream[st] {
-					if _, err := s.store.Append(ctx, p.stream, p.expected, p.events...); err != nil {
-						errs <- fmt.Errorf("simulate: append to %s: %w", p.stream, err)
-						return
-					}
+				p := byStream[st]
+				if _, err := s.store.Append(ctx, p.stream, p.expected, p.events...); err != nil {
+					errs <- fmt.Errorf("simulate: append to %s: %w", p.stream, err)
+					return
 				}
 			}
 		}()

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/recoupledger/recoup/datasets"
@@ -17,6 +19,10 @@ func init() { bench.Register("simulator", benchSimulator) }
 //     world drawn and taken through the Metrifox default preset (network
 //     rules checked on every attempt) per second, on one goroutine, so
 //     per core. Target ≥ 50,000.
+//   - simulator.simulate.events_per_s: events written per second by
+//     simulate (world facts and the engine's decisions, into Pebble) for
+//     20,000 customers over 14 days (5,000 over 7 with --quick). Baseline:
+//     store.append.bulk1000. Target ratio ≥ 0.3.
 func benchSimulator(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 	m, err := simulator.OpenWorld("b2c_us", datasets.World)
 	if err != nil {
@@ -32,6 +38,21 @@ func benchSimulator(ctx context.Context, env *bench.Env) ([]bench.Result, error)
 	}
 	rows := []bench.Result{{Name: "simulator.replay.invoices_per_s", Value: float64(n) / el.Seconds(), Unit: "invoices/s"}}
 	env.Log.Info("bench: simulator.replay.invoices_per_s", "invoices", n, "seconds", el.Seconds())
+
+	opt := simulator.SimOptions{Seed: 1, Customers: 20000, Days: 14, Concurrency: simulator.DefaultSimConcurrency, Step: time.Hour}
+	if env.Quick {
+		opt.Customers, opt.Days = 5000, 7
+	}
+	start := time.Now()
+	st, err := simulator.Simulate(ctx, m, filepath.Join(env.Dir, "simulate"), opt)
+	if err != nil {
+		return rows, fmt.Errorf("simulate: %w", err)
+	}
+	el = time.Since(start)
+	events := st.WorldEvents + st.EngineEvents
+	base, _ := env.Figure("store.append.bulk1000")
+	rows = append(rows, bench.WithBaseline("simulator.simulate.events_per_s", float64(events)/el.Seconds(), "events/s", base))
+	env.Log.Info("bench: simulator.simulate.events_per_s", "events", events, "seconds", el.Seconds(), "customers", opt.Customers, "days", opt.Days)
 	return rows, nil
 }
 
