@@ -16,8 +16,9 @@ func BenchmarkRecommend(b *testing.B) {
 		m.W[i] *= 0.3
 	}
 	p := NewPlanner(m, nil)
-	s := newSynthCase(r, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
-	rc := contextFor(&s.c, 8, 14*24*time.Hour)
+	c := WorkloadCase(r)
+	c.Attempts[0].DeclineCode = "insufficient_funds"
+	rc := contextFor(&c, 8, 14*24*time.Hour)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -31,9 +32,7 @@ func BenchmarkRecommend(b *testing.B) {
 // BenchmarkFit fits on 100,000 synthetic rows with two workers: the
 // smartretry.train.rows_per_s figure at a size the test binary can hold.
 func BenchmarkFit(b *testing.B) {
-	r := rand.New(rand.NewPCG(8, 8))
-	cases, times, y := synthRows(r, 40000)
-	x := synthMatrix(cases, times)
+	x, y := Workload(100_000, 8)
 	b.ResetTimer()
 	for b.Loop() {
 		if _, _, err := Fit(context.Background(), x, y, FitOptions{Lambda: DefaultLambda}); err != nil {

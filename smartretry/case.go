@@ -107,11 +107,14 @@ func CaseFromContext(rc *domain.RetryContext) (Case, error) {
 		}
 	}
 	if !sort.SliceIsSorted(c.Activity, func(i, j int) bool { return c.Activity[i].Before(c.Activity[j]) }) {
-		act := append([]time.Time(nil), c.Activity...)
-		sort.Slice(act, func(i, j int) bool { return act[i].Before(act[j]) })
-		c.Activity = act
+		c.Activity = append([]time.Time(nil), c.Activity...)
+		sortTimes(c.Activity)
 	}
 	return c, nil
+}
+
+func sortTimes(ts []time.Time) {
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
 }
 
 // Context is the planner's view of c: the inverse of CaseFromContext for

@@ -50,6 +50,15 @@ func indexOf[T comparable](list []T, v T) int {
 	return -1
 }
 
+// gapFeatures sets the features of the time since the previous attempt.
+func gapFeatures(x *[numTime]float64, d time.Duration) {
+	x[tHLast] = gapFeature(d)
+	x[tWithinDay] = 0
+	if d < 24*time.Hour {
+		x[tWithinDay] = 1
+	}
+}
+
 // gapFeature scales log1p(hours) to about unit size, which keeps L-BFGS
 // well conditioned.
 func gapFeature(d time.Duration) float64 { return logHours(d) / 4 }
@@ -109,6 +118,16 @@ func computeStatic(c *Case) staticPart {
 	x[l.sAct24] = math.Log1p(float64(c.activityIn(ref.Add(-activityShort), ref)))
 	x[l.sAct7d] = math.Log1p(float64(c.activityIn(ref.Add(-activityLong), ref)))
 	x[l.sActSince] = math.Log1p(float64(c.activityIn(last.At, ref)))
+	if k := c.activityIn(time.Time{}, ref); k > 0 {
+		// the latest activity at or before the decision
+		hi := len(c.Activity) - 1
+		for hi >= 0 && c.Activity[hi].After(ref) {
+			hi--
+		}
+		if hi >= 0 {
+			x[l.sActRecent] = math.Exp(-math.Max(ref.Sub(c.Activity[hi]).Hours(), 0) / 24)
+		}
+	}
 	switch {
 	case c.PMUpdatedAt.IsZero():
 		x[l.sPMNever] = 1
@@ -137,6 +156,8 @@ func computeStatic(c *Case) staticPart {
 	x[l.sActSinceSoft] = x[l.sActSince] * s.groups[gSoft]
 	x[l.sAct24Funds] = x[l.sAct24] * s.groups[gFunds]
 	x[l.sAct24Soft] = x[l.sAct24] * s.groups[gSoft]
+	x[l.sActRecentFunds] = x[l.sActRecent] * s.groups[gFunds]
+	x[l.sActRecentSoft] = x[l.sActRecent] * s.groups[gSoft]
 	if cat == domain.CategoryCardData || cat == domain.CategoryHard {
 		x[l.sPMSinceFix] = x[l.sPMSince]
 	}
@@ -163,7 +184,9 @@ func computeSlotAt(s *staticPart, t time.Time, c civil, cache *dayAnchors) slotP
 	p.civ = c
 	x := &p.x
 	x[tHFirst] = gapFeature(t.Sub(s.firstT))
-	x[tDFirst] = t.Sub(s.firstT).Hours() / (24 * 7)
+	hf := math.Max(t.Sub(s.firstT).Hours(), 0)
+	x[tDFirst] = hf / (24 * 7)
+	x[tCure6], x[tCure36], x[tCure120] = math.Exp(-hf/6), math.Exp(-hf/36), math.Exp(-hf/120)
 	ang := 2 * math.Pi * c.hour / 24
 	x[tSin1], x[tCos1] = math.Sincos(ang)
 	x[tSin2], x[tCos2] = math.Sincos(2 * ang)
@@ -182,12 +205,12 @@ func computeSlotAt(s *staticPart, t time.Time, c civil, cache *dayAnchors) slotP
 			*cache = an
 		}
 	}
-	hf := math.Exp(-c.hour / 24 / anchorDecay)
+	hd := math.Exp(-c.hour / 24 / anchorDecay)
 	for a := 0; a < numAnchors; a++ {
 		la := an.last[a]
 		p.anchor[a] = la
-		x[tSince+a] = an.sinceDay[a] * hf
-		x[tTo+a] = an.toDay[a] / hf
+		x[tSince+a] = an.sinceDay[a] * hd
+		x[tTo+a] = an.toDay[a] / hd
 		if la > s.first.day {
 			x[tCrossedFirst+a] = 1
 		}
@@ -207,7 +230,7 @@ func attemptFeatures(x *[numTime]float64, n int) {
 // pairFeatures sets the previous-attempt features for a candidate whose
 // previous attempt was at prevT (local day prevDay).
 func pairFeatures(x *[numTime]float64, p *slotPart, t, prevT time.Time, prevDay int) {
-	x[tHLast] = gapFeature(t.Sub(prevT))
+	gapFeatures(x, t.Sub(prevT))
 	x[tTwoFridays] = 0
 	if p.anchor[anchorFriday]-7 > prevDay {
 		x[tTwoFridays] = 1

@@ -58,6 +58,7 @@ func Fit(ctx context.Context, x Matrix, y []float64, opts FitOptions) ([]float64
 		opts.MaxIterations = 200
 	}
 	ev := &evaluator{x: x, y: y, lambda: opts.Lambda, workers: opts.Workers}
+	ev.standardize()
 	ev.partial = make([][]float64, opts.Workers)
 	for i := range ev.partial {
 		ev.partial[i] = make([]float64, x.Cols)
@@ -89,7 +90,7 @@ func Fit(ctx context.Context, x Matrix, y []float64, opts FitOptions) ([]float64
 	if res == nil {
 		return nil, FitResult{}, fmt.Errorf("fit: %w", err)
 	}
-	w := slices.Clone(res.X)
+	w := ev.original(res.X)
 	for _, v := range w {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, FitResult{}, errors.New("fit: the optimiser diverged (non-finite weight)")
@@ -101,11 +102,27 @@ func Fit(ctx context.Context, x Matrix, y []float64, opts FitOptions) ([]float64
 // evaluator computes loss and gradient in one pass and caches them for
 // the last point, because L-BFGS asks for the function and then the
 // gradient at the same point.
+//
+// The optimiser works on standardised columns, (x−μ)/σ, which makes the
+// problem far better conditioned (one-hot blocks, hour harmonics and log
+// hours have very different scales) and cuts L-BFGS iterations several
+// fold. The matrix itself is never rewritten: z = Σ (w'_j/σ_j)·x_j − Σ
+// w'_j·μ_j/σ_j, and the gradient folds μ and σ back the same way. The
+// penalty applies to the standardised weights; column 0 is the bias.
 type evaluator struct {
 	x       Matrix
 	y       []float64
 	lambda  float64
 	workers int
+	mu, sd  []float64
+	v       []float64 // effective raw-scale weights of the current point
+	// The rows' non-zero entries (about a third: one-hot blocks and
+	// crossings with inactive groups are zero), gathered once so each pass
+	// touches only them.
+	ptr  []int
+	idx  []int32
+	val  []float64
+	sumR []float64 // per worker: Σ residuals
 
 	at      []float64
 	f       float64
@@ -114,12 +131,72 @@ type evaluator struct {
 	calls   int
 }
 
-func (e *evaluator) eval(w []float64) {
-	if e.at != nil && slices.Equal(e.at, w) {
+// standardize computes column means and deviations (the bias column and
+// constant columns keep μ=0, σ=1).
+func (e *evaluator) standardize() {
+	cols, n := e.x.Cols, e.x.Rows
+	e.mu, e.sd = make([]float64, cols), make([]float64, cols)
+	sq := make([]float64, cols)
+	for i := 0; i < n; i++ {
+		row := e.x.Data[i*cols : (i+1)*cols]
+		for j, v := range row {
+			e.mu[j] += v
+			sq[j] += v * v
+		}
+	}
+	for j := range e.mu {
+		m := e.mu[j] / float64(n)
+		v := sq[j]/float64(n) - m*m
+		if j == 0 || v < 1e-12 {
+			e.mu[j], e.sd[j] = 0, 1
+			continue
+		}
+		e.mu[j], e.sd[j] = m, math.Sqrt(v)
+	}
+	e.v = make([]float64, cols)
+	e.sumR = make([]float64, e.workers)
+	nz := 0
+	for _, v := range e.x.Data {
+		if v != 0 {
+			nz++
+		}
+	}
+	e.ptr = make([]int, n+1)
+	e.idx = make([]int32, 0, nz)
+	e.val = make([]float64, 0, nz)
+	for i := 0; i < n; i++ {
+		for j, v := range e.x.Data[i*cols : (i+1)*cols] {
+			if v != 0 {
+				e.idx = append(e.idx, int32(j))
+				e.val = append(e.val, v)
+			}
+		}
+		e.ptr[i+1] = len(e.idx)
+	}
+}
+
+// original maps standardised weights back to the raw columns.
+func (e *evaluator) original(ws []float64) []float64 {
+	w := make([]float64, len(ws))
+	for j := 1; j < len(ws); j++ {
+		w[j] = ws[j] / e.sd[j]
+		w[0] -= w[j] * e.mu[j]
+	}
+	w[0] += ws[0]
+	return w
+}
+
+func (e *evaluator) eval(ws []float64) {
+	if e.at != nil && slices.Equal(e.at, ws) {
 		return
 	}
 	e.calls++
 	n := e.x.Rows
+	if e.mu == nil {
+		e.standardize()
+	}
+	w := e.v
+	copy(w, e.original(ws))
 	losses := make([]float64, e.workers)
 	var wg sync.WaitGroup
 	chunk := (n + e.workers - 1) / e.workers
@@ -128,7 +205,7 @@ func (e *evaluator) eval(w []float64) {
 		wg.Add(1)
 		go func(k, lo, hi int) {
 			defer wg.Done()
-			losses[k] = e.pass(w, lo, hi, e.partial[k])
+			losses[k], e.sumR[k] = e.pass(w, lo, hi, e.partial[k])
 		}(k, lo, hi)
 	}
 	wg.Wait()
@@ -138,29 +215,38 @@ func (e *evaluator) eval(w []float64) {
 		f += losses[k]
 	}
 	f *= inv
+	var sumR float64
+	for k := range e.sumR {
+		sumR += e.sumR[k]
+	}
 	for j := range e.grad {
 		var g float64
 		for k := range e.partial {
 			g += e.partial[k][j]
 		}
-		e.grad[j] = g * inv
+		// d/dw'_j of Σ loss = Σ r·(x_j − μ_j)/σ_j
+		e.grad[j] = (g - e.mu[j]*sumR) / e.sd[j] * inv
 	}
-	for j := 1; j < len(w); j++ { // no penalty on the bias
-		f += 0.5 * e.lambda * w[j] * w[j]
-		e.grad[j] += e.lambda * w[j]
+	for j := 1; j < len(ws); j++ { // no penalty on the bias
+		f += 0.5 * e.lambda * ws[j] * ws[j]
+		e.grad[j] += e.lambda * ws[j]
 	}
 	e.f = f
-	e.at = append(e.at[:0], w...)
+	e.at = append(e.at[:0], ws...)
 }
 
-// pass accumulates the summed log-loss and gradient of rows [lo, hi).
-func (e *evaluator) pass(w []float64, lo, hi int, g []float64) float64 {
+// pass accumulates the summed log-loss, the raw gradient Σ r·x and Σ r
+// of rows [lo, hi), for raw-scale weights w.
+func (e *evaluator) pass(w []float64, lo, hi int, g []float64) (float64, float64) {
 	clear(g)
-	cols := e.x.Cols
-	var loss float64
+	var loss, sumR float64
 	for i := lo; i < hi; i++ {
-		row := e.x.Data[i*cols : (i+1)*cols]
-		z := dot(w, row)
+		idx, val := e.idx[e.ptr[i]:e.ptr[i+1]], e.val[e.ptr[i]:e.ptr[i+1]]
+		val = val[:len(idx)]
+		var z float64
+		for k, j := range idx {
+			z += w[j] * val[k]
+		}
 		p := sigmoid(z)
 		y := e.y[i]
 		// log(1+exp(z)) - y*z, computed stably
@@ -170,9 +256,10 @@ func (e *evaluator) pass(w []float64, lo, hi int, g []float64) float64 {
 			loss += math.Log1p(math.Exp(z)) - y*z
 		}
 		r := p - y
-		for j, v := range row {
-			g[j] += r * v
+		sumR += r
+		for k, j := range idx {
+			g[j] += r * val[k]
 		}
 	}
-	return loss
+	return loss, sumR
 }

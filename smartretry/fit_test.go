@@ -58,6 +58,7 @@ func TestFitGradientMatchesFiniteDifferences(t *testing.T) {
 	cases, times, y := synthRows(r, 200)
 	x := synthMatrix(cases, times)
 	ev := &evaluator{x: x, y: y, lambda: 1e-3, workers: 2, partial: [][]float64{make([]float64, x.Cols), make([]float64, x.Cols)}, grad: make([]float64, x.Cols)}
+	ev.standardize()
 	w := make([]float64, x.Cols)
 	for i := range w {
 		w[i] = 0.1 * r.NormFloat64()

@@ -87,7 +87,7 @@ func newGrid(c *Case, sc Scorer, start, end time.Time) *grid {
 		g.eTwoFri = math.Exp(-p.coef[tTwoFridays])
 		g.eGap = grow(g.eGap, g.n+1)
 		for h := range g.eGap {
-			g.eGap[h] = math.Exp(-p.coef[tHLast] * gapFeature(time.Duration(h)*time.Hour))
+			g.eGap[h] = math.Exp(-p.gapLogit(time.Duration(h) * time.Hour))
 		}
 	} else {
 		s = computeStatic(c)
@@ -107,7 +107,7 @@ func newGrid(c *Case, sc Scorer, start, end time.Time) *grid {
 			g.u[j], g.eU[j] = u, math.Exp(-u)
 			x := g.slots[j].x
 			pairFeatures(&x, &g.slots[j], g.at(j), s.lastT, s.last.day)
-			z := p.base + u + za + p.coef[tHLast]*x[tHLast] + p.coef[tTwoFridays]*x[tTwoFridays]
+			z := p.base + u + za + p.coef[tHLast]*x[tHLast] + p.coef[tWithinDay]*x[tWithinDay] + p.coef[tTwoFridays]*x[tTwoFridays]
 			for a := 0; a < numAnchors; a++ {
 				z += p.coef[tCrossedLast+a] * x[tCrossedLast+a]
 			}
@@ -167,7 +167,7 @@ func (g *grid) prob(prev, j, n int) float64 {
 		q *= g.eGap[j-prev]
 		prevDay = g.slots[prev].civ.day
 	} else {
-		q *= math.Exp(-p.coef[tHLast] * gapFeature(g.at(j).Sub(p.s.lastT)))
+		q *= math.Exp(-p.gapLogit(g.at(j).Sub(p.s.lastT)))
 	}
 	for a := 0; a < numAnchors; a++ {
 		if g.slots[j].anchor[a] > prevDay {

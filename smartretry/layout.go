@@ -26,13 +26,17 @@ const (
 	tFirstRetry         // the candidate is the first retry
 	tHLast              // log1p(hours since the last attempt)/4
 	tTwoFridays         // two Fridays or more since the last attempt (biweekly pay)
+	tWithinDay          // less than 24 hours since the last attempt
 	tCrossedLast        // numAnchors columns: an anchor's midnight since the last attempt
 )
 
 const (
-	tHFirst = tCrossedLast + numAnchors + iota // log1p(hours since the first failure)/4
-	tDFirst                                    // days since the first failure / 7
-	tSin1                                      // local hour, first and second harmonics
+	tHFirst  = tCrossedLast + numAnchors + iota // log1p(hours since the first failure)/4
+	tDFirst                                     // days since the first failure / 7
+	tCure6                                      // exp(-hours since the first failure / 6): fast cures
+	tCure36                                     // exp(-hours / 36): issuer holds of a day or two
+	tCure120                                    // exp(-hours / 120): slow holds
+	tSin1                                       // local hour, first and second harmonics
 	tCos1
 	tSin2
 	tCos2
@@ -47,7 +51,7 @@ const (
 // pairTime marks time features that depend on the previous attempt; the
 // optimizer recomputes them for each (previous, next) pair of slots.
 func pairTime(k int) bool {
-	return k == tHLast || k == tTwoFridays || (k >= tCrossedLast && k < tCrossedLast+numAnchors)
+	return k == tHLast || k == tTwoFridays || k == tWithinDay || (k >= tCrossedLast && k < tCrossedLast+numAnchors)
 }
 
 // attemptTime marks time features that depend only on the attempt number.
@@ -86,10 +90,10 @@ func concat(parts ...[]int) []int {
 // clock since the failure; debit cards add the local-midnight and payday
 // terms.
 var crossings = [numGroups][]int{
-	gFunds:     concat([]int{tHLast, tTwoFridays, tHFirst, tMidnight, tSin1, tCos1}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
-	gSoft:      concat([]int{tHLast, tTwoFridays, tHFirst, tDFirst, tMidnight, tSin1, tCos1, tSin2, tCos2}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
-	gTechnical: {tHLast, tHFirst, tDFirst, tSin1, tCos1},
-	gDebit:     concat([]int{tHLast, tTwoFridays, tHFirst, tMidnight, tSin1, tCos1, tSin2, tCos2}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
+	gFunds:     concat([]int{tHLast, tTwoFridays, tWithinDay, tHFirst, tCure36, tMidnight, tSin1, tCos1}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
+	gSoft:      concat([]int{tHLast, tTwoFridays, tWithinDay, tHFirst, tDFirst, tCure6, tCure36, tCure120, tMidnight, tSin1, tCos1, tSin2, tCos2}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
+	gTechnical: {tHLast, tWithinDay, tHFirst, tDFirst, tCure6, tCure36, tSin1, tCos1},
+	gDebit:     concat([]int{tHLast, tTwoFridays, tWithinDay, tHFirst, tCure6, tCure36, tCure120, tMidnight, tSin1, tCos1, tSin2, tCos2}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
 }
 
 // Static vocabularies. Changing any of them changes the feature names,
@@ -109,11 +113,12 @@ type layout struct {
 	codeIndex map[string]int // decline code -> static column
 	static    int            // number of static columns (start of time block)
 	// columns of the static block
-	sCodeOther, sCat, sCatUnknown, sAdvice, sNet, sNetOther, sFund, sFundUnknown int
-	sCountry, sCountryOther, sCrossBorder, sLogAmount, sCatChanged               int
-	sAct24, sAct7d, sActSince, sPMSince, sPMHours, sPMNever, sReminders          int
-	sActSinceFunds, sActSinceSoft, sAct24Funds, sAct24Soft, sPMSinceFix          int
-	timeStart, crossStart, width                                                 int
+	sCodeOther, sCat, sCatUnknown, sAdvice, sNet, sNetOther, sFund, sFundUnknown    int
+	sCountry, sCountryOther, sCrossBorder, sLogAmount, sCatChanged                  int
+	sAct24, sAct7d, sActSince, sActRecent, sPMSince, sPMHours, sPMNever, sReminders int
+	sActSinceFunds, sActSinceSoft, sAct24Funds, sAct24Soft, sPMSinceFix             int
+	sActRecentFunds, sActRecentSoft                                                 int
+	timeStart, crossStart, width                                                    int
 }
 
 var lay = buildLayout()
@@ -158,6 +163,7 @@ func buildLayout() *layout {
 	l.sAct24 = add("activity_24h")
 	l.sAct7d = add("activity_7d")
 	l.sActSince = add("activity_since_failure")
+	l.sActRecent = add("activity_recency")
 	l.sPMSince = add("pm_updated_since_failure")
 	l.sPMHours = add("pm_update_age")
 	l.sPMNever = add("pm_never_updated")
@@ -167,6 +173,8 @@ func buildLayout() *layout {
 	l.sAct24Funds = add("activity_24h*funds")
 	l.sAct24Soft = add("activity_24h*soft")
 	l.sPMSinceFix = add("pm_updated_since_failure*card_fix")
+	l.sActRecentFunds = add("activity_recency*funds")
+	l.sActRecentSoft = add("activity_recency*soft")
 	l.static = len(l.names)
 
 	l.timeStart = len(l.names)
@@ -189,6 +197,8 @@ func timeNames() []string {
 	n[tFirstRetry] = "first_retry"
 	n[tHLast] = "hours_since_last_attempt"
 	n[tTwoFridays] = "two_fridays_since_last_attempt"
+	n[tWithinDay] = "within_24h_of_last_attempt"
+	n[tCure6], n[tCure36], n[tCure120] = "fresh_failure_6h", "fresh_failure_36h", "fresh_failure_120h"
 	n[tHFirst] = "hours_since_first_failure"
 	n[tDFirst] = "weeks_since_first_failure"
 	n[tSin1], n[tCos1], n[tSin2], n[tCos2] = "hour_sin", "hour_cos", "hour_sin2", "hour_cos2"

@@ -322,3 +322,6 @@ func (l *Ledger) CaseAfter(id string, attempts []Attempt, decision time.Time, re
 	}
 	return c
 }
+
+// DefaultPreset is the account default preset, for planning without one.
+func DefaultPreset() domain.PresetSpec { return domain.DefaultPresetSpec() }

@@ -69,11 +69,17 @@ func (m *Logistic) Explain(x []float64, top int) []domain.Contribution {
 }
 
 func dot(a, b []float64) float64 {
-	var s float64
-	for i, v := range b {
-		s += a[i] * v
+	a = a[:len(b)] // one bounds check, not one per element
+	var s0, s1 float64
+	i := 0
+	for ; i+1 < len(b); i += 2 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
 	}
-	return s
+	if i < len(b) {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1
 }
 
 func sigmoid(z float64) float64 {

@@ -57,11 +57,9 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	for j := range disc {
 		disc[j] = math.Exp(-obj.DailyDiscount * (lead + float64(j)/24))
 	}
-	uScore := g.u
-	if g.lin == nil {
-		uScore = g.zFirst
-	}
-	g.cont = g.topPerDay(g.cont, uScore, per)
+	// Both paths rank hours by the next attempt's log-odds, so a scorer of
+	// another family gets the same candidate states as the linear one.
+	g.cont = g.topPerDay(g.cont, g.zFirst, per)
 	g.frst = g.topPerDay(g.frst, g.zFirst, per)
 	cont, first := g.cont, g.frst
 

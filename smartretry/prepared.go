@@ -1,5 +1,7 @@
 package smartretry
 
+import "time"
+
 // prepared folds a linear model's weights with a Case's static block and
 // group indicators, once per request: the log-odds of an attempt at t is
 // then base + Σ_k coef[k]·time_k(t), a few dozen multiplications per
@@ -44,4 +46,11 @@ func (p *prepared) attemptLogit(n int) float64 {
 	var x [numTime]float64
 	attemptFeatures(&x, n)
 	return p.coef[tLogAttempt]*x[tLogAttempt] + p.coef[tFirstRetry]*x[tFirstRetry]
+}
+
+// gapLogit is the log-odds part of the time since the previous attempt.
+func (p *prepared) gapLogit(d time.Duration) float64 {
+	var x [numTime]float64
+	gapFeatures(&x, d)
+	return p.coef[tHLast]*x[tHLast] + p.coef[tWithinDay]*x[tWithinDay]
 }

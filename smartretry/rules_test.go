@@ -34,6 +34,7 @@ func TestPlannerFollowsNetworkRules(t *testing.T) {
 		{"new credentials after a stolen card", func() domain.RetryContext {
 			rc := base(domain.Visa, "stolen_card", "")
 			rc.PaymentMethodUpdatedAt = &updated
+			rc.Now = updated
 			return rc
 		}(), true, updated},
 		{"visa cap of 15 reattempts in 30 days", func() domain.RetryContext {

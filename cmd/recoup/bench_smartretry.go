@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/internal/bench"
+	"github.com/recoupledger/recoup/smartretry"
+)
+
+func init() { bench.Register("smartretry", benchSmartRetry) }
+
+// Targets of issue 6 serve as the baselines of these rows: fitting
+// 1,000,000 rows within 30 s, and planning a 14-day hourly grid within
+// 200 µs. A ratio ≥ 1 for rows/s and ≤ 1 for µs meets them.
+const (
+	trainTargetRowsPerS = 1_000_000.0 / 30
+	recommendTargetUS   = 200.0
+)
+
+func benchSmartRetry(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
+	rows := 1_000_000
+	if env.Quick {
+		rows = 200_000
+	}
+	x, y := smartretry.Workload(rows, 1)
+	start := time.Now()
+	w, res, err := smartretry.Fit(ctx, x, y, smartretry.FitOptions{Lambda: smartretry.DefaultLambda, Workers: 2})
+	if err != nil {
+		return nil, fmt.Errorf("smartretry bench: fit: %w", err)
+	}
+	el := time.Since(start)
+	env.Log.Info("smartretry fit", "rows", rows, "seconds", el.Seconds(), "iterations", res.Iterations, "evaluations", res.Evaluations)
+	rowsPerS := float64(rows) / el.Seconds()
+
+	planner := smartretry.NewPlanner(smartretry.NewLogistic(w, smartretry.ModelVersion(w)), nil)
+	r := rand.New(rand.NewPCG(2, 2))
+	n := 3000
+	if env.Quick {
+		n = 1000
+	}
+	ctxs := make([]domain.RetryContext, 64)
+	for i := range ctxs {
+		c := smartretry.WorkloadCase(r)
+		c.Attempts[0].DeclineCode = []string{"insufficient_funds", "do_not_honor", "generic_decline"}[i%3]
+		ctxs[i] = c.Context(fmt.Sprintf("in_%d", i), domain.PresetSpec{}, 8, c.Attempts[0].At.Add(14*24*time.Hour))
+	}
+	times := make([]float64, n)
+	for i := range times {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
+		if _, err := planner.PlanRetry(ctx, ctxs[i%len(ctxs)]); err != nil {
+			return nil, fmt.Errorf("smartretry bench: plan: %w", err)
+		}
+		times[i] = float64(time.Since(t0).Nanoseconds()) / 1e3
+	}
+	sort.Float64s(times)
+	median := times[len(times)/2]
+	return []bench.Result{
+		bench.WithBaseline("smartretry.train.rows_per_s", rowsPerS, "rows/s", trainTargetRowsPerS),
+		bench.WithBaseline("smartretry.recommend.us", median, "µs", recommendTargetUS),
+	}, nil
+}
