@@ -126,7 +126,7 @@ func (d *decider) chargeDue() *Charge {
 	}
 	if ok, _, _ := RetryAllowed(d.s.Card, now); !ok {
 		r := *pending
-		r.OccurredAt = now
+		r.OccurredAt, r.At = now, now // a late timer plans from now, never the past
 		d.place(r, inv.Run.Preset.SmartRetries)
 		return nil
 	}
@@ -134,20 +134,29 @@ func (d *decider) chargeDue() *Charge {
 	return c
 }
 
-// DueReminders are the scheduled emails due at now and not yet sent. They
-// are sent only while the invoice is open: a paid or closed invoice's
-// reminders lapse.
+// DueReminders are the scheduled emails due at now and not yet sent.
+// Nothing goes to a paid or void invoice's customer; the due-date
+// reminders go out only while the invoice is open, but a payment_failed
+// email still reaches the customer of an invoice the same failure wrote
+// off.
 func (inv *Invoice) DueReminders(now time.Time) []Reminder {
-	if inv.Status != InvoiceOpen {
-		return nil
-	}
 	var out []Reminder
 	for _, r := range inv.Reminders {
-		if !r.Sent && !r.At.After(now) {
+		if !r.Sent && !r.At.After(now) && inv.reminderLive(r) {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+func (inv *Invoice) reminderLive(r Reminder) bool {
+	switch inv.Status {
+	case InvoiceOpen:
+		return true
+	case InvoiceUncollectible:
+		return r.Kind == ReminderPaymentFailed
+	}
+	return false
 }
 
 // TimerKind says what a timer is for.
@@ -191,11 +200,9 @@ func (inv *Invoice) Timers(settings CollectionSettings) []Timer {
 	if t, _, ok := inv.uncollectibleAt(settings); ok {
 		out = append(out, Timer{TimerUncollectible, t})
 	}
-	if inv.Status == InvoiceOpen {
-		for _, r := range inv.Reminders {
-			if !r.Sent {
-				out = append(out, Timer{TimerReminder, r.At})
-			}
+	for _, r := range inv.Reminders {
+		if !r.Sent && inv.reminderLive(r) {
+			out = append(out, Timer{TimerReminder, r.At})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })

@@ -166,12 +166,15 @@ func TestDecide(t *testing.T) {
 				}
 			}},
 		{name: "metrifox_after_failure_write_off",
-			preset: with(DefaultPresetSpec(), func(p *PresetSpec) { p.AfterInvoice = InvoiceWriteOff }), settings: noSettings(), until: 30 * day,
+			preset: with(DefaultPresetSpec(), func(p *PresetSpec) { p.AfterInvoice = InvoiceWriteOff }), settings: defaults, until: 30 * day,
 			setup: func(l *ledger) { l.finalize(subInvoice()) },
 			check: func(t *testing.T, l *ledger) {
 				wantInvoice(t, l, InvoiceUncollectible)
 				if wo := eventsOf[InvoiceWrittenOff](l.log); len(wo) != 1 || wo[0].Amount != 1000 || !wo[0].OccurredAt.Equal(t0.Add(7*day)) {
 					t.Fatalf("written off: %+v", wo)
+				}
+				if len(l.sent) != 4 {
+					t.Fatalf("the last failure's email must still go out: %d sent", len(l.sent))
 				}
 			}},
 		{name: "metrifox_after_failure_leave_overdue_stays_open",

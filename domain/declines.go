@@ -127,3 +127,6 @@ func NetworkCodeOf(declineCode, networkCode string) string {
 	}
 	return declineTable[declineCode].NetworkCode
 }
+
+// VisaCategory returns the Visa category of the decline's network code.
+func (d DeclineInfo) VisaCategory() VisaCategory { return VisaCategoryOf(d.NetworkCode) }

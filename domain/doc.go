@@ -89,7 +89,9 @@
 //     charge_automatically invoice at finalization, or the pending retry,
 //     re-checked against the network rules at fire time (postponed or
 //     blocked if the card's history changed);
-//   - due reminders, sent only while the invoice is open.
+//   - due reminders: due-date reminders only while the invoice is open,
+//     payment_failed emails also to an invoice just written off, nothing
+//     to a paid or void invoice.
 //
 // Exhausting a run applies the preset's outcome: cancel, pause or keep
 // the subscription active (resuming it if the run held it), and write the

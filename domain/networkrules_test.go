@@ -116,7 +116,7 @@ func TestVisaCategoryOf(t *testing.T) {
 	// Every processor code maps through its network code.
 	for _, c := range DeclineCodes() {
 		d, _ := Decline(c)
-		if !d.Retryable && d.Category == CategoryHard && VisaCategoryOf(d.NetworkCode) != 1 {
+		if !d.Retryable && d.Category == CategoryHard && d.VisaCategory() != 1 {
 			t.Errorf("hard decline %s maps to network code %s outside Visa category 1", c, d.NetworkCode)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/recoupledger/recoup/eventstore"
 	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/eventstore/kurrent/kurrenttest"
@@ -108,6 +110,41 @@ func TestOpenRefuses(t *testing.T) {
 			}
 			if !errors.Is(err, eventstore.ErrInvalidArgument) || !errors.As(err, &e) || e.Field != c.field {
 				t.Fatalf("Open(%s, %q): %v, want ErrInvalidArgument naming %s", c.kind, c.target, err, c.field)
+			}
+		})
+	}
+}
+
+func TestFlags(t *testing.T) {
+	cases := []struct {
+		args  []string
+		want  backend.Spec
+		field string
+	}{
+		{nil, backend.Spec{Kind: backend.Pebble, Target: "/data/events"}, ""},
+		{[]string{"--store", "kurrentdb", "--kurrentdb-url", "esdb://k:2113?tls=false"}, backend.Spec{Kind: backend.KurrentDB, Target: "esdb://k:2113?tls=false"}, ""},
+		{[]string{"--store", "kurrentdb"}, backend.Spec{}, "kurrentdb-url"},
+		{[]string{"--kurrentdb-url", "esdb://k:2113"}, backend.Spec{}, "kurrentdb-url"},
+		{[]string{"--store", "postgres"}, backend.Spec{}, "store"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			var f backend.Flags
+			fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+			f.Register(fs)
+			if err := fs.Parse(c.args); err != nil {
+				t.Fatal(err)
+			}
+			got, err := f.Spec("/data/events")
+			if c.field != "" {
+				var e *eventstore.Error
+				if !errors.As(err, &e) || e.Field != c.field {
+					t.Fatalf("got %+v, %v; want an error naming %s", got, err, c.field)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, c.want)
 			}
 		})
 	}
