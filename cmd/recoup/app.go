@@ -11,7 +11,7 @@ import (
 
 	"github.com/recoupledger/recoup/api"
 	"github.com/recoupledger/recoup/eventstore"
-	"github.com/recoupledger/recoup/eventstore/pebble"
+	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/internal/datadir"
 	"github.com/recoupledger/recoup/projections"
 	"github.com/recoupledger/recoup/projections/readmodel"
@@ -68,7 +68,7 @@ func openApp(ctx context.Context, opts appOptions) (a *app, err error) {
 	if err := os.MkdirAll(opts.data, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	if a.store, err = openStore(opts, layout); err != nil {
+	if a.store, err = openStore(ctx, opts, layout); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.store.Close)
@@ -109,14 +109,12 @@ func openApp(ctx context.Context, opts appOptions) (a *app, err error) {
 	return a, nil
 }
 
-func openStore(opts appOptions, layout datadir.Layout) (eventstore.Store, error) {
-	switch opts.store {
-	case "", "pebble":
-		return pebble.Open(layout.Events(), pebble.Options{})
-	case "kurrentdb":
-		return nil, errors.New("--store kurrentdb: the KurrentDB adapter is not in this build yet")
+func openStore(ctx context.Context, opts appOptions, layout datadir.Layout) (eventstore.Store, error) {
+	f := backend.Flags{Store: opts.store, KurrentDBURL: opts.kurrent}
+	if f.Store == "" {
+		f.Store = string(backend.Pebble)
 	}
-	return nil, fmt.Errorf("--store: %q is not pebble or kurrentdb", opts.store)
+	return openEventStore(ctx, &f, layout.Root, false)
 }
 
 // project catches the read models up, marks the app ready, then follows
