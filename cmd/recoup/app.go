@@ -11,9 +11,10 @@ import (
 
 	"github.com/recoupledger/recoup/api"
 	"github.com/recoupledger/recoup/eventstore"
-	"github.com/recoupledger/recoup/eventstore/pebble"
+	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/internal/datadir"
 	"github.com/recoupledger/recoup/projections"
+	"github.com/recoupledger/recoup/projections/analytics"
 	"github.com/recoupledger/recoup/projections/readmodel"
 	"github.com/recoupledger/recoup/smartretry"
 )
@@ -22,8 +23,7 @@ import (
 // which store, which keys.
 type appOptions struct {
 	data      string
-	store     string // pebble or kurrentdb
-	kurrent   string // KurrentDB connection string
+	store     backend.Flags
 	model     string // model file; default DIR/model.json
 	keys      *api.Keys
 	rateLimit api.RateLimit
@@ -36,6 +36,7 @@ type app struct {
 	store   eventstore.Store
 	idem    *api.IdempotencyStore
 	rm      *readmodel.DB
+	an      *analytics.DB
 	runner  *projections.Runner
 	server  *api.Server
 	model   *smartretry.Logistic
@@ -49,6 +50,9 @@ type app struct {
 	mu       sync.Mutex
 }
 
+// analyticsMemory bounds DuckDB's buffer pool in the server.
+const analyticsMemory = "512MB"
+
 // modelFile is where `recoup train` puts the model inside a data dir.
 func modelFile(data string) string { return filepath.Join(data, "model.json") }
 
@@ -57,18 +61,21 @@ func idempotencyDir(data string) string { return filepath.Join(data, "idempotenc
 
 // openApp opens everything under opts.data and starts the projection
 // runner; the caller serves app.server and calls close.
-func openApp(ctx context.Context, opts appOptions) (a *app, err error) {
-	a = &app{caughtUp: make(chan struct{})}
+func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
+	a := &app{caughtUp: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			_ = a.close()
 		}
 	}()
+	if opts.store.Store == "" {
+		opts.store.Store = string(backend.Pebble)
+	}
 	layout := datadir.New(opts.data)
 	if err := os.MkdirAll(opts.data, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	if a.store, err = openStore(opts, layout); err != nil {
+	if a.store, err = opts.store.Open(ctx, layout.Events()); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.store.Close)
@@ -80,11 +87,24 @@ func openApp(ctx context.Context, opts appOptions) (a *app, err error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.rm.Close)
-	pm := projections.NewMetrics()
-	if a.runner, err = projections.NewRunner(a.store, projections.Options{Metrics: pm}, readmodel.Projections(a.rm)...); err != nil {
+	if a.an, err = analytics.Open(ctx, layout.Analytics(), analyticsMemory); err != nil {
 		return nil, err
 	}
-	cfg := api.Config{Store: a.store, Keys: opts.keys, Idempotency: a.idem, ReadModels: a.rm,
+	a.closers = append(a.closers, a.an.Close)
+	if err := api.LockDownAnalytics(ctx, a.an); err != nil {
+		return nil, err
+	}
+	anProj, err := analytics.NewProjection(ctx, a.an)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, anProj.Close)
+	pm := projections.NewMetrics()
+	projs := append(readmodel.Projections(a.rm), anProj)
+	if a.runner, err = projections.NewRunner(a.store, projections.Options{Metrics: pm}, projs...); err != nil {
+		return nil, err
+	}
+	cfg := api.Config{Store: a.store, Keys: opts.keys, Idempotency: a.idem, ReadModels: a.rm, Analytics: a.an,
 		Ready: a.ready, Collectors: pm.Collectors(), RateLimit: opts.rateLimit, Logger: opts.log}
 	mpath := opts.model
 	if mpath == "" {
@@ -107,16 +127,6 @@ func openApp(ctx context.Context, opts appOptions) (a *app, err error) {
 	a.wg.Add(1)
 	go a.project(rctx, opts.log)
 	return a, nil
-}
-
-func openStore(opts appOptions, layout datadir.Layout) (eventstore.Store, error) {
-	switch opts.store {
-	case "", "pebble":
-		return pebble.Open(layout.Events(), pebble.Options{})
-	case "kurrentdb":
-		return nil, errors.New("--store kurrentdb: the KurrentDB adapter is not in this build yet")
-	}
-	return nil, fmt.Errorf("--store: %q is not pebble or kurrentdb", opts.store)
 }
 
 // project catches the read models up, marks the app ready, then follows
