@@ -23,7 +23,8 @@ import (
 // which store, which keys.
 type appOptions struct {
 	data      string
-	store     backend.Flags
+	store     string // pebble or kurrentdb
+	kurrent   string // KurrentDB connection string
 	model     string // model file; default DIR/model.json
 	keys      *api.Keys
 	rateLimit api.RateLimit
@@ -68,14 +69,11 @@ func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
 			_ = a.close()
 		}
 	}()
-	if opts.store.Store == "" {
-		opts.store.Store = string(backend.Pebble)
-	}
 	layout := datadir.New(opts.data)
 	if err := os.MkdirAll(opts.data, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	if a.store, err = opts.store.Open(ctx, layout.Events()); err != nil {
+	if a.store, err = openStore(ctx, opts, layout); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.store.Close)
@@ -127,6 +125,14 @@ func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
 	a.wg.Add(1)
 	go a.project(rctx, opts.log)
 	return a, nil
+}
+
+func openStore(ctx context.Context, opts appOptions, layout datadir.Layout) (eventstore.Store, error) {
+	f := backend.Flags{Store: opts.store, KurrentDBURL: opts.kurrent}
+	if f.Store == "" {
+		f.Store = string(backend.Pebble)
+	}
+	return openEventStore(ctx, &f, layout.Root, false)
 }
 
 // project catches the read models up, marks the app ready, then follows

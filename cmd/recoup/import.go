@@ -11,11 +11,13 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/recoupledger/recoup/api"
-	"github.com/recoupledger/recoup/eventstore/pebble"
-	"github.com/recoupledger/recoup/internal/datadir"
+	"github.com/recoupledger/recoup/eventstore/backend"
 )
 
 var importFlags struct{ data string }
+
+// importStore chooses the event store (--store, --kurrentdb-url).
+var importStore *backend.Flags
 
 var importCmd = &cobra.Command{
 	Use:   "import FILE",
@@ -45,7 +47,7 @@ locked); to import into a running server, POST the file to
 			return err
 		}
 		defer f.Close()
-		store, err := pebble.Open(datadir.New(importFlags.data).Events(), pebble.Options{})
+		store, err := openEventStore(cmd.Context(), importStore, importFlags.data, false)
 		if err != nil {
 			return err
 		}
@@ -76,5 +78,6 @@ locked); to import into a running server, POST the file to
 
 func init() {
 	importCmd.Flags().StringVar(&importFlags.data, "data", "./data", "data directory")
+	importStore = addStoreFlags(importCmd)
 	rootCmd.AddCommand(importCmd)
 }

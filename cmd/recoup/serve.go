@@ -12,14 +12,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/recoupledger/recoup/api"
-	"github.com/recoupledger/recoup/eventstore/backend"
 )
 
 var serveFlags struct {
-	data, listen, model string
-	store               backend.Flags
-	rate                float64
-	burst               int
+	data, listen, store, kurrentURL, model string
+	rate                                   float64
+	burst                                  int
 }
 
 var serveCmd = &cobra.Command{
@@ -51,7 +49,7 @@ recommendation and backtest endpoints answer 501.`,
 		}
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		a, err := openApp(ctx, appOptions{data: serveFlags.data, store: serveFlags.store,
+		a, err := openApp(ctx, appOptions{data: serveFlags.data, store: serveFlags.store, kurrent: serveFlags.kurrentURL,
 			model: serveFlags.model, keys: keys, rateLimit: api.RateLimit{PerSecond: serveFlags.rate, Burst: serveFlags.burst}, log: slog.Default()})
 		if err != nil {
 			return err
@@ -61,7 +59,7 @@ recommendation and backtest endpoints answer 501.`,
 		if err != nil {
 			return fmt.Errorf("--listen: %w", err)
 		}
-		slog.Info("serving", "addr", "http://"+ln.Addr().String(), "data", serveFlags.data, "store", serveFlags.store.Store)
+		slog.Info("serving", "addr", "http://"+ln.Addr().String(), "data", serveFlags.data, "store", serveFlags.store)
 		return serveUntil(ctx, ln, a)
 	},
 }
@@ -75,8 +73,9 @@ func init() {
 	f := serveCmd.Flags()
 	f.StringVar(&serveFlags.data, "data", "./data", "data directory (event store, read models, model.json)")
 	f.StringVar(&serveFlags.listen, "listen", "127.0.0.1:8080", "address to listen on")
-	serveFlags.store.Register(f)
+	f.StringVar(&serveFlags.store, "store", "pebble", "event store: pebble (embedded) or kurrentdb")
 	f.StringVar(&serveFlags.model, "model", "", "retry model file (default DIR/model.json)")
+	f.StringVar(&serveFlags.kurrentURL, "kurrentdb-url", "", "KurrentDB connection string for --store kurrentdb")
 	f.Float64Var(&serveFlags.rate, "rate-limit", api.DefaultRateLimit.PerSecond, "requests per second per API key (0 disables)")
 	f.IntVar(&serveFlags.burst, "rate-burst", api.DefaultRateLimit.Burst, "burst size per API key")
 	rootCmd.AddCommand(serveCmd)
