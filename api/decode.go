@@ -32,7 +32,7 @@ func decodeJSON(r *http.Request, dst any) error {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return newProblem(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type",
-				fmt.Sprintf("the body must be application/json, not %q", ct))
+				fmt.Sprintf("the body must be JSON with Content-Type: application/json, not %q (with curl, use --json or -H 'Content-Type: application/json')", ct))
 		}
 	}
 	body, err := io.ReadAll(r.Body)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -97,7 +98,7 @@ func (f *fields) timeZone(param, v string, required bool) {
 		}
 		return
 	}
-	if _, err := time.LoadLocation(v); err != nil || strings.EqualFold(v, "local") {
+	if !knownZone(v) {
 		f.add(param, CodeInvalidValue, fmt.Sprintf("must be an IANA time zone such as America/New_York, got %q", v))
 	}
 }
@@ -178,4 +179,20 @@ func (f *fields) last4(v string) {
 	if v != "" && !last4RE.MatchString(v) {
 		f.add("last4", CodeInvalidValue, "must be the card number's last four digits")
 	}
+}
+
+// zones caches valid time zone names: loading zone data reads the
+// system's database, which costs more than the rest of a request. Only
+// valid names are kept, so the cache is bounded by the zone database.
+var zones sync.Map // name -> struct{}
+
+func knownZone(name string) bool {
+	if _, hit := zones.Load(name); hit {
+		return true
+	}
+	if _, err := time.LoadLocation(name); err != nil || strings.EqualFold(name, "local") {
+		return false
+	}
+	zones.Store(name, struct{}{})
+	return true
 }

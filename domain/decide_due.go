@@ -126,7 +126,7 @@ func (d *decider) chargeDue() *Charge {
 	}
 	if ok, _, _ := RetryAllowed(d.s.Card, now); !ok {
 		r := *pending
-		r.OccurredAt = now
+		r.OccurredAt, r.At = now, now // a late timer plans from now, never the past
 		d.place(r, inv.Run.Preset.SmartRetries)
 		return nil
 	}

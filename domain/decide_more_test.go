@@ -116,6 +116,29 @@ func TestDecideEvents(t *testing.T) {
 	}
 }
 
+// A timer that fires late, after other invoices filled the card's cap
+// since the retry was due, postpones from the firing time, not the past.
+func TestLateRetryTimerPostponesFromNow(t *testing.T) {
+	given := append(firstFailure("insufficient_funds", "51"), DunningStarted{Base: at(0), InvoiceID: "in_1", Preset: DefaultPresetSpec()},
+		RetryScheduled{Base: at(0), InvoiceID: "in_1", AttemptNumber: 2, At: t0.Add(day), Source: SourceSchedule, Propensity: 1})
+	now := t0.Add(3 * day)
+	s := situationOf(given, now)
+	for i := range 15 {
+		s.Card.Add(declined(t0.Add(day+time.Duration(i+1)*time.Hour), "insufficient_funds", "51", ""))
+	}
+	due, err := DecideDue(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due.Charge != nil || len(due.Events) != 1 {
+		t.Fatalf("want one postponement, got %+v", due)
+	}
+	r, ok := due.Events[0].(RetryScheduled)
+	if !ok || r.Rule != RuleVisaCap30d || r.At.Before(now) {
+		t.Fatalf("postponed to %+v", due.Events[0])
+	}
+}
+
 func TestDecideDueIsIdempotent(t *testing.T) {
 	s := situationOf(firstFailure("insufficient_funds", "51"), t0.Add(time.Minute))
 	a, err := DecideDue(s)

@@ -10,123 +10,210 @@ import (
 )
 
 // handle applies one event from the subscription. Events the engine wrote
-// itself were applied when written; they are recognised by their stream
-// revision and skipped before decoding, which keeps catching up with its
-// own writes cheap.
-func (e *Engine) handle(rec *eventstore.RecordedEvent) error {
+// itself were applied when decided; they are recognised by their stream
+// revision (below the aggregate's version) and skipped before decoding,
+// which keeps catching up with its own writes cheap.
+func (e *Engine) handle(rec *eventstore.RecordedEvent) {
 	if id, ok := strings.CutPrefix(rec.Stream, "invoice-"); ok {
-		if inv := e.st.invoices[id]; inv != nil && inv.seenRev(rec.Revision) {
-			return nil
+		if inv := e.st.invoices[id]; inv != nil && rec.Revision < uint64(inv.agg.Version) {
+			return
 		}
 	} else if id, ok := strings.CutPrefix(rec.Stream, "subscription-"); ok {
-		if s := e.st.subs[id]; s != nil && rec.Revision <= s.rev {
-			return nil
+		if s := e.st.subs[id]; s != nil && rec.Revision < uint64(s.Version) {
+			return
 		}
 	}
 	ev, err := domain.Decode(rec.Type, rec.Data)
 	if err != nil {
-		// Events of other kinds (or newer schemas) are not the engine's
-		// concern; a decoding failure of a known type is logged, not fatal,
-		// so one bad record cannot stop collection for everyone.
+		// One undecodable record must not stop collection for everyone;
+		// it is logged and left to the projections to report.
 		e.log.Warn("dunning: skipping undecodable event", "stream", rec.Stream, "revision", rec.Revision, "type", rec.Type, "err", err)
-		return nil
+		return
 	}
-	e.apply(ev, rec.Stream, rec.Revision)
-	return nil
+	e.apply(ev)
 }
 
-// seenRev reports whether the invoice stream's revision rev is applied.
-func (inv *invoice) seenRev(rev uint64) bool { return inv.seen && rev <= inv.rev }
-
-// apply folds one event into the state and schedules what it calls for.
-func (e *Engine) apply(ev domain.Event, stream string, rev uint64) {
+// apply folds one event into the state and re-arms what it touches.
+func (e *Engine) apply(ev domain.Event) {
 	s := e.st
 	switch v := ev.(type) {
 	case domain.CustomerRegistered:
-		s.customers[v.CustomerID] = &customer{email: v.Email, name: v.Name, country: v.Country, tz: v.TimeZone}
+		c := s.customer(v.CustomerID)
+		c.email, c.name, c.country, c.tz = v.Email, v.Name, v.Country, v.TimeZone
 	case domain.PaymentMethodAttached:
 		c := s.card(v.PaymentMethodID)
 		c.history.Observe(v)
 		c.funding, c.country, c.customerID = v.Funding, v.Country, v.CustomerID
+		if v.Default && !baseOf(ev).Backfill {
+			// A new default card can restart retries of the customer's runs.
+			for id := range s.customer(v.CustomerID).invoices {
+				e.markCardChanged(id, v.PaymentMethodID, v.OccurredAt)
+			}
+		}
 	case domain.PaymentMethodUpdated:
 		c := s.card(v.PaymentMethodID)
 		c.history.Observe(v)
 		t := v.OccurredAt
 		c.updatedAt = &t
-		e.cardUpdated(v.PaymentMethodID, v.OccurredAt)
+		if !v.Backfill {
+			for id := range c.invoices {
+				e.markCardChanged(id, v.PaymentMethodID, v.OccurredAt)
+			}
+		}
 	case domain.CardActivityObserved:
 		c := s.card(v.PaymentMethodID)
 		c.activity = append(c.activity, v.OccurredAt)
 		if len(c.activity) > 256 {
 			c.activity = append(c.activity[:0], c.activity[len(c.activity)-128:]...)
 		}
-	case domain.ProductPresetAssigned:
-		s.products[v.ProductID] = v.PresetID
-	case domain.PresetCreated:
-		s.presets[v.PresetID] = v.Spec
-	case domain.PresetUpdated:
-		s.presets[v.PresetID] = v.Spec
-	case domain.DefaultPresetChanged:
-		s.defaultPreset = v.PresetID
-	case domain.CollectionSettingsChanged:
-		s.settings = v.Settings
-	case domain.SubscriptionStarted:
-		s.subs[v.SubscriptionID] = &subscription{id: v.SubscriptionID, customerID: v.CustomerID, productID: v.ProductID,
-			pmID: v.PaymentMethodID, status: domain.SubscriptionActive, rev: rev}
-	case domain.SubscriptionPaused, domain.SubscriptionResumed, domain.SubscriptionCanceled, domain.SubscriptionMarkedPastDue:
-		e.applySubscription(ev, rev)
+	case domain.ProductCreated, domain.ProductPresetAssigned:
+		id := productID(v)
+		p := s.products[id]
+		if p == nil {
+			p = &domain.Product{}
+			s.products[id] = p
+		}
+		p.Apply(ev)
+	case domain.PresetCreated, domain.PresetUpdated, domain.PresetArchived:
+		id := presetID(v)
+		p := s.presets[id]
+		if p == nil {
+			p = &domain.Preset{}
+			s.presets[id] = p
+		}
+		p.Apply(ev)
+	case domain.DefaultPresetChanged, domain.CollectionSettingsChanged:
+		s.settings.Apply(ev)
+		e.settingsChanged()
+	case domain.SubscriptionStarted, domain.SubscriptionPaused, domain.SubscriptionResumed,
+		domain.SubscriptionCanceled, domain.SubscriptionMarkedPastDue:
+		e.applySubscription(ev)
 	default:
-		if id, ok := strings.CutPrefix(stream, "invoice-"); ok {
+		if id, ok := strings.CutPrefix(ev.StreamName(), "invoice-"); ok {
 			inv := s.invoice(id)
-			inv.seen, inv.rev = true, rev
 			e.applyInvoice(inv, ev)
 			e.rearm(inv)
 		}
 	}
 }
 
-func (e *Engine) applySubscription(ev domain.Event, rev uint64) {
-	var subID, invID, reason string
-	var status domain.SubscriptionStatus
+func productID(ev domain.Event) string {
+	if v, ok := ev.(domain.ProductCreated); ok {
+		return v.ProductID
+	}
+	return ev.(domain.ProductPresetAssigned).ProductID
+}
+
+func presetID(ev domain.Event) string {
 	switch v := ev.(type) {
-	case domain.SubscriptionPaused:
-		subID, invID, reason, status = v.SubscriptionID, v.InvoiceID, v.Reason, domain.SubscriptionPausedSt
-	case domain.SubscriptionResumed:
-		subID, invID, reason, status = v.SubscriptionID, v.InvoiceID, v.Reason, domain.SubscriptionActive
-	case domain.SubscriptionCanceled:
-		subID, invID, reason, status = v.SubscriptionID, v.InvoiceID, v.Reason, domain.SubscriptionCanceledSt
-	case domain.SubscriptionMarkedPastDue:
-		subID, invID, status = v.SubscriptionID, v.InvoiceID, domain.SubscriptionPastDue
+	case domain.PresetCreated:
+		return v.PresetID
+	case domain.PresetUpdated:
+		return v.PresetID
 	}
-	sub := e.st.subs[subID]
-	if sub == nil {
-		sub = &subscription{id: subID}
-		e.st.subs[subID] = sub
+	return ev.(domain.PresetArchived).PresetID
+}
+
+// settingsChanged re-arms every open invoice: the settings' 30/60/90-day
+// uncollectible mark of invoices not in a run follows the current
+// settings. Settings change rarely, so the scan is affordable.
+func (e *Engine) settingsChanged() {
+	for _, inv := range e.st.invoices {
+		if inv.open() {
+			e.rearm(inv)
+		}
 	}
-	sub.status, sub.rev = status, rev
-	inv := e.st.invoices[invID]
-	if inv == nil || inv.run == nil {
+}
+
+func (e *Engine) markCardChanged(invoiceID, pmID string, at time.Time) {
+	inv := e.st.invoices[invoiceID]
+	if inv == nil || !inv.open() || !inv.agg.Run.Active() {
 		return
 	}
-	r := inv.run
-	switch ev.(type) {
-	case domain.SubscriptionPaused:
-		if reason == reasonDunning {
-			r.pausedDuring = true
-		} else {
-			r.pausedAfter = true
-		}
-	case domain.SubscriptionResumed:
-		r.resumed = true
-	case domain.SubscriptionCanceled:
-		r.canceled = true
-	case domain.SubscriptionMarkedPastDue:
-		r.markedPastDue = true
-	}
-	if !baseOf(ev).Backfill {
-		e.subscriptionNote(inv, sub, ev, reason)
-	}
+	inv.cardChanged, inv.cardChangedAt = pmID, at
 	e.rearm(inv)
+}
+
+func (e *Engine) applySubscription(ev domain.Event) {
+	id := strings.TrimPrefix(ev.StreamName(), "subscription-")
+	sub := e.st.subscription(id)
+	sub.Apply(ev)
+	invID, reason := subInvoice(ev)
+	inv := e.st.invoices[invID]
+	if inv == nil || baseOf(ev).Backfill {
+		return
+	}
+	if _, started := ev.(domain.SubscriptionStarted); !started {
+		e.subscriptionNote(inv, sub, ev, reason)
+		e.rearm(inv)
+	}
+}
+
+// subInvoice returns the invoice a subscription event names and its reason.
+func subInvoice(ev domain.Event) (invoiceID, reason string) {
+	switch v := ev.(type) {
+	case domain.SubscriptionPaused:
+		return v.InvoiceID, v.Reason
+	case domain.SubscriptionResumed:
+		return v.InvoiceID, v.Reason
+	case domain.SubscriptionCanceled:
+		return v.InvoiceID, v.Reason
+	case domain.SubscriptionMarkedPastDue:
+		return v.InvoiceID, "past_due"
+	}
+	return "", ""
+}
+
+// applyInvoice folds an event of the invoice's own stream into inv and
+// notes the webhooks it calls for.
+func (e *Engine) applyInvoice(inv *invoice, ev domain.Event) {
+	inv.agg.Apply(ev)
+	b := baseOf(ev)
+	inv.live = !b.Backfill
+	if b.OccurredAt.After(inv.lastAt) {
+		inv.lastAt = b.OccurredAt
+	}
+	switch v := ev.(type) {
+	case domain.InvoiceFinalized:
+		e.st.customer(v.CustomerID).invoices[inv.id] = true
+	case domain.PaymentAttempted:
+		if !e.reloading { // a re-read must not count the card's attempts twice
+			c := e.st.card(v.PaymentMethodID)
+			c.history.Observe(v)
+			c.invoices[inv.id] = true
+			if len(c.history.Attempts) > 64 {
+				c.history.Trim(v.OccurredAt)
+			}
+		}
+	case domain.RetryScheduled:
+		if !b.Backfill {
+			at := v.At
+			e.failureNote(inv, v.OccurredAt, &at)
+		}
+	case domain.RetryBlocked, domain.DunningExhausted:
+		if !b.Backfill {
+			e.failureNote(inv, b.OccurredAt, nil)
+		}
+	case domain.InvoicePaid:
+		if !b.Backfill {
+			e.invoiceNote(inv, notifyPaid, v.OccurredAt)
+		}
+	case domain.InvoiceMarkedUncollectible:
+		if !b.Backfill {
+			e.invoiceNote(inv, notifyUncollectible, v.OccurredAt)
+		}
+	case domain.ReminderSent:
+		e.recordOutcome(inv, v.MessageID, 0, v.OccurredAt, true)
+	case domain.ReminderFailed:
+		e.recordOutcome(inv, v.MessageID, v.Attempts, v.OccurredAt, v.Attempts >= maxSendAttempts)
+	case domain.WebhookSent:
+		e.recordOutcome(inv, v.WebhookID, v.Attempts, v.OccurredAt, v.Delivered || v.Attempts >= maxSendAttempts)
+	}
+	if !inv.open() {
+		for _, m := range []map[string]bool{e.st.customer(inv.agg.CustomerID).invoices, e.st.card(inv.agg.PaymentMethodID).invoices} {
+			delete(m, inv.id)
+		}
+	}
 }
 
 // baseOf returns the common fields of any catalogue event.
@@ -141,18 +228,4 @@ func baseOf(ev domain.Event) domain.Base {
 		}
 	}
 	return domain.Base{OccurredAt: ev.When()}
-}
-
-// cardUpdated marks the open invoices last charged on the card: new card
-// data can restart retry eligibility (see stepCardUpdated).
-func (e *Engine) cardUpdated(pmID string, at time.Time) {
-	for id := range e.st.card(pmID).invoices {
-		inv := e.st.invoices[id]
-		if inv == nil || !inv.open() {
-			delete(e.st.card(pmID).invoices, id)
-			continue
-		}
-		inv.cardUpdatedAt = at
-		e.rearm(inv)
-	}
 }

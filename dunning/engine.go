@@ -53,6 +53,7 @@ type Stats struct {
 	Events  int // events the engine wrote
 	Appends int // appends it made (one per stream per flush)
 	Applied int // events applied from the subscription
+	Charges int // gateway charges recorded
 }
 
 // New returns an engine; it does no I/O until Run or AdvanceTo.
@@ -132,7 +133,8 @@ func (e *Engine) receive(m eventstore.SubscriptionMessage) error {
 	}
 	e.pos, e.seenAny = m.Event.Position, true
 	e.stats.Applied++
-	return e.handle(m.Event)
+	e.handle(m.Event)
+	return nil
 }
 
 // catchUp applies every event up to the store's current head.
@@ -280,14 +282,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		if tm != nil {
 			tm.Stop()
 		}
-		if err := e.step(ctx, got); err != nil {
+		if err := e.runStep(ctx, got); err != nil {
 			return err
 		}
 	}
 }
 
-// step applies received messages, then fires what is due and flushes.
-func (e *Engine) step(ctx context.Context, got []result) error {
+// runStep applies received messages, then fires what is due and flushes.
+func (e *Engine) runStep(ctx context.Context, got []result) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, r := range got {
@@ -310,12 +312,15 @@ func (e *Engine) step(ctx context.Context, got []result) error {
 // reload rebuilds one stream's state from the store after a conflict.
 func (e *Engine) reload(ctx context.Context, stream string) error {
 	recs, err := e.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
-	if err != nil {
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
 		return fmt.Errorf("dunning: re-read %s: %w", stream, err)
 	}
 	e.reloading = true
 	defer func() { e.reloading = false }()
 	if id, ok := strings.CutPrefix(stream, "invoice-"); ok {
+		if old := e.st.invoices[id]; old != nil {
+			old.wake = time.Time{}
+		}
 		delete(e.st.invoices, id)
 	} else if id, ok := strings.CutPrefix(stream, "subscription-"); ok {
 		delete(e.st.subs, id)
@@ -325,7 +330,7 @@ func (e *Engine) reload(ctx context.Context, stream string) error {
 		if err != nil {
 			continue
 		}
-		e.apply(ev, stream, recs[i].Revision)
+		e.apply(ev)
 	}
 	return nil
 }

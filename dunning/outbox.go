@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -24,12 +26,14 @@ type batch struct {
 	stream   string
 	expected eventstore.ExpectedRevision
 	events   []eventstore.EventData
+	// invoices are the invoices whose decisions the batch carries.
+	invoices map[string]bool
 }
 
 var metadata = domain.EncodeMetadata(domain.Metadata{})
 
 // stage adds one event to its stream's pending append.
-func (e *Engine) stage(stream string, prevRev uint64, prevExists bool, id uuid.UUID, ev domain.Event) {
+func (e *Engine) stage(stream, invoiceID string, version int, id uuid.UUID, ev domain.Event) {
 	typ, data, err := domain.Encode(ev)
 	if err != nil {
 		// The catalogue's types always encode; this is a programming error
@@ -40,66 +44,100 @@ func (e *Engine) stage(stream string, prevRev uint64, prevExists bool, id uuid.U
 	b := e.outbox[stream]
 	if b == nil {
 		exp := eventstore.NoStream
-		if prevExists {
-			exp = eventstore.Exact(prevRev)
+		if version > 0 {
+			exp = eventstore.Exact(uint64(version - 1))
 		}
-		b = &batch{stream: stream, expected: exp}
+		b = &batch{stream: stream, expected: exp, invoices: map[string]bool{}}
 		e.outbox[stream] = b
 		e.order = append(e.order, b)
 	}
+	b.invoices[invoiceID] = true
 	b.events = append(b.events, eventstore.EventData{ID: id, Type: typ, ContentType: eventstore.ContentTypeJSON, Data: data, Metadata: metadata})
 }
 
-// emitInvoice decides one event of inv's stream; key makes its ID.
-func (e *Engine) emitInvoice(inv *invoice, key string, ev domain.Event) {
-	stream := domain.InvoiceStream(inv.id)
-	e.stage(stream, inv.rev, inv.seen, eventID(inv.id, key), ev)
-	rev := inv.rev + 1
-	if !inv.seen {
-		rev = 0
+// emit writes decided events: each is applied to the engine's memory at
+// once and staged for its stream. Event IDs are deterministic: an attempt
+// is "<stream>/attempt/<n>", every other event "<stream>@<revision>", so
+// a decision taken again after a crash, at the same revision, appends
+// nothing new.
+func (e *Engine) emit(inv *invoice, evs []domain.Event) {
+	for _, ev := range evs {
+		stream := ev.StreamName()
+		var version int
+		switch {
+		case stream == domain.InvoiceStream(inv.id):
+			version = inv.agg.Version
+		case strings.HasPrefix(stream, "subscription-"):
+			version = e.st.subscription(strings.TrimPrefix(stream, "subscription-")).Version
+		default:
+			e.log.Error("dunning: decision for an unexpected stream", "stream", stream, "type", ev.EventType())
+			continue
+		}
+		id := eventID(stream + "@" + strconv.Itoa(version))
+		if a, ok := ev.(domain.PaymentAttempted); ok {
+			id = eventID(stream, "attempt", strconv.Itoa(a.AttemptNumber))
+		}
+		e.stage(stream, inv.id, version, id, ev)
+		e.apply(ev)
+		e.stats.Events++
 	}
-	e.apply(ev, stream, rev)
-	e.stats.Events++
-}
-
-// emitSubscription decides a subscription event caused by inv's run.
-func (e *Engine) emitSubscription(inv *invoice, ev domain.Event) {
-	if ev == nil {
-		return
-	}
-	sub := e.st.subs[inv.fin.SubscriptionID]
-	stream := domain.SubscriptionStream(sub.id)
-	e.stage(stream, sub.rev, true, eventID(inv.id, "subscription", ev.EventType(), subReason(ev)), ev)
-	e.apply(ev, stream, sub.rev+1)
-	e.stats.Events++
-}
-
-func subReason(ev domain.Event) string {
-	switch v := ev.(type) {
-	case domain.SubscriptionPaused:
-		return v.Reason
-	case domain.SubscriptionResumed:
-		return v.Reason
-	case domain.SubscriptionCanceled:
-		return v.Reason
-	}
-	return ""
 }
 
 // pending counts staged streams.
 func (e *Engine) pending() int { return len(e.order) }
 
-// flush appends every staged batch, concurrently. A batch refused for a
-// wrong expected revision means another writer got there first: the
-// stream is re-read and its state rebuilt, and the engine decides again
-// from what is really recorded. Any other failure stops the engine; a
-// restart rebuilds its memory from the ledger.
+// flush appends every staged batch: first the subscriptions' and then
+// the invoices', each phase concurrently. The order is the domain's: a
+// decision re-taken after a crash between the phases finds the
+// subscription already changed and repeats nothing, while the invoice's
+// decision, not yet recorded, is still pending and is taken again.
+//
+// A batch refused for a wrong expected revision means another writer got
+// there first: the stream is re-read, its state rebuilt, and the engine
+// decides again from what is really recorded; the invoices whose
+// subscription change was refused are not written either, and are
+// re-read too. Any other failure stops the engine; a restart rebuilds its
+// memory from the ledger.
 func (e *Engine) flush(ctx context.Context) error {
 	if len(e.order) == 0 {
 		return nil
 	}
-	batches := e.order
+	var first, second []*batch
+	for _, b := range e.order {
+		if strings.HasPrefix(b.stream, "invoice-") {
+			second = append(second, b)
+		} else {
+			first = append(first, b)
+		}
+	}
 	e.order, e.outbox = nil, map[string]*batch{}
+	tainted := map[string]bool{}
+	if err := e.appendAll(ctx, first, tainted); err != nil {
+		return err
+	}
+	kept := second[:0]
+	for _, b := range second {
+		if !tainted[strings.TrimPrefix(b.stream, "invoice-")] {
+			kept = append(kept, b)
+		}
+	}
+	if err := e.appendAll(ctx, kept, nil); err != nil {
+		return err
+	}
+	for id := range tainted {
+		if err := e.reload(ctx, domain.InvoiceStream(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendAll appends batches concurrently and re-reads the streams of
+// those refused for a conflict, adding their invoices to tainted.
+func (e *Engine) appendAll(ctx context.Context, batches []*batch, tainted map[string]bool) error {
+	if len(batches) == 0 {
+		return nil
+	}
 	errs := make([]error, len(batches))
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -123,12 +161,18 @@ func (e *Engine) flush(ctx context.Context) error {
 		if err == nil {
 			continue
 		}
+		b := batches[i]
 		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-			return fmt.Errorf("dunning: append to %s: %w", batches[i].stream, err)
+			return fmt.Errorf("dunning: append to %s: %w", b.stream, err)
 		}
-		e.log.Info("dunning: concurrent write; re-reading stream", "stream", batches[i].stream)
-		if err := e.reload(ctx, batches[i].stream); err != nil {
+		e.log.Info("dunning: concurrent write; re-reading stream", "stream", b.stream)
+		if err := e.reload(ctx, b.stream); err != nil {
 			return err
+		}
+		if tainted != nil {
+			for id := range b.invoices {
+				tainted[id] = true
+			}
 		}
 	}
 	return nil

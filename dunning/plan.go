@@ -2,175 +2,95 @@ package dunning
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
 )
 
-// Defaults for a smart preset that leaves its bounds unset.
-const (
-	defaultSmartRetries    = 4
-	defaultSmartWindowDays = 14
-)
-
-// maxRetries is the preset's retry budget for a run.
-func maxRetries(spec domain.PresetSpec) int {
-	switch {
-	case !spec.RetriesEnabled:
-		return 0
-	case spec.SmartRetries:
-		if spec.SmartMaxRetries > 0 {
-			return spec.SmartMaxRetries
-		}
-		return defaultSmartRetries
-	default:
-		return len(spec.Schedule)
+// decide runs a domain decision, then, if it scheduled the retry after a
+// failure and exploration is on, may replace that retry's time by a
+// uniformly drawn allowed hour and decide again with that choice as the
+// plan. The domain places either choice within the network rules.
+func (e *Engine) decide(s domain.Situation, f func(domain.Situation) ([]domain.Event, error)) ([]domain.Event, error) {
+	evs, err := f(s)
+	if err != nil || e.cfg.exploreRate <= 0 {
+		return evs, err
 	}
+	if plan := e.exploration(s, evs); plan != nil {
+		s.Plan = plan
+		return f(s)
+	}
+	return evs, nil
 }
 
-// windowEnd is the end of the run's retry window: the manual schedule's
-// total span, or the smart preset's window, from the run's start.
-func windowEnd(r *run) time.Time {
-	spec := r.started.Preset
-	days := 0
-	if spec.SmartRetries {
-		days = spec.SmartWindowDays
-		if days <= 0 {
-			days = defaultSmartWindowDays
-		}
-	} else {
-		for _, d := range spec.Schedule {
-			days += d
-		}
-	}
-	return r.started.OccurredAt.AddDate(0, 0, days)
-}
-
-// retriesLeft counts the run's unused retries.
-func (e *Engine) retriesLeft(inv *invoice) int {
-	if inv.run == nil {
-		return 0
-	}
-	used := len(inv.attempts) - inv.run.firstAttempt
-	return maxRetries(inv.run.started.Preset) - used
-}
-
-// planNext decides what follows a failed attempt of a run: the next
-// retry, at a time the network rules allow, or the end of the run.
-func (e *Engine) planNext(ctx context.Context, inv *invoice, now time.Time) {
-	r, last := inv.run, inv.lastAttempt()
-	spec := r.started.Preset
-	left := e.retriesLeft(inv)
-	if left <= 0 {
-		e.exhaust(inv, now)
-		return
-	}
-	c := e.st.card(last.PaymentMethodID)
-	earliest, rule := domain.EarliestRetry(c.history, now)
-	if earliest.IsZero() {
-		e.log.Debug("dunning: retries stop on network rule", "invoice", inv.id, "rule", rule)
-		e.exhaust(inv, now)
-		return
-	}
-	end := windowEnd(r)
-	var def choice
-	var plan domain.RetryPlan
-	if spec.SmartRetries {
-		var ok bool
-		if plan, ok = e.smartPlan(ctx, inv, now, left, end); !ok {
-			e.exhaust(inv, now)
-			return
-		}
-		def = choice{At: plan.At, Source: domain.SourceSmart}
-	} else {
-		used := len(inv.attempts) - r.firstAttempt
-		def = choice{At: last.OccurredAt.AddDate(0, 0, spec.Schedule[used]), Source: domain.SourceSchedule}
-	}
-	if ok, e2, _ := domain.RetryAllowed(c.history, def.At); !ok {
-		if e2.IsZero() {
-			e.exhaust(inv, now)
-			return
-		}
-		def.At = e2
-	}
-	if spec.SmartRetries && def.At.After(end) {
-		e.exhaust(inv, now)
-		return
-	}
-	ch := e.exploreRetry(inv, last.AttemptNumber+1, def, maxTime(earliest, now.Add(time.Hour)), end, c)
-	e.emitInvoice(inv, "retry/"+strconv.Itoa(last.AttemptNumber+1), domain.RetryScheduled{
-		Base: domain.Base{OccurredAt: now}, InvoiceID: inv.id, AttemptNumber: last.AttemptNumber + 1,
-		At: ch.At, Source: ch.Source, ModelVersion: plan.ModelVersion, Score: plan.Probability, Propensity: ch.Propensity,
+// decideDue adapts domain.DecideDue to decide.
+func (e *Engine) decideDue(s domain.Situation) (domain.Due, error) {
+	var due domain.Due
+	_, err := e.decide(s, func(s domain.Situation) ([]domain.Event, error) {
+		d, err := domain.DecideDue(s)
+		due = d
+		return d.Events, err
 	})
+	return due, err
 }
 
-// exploreRetry applies exploration over the hourly slots of [from, end].
-// Propensities treat every hour from the earliest allowed time as allowed;
-// an explored hour the rules refuse (a cap binding later) moves to the
-// earliest allowed time after it.
-func (e *Engine) exploreRetry(inv *invoice, attempt int, def choice, from, end time.Time, c *card) choice {
-	if e.cfg.exploreRate <= 0 || !end.After(from) {
-		def.Propensity = 1
-		return def
+// exploration returns the plan that replaces the failure decision's retry
+// in evs, or nil when evs schedules none. Every retry after a failure
+// passes through it, explored or not, so its propensity is logged.
+func (e *Engine) exploration(s domain.Situation, evs []domain.Event) *domain.RetryPlan {
+	var r *domain.RetryScheduled
+	failed := false
+	for _, ev := range evs {
+		switch v := ev.(type) {
+		case domain.PaymentAttempted:
+			failed = v.Outcome == domain.Failed
+		case domain.RetryScheduled:
+			r = &v
+		}
 	}
-	from = from.Truncate(time.Hour).Add(time.Hour)
-	n := int(end.Sub(from)/time.Hour) + 1
-	slots := make([]time.Time, n)
+	if r == nil || r.Source == domain.SourceExplore || !(failed || s.Invoice.FailurePending()) {
+		return nil
+	}
+	spec, start := s.Preset, s.Now
+	if run := s.Invoice.Run; run != nil {
+		spec, start = run.Preset, run.StartedAt
+	}
+	end := (&domain.DunningRun{Preset: spec, StartedAt: start}).Deadline()
+	from := s.Now.Truncate(time.Hour).Add(time.Hour)
+	if !end.After(from) {
+		return nil
+	}
+	slots := make([]time.Time, int(end.Sub(from)/time.Hour)+1)
 	for i := range slots {
 		slots[i] = from.Add(time.Duration(i) * time.Hour)
 	}
-	ch := explore(e.cfg.exploreRate, e.cfg.seed, inv.id, attempt, def, slots)
-	if ch.Source == domain.SourceExplore {
-		if ok, e2, _ := domain.RetryAllowed(c.history, ch.At); !ok && !e2.IsZero() {
-			ch.At = e2
-		} else if !ok {
-			return choice{At: def.At, Source: def.Source, Propensity: 1 - e.cfg.exploreRate}
-		}
+	def := choice{At: r.At, Source: r.Source, Propensity: r.Propensity}
+	if def.Propensity == 0 {
+		def.Propensity = 1
 	}
-	return ch
+	ch := explore(e.cfg.exploreRate, e.cfg.seed, s.Invoice.ID, r.AttemptNumber, def, slots)
+	return &domain.RetryPlan{Retry: true, At: ch.At, Source: ch.Source, Propensity: ch.Propensity,
+		ModelVersion: r.ModelVersion, Probability: r.Score}
 }
 
-// smartPlan asks the planner, falling back to the heuristic if it fails.
-func (e *Engine) smartPlan(ctx context.Context, inv *invoice, now time.Time, left int, end time.Time) (domain.RetryPlan, bool) {
-	rc := e.retryContext(inv, now, left, end)
+// smartPlan asks the planner for a smart run's next retry; if it fails,
+// the heuristic stands in and the failure is logged.
+func (e *Engine) smartPlan(ctx context.Context, inv *invoice, s domain.Situation) *domain.RetryPlan {
+	rc := s.RetryContext()
+	if c := e.st.customers[inv.agg.CustomerID]; c != nil {
+		rc.CustomerCountry, rc.CustomerTimeZone = c.country, c.tz
+	}
+	if c := e.st.cards[rc.PaymentMethodID]; c != nil {
+		rc.Funding, rc.CardCountry, rc.PaymentMethodUpdatedAt = c.funding, c.country, c.updatedAt
+		rc.CardActivity = append([]time.Time(nil), c.activity...)
+	}
 	plan, err := e.planner.PlanRetry(ctx, rc)
 	if err != nil {
 		e.log.Warn("dunning: retry planner failed; using "+HeuristicVersion, "invoice", inv.id, "err", err)
 		plan, _ = HeuristicPlanner{}.PlanRetry(ctx, rc)
 	}
-	if !plan.Retry {
-		return plan, false
+	if plan.Retry && plan.At.Before(s.Now) {
+		plan.At = s.Now
 	}
-	plan.At = maxTime(plan.At, now)
-	return plan, true
-}
-
-// retryContext is what the planner may know: the ledger up to now.
-func (e *Engine) retryContext(inv *invoice, now time.Time, left int, end time.Time) domain.RetryContext {
-	pm := e.paymentMethod(inv)
-	c := e.st.card(pm)
-	rc := domain.RetryContext{
-		Now: now, InvoiceID: inv.id, Amount: inv.remaining(), Currency: inv.fin.Currency,
-		PaymentMethodID: pm, Network: c.history.Network, Funding: c.funding, CardCountry: c.country,
-		PaymentMethodUpdatedAt: c.updatedAt, Attempts: append([]domain.PaymentAttempted(nil), inv.attempts...),
-		CardActivity: append([]time.Time(nil), c.activity...), RemindersSent: inv.remindersSent,
-		Preset: inv.run.started.Preset, RetriesLeft: left, WindowEnd: end,
-	}
-	if cu := e.st.customers[inv.fin.CustomerID]; cu != nil {
-		rc.CustomerCountry, rc.CustomerTimeZone = cu.country, cu.tz
-	}
-	for _, a := range c.history.Attempts {
-		if now.Sub(a.At) <= 30*24*time.Hour {
-			rc.CardAttempts = append(rc.CardAttempts, a.At)
-		}
-	}
-	return rc
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
+	return &plan
 }

@@ -69,7 +69,9 @@ func TestScenarioRestartMidDunning(t *testing.T) {
 	}
 }
 
-// A hard decline (Visa category 1: stolen card) stops retries at once.
+// A hard decline (Visa category 1: stolen card) stops retries at once:
+// the run is blocked until its window ends (waiting for a new card), then
+// exhausted.
 func TestScenarioHardDeclineStopsRetries(t *testing.T) {
 	h := newHarness(t)
 	h.customer("1", domain.Visa)
@@ -82,8 +84,12 @@ func TestScenarioHardDeclineStopsRetries(t *testing.T) {
 	if n := len(ofType[domain.RetryScheduled](evs)); n != 0 {
 		t.Fatalf("%d retries scheduled", n)
 	}
+	bl := ofType[domain.RetryBlocked](evs)
+	if len(bl) != 1 || !bl[0].OccurredAt.Equal(t0) || bl[0].Rule != domain.RuleVisaCategory1 || !bl[0].Until.Equal(at(7*day)) {
+		t.Fatalf("blocked: %+v", bl)
+	}
 	ex := ofType[domain.DunningExhausted](evs)
-	if len(ex) != 1 || !ex[0].OccurredAt.Equal(t0) {
+	if len(ex) != 1 || !ex[0].OccurredAt.Equal(at(7*day)) {
 		t.Fatalf("exhausted: %+v", ex)
 	}
 	var o notify.Invoice

@@ -28,8 +28,8 @@ func TestScenarioPresetOptions(t *testing.T) {
 			spec: domain.PresetSpec{Name: "p", RetriesEnabled: true, Schedule: []int{2, 3}, DuringRecovery: domain.DuringKeepActive,
 				AfterSub: domain.AfterKeepActive, AfterInvoice: domain.InvoiceWriteOff},
 			retries: []time.Time{at(2 * day), at(5 * day)},
-			sub:     []string{"SubscriptionStarted", "SubscriptionMarkedPastDue"},
-			invoice: []string{"DunningExhausted", "InvoiceWrittenOff"},
+			sub:     []string{"SubscriptionStarted", "SubscriptionMarkedPastDue", "SubscriptionResumed"},
+			invoice: []string{"DunningExhausted", "InvoiceWrittenOff", "InvoiceMarkedUncollectible"},
 			check: func(t *testing.T, h *harness, inv string) {
 				w := ofType[domain.InvoiceWrittenOff](h.events(domain.InvoiceStream(inv)))
 				if w[0].Amount != 2500 || !w[0].OccurredAt.Equal(at(5*day)) {

@@ -3,7 +3,6 @@ package dunning
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -37,51 +36,59 @@ func (noNotifier) WebhookURL() string { return "" }
 // engine; the failure is recorded and retried like any other.
 const sendTimeout = 30 * time.Second
 
-// send delivers a due note and records the outcome: ReminderSent or
-// WebhookSent on success, ReminderFailed or an undelivered WebhookSent
-// (with the attempt count, retried after notify.Backoff) on failure.
-func (e *Engine) send(ctx context.Context, inv *invoice, n *note, now time.Time) error {
-	if n.onlyIfOpen && !inv.open() {
-		n.done = true // the reminder is moot: the invoice is settled
-		return nil
-	}
-	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
-	defer cancel()
+// channelNone is the channel recorded for a reminder when no email
+// channel is configured (the simulator): the ledger still shows that the
+// customer was due the email, which the simulated world reacts to.
+const channelNone = "none"
+
+// sendReminder emails a due reminder and records ReminderSent, or
+// ReminderFailed with the attempt count (retried after notify.Backoff;
+// recorded as given up after maxSendAttempts).
+func (e *Engine) sendReminder(ctx context.Context, inv *invoice, r domain.Reminder, now time.Time) {
+	id := reminderID(inv, r)
 	b := domain.Base{OccurredAt: now}
-	attempt := n.attempts + 1
-	if n.ch == chWebhook {
-		status, err := e.notifier.SendWebhook(sctx, n.event)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		ev := domain.WebhookSent{Base: b, InvoiceID: inv.id, WebhookID: n.event.ID, Type: n.event.Type,
-			URL: e.notifier.WebhookURL(), Attempts: attempt, Delivered: err == nil, LastStatus: status}
-		if err != nil {
-			ev.LastError = err.Error()
-			e.log.Warn("dunning: webhook not delivered; will retry", "id", n.event.ID, "attempt", attempt, "err", err)
-		}
-		e.emitInvoice(inv, n.key+"/"+strconv.Itoa(attempt), ev)
-		return nil
+	sched := r.At
+	if !e.notifier.EmailEnabled() {
+		e.emit(inv, []domain.Event{domain.ReminderSent{Base: b, InvoiceID: inv.id, Kind: r.Kind, Channel: channelNone, MessageID: id, ScheduledAt: &sched}})
+		return
 	}
-	email := n.email
+	attempt := inv.outcomes[id].attempts + 1
 	var err error
-	if c := e.st.customers[inv.fin.CustomerID]; c != nil && c.email != "" {
-		email.To = c.email
-		_, err = e.notifier.SendEmail(sctx, email)
+	if c := e.st.customers[inv.agg.CustomerID]; c != nil && c.email != "" {
+		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		_, err = e.notifier.SendEmail(sctx, notify.Email{To: c.email, Kind: r.Kind, MessageID: id, Data: e.emailData(inv)})
+		cancel()
 	} else {
 		err = errors.New("customer has no email address")
-		attempt = notify.MaxAttempts // nothing to retry until the ledger changes
+		attempt = maxSendAttempts // nothing to retry until the ledger changes
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return
 	}
 	if err != nil {
-		e.log.Warn("dunning: email not sent; will retry", "message_id", email.MessageID, "attempt", attempt, "err", err)
-		e.emitInvoice(inv, n.key+"/failed/"+strconv.Itoa(attempt), domain.ReminderFailed{Base: b, InvoiceID: inv.id,
-			Kind: email.Kind, Channel: "email", MessageID: email.MessageID, Attempts: attempt, Error: err.Error()})
-		return nil
+		e.log.Warn("dunning: email not sent; will retry", "message_id", id, "attempt", attempt, "err", err)
+		e.emit(inv, []domain.Event{domain.ReminderFailed{Base: b, InvoiceID: inv.id, Kind: r.Kind, Channel: "email",
+			MessageID: id, Attempts: attempt, Error: err.Error()}})
+		return
 	}
-	e.emitInvoice(inv, n.key+"/sent", domain.ReminderSent{Base: b, InvoiceID: inv.id, Kind: email.Kind,
-		Channel: "email", MessageID: email.MessageID})
-	return nil
+	e.emit(inv, []domain.Event{domain.ReminderSent{Base: b, InvoiceID: inv.id, Kind: r.Kind, Channel: "email", MessageID: id, ScheduledAt: &sched}})
+}
+
+// sendWebhook delivers a due webhook and records WebhookSent, delivered
+// or not (then retried after notify.Backoff, with the same event id).
+func (e *Engine) sendWebhook(ctx context.Context, inv *invoice, n *note, now time.Time) {
+	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	status, err := e.notifier.SendWebhook(sctx, n.event)
+	cancel()
+	if ctx.Err() != nil {
+		return
+	}
+	attempt := n.attempts + 1
+	ev := domain.WebhookSent{Base: domain.Base{OccurredAt: now}, InvoiceID: inv.id, WebhookID: n.event.ID, Type: n.event.Type,
+		URL: e.notifier.WebhookURL(), Attempts: attempt, Delivered: err == nil, LastStatus: status}
+	if err != nil {
+		ev.LastError = err.Error()
+		e.log.Warn("dunning: webhook not delivered; will retry", "id", n.event.ID, "attempt", attempt, "err", err)
+	}
+	e.emit(inv, []domain.Event{ev})
 }

@@ -7,13 +7,16 @@ import (
 	"github.com/recoupledger/recoup/dunning/notify"
 )
 
-// The engine's memory: what it needs of the ledger to decide, rebuilt
-// from $all on start and kept current by the subscription and by the
-// events it writes itself. Invoices that can need no more action are
-// dropped (see invoice.settled).
+// The engine's memory: the domain aggregates of every invoice and
+// subscription it may act on, the presets, products and settings that
+// resolve a run's preset, and each card's history for the network rules,
+// all rebuilt from $all on start and kept current by the subscription and
+// by the events the engine writes itself.
 
 type customer struct {
 	email, name, country, tz string
+	// invoices are the customer's invoices, for a new default card.
+	invoices map[string]bool
 }
 
 type card struct {
@@ -27,139 +30,71 @@ type card struct {
 	invoices map[string]bool
 }
 
-type subscription struct {
-	id         string
-	customerID string
-	productID  string
-	pmID       string
-	status     domain.SubscriptionStatus
-	rev        uint64 // last applied revision of its stream
-}
-
-// run is a dunning run: from DunningStarted to payment or exhaustion.
-type run struct {
-	started domain.DunningStarted
-	// firstAttempt is the number of the failed attempt that started it.
-	firstAttempt int
-	next         *domain.RetryScheduled // the latest scheduled retry
-	exhausted    *domain.DunningExhausted
-	// Subscription effects already recorded for this invoice.
-	pausedDuring, markedPastDue, pausedAfter, resumed, canceled bool
-}
-
-// invoice is one invoice's state. rev is the last applied revision of its
-// stream: the expected revision of the engine's next append to it.
+// invoice is one invoice's aggregate plus what the engine adds: the
+// webhooks owed, the outcome of sends, and its timer.
 type invoice struct {
-	id         string
-	seen       bool
-	rev        uint64
-	writtenOff bool
-	finalized  bool
-	fin        domain.InvoiceFinalized
-	status     domain.InvoiceStatus
-	paid       int64
-	attempts   []domain.PaymentAttempted
+	id  string
+	agg *domain.Invoice
 	// live is false while the invoice's latest event is a backfill: the
 	// engine takes no action on history.
-	live          bool
-	run           *run
-	overdue       *domain.InvoiceLeftOverdue
-	reminders     map[string]domain.ReminderScheduled // by kind/at key
-	remindersSent int
-	notes         []*note
-	outcomes      map[string]outcome // recorded sends by message or webhook id
+	live bool
+	// notes are the webhooks owed (emails are the aggregate's reminders).
+	notes []*note
+	// outcomes are recorded send failures and successes by message or
+	// webhook id, kept apart from notes because $all may hold a send's
+	// record before its trigger (different streams).
+	outcomes map[string]outcome
+	// cardChanged is a payment method whose new data may restart retries;
+	// the engine asks domain.OnPaymentMethodChanged at its next wake.
+	cardChanged   string
+	cardChangedAt time.Time
 	// chargeRetryAt delays a charge whose gateway call failed (unknown
-	// outcome); it is in-memory only and a restart tries at once.
+	// outcome); in memory only: a restart tries at once, with the same
+	// idempotency key.
 	chargeRetryAt time.Time
-	// lastAt is the business time of the latest applied event.
-	lastAt time.Time
-	// cardUpdatedAt is the latest new card data for the card of its last
-	// attempt (PaymentMethodUpdated or a new default card).
-	cardUpdatedAt time.Time
-	// wake is the time of this invoice's entry in the timer heap.
-	wake time.Time
+	lastAt        time.Time // business time of the latest applied event
+	wake          time.Time // time of this invoice's live timer entry
 }
 
-func (inv *invoice) remaining() int64 { return max(inv.fin.Amount-inv.paid, 0) }
+func (inv *invoice) open() bool { return inv.agg.Status == domain.InvoiceOpen }
 
-func (inv *invoice) open() bool {
-	return inv.finalized && inv.status == domain.InvoiceOpen && !inv.writtenOff
-}
-
-func (inv *invoice) lastAttempt() *domain.PaymentAttempted {
-	if len(inv.attempts) == 0 {
-		return nil
-	}
-	return &inv.attempts[len(inv.attempts)-1]
-}
-
-// channel of a notification.
-type channel int
-
-const (
-	chEmail channel = iota
-	chWebhook
-)
-
-// note is a notification owed: created when its trigger event is applied,
-// done when its ReminderSent or delivered WebhookSent is applied. Its
-// identity (key) is derived from the trigger, so a replay recreates the
-// same note and finds it done.
+// note is a webhook owed: created when its trigger event is applied,
+// done when a delivered WebhookSent for its id is applied.
 type note struct {
 	key      string
-	ch       channel
 	at       time.Time // when it is due (next try after failures)
 	attempts int
 	done     bool
-	email    notify.Email
 	event    notify.Event
-	// onlyIfOpen cancels a reminder once the invoice is no longer open.
-	onlyIfOpen bool
 }
 
-func (inv *invoice) note(key string) *note {
-	for _, n := range inv.notes {
-		if n.key == key {
-			return n
-		}
-	}
-	return nil
-}
-
-// presetFor resolves the preset of a new run: the product's choice, else
-// the account default, else the built-in default.
-func (s *state) presetFor(productID string) (string, domain.PresetSpec) {
-	id := s.products[productID]
-	if id == "" {
-		id = s.defaultPreset
-	}
-	if spec, ok := s.presets[id]; ok && id != "" {
-		return id, spec
-	}
-	return "default", domain.DefaultPresetSpec()
+// outcome is what the ledger records about one send.
+type outcome struct {
+	attempts int
+	at       time.Time
+	done     bool
 }
 
 // state is everything the engine knows.
 type state struct {
-	customers     map[string]*customer
-	cards         map[string]*card
-	subs          map[string]*subscription
-	invoices      map[string]*invoice
-	presets       map[string]domain.PresetSpec
-	products      map[string]string
-	defaultPreset string
-	settings      domain.CollectionSettings
+	customers map[string]*customer
+	cards     map[string]*card
+	subs      map[string]*domain.Subscription
+	invoices  map[string]*invoice
+	presets   map[string]*domain.Preset
+	products  map[string]*domain.Product
+	settings  *domain.Settings
 }
 
 func newState() *state {
 	return &state{
 		customers: map[string]*customer{},
 		cards:     map[string]*card{},
-		subs:      map[string]*subscription{},
+		subs:      map[string]*domain.Subscription{},
 		invoices:  map[string]*invoice{},
-		presets:   map[string]domain.PresetSpec{},
-		products:  map[string]string{},
-		settings:  domain.DefaultCollectionSettings(),
+		presets:   map[string]*domain.Preset{},
+		products:  map[string]*domain.Product{},
+		settings:  domain.RebuildSettings(nil),
 	}
 }
 
@@ -172,11 +107,37 @@ func (s *state) card(id string) *card {
 	return c
 }
 
+func (s *state) customer(id string) *customer {
+	c := s.customers[id]
+	if c == nil {
+		c = &customer{invoices: map[string]bool{}}
+		s.customers[id] = c
+	}
+	return c
+}
+
 func (s *state) invoice(id string) *invoice {
 	inv := s.invoices[id]
 	if inv == nil {
-		inv = &invoice{id: id, reminders: map[string]domain.ReminderScheduled{}, outcomes: map[string]outcome{}}
+		inv = &invoice{id: id, agg: &domain.Invoice{}, outcomes: map[string]outcome{}}
 		s.invoices[id] = inv
 	}
 	return inv
+}
+
+func (s *state) subscription(id string) *domain.Subscription {
+	sub := s.subs[id]
+	if sub == nil {
+		sub = &domain.Subscription{}
+		s.subs[id] = sub
+	}
+	return sub
+}
+
+// preset resolves the preset a new run of inv would start with.
+func (s *state) preset(inv *domain.Invoice) (string, domain.PresetSpec) {
+	return domain.ResolvePreset(s.products[inv.ProductID], s.settings, func(id string) (*domain.Preset, bool) {
+		p, ok := s.presets[id]
+		return p, ok
+	})
 }

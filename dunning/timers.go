@@ -3,6 +3,9 @@ package dunning
 import (
 	"container/heap"
 	"time"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/dunning/notify"
 )
 
 // timer is an entry of the heap: invoice id is due at at. An invoice has
@@ -64,4 +67,68 @@ func (e *Engine) pop() *invoice {
 	inv := e.st.invoices[t.id]
 	inv.wake = time.Time{}
 	return inv
+}
+
+// nextWake is when inv next needs the engine (zero: not until an event):
+// the earliest of the aggregate's timers (domain.Invoice.Timers, derived
+// from recorded events only), each reminder's next try after a failed
+// send, the webhooks owed, and a card change to consider.
+func (e *Engine) nextWake(inv *invoice) time.Time {
+	var at time.Time
+	take := func(t time.Time) {
+		if at.IsZero() || t.Before(at) {
+			at = t
+		}
+	}
+	for _, n := range inv.notes {
+		if !n.done {
+			take(n.at)
+		}
+	}
+	a := inv.agg
+	if !inv.live || a.Status == "" {
+		return at
+	}
+	if inv.cardChanged != "" {
+		take(inv.cardChangedAt)
+	}
+	for _, t := range a.Timers(e.st.settings.Collection) {
+		switch t.Kind {
+		case domain.TimerReminder:
+			continue // below, with send outcomes
+		case domain.TimerCharge:
+			if a.AttemptCount == 0 && !e.cfg.initialCharge {
+				continue // the billing system makes the first charge
+			}
+			if t.At.Before(inv.chargeRetryAt) {
+				t.At = inv.chargeRetryAt
+			}
+		}
+		take(t.At)
+	}
+	if inv.open() {
+		for _, r := range a.Reminders {
+			if t, ok := e.reminderDue(inv, r); ok {
+				take(t)
+			}
+		}
+	}
+	return at
+}
+
+// reminderDue is when an unsent reminder should next be tried: its time,
+// or after the backoff of its recorded failures; ok is false once it is
+// sent or given up.
+func (e *Engine) reminderDue(inv *invoice, r domain.Reminder) (time.Time, bool) {
+	if r.Sent {
+		return time.Time{}, false
+	}
+	o := inv.outcomes[reminderID(inv, r)]
+	if o.done {
+		return time.Time{}, false
+	}
+	if o.attempts > 0 {
+		return o.at.Add(notify.Backoff(o.attempts)), true
+	}
+	return r.At, true
 }

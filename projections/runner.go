@@ -154,7 +154,9 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 		default:
 			continue
 		}
-		atHead := head.ok && !last.Less(head.pos)
+		// An empty log at subscribe time has no head: anything received is
+		// past it, so a live runner re-reads the head and flushes.
+		atHead := !head.ok || !last.Less(head.pos)
 		if atHead && live {
 			// Re-read the head: a busy log keeps being batched.
 			if head, err = r.head(ctx); err != nil {

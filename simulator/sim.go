@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,6 +55,14 @@ type SimOptions struct {
 	// Preset is the account's default dunning preset (default: the
 	// Metrifox default).
 	Preset *domain.PresetSpec
+	// Step, when positive, moves the clock in steps of this length: world
+	// facts of a step are written together at its end, and the engine
+	// sees them then (a fact is never seen before it happens, but may be
+	// seen up to a step late). Zero interleaves facts and timers exactly.
+	Step time.Duration
+	// Concurrency is how many streams a flush of world events writes at
+	// once (default 1: $all's order is then reproducible byte for byte).
+	Concurrency int
 	// Progress, if set, is called with virtual days done.
 	Progress func(day, days int)
 }
@@ -67,6 +76,7 @@ type SimStats struct {
 	CardUpdates   int `json:"card_updates"`
 	CustomerPays  int `json:"customer_payments"`
 	WorldEvents   int `json:"world_events"`
+	EngineEvents  int `json:"engine_events"` // events the dunning engine wrote
 	SkippedRenews int `json:"skipped_renewals"`
 }
 
@@ -87,6 +97,9 @@ type Sim struct {
 	charges   map[string]ChargeResult
 	queue     worldQueue
 	seq       uint64
+	pending   []staged
+	meta      []byte
+	chargeMu  sync.Mutex // the engine may charge from its own goroutines
 	Stats     SimStats
 }
 
@@ -117,22 +130,39 @@ type simInvoice struct {
 	done      bool
 }
 
-// NewSim prepares a simulation of opt.Customers customers over opt.Days.
-func NewSim(m *Model, store eventstore.Store, opt SimOptions) (*Sim, error) {
+// Validate checks the options, naming the field and the rule.
+func (opt *SimOptions) Validate() error {
 	if opt.Customers < 1 || opt.Customers > 10_000_000 {
-		return nil, fmt.Errorf("simulate: customers: must be 1 to 10,000,000, got %d", opt.Customers)
+		return fmt.Errorf("simulate: customers: must be 1 to 10,000,000, got %d", opt.Customers)
 	}
 	if opt.Days < 1 || opt.Days > 3660 {
-		return nil, fmt.Errorf("simulate: days: must be 1 to 3660, got %d", opt.Days)
+		return fmt.Errorf("simulate: days: must be 1 to 3660, got %d", opt.Days)
+	}
+	if opt.Concurrency < 0 || opt.Concurrency > 4096 {
+		return fmt.Errorf("simulate: concurrency: must be 0 to 4096, got %d", opt.Concurrency)
+	}
+	if opt.Step < 0 {
+		return fmt.Errorf("simulate: step: must not be negative, got %v", opt.Step)
+	}
+	if opt.Preset != nil {
+		if err := opt.Preset.Validate(); err != nil {
+			return fmt.Errorf("simulate: preset: %w", err)
+		}
+	}
+	return nil
+}
+
+// NewSim prepares a simulation of opt.Customers customers over opt.Days.
+func NewSim(m *Model, store eventstore.Store, opt SimOptions) (*Sim, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
 	}
 	if opt.Preset == nil {
 		p := domain.DefaultPresetSpec()
 		opt.Preset = &p
 	}
-	if err := opt.Preset.Validate(); err != nil {
-		return nil, fmt.Errorf("simulate: preset: %w", err)
-	}
 	s := &Sim{m: m, store: store, opt: opt, start: m.start, invoices: map[string]*simInvoice{}, charges: map[string]ChargeResult{}}
+	s.meta = domain.EncodeMetadata(domain.Metadata{CorrelationID: fmt.Sprintf("simulate-%d", opt.Seed)})
 	s.end = s.start.AddDate(0, 0, opt.Days)
 	return s, nil
 }
@@ -162,6 +192,18 @@ func (s *Sim) Run(ctx context.Context, eng Engine) error {
 		if w, ok := eng.NextWake(); ok && w.Before(t) {
 			t = w
 		}
+		if s.opt.Step > 0 {
+			// Move in whole steps: world facts of a step reach the engine
+			// together at its end (never before they happen), so that a
+			// flush writes many streams at once.
+			t = s.start.Add((t.Sub(s.start)/s.opt.Step + 1) * s.opt.Step)
+			if t.After(s.end) {
+				t = s.end
+			}
+		}
+		if err := s.flush(ctx); err != nil {
+			return err
+		}
 		if err := eng.AdvanceTo(ctx, t); err != nil {
 			return fmt.Errorf("simulate: engine at %s: %w", t.Format(time.RFC3339), err)
 		}
@@ -177,7 +219,7 @@ func (s *Sim) Run(ctx context.Context, eng Engine) error {
 		}
 		if !t.Before(s.end) {
 			if _, ok := eng.NextWake(); !ok || len(s.queue) == 0 || !s.queue[0].at.Before(s.end) {
-				return nil
+				return s.flush(ctx)
 			}
 		}
 	}
@@ -190,24 +232,121 @@ func (s *Sim) eventID(key string) uuid.UUID {
 
 var simIDSpace = uuid.MustParse("3b7e1c52-8f0d-4a43-b1f6-6d2a9e5c7f10")
 
-// appendEvents writes events to their stream with deterministic IDs.
-func (s *Sim) appendEvents(ctx context.Context, key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
-	if len(evs) == 0 {
+// staged is a world append waiting for the next flush.
+type staged struct {
+	stream   string
+	expected eventstore.ExpectedRevision
+	events   []eventstore.EventData
+}
+
+// stage queues events for their stream with deterministic IDs; flush
+// writes them before the engine or the world next reads the store.
+func (s *Sim) stage(key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
+	data, err := s.encode(key, evs)
+	if err != nil {
+		return err
+	}
+	stream := evs[0].StreamName()
+	if n := len(s.pending); n > 0 && s.pending[n-1].stream == stream && expected.IsAny() && s.pending[n-1].expected.IsAny() {
+		s.pending[n-1].events = append(s.pending[n-1].events, data...)
 		return nil
 	}
+	s.pending = append(s.pending, staged{stream, expected, data})
+	return nil
+}
+
+func (s *Sim) encode(key string, evs []domain.Event) ([]eventstore.EventData, error) {
 	data := make([]eventstore.EventData, len(evs))
-	meta := domain.EncodeMetadata(domain.Metadata{CorrelationID: "sim-" + fmt.Sprint(s.opt.Seed)})
 	for i, e := range evs {
 		typ, b, err := domain.Encode(e)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		data[i] = eventstore.EventData{ID: s.eventID(fmt.Sprintf("%s/%d", key, i)), Type: typ, ContentType: eventstore.ContentTypeJSON, Data: b, Metadata: meta}
+		data[i] = eventstore.EventData{ID: s.eventID(fmt.Sprintf("%s/%d", key, i)), Type: typ, ContentType: eventstore.ContentTypeJSON, Data: b, Metadata: s.meta}
+	}
+	s.Stats.WorldEvents += len(evs)
+	return data, nil
+}
+
+// flush writes the staged appends. With Concurrency 1 they go in order,
+// so $all's order is the same run to run; otherwise streams are written
+// concurrently (each stream's appends in order), which lets the store
+// group commits, and only the interleaving of streams in $all varies.
+func (s *Sim) flush(ctx context.Context) error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	defer func() { s.pending = s.pending[:0] }()
+	if s.opt.Concurrency <= 1 {
+		for _, p := range s.pending {
+			if _, err := s.store.Append(ctx, p.stream, p.expected, p.events...); err != nil {
+				return fmt.Errorf("simulate: append to %s: %w", p.stream, err)
+			}
+		}
+		return nil
+	}
+	// One append per stream, its events in staging order: a stream's
+	// first staged append carries the expected revision (later ones are
+	// Any), so merging them changes nothing but the number of commits.
+	byStream := map[string]*staged{}
+	var order []string
+	for i := range s.pending {
+		p := &s.pending[i]
+		if q, ok := byStream[p.stream]; ok {
+			q.events = append(q.events, p.events...)
+			continue
+		}
+		byStream[p.stream] = p
+		order = append(order, p.stream)
+	}
+	work := make(chan string)
+	errs := make(chan error, s.opt.Concurrency)
+	var wg sync.WaitGroup
+	for range min(s.opt.Concurrency, len(order)) {
+		wg.Add(1)
+		go func() { // owned by flush, which waits for it
+			defer wg.Done()
+			for st := range work {
+				p := byStream[st]
+				if _, err := s.store.Append(ctx, p.stream, p.expected, p.events...); err != nil {
+					errs <- fmt.Errorf("simulate: append to %s: %w", p.stream, err)
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for _, st := range order {
+			select {
+			case work <- st:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
+}
+
+// appendNow writes events at once (after the staged ones), for writes
+// that depend on what the store holds.
+func (s *Sim) appendNow(ctx context.Context, key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
+	data, err := s.encode(key, evs)
+	if err != nil {
+		return err
 	}
 	if _, err := s.store.Append(ctx, evs[0].StreamName(), expected, data...); err != nil {
 		return fmt.Errorf("simulate: append to %s: %w", evs[0].StreamName(), err)
 	}
-	s.Stats.WorldEvents += len(evs)
 	return nil
 }
 

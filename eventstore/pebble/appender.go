@@ -265,7 +265,7 @@ func (a *appender) lookupID(stream string, ev *pendingEvent) (rev, pos uint64, o
 		return 0, 0, false, nil
 	}
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("append %s: read event ID index: %w", stream, err)
+		return 0, 0, false, storageError("append: read event ID index", stream, err)
 	}
 	defer closer.Close()
 	rev, pos, err = decodeIndex(stream, val)

@@ -181,7 +181,7 @@ func getHead(g getter, stream string) (head, error) {
 		return head{}, nil
 	}
 	if err != nil {
-		return head{}, fmt.Errorf("read head of %s: %w", stream, err)
+		return head{}, storageError("read head", stream, err)
 	}
 	defer closer.Close()
 	return decodeHead(stream, v)
@@ -193,7 +193,7 @@ func getMeta(g getter, stream string) (streamMeta, error) {
 		return streamMeta{}, nil
 	}
 	if err != nil {
-		return streamMeta{}, fmt.Errorf("read metadata of %s: %w", stream, err)
+		return streamMeta{}, storageError("read metadata", stream, err)
 	}
 	defer closer.Close()
 	return decodeMeta(stream, v)

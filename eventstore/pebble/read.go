@@ -78,12 +78,12 @@ func readRevisions(ctx context.Context, snap *pebble.Snapshot, stream string, w 
 	}
 	runs, err := snap.NewIter(&pebble.IterOptions{LowerBound: streamPrefix(nil, stream), UpperBound: revisionKey(nil, stream, hi)})
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, err)
+		return nil, storageError("read", stream, err)
 	}
 	defer runs.Close()
 	recs, err := snap.NewIter(&pebble.IterOptions{LowerBound: prefixGlobal, UpperBound: upperBound(prefixGlobal)})
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, err)
+		return nil, storageError("read", stream, err)
 	}
 	defer recs.Close()
 	r := &streamReader{ctx: ctx, stream: stream, recs: recs, minCreated: w.minCreated, count: opts.Count,
@@ -94,7 +94,7 @@ func readRevisions(ctx context.Context, snap *pebble.Snapshot, stream string, w 
 		err = r.forwards(runs, lo, hi)
 	}
 	if err == nil {
-		err = runs.Error()
+		err = storageError("read", stream, runs.Error())
 	}
 	if err != nil {
 		return nil, err
@@ -173,7 +173,7 @@ func (r *streamReader) emit(rev, pos uint64) (done bool, err error) {
 	r.at = 0
 	if !valid {
 		if err := r.recs.Error(); err != nil {
-			return true, fmt.Errorf("read %s revision %d: %w", r.stream, rev, err)
+			return true, storageError(fmt.Sprintf("read revision %d", rev), r.stream, err)
 		}
 		return true, corrupt(pos, fmt.Sprintf("record of %s@%d missing", r.stream, rev))
 	}
@@ -201,7 +201,7 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]
 	defer s.life.RUnlock()
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefixGlobal, UpperBound: upperBound(prefixGlobal)})
 	if err != nil {
-		return nil, fmt.Errorf("read $all: %w", err)
+		return nil, storageError("read $all", "", err)
 	}
 	defer it.Close()
 	backwards := opts.Direction == eventstore.Backwards
@@ -233,7 +233,7 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]
 		}
 	}
 	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("read $all: %w", err)
+		return nil, storageError("read $all", "", err)
 	}
 	return out, nil
 }
@@ -255,7 +255,7 @@ func viewAt(it *pebble.Iterator) (recordView, uint64, error) {
 	}
 	val, err := it.ValueAndErr()
 	if err != nil {
-		return recordView{}, pos, fmt.Errorf("read position %d: %w", pos, err)
+		return recordView{}, pos, storageError(fmt.Sprintf("read position %d", pos), "", err)
 	}
 	v, err := parseRecord(pos, val)
 	return v, pos, err

@@ -3,6 +3,7 @@ package pebble
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -112,6 +113,12 @@ func openDB(dir string, fs vfs.FS, lock *pebble.Lock, opts Options) (*pebble.DB,
 		MemTableSize:       64 << 20,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             quietLogger{},
+		// Pebble's default for found corruption is to exit the process.
+		// The store reports it to the reader as ErrCorruptRecord instead,
+		// so it is logged here and the process carries on.
+		EventListener: &pebble.EventListener{DataCorruption: func(info pebble.DataCorruptionInfo) {
+			slog.Error("event store: on-disk corruption", "path", info.Path, "err", info.Details)
+		}},
 	}
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
@@ -127,7 +134,7 @@ func lastPosition(db *pebble.DB) (uint64, error) {
 	}
 	defer it.Close()
 	if !it.Last() {
-		return 0, it.Error()
+		return 0, storageError("open: find the end of the log", "", it.Error())
 	}
 	pos, ok := globalPos(it.Key())
 	if !ok {

@@ -144,7 +144,7 @@ func (sub *subscription) refill(ctx context.Context) error {
 		UpperBound: upperBound(prefixGlobal),
 	})
 	if err != nil {
-		return fmt.Errorf("subscribe: %w", err)
+		return storageError("subscribe", "", err)
 	}
 	defer it.Close()
 	bytes := 0
@@ -167,7 +167,7 @@ func (sub *subscription) refill(ctx context.Context) error {
 		}
 	}
 	if err := it.Error(); err != nil {
-		return fmt.Errorf("subscribe: %w", err)
+		return storageError("subscribe", "", err)
 	}
 	return nil
 }

@@ -87,3 +87,32 @@ func TestFigureRunsDependencyFirst(t *testing.T) {
 		t.Fatalf("rows %+v, order %v, err %v", rows, order, err)
 	}
 }
+
+// TestDottedSuite files one suite's figures under another's name: the
+// figure finds its own suite, and --only of the outer name runs both.
+func TestDottedSuite(t *testing.T) {
+	Register("touter", func(ctx context.Context, env *Env) ([]Result, error) {
+		return []Result{{Name: "touter.speed", Value: 4, Unit: "ops/s"}}, nil
+	})
+	Register("touter.inner", func(ctx context.Context, env *Env) ([]Result, error) {
+		base, ok := env.Figure("touter.speed")
+		if !ok {
+			return nil, errors.New("no outer figure")
+		}
+		return []Result{WithBaseline("touter.inner.speed", 2, "ops/s", base)}, nil
+	})
+	if got := suiteOf("touter.inner.speed"); got != "touter.inner" {
+		t.Fatalf("suiteOf(touter.inner.speed) = %q", got)
+	}
+	if got := suiteOf("touter.speed"); got != "touter" {
+		t.Fatalf("suiteOf(touter.speed) = %q", got)
+	}
+	rows, err := NewEnv(context.Background(), t.TempDir(), true, nil).Run("touter.inner")
+	if err != nil || len(rows) != 1 || rows[0].Ratio != 0.5 {
+		t.Fatalf("--only touter.inner: %+v, %v", rows, err)
+	}
+	rows, err = NewEnv(context.Background(), t.TempDir(), true, nil).Run("touter")
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("--only touter: %+v, %v", rows, err)
+	}
+}

@@ -19,14 +19,17 @@ var registry struct {
 }
 
 // Register adds a suite. Its figures must be named "<name>.<figure>".
-// Registering a name twice is a programming error and panics at init.
+// A name may itself be dotted ("store.kurrent") to file a suite's figures
+// under another's (--only store runs both); a figure belongs to the suite
+// with the longest matching name. Registering a name twice is a
+// programming error and panics at init.
 func Register(name string, fn SuiteFunc) {
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
 	if registry.suites == nil {
 		registry.suites = map[string]SuiteFunc{}
 	}
-	if _, dup := registry.suites[name]; dup || name == "" || strings.Contains(name, ".") {
+	if _, dup := registry.suites[name]; dup || name == "" || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") {
 		panic(fmt.Sprintf("bench: bad or duplicate suite name %q", name))
 	}
 	registry.suites[name] = fn
@@ -38,6 +41,23 @@ func Suites() []string {
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
 	return slices.Sorted(slices.Values(registry.names))
+}
+
+// suiteOf returns the suite a figure belongs to: the longest registered
+// name that, followed by a dot, prefixes the figure's name.
+func suiteOf(figure string) string {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	best := ""
+	for _, n := range registry.names {
+		if strings.HasPrefix(figure, n+".") && len(n) > len(best) {
+			best = n
+		}
+	}
+	if best == "" {
+		best, _, _ = strings.Cut(figure, ".")
+	}
+	return best
 }
 
 func suite(name string) (SuiteFunc, bool) {
@@ -80,7 +100,7 @@ func (e *Env) Figure(name string) (float64, bool) {
 	if v, ok := e.figures[name]; ok {
 		return v, true
 	}
-	suiteName, _, _ := strings.Cut(name, ".")
+	suiteName := suiteOf(name)
 	if e.ran[suiteName] || e.running[suiteName] {
 		return 0, false
 	}

@@ -40,9 +40,25 @@ func (s Stats) String() string {
 }
 
 // Run sends req from conns goroutines, each over its own keep-alive
-// connection, for d (after a short warm-up that is not counted). The
-// first unexpected status or transport error stops the run.
+// connection, as fast as answers come back (closed loop: the throughput
+// figure), for d after a short warm-up that is not counted. The first
+// unexpected status or transport error stops the run.
 func Run(ctx context.Context, req Request, conns int, d time.Duration) (Stats, error) {
+	return run(ctx, req, conns, d, 0)
+}
+
+// RunAt offers req at a fixed rate (requests per second) spread over
+// conns connections (open loop: the latency figure at a given load).
+// Latency counts from each request's scheduled time, so a stalled server
+// is not hidden by requests it delayed.
+func RunAt(ctx context.Context, req Request, conns int, d time.Duration, rate float64) (Stats, error) {
+	if rate <= 0 {
+		return Stats{}, fmt.Errorf("loadgen: rate %v must be positive", rate)
+	}
+	return run(ctx, req, conns, d, rate)
+}
+
+func run(ctx context.Context, req Request, conns int, d time.Duration, rate float64) (Stats, error) {
 	tr := &http.Transport{MaxConnsPerHost: conns, MaxIdleConnsPerHost: conns, MaxIdleConns: conns, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -60,7 +76,13 @@ func Run(ctx context.Context, req Request, conns int, d time.Duration) (Stats, e
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lat[i], errs[i] = loop(ctx, client, req, measureFrom, stopAt)
+			var every time.Duration
+			var first time.Time
+			if rate > 0 {
+				every = time.Duration(float64(conns) / rate * float64(time.Second))
+				first = start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+			}
+			lat[i], errs[i] = loop(ctx, client, req, measureFrom, stopAt, first, every)
 			if errs[i] != nil {
 				cancel()
 			}
@@ -86,10 +108,22 @@ func Run(ctx context.Context, req Request, conns int, d time.Duration) (Stats, e
 	}, nil
 }
 
-func loop(ctx context.Context, client *http.Client, req Request, from, until time.Time) ([]time.Duration, error) {
+// loop sends until until; with every > 0 the k-th request is scheduled
+// at first + k*every and waits for its time.
+func loop(ctx context.Context, client *http.Client, req Request, from, until, first time.Time, every time.Duration) ([]time.Duration, error) {
 	var out []time.Duration
-	for {
+	for k := 0; ; k++ {
 		t0 := time.Now()
+		if every > 0 {
+			t0 = first.Add(time.Duration(k) * every)
+			if wait := time.Until(t0); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+					return out, nil
+				}
+			}
+		}
 		if !t0.Before(until) || ctx.Err() != nil {
 			return out, nil
 		}

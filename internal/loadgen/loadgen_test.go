@@ -33,3 +33,15 @@ func TestRunStopsOnWrongStatus(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestRunAtOffersTheRate(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	st, err := RunAt(t.Context(), Request{Method: "GET", URL: srv.URL, Want: 200}, 4, time.Second, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RPS < 150 || st.RPS > 230 {
+		t.Fatalf("offered 200/s, measured %+v", st)
+	}
+}

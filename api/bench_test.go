@@ -1,0 +1,47 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// BenchmarkRecommendHandler measures one recommendation through the
+// router and handler (no network), beside BenchmarkPlanner, the planner
+// alone on the same context.
+func BenchmarkRecommendHandler(b *testing.B) {
+	h := newHarness(&testing.T{}, withPlanner)
+	defer h.close()
+	body, _ := json.Marshal(inlineBody())
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/v1/recommendations/retry", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+writeKey)
+		w := httptest.NewRecorder()
+		h.api.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+func BenchmarkPlanner(b *testing.B) {
+	var req recommendRequest
+	raw, _ := json.Marshal(inlineBody())
+	req.now = time.Now()
+	if err := decodeBytes(raw, &req); err != nil {
+		b.Fatal(err)
+	}
+	rc := req.Context.retryContext(req.asOf)
+	budget(&rc, nil, nil, nil)
+	p := testPlanner()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Recommend(b.Context(), rc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
