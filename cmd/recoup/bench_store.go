@@ -68,8 +68,12 @@ func benchStore(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 
 	var rows []bench.Result
 	storeC, rawC, err := alternate(
-		func(b storebench.Budget) (storebench.Measured, error) { return storebench.AppendConcurrent(ctx, s, 64, b) },
-		func(b storebench.Budget) (storebench.Measured, error) { return storebench.RawConcurrent(ctx, raw, 64, b) })
+		func(b storebench.Budget) (storebench.Measured, error) {
+			return storebench.AppendConcurrent(ctx, s, 64, b)
+		},
+		func(b storebench.Budget) (storebench.Measured, error) {
+			return storebench.RawConcurrent(ctx, raw, 64, b)
+		})
 	if err != nil {
 		return nil, fmt.Errorf("store.append.concurrent64: %w", err)
 	}
