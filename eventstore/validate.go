@@ -3,6 +3,8 @@ package eventstore
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -48,14 +50,14 @@ func ValidateAppend(stream string, maxEventSize int, events []EventData) error {
 	if maxEventSize <= 0 {
 		maxEventSize = MaxEventSize
 	}
+	if err := validateEvents(stream, maxEventSize, events); err != nil {
+		return err
+	}
 	var seen map[uuid.UUID]int
 	if len(events) > 1 {
 		seen = make(map[uuid.UUID]int, len(events))
 	}
 	for i := range events {
-		if err := validateEvent(stream, i, maxEventSize, &events[i]); err != nil {
-			return err
-		}
 		if seen == nil || events[i].ID == uuid.Nil {
 			continue
 		}
@@ -63,6 +65,48 @@ func ValidateAppend(stream string, maxEventSize int, events []EventData) error {
 			return Invalid("append", stream, fmt.Sprintf("events[%d].ID", i), fmt.Sprintf("repeats the ID of events[%d]", j))
 		}
 		seen[events[i].ID] = i
+	}
+	return nil
+}
+
+// parallelValidateBytes is the data size from which an append's events
+// are checked by several goroutines: JSON validation dominates the cost of
+// a bulk append, and it splits cleanly.
+const parallelValidateBytes = 128 << 10
+
+// validateEvents checks each event and returns the error of the
+// lowest-numbered bad one.
+func validateEvents(stream string, maxEventSize int, events []EventData) error {
+	total := 0
+	for i := range events {
+		total += len(events[i].Data)
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(events)/32)
+	if total < parallelValidateBytes || workers < 2 {
+		return validateRange(stream, maxEventSize, events, 0, len(events))
+	}
+	errs := make([]error, workers)
+	chunk := (len(events) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			errs[w] = validateRange(stream, maxEventSize, events, w*chunk, min((w+1)*chunk, len(events)))
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateRange(stream string, maxEventSize int, events []EventData, from, to int) error {
+	for i := from; i < to; i++ {
+		if err := validateEvent(stream, i, maxEventSize, &events[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -30,7 +30,11 @@ type NamedPreset struct {
 // called once per budget.
 type NamedPlanner struct {
 	Name string
-	New  func(b Budget) (PlannerFunc, error)
+	// Prepare, if set, runs once before any budget with the world and the
+	// evaluation's seed, e.g. to learn from a training history drawn from
+	// the same world (never from the held-out population).
+	Prepare func(ctx context.Context, m *Model, seed uint64) error
+	New     func(b Budget) (PlannerFunc, error)
 }
 
 // EvalOptions configures Eval.
@@ -111,6 +115,13 @@ func Eval(ctx context.Context, m *Model, opt EvalOptions) (*EvalReport, error) {
 	}
 	rep := &EvalReport{World: m.W.Name, Seed: opt.Seed, Invoices: opt.Invoices, Training: opt.Training}
 	train := Cases(m, opt.Seed, PopTraining, opt.Training)
+	for _, pl := range opt.Planners {
+		if pl.Prepare != nil {
+			if err := pl.Prepare(ctx, m, opt.Seed); err != nil {
+				return nil, fmt.Errorf("eval: planner %s: %w", pl.Name, err)
+			}
+		}
+	}
 	for _, b := range opt.Budgets {
 		if b.Retries < 1 || b.Hours() > ReplayHorizon {
 			return nil, fmt.Errorf("eval: budget %v: need ≥ 1 retry within %d days", b, ReplayHorizon/24)

@@ -227,10 +227,26 @@ func attemptFeatures(x *[numTime]float64, n int) {
 	}
 }
 
+// prevFeatures describe when the previous attempt was made: a failure at
+// local night says little about a hold that cures by day, and a failure at
+// midday says little about pay that lands at night, so the next attempt's
+// chance depends on which the last one tested.
+func prevFeatures(x *[numTime]float64, prev civil) {
+	x[tPrevNight], x[tPrevDay] = 0, 0
+	if prev.hour < 6 {
+		x[tPrevNight] = 1
+	}
+	if prev.hour >= 9 && prev.hour < 15 {
+		x[tPrevDay] = 1
+	}
+}
+
 // pairFeatures sets the previous-attempt features for a candidate whose
-// previous attempt was at prevT (local day prevDay).
-func pairFeatures(x *[numTime]float64, p *slotPart, t, prevT time.Time, prevDay int) {
+// previous attempt was at prevT (local wall clock prev).
+func pairFeatures(x *[numTime]float64, p *slotPart, t, prevT time.Time, prev civil) {
+	prevDay := prev.day
 	gapFeatures(x, t.Sub(prevT))
+	prevFeatures(x, prev)
 	x[tTwoFridays] = 0
 	if p.anchor[anchorFriday]-7 > prevDay {
 		x[tTwoFridays] = 1
@@ -256,7 +272,7 @@ func rowFrom(s *staticPart, c *Case, t time.Time, dst []float64) {
 	copy(dst, s.x)
 	p := computeSlot(s, t, c.Loc, nil)
 	attemptFeatures(&p.x, len(c.Attempts)+1)
-	pairFeatures(&p.x, &p, t, s.lastT, s.last.day)
+	pairFeatures(&p.x, &p, t, s.lastT, s.last)
 	copy(dst[l.timeStart:], p.x[:])
 	i := l.crossStart
 	for g := 0; g < numGroups; g++ {

@@ -21,6 +21,7 @@ type grid struct {
 	// linear fast path: exp(-log-odds) factors
 	eBase, eTwoFri float64
 	eU, u          []float64
+	ePrev          []float64 // exp(-log-odds of the previous attempt's hour), by slot
 	eCross         [numAnchors]float64
 	eGap           []float64 // by whole hours between slots
 	eAtt           []float64 // by attempt number - nDone - 1
@@ -102,12 +103,17 @@ func newGrid(c *Case, sc Scorer, start, end time.Time) *grid {
 	if g.lin != nil {
 		p := g.lin
 		za := p.attemptLogit(g.nDone + 1)
+		zPrev := p.prevLogit(s.last)
+		g.ePrev = grow(g.ePrev, g.n)
+		for j := 0; j < g.n; j++ {
+			g.ePrev[j] = math.Exp(-p.prevLogit(g.slots[j].civ))
+		}
 		for j := 0; j < g.n; j++ {
 			u := p.slotLogit(&g.slots[j].x)
 			g.u[j], g.eU[j] = u, math.Exp(-u)
 			x := g.slots[j].x
-			pairFeatures(&x, &g.slots[j], g.at(j), s.lastT, s.last.day)
-			z := p.base + u + za + p.coef[tHLast]*x[tHLast] + p.coef[tWithinDay]*x[tWithinDay] + p.coef[tTwoFridays]*x[tTwoFridays]
+			pairFeatures(&x, &g.slots[j], g.at(j), s.lastT, s.last)
+			z := p.base + u + za + p.coef[tHLast]*x[tHLast] + p.coef[tWithinDay]*x[tWithinDay] + p.coef[tTwoFridays]*x[tTwoFridays] + zPrev
 			for a := 0; a < numAnchors; a++ {
 				z += p.coef[tCrossedLast+a] * x[tCrossedLast+a]
 			}
@@ -136,11 +142,11 @@ func (g *grid) rowAt(prev, j, n int, dst []float64) {
 	copy(dst, s.x)
 	x := g.slots[j].x
 	attemptFeatures(&x, n)
-	prevT, prevDay := s.lastT, s.last.day
+	prevT, prevC := s.lastT, s.last
 	if prev >= 0 {
-		prevT, prevDay = g.at(prev), g.slots[prev].civ.day
+		prevT, prevC = g.at(prev), g.slots[prev].civ
 	}
-	pairFeatures(&x, &g.slots[j], g.at(j), prevT, prevDay)
+	pairFeatures(&x, &g.slots[j], g.at(j), prevT, prevC)
 	copy(dst[lay.timeStart:], x[:])
 	i := lay.crossStart
 	for gr := 0; gr < numGroups; gr++ {
@@ -164,10 +170,10 @@ func (g *grid) prob(prev, j, n int) float64 {
 	q := g.eBase * g.eU[j] * g.attemptFactor(n)
 	prevDay := p.s.last.day
 	if prev >= 0 {
-		q *= g.eGap[j-prev]
+		q *= g.eGap[j-prev] * g.ePrev[prev]
 		prevDay = g.slots[prev].civ.day
 	} else {
-		q *= math.Exp(-p.gapLogit(g.at(j).Sub(p.s.lastT)))
+		q *= math.Exp(-p.gapLogit(g.at(j).Sub(p.s.lastT)) - p.prevLogit(p.s.last))
 	}
 	for a := 0; a < numAnchors; a++ {
 		if g.slots[j].anchor[a] > prevDay {

@@ -27,6 +27,8 @@ const (
 	tHLast              // log1p(hours since the last attempt)/4
 	tTwoFridays         // two Fridays or more since the last attempt (biweekly pay)
 	tWithinDay          // less than 24 hours since the last attempt
+	tPrevNight          // the last attempt was at local night [0, 6): it tested a fresh deposit
+	tPrevDay            // the last attempt was at local midday [9, 15): it tested a cured hold
 	tCrossedLast        // numAnchors columns: an anchor's midnight since the last attempt
 )
 
@@ -51,7 +53,7 @@ const (
 // pairTime marks time features that depend on the previous attempt; the
 // optimizer recomputes them for each (previous, next) pair of slots.
 func pairTime(k int) bool {
-	return k == tHLast || k == tTwoFridays || k == tWithinDay || (k >= tCrossedLast && k < tCrossedLast+numAnchors)
+	return k == tHLast || k == tTwoFridays || k == tWithinDay || k == tPrevNight || k == tPrevDay || (k >= tCrossedLast && k < tCrossedLast+numAnchors)
 }
 
 // attemptTime marks time features that depend only on the attempt number.
@@ -90,10 +92,10 @@ func concat(parts ...[]int) []int {
 // clock since the failure; debit cards add the local-midnight and payday
 // terms.
 var crossings = [numGroups][]int{
-	gFunds:     concat([]int{tHLast, tTwoFridays, tWithinDay, tHFirst, tCure36, tMidnight, tSin1, tCos1}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
-	gSoft:      concat([]int{tHLast, tTwoFridays, tWithinDay, tHFirst, tDFirst, tCure6, tCure36, tCure120, tMidnight, tSin1, tCos1, tSin2, tCos2}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
+	gFunds:     concat([]int{tHLast, tTwoFridays, tWithinDay, tPrevNight, tPrevDay, tHFirst, tCure36, tMidnight, tSin1, tCos1}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
+	gSoft:      concat([]int{tHLast, tTwoFridays, tWithinDay, tPrevNight, tPrevDay, tHFirst, tDFirst, tCure6, tCure36, tCure120, tMidnight, tSin1, tCos1, tSin2, tCos2}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
 	gTechnical: {tHLast, tWithinDay, tHFirst, tDFirst, tCure6, tCure36, tSin1, tCos1},
-	gDebit:     concat([]int{tHLast, tTwoFridays, tWithinDay, tHFirst, tCure6, tCure36, tCure120, tMidnight, tSin1, tCos1, tSin2, tCos2}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
+	gDebit:     concat([]int{tHLast, tTwoFridays, tWithinDay, tPrevNight, tPrevDay, tHFirst, tCure6, tCure36, tCure120, tMidnight, tSin1, tCos1, tSin2, tCos2}, span(tCrossedLast, numAnchors), span(tSince, numAnchors)),
 }
 
 // Static vocabularies. Changing any of them changes the feature names,
@@ -198,6 +200,7 @@ func timeNames() []string {
 	n[tHLast] = "hours_since_last_attempt"
 	n[tTwoFridays] = "two_fridays_since_last_attempt"
 	n[tWithinDay] = "within_24h_of_last_attempt"
+	n[tPrevNight], n[tPrevDay] = "last_attempt_at_night", "last_attempt_at_midday"
 	n[tCure6], n[tCure36], n[tCure120] = "fresh_failure_6h", "fresh_failure_36h", "fresh_failure_120h"
 	n[tHFirst] = "hours_since_first_failure"
 	n[tDFirst] = "weeks_since_first_failure"

@@ -58,7 +58,7 @@ func (h *InvoiceHistory) Failed() bool {
 // ScanLedger reads every event of the store and gathers a Ledger. The
 // progress callback, if set, gets the number of events read so far.
 func ScanLedger(ctx context.Context, st eventstore.Store, progress func(events int)) (*Ledger, error) {
-	l := &Ledger{Invoices: map[string]*InvoiceHistory{}, Customers: map[string]domain.CustomerRegistered{}, Cards: map[string]*CardHistory{}, ChurnedAt: map[string]time.Time{}}
+	l := NewLedger()
 	from := eventstore.Start
 	const page = 4096
 	for {
@@ -83,9 +83,7 @@ func ScanLedger(ctx context.Context, st eventstore.Store, progress func(events i
 		last := evs[len(evs)-1].Position
 		from = eventstore.Position{Commit: last.Commit, Prepare: last.Prepare + 1}
 	}
-	for _, c := range l.Cards {
-		sort.Slice(c.Activity, func(i, j int) bool { return c.Activity[i].Before(c.Activity[j]) })
-	}
+	l.Done()
 	return l, nil
 }
 
@@ -325,3 +323,22 @@ func (l *Ledger) CaseAfter(id string, attempts []Attempt, decision time.Time, re
 
 // DefaultPreset is the account default preset, for planning without one.
 func DefaultPreset() domain.PresetSpec { return domain.DefaultPresetSpec() }
+
+// NewLedger returns an empty Ledger to fold events into with Add, for
+// histories that do not come from a store (replays, imports in memory).
+func NewLedger() *Ledger {
+	return &Ledger{Invoices: map[string]*InvoiceHistory{}, Customers: map[string]domain.CustomerRegistered{}, Cards: map[string]*CardHistory{}, ChurnedAt: map[string]time.Time{}}
+}
+
+// Add folds one event into the ledger; call Done after the last one.
+func (l *Ledger) Add(e domain.Event) {
+	l.add(e)
+	l.Events++
+}
+
+// Done sorts what Add gathered out of order.
+func (l *Ledger) Done() {
+	for _, c := range l.Cards {
+		sortTimes(c.Activity)
+	}
+}

@@ -92,8 +92,9 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 			if g.lin != nil {
 				// The hot loop: P = 1/(1+q) with q a product of cached factors.
 				cross := g.crossTab[g.dayIdx[i]]
+				eAi := eA * g.ePrev[i]
 				for _, j := range cont[from:] {
-					p := 1 / (1 + eA*g.eU[j]*g.eGap[j-i]*cross[g.dayIdx[j]])
+					p := 1 / (1 + eAi*g.eU[j]*g.eGap[j-i]*cross[g.dayIdx[j]])
 					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*next[j]
 					if q > bv {
 						bv, bj = q, j

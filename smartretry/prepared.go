@@ -54,3 +54,10 @@ func (p *prepared) gapLogit(d time.Duration) float64 {
 	gapFeatures(&x, d)
 	return p.coef[tHLast]*x[tHLast] + p.coef[tWithinDay]*x[tWithinDay]
 }
+
+// prevLogit is the log-odds part of when the previous attempt was made.
+func (p *prepared) prevLogit(prev civil) float64 {
+	var x [numTime]float64
+	prevFeatures(&x, prev)
+	return p.coef[tPrevNight]*x[tPrevNight] + p.coef[tPrevDay]*x[tPrevDay]
+}

@@ -3,6 +3,8 @@ package pebble
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -30,7 +32,6 @@ type appender struct {
 	// requests of the group being built, which a Get cannot see yet.
 	ids    map[string][2]uint64
 	group  []*request
-	out    []outcome
 	keyBuf []byte
 	valBuf []byte
 }
@@ -46,11 +47,20 @@ func newAppender(s *Store, nextPos uint64) *appender {
 	}
 }
 
-// run gathers whatever requests are queued (at least one), commits them
-// as one synced batch and answers each caller, until the queue is closed
-// and drained.
+// run gathers whatever requests are queued (at least one), applies them
+// as one batch and hands the batch to the completer, until the queue is
+// closed and drained. The completer waits for the batch's WAL sync and
+// answers the callers, so while one group syncs the next is already being
+// checked and written: the disk always has the next sync queued.
 func (a *appender) run() {
-	defer close(a.done)
+	syncs := make(chan *pendingGroup, 1)
+	var completer sync.WaitGroup
+	completer.Go(func() { a.complete(syncs) })
+	defer func() {
+		close(syncs)
+		completer.Wait()
+		close(a.done)
+	}()
 	for {
 		req, ok := <-a.s.reqs
 		if !ok {
@@ -72,39 +82,37 @@ func (a *appender) run() {
 				break gather
 			}
 		}
-		a.commitGroup()
+		syncs <- a.commitGroup()
 		if !open {
 			return
 		}
 	}
 }
 
-func (a *appender) commitGroup() {
+// pendingGroup is a group whose batch is applied, and whose callers are
+// answered once the batch's WAL sync is done.
+type pendingGroup struct {
+	batch   *pebble.Batch // nil when the group wrote nothing
+	reqs    []*request
+	out     []outcome
+	lastPos uint64
+}
+
+func (a *appender) commitGroup() *pendingGroup {
+	g := &pendingGroup{reqs: slices.Clone(a.group), out: make([]outcome, len(a.group))}
+	clear(a.group)
+	if err := a.s.failure(); err != nil {
+		return g // the completer fails every request
+	}
 	batch := a.s.db.NewBatch()
-	defer batch.Close()
 	clear(a.ids)
-	a.out = a.out[:0]
 	now := time.Now().UnixNano()
-	for _, req := range a.group {
-		var o outcome
+	for i, req := range g.reqs {
 		if err := req.ctx.Err(); err != nil {
-			o.err = fmt.Errorf("%s %s: %w", opName(req.op), req.stream, err)
+			g.out[i].err = fmt.Errorf("%s %s: %w", opName(req.op), req.stream, err)
 		} else {
-			o = a.apply(batch, req, now)
+			g.out[i] = a.apply(batch, req, now)
 		}
-		a.out = append(a.out, o)
-	}
-	if !batch.Empty() {
-		if err := a.s.db.Apply(batch, pebble.Sync); err != nil {
-			a.failGroup(err)
-			return
-		}
-		a.s.lastPos.Store(a.nextPos - 1)
-		a.s.commits.broadcast()
-	}
-	for i, req := range a.group {
-		req.done <- a.out[i]
-		a.group[i] = nil
 	}
 	if len(a.heads) > a.s.opts.HeadCacheSize {
 		clear(a.heads)
@@ -112,26 +120,44 @@ func (a *appender) commitGroup() {
 	if len(a.metas) > a.s.opts.HeadCacheSize {
 		clear(a.metas)
 	}
+	if batch.Empty() {
+		batch.Close()
+		return g
+	}
+	if err := a.s.db.ApplyNoSyncWait(batch, pebble.Sync); err != nil {
+		batch.Close()
+		a.s.fail(err)
+		return g
+	}
+	g.batch, g.lastPos = batch, a.nextPos-1
+	return g
 }
 
-// failGroup answers every request of a group whose commit failed. The
-// caches may hold the group's uncommitted changes, so they are dropped and
-// the next position is reloaded from what is on disk.
-func (a *appender) failGroup(err error) {
-	clear(a.heads)
-	clear(a.metas)
-	if last, lerr := lastPosition(a.s.db); lerr == nil {
-		a.nextPos = last + 1
-	} else {
-		a.nextPos = a.s.lastPos.Load() + 1
-	}
-	for i, req := range a.group {
-		o := a.out[i]
-		if o.err == nil {
-			o = outcome{err: fmt.Errorf("%s %s: commit: %w: %w", opName(req.op), req.stream, eventstore.ErrUnavailable, err)}
+// complete answers groups in commit order once their batches are synced.
+// Only then does the group's last position become visible to $all reads
+// and subscribers.
+func (a *appender) complete(syncs <-chan *pendingGroup) {
+	for g := range syncs {
+		if g.batch != nil {
+			err := g.batch.SyncWait()
+			g.batch.Close()
+			if err != nil {
+				a.s.fail(err)
+			}
 		}
-		req.done <- o
-		a.group[i] = nil
+		if err := a.s.failure(); err != nil {
+			for i, req := range g.reqs {
+				if g.out[i].err == nil {
+					g.out[i] = outcome{err: fmt.Errorf("%s %s: %w: %w", opName(req.op), req.stream, eventstore.ErrUnavailable, err)}
+				}
+			}
+		} else if g.batch != nil {
+			a.s.lastPos.Store(g.lastPos)
+			a.s.commits.broadcast()
+		}
+		for i, req := range g.reqs {
+			req.done <- g.out[i]
+		}
 	}
 }
 

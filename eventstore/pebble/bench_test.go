@@ -83,7 +83,7 @@ func BenchmarkReadAll(b *testing.B) {
 	b.ResetTimer()
 	var total storebench.Measured
 	for b.Loop() {
-		m, err := storebench.ReadAll(context.Background(), s, 1000)
+		m, err := storebench.ReadAll(context.Background(), s, 4096)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -106,5 +106,27 @@ func BenchmarkSubscribeCatchUp(b *testing.B) {
 		total.Elapsed += m.Elapsed
 	}
 	total.Elapsed = max(total.Elapsed, time.Nanosecond)
+	report(b, total, nil)
+}
+
+func BenchmarkRawIterate(b *testing.B) {
+	db, err := storebench.OpenRaw(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := storebench.RawBulk(context.Background(), db, 1000, storebench.Budget{Events: 200_000}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var total storebench.Measured
+	for b.Loop() {
+		m, _, err := storebench.RawIterate(db)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total.Events += m.Events
+		total.Elapsed += m.Elapsed
+	}
 	report(b, total, nil)
 }

@@ -22,6 +22,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 		return nil, err
 	}
 	defer s.life.RUnlock()
+	limit := s.lastPos.Load() // see ReadAll
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
 	h, err := getHead(snap, stream)
@@ -39,7 +40,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 		return nil, err
 	}
 	w := visibleWindow(h, m, time.Now())
-	return readRevisions(ctx, snap, stream, w, opts)
+	return readRevisions(ctx, snap, stream, w, limit, opts)
 }
 
 // window is the visible part of a stream: revisions [lo, hi) recorded at
@@ -63,7 +64,7 @@ func visibleWindow(h head, m streamMeta, now time.Time) window {
 	return w
 }
 
-func readRevisions(ctx context.Context, snap *pebble.Snapshot, stream string, w window, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
+func readRevisions(ctx context.Context, snap *pebble.Snapshot, stream string, w window, limit uint64, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
 	lo, hi := w.lo, w.hi
 	if opts.Direction == eventstore.Forwards {
 		if opts.FromEnd {
@@ -86,7 +87,7 @@ func readRevisions(ctx context.Context, snap *pebble.Snapshot, stream string, w 
 		return nil, storageError("read", stream, err)
 	}
 	defer recs.Close()
-	r := &streamReader{ctx: ctx, stream: stream, recs: recs, minCreated: w.minCreated, count: opts.Count,
+	r := &streamReader{ctx: ctx, stream: stream, recs: recs, minCreated: w.minCreated, count: opts.Count, limit: limit,
 		out: make([]eventstore.RecordedEvent, 0, min(hi-lo, 256, max(opts.Count, 1)*2))}
 	if opts.Direction == eventstore.Backwards {
 		err = r.backwards(runs, lo, hi)
@@ -113,6 +114,7 @@ type streamReader struct {
 	ar         arena
 	minCreated int64
 	count      uint64
+	limit      uint64 // last synced position; later ones are skipped
 	out        []eventstore.RecordedEvent
 	n          int
 }
@@ -155,6 +157,9 @@ func (r *streamReader) backwards(runs *pebble.Iterator, lo, hi uint64) error {
 // emit reads the record of rev at pos and, if visible, adds it. done is
 // true once count events were collected.
 func (r *streamReader) emit(rev, pos uint64) (done bool, err error) {
+	if pos > r.limit {
+		return false, nil
+	}
 	if r.n++; r.n%ctxCheckEvery == 0 {
 		if err := r.ctx.Err(); err != nil {
 			return true, err
@@ -199,7 +204,10 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ([]
 		return nil, err
 	}
 	defer s.life.RUnlock()
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefixGlobal, UpperBound: upperBound(prefixGlobal)})
+	// Bounded by the last synced position: an applied batch is visible in
+	// Pebble before its WAL sync completes, and a read must not return an
+	// event that a crash could still take away.
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefixGlobal, UpperBound: globalKey(nil, s.lastPos.Load()+1)})
 	if err != nil {
 		return nil, storageError("read $all", "", err)
 	}

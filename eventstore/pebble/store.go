@@ -50,8 +50,15 @@ type Store struct {
 	// closing is closed when Close begins, waking waiting subscribers.
 	closing chan struct{}
 	commits notifier
-	// lastPos is the position of the last committed event (0: none).
+	// lastPos is the position of the last committed event (0: none):
+	// committed means synced, so readers bounded by it never see an event
+	// that a crash could still take away.
 	lastPos atomic.Uint64
+	// failed holds the error that made a commit fail: the store then
+	// refuses all writes until it is reopened, since later groups were
+	// checked against state that may not be durable.
+	failMu sync.Mutex
+	failed error
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -122,6 +129,7 @@ func openDB(dir string, fs vfs.FS, lock *pebble.Lock, opts Options) (*pebble.DB,
 	}
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		po.Levels[i].BlockSize = 32 << 10
 	}
 	return pebble.Open(dir, po)
 }
@@ -165,6 +173,20 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close event store: %w", err)
 	}
 	return nil
+}
+
+func (s *Store) fail(err error) {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	if s.failed == nil {
+		s.failed = fmt.Errorf("commit failed, reopen the store: %w", err)
+	}
+}
+
+func (s *Store) failure() error {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	return s.failed
 }
 
 // enter marks the start of an operation that uses the database; the

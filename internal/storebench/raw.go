@@ -20,6 +20,7 @@ func OpenRaw(dir string) (*pebble.DB, error) {
 	opts := &pebble.Options{Cache: cache, MemTableSize: 64 << 20, FormatMajorVersion: pebble.FormatNewest, Logger: quiet{}}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		opts.Levels[i].BlockSize = 32 << 10
 	}
 	db, err := pebble.Open(dir, opts)
 	if err != nil {

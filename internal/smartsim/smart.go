@@ -1,0 +1,101 @@
+package smartsim
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/simulator"
+	"github.com/recoupledger/recoup/smartretry"
+)
+
+// TrainingFirst is where training histories start in the training
+// population, so they never share invoices with the fixed-schedule
+// search's training cases (which start at 0) or the held-out population.
+const TrainingFirst = 1_000_000
+
+// HistoryPreset is the preset of the recorded training history: 8 retries
+// over 14 days, so the history covers both evaluation budgets' windows.
+func HistoryPreset() domain.PresetSpec {
+	return domain.PresetSpec{Name: "history-8-in-14", RetriesEnabled: true, Schedule: []int{1, 1, 1, 2, 2, 2, 2, 3},
+		DuringRecovery: domain.DuringPause, AfterSub: domain.AfterCancel, AfterInvoice: domain.InvoiceLeaveOverdue}
+}
+
+// TrainOptions size the training history.
+type TrainOptions struct {
+	Invoices int     // failed invoices in the history (default 20,000)
+	Explore  float64 // exploration share of the history's retries (default 0.3)
+}
+
+// Train records a training history of the world and fits the model on
+// its ledger, exactly as `recoup train` does on a data directory.
+func Train(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOptions) (*smartretry.Logistic, smartretry.Summary, *Recorded, error) {
+	if opt.Invoices <= 0 {
+		opt.Invoices = 20000
+	}
+	if opt.Explore <= 0 {
+		opt.Explore = 0.3
+	}
+	rec, err := History(ctx, m, HistoryOptions{Seed: seed, Pop: simulator.PopTraining, First: TrainingFirst, Invoices: opt.Invoices, Preset: HistoryPreset(), Explore: opt.Explore})
+	if err != nil {
+		return nil, smartretry.Summary{}, nil, err
+	}
+	model, sum, err := smartretry.Train(ctx, rec.Ledger.Rows(), smartretry.TrainOptions{})
+	if err != nil {
+		return nil, sum, nil, fmt.Errorf("smart: %w", err)
+	}
+	return model, sum, rec, nil
+}
+
+// EvalObjective is the planner's objective in evaluations: no attempt
+// cost, since every policy is held to the same retry budget and the
+// headline is recovery.
+func EvalObjective() smartretry.Objective {
+	o := smartretry.DefaultObjective()
+	o.AttemptCost = 0
+	return o
+}
+
+// PlannerFunc adapts a planner to the simulator's planner policy.
+func PlannerFunc(p *smartretry.Planner) simulator.PlannerFunc {
+	return func(rc domain.RetryContext) (domain.RetryPlan, error) {
+		return p.PlanRetry(context.Background(), rc)
+	}
+}
+
+// EvalPlanner is the smart policy for `recoup eval`: before the budgets it
+// trains on a history drawn from the same world (training population),
+// then plans with the fitted model at every budget.
+func EvalPlanner(opt TrainOptions, onTrained func(smartretry.Summary)) simulator.NamedPlanner {
+	var (
+		mu      sync.Mutex
+		planner *smartretry.Planner
+	)
+	return simulator.NamedPlanner{
+		Name: "smart",
+		Prepare: func(ctx context.Context, m *simulator.Model, seed uint64) error {
+			model, sum, _, err := Train(ctx, m, seed, opt)
+			if err != nil {
+				return err
+			}
+			if onTrained != nil {
+				onTrained(sum)
+			}
+			p := smartretry.NewPlanner(model, nil)
+			p.Objective = EvalObjective()
+			mu.Lock()
+			planner = p
+			mu.Unlock()
+			return nil
+		},
+		New: func(simulator.Budget) (simulator.PlannerFunc, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if planner == nil {
+				return nil, fmt.Errorf("smart: not trained (Prepare did not run)")
+			}
+			return PlannerFunc(planner), nil
+		},
+	}
+}
