@@ -47,3 +47,12 @@ var tables = []struct{ name, ddl string }{
 
 const checkpointDDL = `CREATE TABLE IF NOT EXISTS checkpoints (
 	projection VARCHAR PRIMARY KEY, commit_pos UBIGINT, prepare_pos UBIGINT)`
+
+// Tables lists the fact tables, in the order they are created.
+func Tables() []string {
+	out := make([]string, len(tables))
+	for i, t := range tables {
+		out[i] = t.name
+	}
+	return out
+}

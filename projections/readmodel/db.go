@@ -21,8 +21,9 @@ func Open(dir string) (*DB, error) {
 	defer cache.Unref()
 	pdb, err := pebble.Open(dir, &pebble.Options{
 		Cache:        cache,
-		MemTableSize: 32 << 20,
+		MemTableSize: 64 << 20,
 		Logger:       quietLogger{},
+		DisableWAL:   true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: open %s: %w", dir, err)
@@ -64,7 +65,7 @@ func (d *DB) deletePrefixes(ctx context.Context, prefixes ...string) error {
 			return fmt.Errorf("readmodel: delete %s: %w", p, err)
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("readmodel: delete: %w", err)
 	}
 	return nil

@@ -29,6 +29,7 @@ type flusher interface {
 	flush(b *pebble.Batch) error
 	committed()
 	discard()
+	reset()
 }
 
 // base is what every read-model projection shares: its name, the key
@@ -69,7 +70,7 @@ func (b *base) Checkpoint(ctx context.Context) (eventstore.Position, bool, error
 // Reset implements projections.Projection.
 func (b *base) Reset(ctx context.Context) error {
 	for _, t := range b.tables {
-		t.discard()
+		t.reset()
 	}
 	prefixes := []string{string(checkpointKey(b.name))}
 	for _, k := range b.kinds {

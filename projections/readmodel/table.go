@@ -24,6 +24,7 @@ type entry[R any] struct {
 	old    R
 	exists bool
 	dirty  bool
+	gen    uint64 // the batch that last used it
 }
 
 // table caches the records of one kind between batches. Reads of records
@@ -37,6 +38,8 @@ type table[R any, P row[R]] struct {
 	items     map[string]*entry[R]
 	dirty     []*entry[R]
 	maxCached int
+	gen       uint64
+	seen      absent
 
 	enc            enc
 	key, val       []byte
@@ -52,9 +55,14 @@ func newTable[R any, P row[R]](kind string, maxCached int) *table[R, P] {
 // record that does not exist yet comes back with exists false.
 func (t *table[R, P]) get(db *DB, id []byte) (*entry[R], error) {
 	if e, ok := t.items[string(id)]; ok {
+		e.gen = t.gen
 		return e, nil
 	}
-	e := &entry[R]{id: string(id)}
+	e := &entry[R]{id: string(id), gen: t.gen}
+	if t.seen.surely(id) {
+		t.items[e.id] = e
+		return e, nil
+	}
 	t.key = recordKey(t.key, t.kind, e.id)
 	var found bool
 	var err error
@@ -108,6 +116,7 @@ func (t *table[R, P]) flush(b *pebble.Batch) error {
 				}
 			}
 		}
+		t.seen.add(e.id)
 		t.enc.reset()
 		cur.encode(&t.enc)
 		t.key = recordKey(t.key, t.kind, e.id)
@@ -125,15 +134,30 @@ func (t *table[R, P]) committed() {
 		e.old, e.exists, e.dirty = e.cur, true, false
 	}
 	t.dirty = t.dirty[:0]
-	if len(t.items) > t.maxCached {
-		t.items = make(map[string]*entry[R]) // a fresh map returns the memory
+	t.gen++
+	if len(t.items) <= t.maxCached {
+		return
 	}
+	keep := make(map[string]*entry[R], t.maxCached/2) // a fresh map returns the memory
+	for id, e := range t.items {
+		if e.gen+2 >= t.gen && len(keep) < t.maxCached/2 {
+			keep[id] = e
+		}
+	}
+	t.items = keep
 }
 
 // discard forgets everything cached, after a failed batch.
 func (t *table[R, P]) discard() {
 	t.items = make(map[string]*entry[R])
 	t.dirty = t.dirty[:0]
+}
+
+// reset forgets everything and starts tracking which records exist: the
+// database is about to be emptied.
+func (t *table[R, P]) reset() {
+	t.discard()
+	t.seen.reset()
 }
 
 func contains(ixs []ixEntry, ix ixEntry) bool {
