@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/projections/analytics"
 	"github.com/recoupledger/recoup/smartretry"
 )
 
@@ -30,6 +31,10 @@ type Config struct {
 	// Model scores retry times for backtests (the trained model); nil
 	// answers 501.
 	Model smartretry.Scorer
+	// Analytics answers named queries and ad-hoc SQL. It must refuse
+	// external access: opened with analytics.OpenReadOnly, or a
+	// read-write database locked down (see LockDownAnalytics).
+	Analytics *analytics.DB
 	// ReadModels answers invoice, subscription and preset queries
 	// (readmodel.DB); nil answers 501.
 	ReadModels ReadModels
@@ -136,6 +141,7 @@ func (s *Server) routes() chi.Router {
 			s.mountInvoices(r)
 			s.mountSubscriptions(r)
 			s.mountBacktests(r)
+			s.mountAnalytics(r)
 			s.mountEvents(r)
 		})
 		r.Group(func(r chi.Router) {

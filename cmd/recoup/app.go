@@ -14,6 +14,7 @@ import (
 	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/internal/datadir"
 	"github.com/recoupledger/recoup/projections"
+	"github.com/recoupledger/recoup/projections/analytics"
 	"github.com/recoupledger/recoup/projections/readmodel"
 	"github.com/recoupledger/recoup/smartretry"
 )
@@ -36,6 +37,7 @@ type app struct {
 	store   eventstore.Store
 	idem    *api.IdempotencyStore
 	rm      *readmodel.DB
+	an      *analytics.DB
 	runner  *projections.Runner
 	server  *api.Server
 	model   *smartretry.Logistic
@@ -49,6 +51,9 @@ type app struct {
 	mu       sync.Mutex
 }
 
+// analyticsMemory bounds DuckDB's buffer pool in the server.
+const analyticsMemory = "512MB"
+
 // modelFile is where `recoup train` puts the model inside a data dir.
 func modelFile(data string) string { return filepath.Join(data, "model.json") }
 
@@ -57,8 +62,8 @@ func idempotencyDir(data string) string { return filepath.Join(data, "idempotenc
 
 // openApp opens everything under opts.data and starts the projection
 // runner; the caller serves app.server and calls close.
-func openApp(ctx context.Context, opts appOptions) (a *app, err error) {
-	a = &app{caughtUp: make(chan struct{})}
+func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
+	a := &app{caughtUp: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			_ = a.close()
@@ -80,11 +85,24 @@ func openApp(ctx context.Context, opts appOptions) (a *app, err error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.rm.Close)
-	pm := projections.NewMetrics()
-	if a.runner, err = projections.NewRunner(a.store, projections.Options{Metrics: pm}, readmodel.Projections(a.rm)...); err != nil {
+	if a.an, err = analytics.Open(ctx, layout.Analytics(), analyticsMemory); err != nil {
 		return nil, err
 	}
-	cfg := api.Config{Store: a.store, Keys: opts.keys, Idempotency: a.idem, ReadModels: a.rm,
+	a.closers = append(a.closers, a.an.Close)
+	if err := api.LockDownAnalytics(ctx, a.an); err != nil {
+		return nil, err
+	}
+	anProj, err := analytics.NewProjection(ctx, a.an)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, anProj.Close)
+	pm := projections.NewMetrics()
+	projs := append(readmodel.Projections(a.rm), anProj)
+	if a.runner, err = projections.NewRunner(a.store, projections.Options{Metrics: pm}, projs...); err != nil {
+		return nil, err
+	}
+	cfg := api.Config{Store: a.store, Keys: opts.keys, Idempotency: a.idem, ReadModels: a.rm, Analytics: a.an,
 		Ready: a.ready, Collectors: pm.Collectors(), RateLimit: opts.rateLimit, Logger: opts.log}
 	mpath := opts.model
 	if mpath == "" {
