@@ -202,9 +202,11 @@ func (e *Engine) fireDue(ctx context.Context, until time.Time) (int, error) {
 }
 
 // AdvanceTo moves a virtual clock to t, firing every due timer in order
-// (by time, then invoice id) and reacting to every event recorded in the
-// store before or meanwhile. On return every decision up to t is
-// written to the store.
+// (by time, then invoice id) after applying every event recorded before
+// the call. Events another writer records during the call are seen when
+// the engine next flushes (its append to that stream is refused, and it
+// re-reads the stream) or on the next call; the simulator records
+// between calls. On return every decision up to t is written.
 func (e *Engine) AdvanceTo(ctx context.Context, t time.Time) error {
 	vc, ok := e.clock.(*VirtualClock)
 	if !ok {
