@@ -63,14 +63,18 @@ type Stats struct {
 }
 
 // New returns an engine; it does no I/O until Run or AdvanceTo.
+//
+// A nil gateway means the billing system makes every charge itself and
+// records it (as `recoup serve` does until a processor adapter exists):
+// the engine then decides retries, which the billing system learns from
+// next_payment_attempt, sends the emails and webhooks, and applies the
+// outcomes, but never charges.
 func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engine, error) {
 	switch {
 	case store == nil:
 		return nil, errors.New("dunning: store: must not be nil")
 	case clock == nil:
 		return nil, errors.New("dunning: clock: must not be nil")
-	case gw == nil:
-		return nil, errors.New("dunning: gateway: must not be nil")
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {
