@@ -243,8 +243,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	if _, virtual := e.clock.(*VirtualClock); virtual {
 		return errors.New("dunning: Run needs a wall clock; drive a *VirtualClock with AdvanceTo")
 	}
+	// Catch up with the whole ledger before acting on any timer: a timer of
+	// a replayed invoice must not fire before the events that answer it
+	// are applied (that would decide and send twice).
 	e.mu.Lock()
-	err := e.subscribe()
+	err := e.catchUp(ctx)
+	if err == nil {
+		_, err = e.fireDue(ctx, e.clock.Now())
+	}
+	if err == nil {
+		err = e.flush(ctx)
+	}
 	e.mu.Unlock()
 	if err != nil {
 		return err
@@ -298,14 +307,16 @@ func (e *Engine) Run(ctx context.Context) error {
 		if tm != nil {
 			tm.Stop()
 		}
-		if err := e.runStep(ctx, got); err != nil {
+		// A full batch means more events are waiting: apply them all before
+		// firing timers, so no decision is taken on a partly applied state.
+		if err := e.runStep(ctx, got, len(got) < e.cfg.batchSize); err != nil {
 			return err
 		}
 	}
 }
 
 // runStep applies received messages, then fires what is due and flushes.
-func (e *Engine) runStep(ctx context.Context, got []result) error {
+func (e *Engine) runStep(ctx context.Context, got []result, fire bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, r := range got {
@@ -318,6 +329,9 @@ func (e *Engine) runStep(ctx context.Context, got []result) error {
 		if err := e.receive(r.m); err != nil {
 			return err
 		}
+	}
+	if !fire {
+		return nil
 	}
 	if _, err := e.fireDue(ctx, e.clock.Now()); err != nil {
 		return err
