@@ -17,6 +17,8 @@ const maxStepsPerWake = 32
 // the engine supplies the situation, the planner's answer, the charge,
 // the sends, and writes what they decide.
 func (e *Engine) act(ctx context.Context, inv *invoice, now time.Time) error {
+	e.acting = inv
+	defer func() { e.acting = nil }()
 	for range maxStepsPerWake {
 		progressed, err := e.step(ctx, inv, now)
 		if err != nil {
@@ -62,10 +64,16 @@ func (e *Engine) step(ctx context.Context, inv *invoice, now time.Time) (bool, e
 			return false, nil
 		}
 		if len(due.Events) > 0 {
+			// The charge and reminders of due were decided on the state
+			// these events leave; take the charge now, reminders next step.
 			e.emit(inv, due.Events)
+			if c := due.Charge; c != nil && e.mayCharge(inv, *c, now) {
+				_, err := e.charge(ctx, inv, e.situation(inv, now), *c, now)
+				return true, err
+			}
 			return true, nil
 		}
-		if c := due.Charge; c != nil && (c.Initiator != domain.InitiatorInitial || e.cfg.initialCharge) && !now.Before(inv.chargeRetryAt) {
+		if c := due.Charge; c != nil && e.mayCharge(inv, *c, now) {
 			return e.charge(ctx, inv, s, *c, now)
 		}
 		for _, r := range due.Reminders {
@@ -82,6 +90,12 @@ func (e *Engine) step(ctx context.Context, inv *invoice, now time.Time) (bool, e
 		}
 	}
 	return false, nil
+}
+
+// mayCharge: the engine makes a first charge only when configured to, and
+// waits after a gateway error.
+func (e *Engine) mayCharge(inv *invoice, c domain.Charge, now time.Time) bool {
+	return (c.Initiator != domain.InitiatorInitial || e.cfg.initialCharge) && !now.Before(inv.chargeRetryAt)
 }
 
 // refused logs a decision the domain refused. It cannot be retried

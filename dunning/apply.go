@@ -3,6 +3,7 @@ package dunning
 import (
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -92,7 +93,9 @@ func (e *Engine) apply(ev domain.Event) {
 		if id, ok := strings.CutPrefix(ev.StreamName(), "invoice-"); ok {
 			inv := s.invoice(id)
 			e.applyInvoice(inv, ev)
-			e.rearm(inv)
+			if inv != e.acting {
+				e.rearm(inv) // act re-arms the invoice it works on when done
+			}
 		}
 	}
 }
@@ -145,7 +148,9 @@ func (e *Engine) applySubscription(ev domain.Event) {
 	}
 	if _, started := ev.(domain.SubscriptionStarted); !started {
 		e.subscriptionNote(inv, sub, ev, reason)
-		e.rearm(inv)
+		if inv != e.acting {
+			e.rearm(inv)
+		}
 	}
 }
 
@@ -216,16 +221,38 @@ func (e *Engine) applyInvoice(inv *invoice, ev domain.Event) {
 	}
 }
 
-// baseOf returns the common fields of any catalogue event.
+// baseOf returns the common fields of any catalogue event. The field's
+// index is looked up once per type, so this costs no allocation.
 func baseOf(ev domain.Event) domain.Base {
 	v := reflect.ValueOf(ev)
 	if v.Kind() == reflect.Pointer {
 		v = v.Elem()
 	}
-	if f := v.FieldByName("Base"); f.IsValid() {
-		if b, ok := f.Interface().(domain.Base); ok {
-			return b
+	b := domain.Base{OccurredAt: ev.When()}
+	if i := baseIndex(v.Type()); i >= 0 {
+		b.Backfill = v.Field(i).FieldByIndex(backfillIndex).Bool()
+	}
+	return b
+}
+
+var (
+	baseFields    sync.Map // reflect.Type → int (-1: no Base)
+	backfillIndex = func() []int {
+		f, _ := reflect.TypeFor[domain.Base]().FieldByName("Backfill")
+		return f.Index
+	}()
+)
+
+func baseIndex(t reflect.Type) int {
+	if i, ok := baseFields.Load(t); ok {
+		return i.(int)
+	}
+	i := -1
+	if t.Kind() == reflect.Struct {
+		if f, ok := t.FieldByName("Base"); ok && f.Type == reflect.TypeFor[domain.Base]() && len(f.Index) == 1 {
+			i = f.Index[0]
 		}
 	}
-	return domain.Base{OccurredAt: ev.When()}
+	baseFields.Store(t, i)
+	return i
 }

@@ -1,13 +1,108 @@
-// Package dunning is Recoup's dunning engine: a process manager that
-// follows the ledger through a $all catch-up subscription, keeps the state
-// of every open invoice in memory, and acts when a timer derived from the
-// recorded events comes due: charge through a Gateway, schedule the next
-// retry within the preset and the card-network rules, apply the preset's
-// outcome, and send the emails and webhooks the ledger says are owed.
+// Package dunning is Recoup's dunning engine: the process manager that
+// recovers failed payments. It follows the ledger through a $all
+// catch-up subscription, keeps the state of every invoice it may act on
+// in memory, and acts when a timer derived from the recorded events comes
+// due: it charges through a Gateway, records the outcome with what
+// follows it (the next retry, a block, the end of the run and the
+// preset's outcome for the invoice and the subscription), and sends the
+// emails and webhooks the ledger says are owed.
 //
-// The same engine runs on a wall clock (Run, for `recoup serve`) and on a
-// virtual clock (AdvanceTo, for the simulator and tests). Decisions get
-// deterministic event IDs (UUIDv5 of invoice and purpose) and are appended
-// with the expected revision of the stream they follow, so a restart
-// rebuilds state from the ledger and resumes with nothing repeated or lost.
+// # Decisions and execution
+//
+// The engine decides nothing itself. Every decision is the domain's:
+// domain.DecideDue (what is due for an invoice now), RecordPaymentAttempt
+// (an attempt's outcome and what it decides) and OnPaymentMethodChanged
+// (a new card restarts eligibility), all pure functions of a
+// domain.Situation that the engine fills in from its memory: the invoice
+// and subscription aggregates, the preset that would start a run (product
+// choice, else account default, else the built-in default), the current
+// collection settings and the card's history for the network rules. The
+// domain places every retry where the network rules allow it. The engine
+// adds what needs the outside world or chance:
+//
+//   - a RetryPlanner for smart presets (domain.NeedsPlan). Until a trained
+//     model is configured, HeuristicPlanner stands in and says so: its
+//     plans and the RetryScheduled events they produce carry model
+//     version "heuristic-v1" and an explanation naming it;
+//   - exploration: a configurable share of the retries decided after a
+//     failure (WithExploreRate, default 5%, 0 disables) moves to a
+//     uniformly drawn hour of the run's window. The draw is seeded by
+//     (seed, invoice, attempt), so a re-run decides the same. Every retry
+//     after a failure logs its source (schedule, smart or explore) and
+//     the probability the mixed policy had of choosing its hour slot, on
+//     RetryScheduled and then on the PaymentAttempted it leads to, so that
+//     histories can be evaluated off-policy without bias;
+//   - the Gateway call, with the idempotency key "<invoice>/<attempt>";
+//   - the sends: reminder emails through a Notifier (ReminderSent, or
+//     ReminderFailed and a retry after notify.Backoff), and Stripe-shaped
+//     webhooks (invoice.payment_failed with attempt_count and
+//     next_payment_attempt, invoice.paid, invoice.marked_uncollectible,
+//     customer.subscription.updated), each with an evt_ id derived from
+//     its trigger, recorded as WebhookSent (delivered or not; retried
+//     with backoff; given up, and recorded as such, after
+//     notify.MaxAttempts). Without an email channel (the simulator),
+//     reminders are recorded as sent on channel "none".
+//
+// Backfilled events (Base.Backfill) are applied like any other, but an
+// invoice whose latest event is a backfill gets no action: no charge,
+// email or webhook.
+//
+// # Timers
+//
+// Nothing is scheduled that is not recorded. An invoice's next wake-up is
+// the earliest of its aggregate's timers (domain.Invoice.Timers: a
+// pending decision, the next payment attempt, a blocked run's deadline,
+// an uncollectible date, a scheduled reminder), the next try of a failed
+// send, and a card change to consider. A heap orders wake-ups by time and
+// then invoice id, so firing is deterministic. On start the engine
+// replays $all from the beginning, which rebuilds every aggregate and so
+// every timer; an old timer simply fires at once.
+//
+// # Clocks
+//
+// The same code runs on a wall clock (Run, for `recoup serve`: events are
+// applied as the subscription delivers them and timers fire as they come
+// due) and on a VirtualClock (AdvanceTo, for the simulator and tests: it
+// catches up with the store, then fires every timer up to the target in
+// order, stepping the clock to each timer's time so that events carry the
+// time they were due, and returns with everything written). A simulation
+// takes months of dunning in as long as the work itself takes.
+//
+// # Idempotency and restart
+//
+// Each decision is applied to the engine's memory when taken and staged
+// for its stream; consecutive decisions on a stream become one atomic
+// append with the expected revision the stream had before them (Exact, or
+// NoStream). Event IDs are deterministic: an attempt is UUIDv5 of
+// "<stream>/attempt/<n>", every other event UUIDv5 of
+// "<stream>@<revision>", so the same decision taken again at the same
+// revision appends nothing new, and any other writer that got there
+// first makes the append fail rather than be overwritten; the engine then
+// re-reads the stream and decides again from what is recorded.
+//
+// Staged batches are flushed many streams at once (so the store's group
+// commit puts them in few synced writes), subscriptions' first, then
+// invoices', as the domain orders its decisions: after a crash between
+// the two, the re-taken decision finds the subscription already changed
+// and repeats nothing, while the invoice's decision, not recorded, is
+// still pending. One flush may be in flight while the engine goes on
+// deciding; a stream's next batch is never sent before the previous one
+// is written.
+//
+// A restart therefore loses at most decisions that were not written, and
+// takes them again: a charge made but not recorded is repeated with the
+// same idempotency key (the gateway answers with the first outcome), an
+// email or webhook sent but not recorded is sent again with the same
+// Message-ID or evt_ id (receivers drop the duplicate). Nothing recorded
+// is repeated, and no retry is lost. The engine's checkpoint is the $all
+// position of the last event it applied (Position); it is kept in memory
+// and the engine rebuilds from the start of $all when it starts, because
+// its timers are state that only the whole history gives.
+//
+// # Concurrency
+//
+// An Engine is driven by one goroutine at a time (Run or AdvanceTo). Run
+// owns the goroutine that pumps the subscription and stops it before
+// returning; a flush's appends run on goroutines that are always joined
+// before the driver returns. One engine should act on a ledger at a time.
 package dunning

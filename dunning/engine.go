@@ -40,6 +40,9 @@ type Engine struct {
 	pos       eventstore.Position
 	seenAny   bool
 	reloading bool
+	inflight  *flight
+	// acting is the invoice act is working on (re-armed once, at the end).
+	acting *invoice
 }
 
 // result is one subscription message as Run's pump hands it over.
@@ -54,6 +57,9 @@ type Stats struct {
 	Appends int // appends it made (one per stream per flush)
 	Applied int // events applied from the subscription
 	Charges int // gateway charges recorded
+	Flushes int // outbox flushes
+	// FlushTime is the time spent appending (waiting for the store).
+	FlushTime time.Duration
 }
 
 // New returns an engine; it does no I/O until Run or AdvanceTo.
@@ -84,6 +90,10 @@ func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engi
 // Close stops the subscription. Work not yet flushed is lost by design:
 // it is re-derived from the ledger by the next engine.
 func (e *Engine) Close() error {
+	if e.inflight != nil {
+		<-e.inflight.done // an AdvanceTo that failed may leave a flush behind
+		e.inflight = nil
+	}
 	e.subCancel()
 	if e.sub != nil {
 		return e.sub.Close()
@@ -184,7 +194,7 @@ func (e *Engine) fireDue(ctx context.Context, until time.Time) (int, error) {
 		}
 		fired++
 		if e.pending() >= e.cfg.batchSize {
-			if err := e.flush(ctx); err != nil {
+			if err := e.flushAsync(ctx); err != nil {
 				return fired, err
 			}
 		}
@@ -192,9 +202,11 @@ func (e *Engine) fireDue(ctx context.Context, until time.Time) (int, error) {
 }
 
 // AdvanceTo moves a virtual clock to t, firing every due timer in order
-// (by time, then invoice id) and reacting to every event recorded in the
-// store before or meanwhile. On return every decision up to t is
-// written to the store.
+// (by time, then invoice id) after applying every event recorded before
+// the call. Events another writer records during the call are seen when
+// the engine next flushes (its append to that stream is refused, and it
+// re-reads the stream) or on the next call; the simulator records
+// between calls. On return every decision up to t is written.
 func (e *Engine) AdvanceTo(ctx context.Context, t time.Time) error {
 	vc, ok := e.clock.(*VirtualClock)
 	if !ok {

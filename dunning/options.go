@@ -23,8 +23,8 @@ func defaultConfig() config {
 		notifier:          noNotifier{},
 		exploreRate:       DefaultExploreRate,
 		linkBase:          "http://localhost:8080",
-		appendConcurrency: 64,
-		batchSize:         4096,
+		appendConcurrency: 4096,
+		batchSize:         1 << 14,
 		log:               slog.New(slog.DiscardHandler),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/recoupledger/recoup/domain"
@@ -86,19 +87,40 @@ func (e *Engine) emit(inv *invoice, evs []domain.Event) {
 // pending counts staged streams.
 func (e *Engine) pending() int { return len(e.order) }
 
-// flush appends every staged batch: first the subscriptions' and then
-// the invoices', each phase concurrently. The order is the domain's: a
-// decision re-taken after a crash between the phases finds the
-// subscription already changed and repeats nothing, while the invoice's
-// decision, not yet recorded, is still pending and is taken again.
-//
-// A batch refused for a wrong expected revision means another writer got
-// there first: the stream is re-read, its state rebuilt, and the engine
-// decides again from what is really recorded; the invoices whose
-// subscription change was refused are not written either, and are
-// re-read too. Any other failure stops the engine; a restart rebuilds its
-// memory from the ledger.
+// flush writes every staged batch and waits for it.
 func (e *Engine) flush(ctx context.Context) error {
+	if err := e.flushAsync(ctx); err != nil {
+		return err
+	}
+	return e.join(ctx)
+}
+
+// flight is one flush in progress. Its goroutine only appends; what the
+// outcome means for the engine's memory (re-reading streams after a
+// conflict) is done by join, on the engine's goroutine.
+type flight struct {
+	done      chan struct{}
+	err       error
+	conflicts []*batch // refused for a wrong expected revision
+	appends   int
+	started   time.Time
+}
+
+// flushAsync starts writing the staged batches and returns; the engine
+// goes on deciding while they are appended. At most one flush is in
+// flight: a stream's next batch expects the revision its previous batch
+// leaves, so it must not be sent before that batch is written.
+//
+// Within a flush the order is the domain's: first the subscriptions' and
+// then the invoices' batches, each phase concurrently, so that the
+// store's group commit puts many streams in one synced write. A decision
+// re-taken after a crash between the phases finds the subscription
+// already changed and repeats nothing, while the invoice's decision, not
+// yet recorded, is still pending and is taken again.
+func (e *Engine) flushAsync(ctx context.Context) error {
+	if err := e.join(ctx); err != nil {
+		return err
+	}
 	if len(e.order) == 0 {
 		return nil
 	}
@@ -111,30 +133,61 @@ func (e *Engine) flush(ctx context.Context) error {
 		}
 	}
 	e.order, e.outbox = nil, map[string]*batch{}
-	tainted := map[string]bool{}
-	if err := e.appendAll(ctx, first, tainted); err != nil {
-		return err
-	}
-	kept := second[:0]
-	for _, b := range second {
-		if !tainted[strings.TrimPrefix(b.stream, "invoice-")] {
-			kept = append(kept, b)
+	f := &flight{done: make(chan struct{}), started: time.Now()}
+	e.inflight = f
+	go func() { // joined by join, which every driver calls before returning
+		defer close(f.done)
+		tainted := map[string]bool{}
+		if f.err = e.appendAll(ctx, first, f, tainted); f.err != nil {
+			return
 		}
+		kept := second[:0]
+		for _, b := range second {
+			if tainted[strings.TrimPrefix(b.stream, "invoice-")] {
+				f.conflicts = append(f.conflicts, b) // not written: re-read it
+			} else {
+				kept = append(kept, b)
+			}
+		}
+		f.err = e.appendAll(ctx, kept, f, nil)
+	}()
+	return nil
+}
+
+// join waits for the flush in flight and re-reads every stream whose
+// batch was refused or not written, so that the engine decides again
+// from what the ledger really holds. Any other failure stops the engine;
+// a restart rebuilds its memory from the ledger.
+func (e *Engine) join(ctx context.Context) error {
+	f := e.inflight
+	if f == nil {
+		return nil
 	}
-	if err := e.appendAll(ctx, kept, nil); err != nil {
-		return err
+	<-f.done
+	e.inflight = nil
+	e.stats.Flushes++
+	e.stats.Appends += f.appends
+	e.stats.FlushTime += time.Since(f.started)
+	if f.err != nil {
+		return f.err
 	}
-	for id := range tainted {
-		if err := e.reload(ctx, domain.InvoiceStream(id)); err != nil {
+	for _, b := range f.conflicts {
+		e.log.Info("dunning: concurrent write; re-reading stream", "stream", b.stream)
+		if err := e.reload(ctx, b.stream); err != nil {
 			return err
+		}
+		for id := range b.invoices {
+			if err := e.reload(ctx, domain.InvoiceStream(id)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// appendAll appends batches concurrently and re-reads the streams of
-// those refused for a conflict, adding their invoices to tainted.
-func (e *Engine) appendAll(ctx context.Context, batches []*batch, tainted map[string]bool) error {
+// appendAll appends batches concurrently; batches refused for a conflict
+// are noted in f, and their invoices added to tainted.
+func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tainted map[string]bool) error {
 	if len(batches) == 0 {
 		return nil
 	}
@@ -142,21 +195,19 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, tainted map[st
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(e.cfg.appendConcurrency, len(batches)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range work {
 				b := batches[i]
 				_, errs[i] = e.store.Append(ctx, b.stream, b.expected, b.events...)
 			}
-		}()
+		})
 	}
 	for i := range batches {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
-	e.stats.Appends += len(batches)
+	f.appends += len(batches)
 	for i, err := range errs {
 		if err == nil {
 			continue
@@ -165,12 +216,9 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, tainted map[st
 		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 			return fmt.Errorf("dunning: append to %s: %w", b.stream, err)
 		}
-		e.log.Info("dunning: concurrent write; re-reading stream", "stream", b.stream)
-		if err := e.reload(ctx, b.stream); err != nil {
-			return err
-		}
-		if tainted != nil {
-			for id := range b.invoices {
+		f.conflicts = append(f.conflicts, b)
+		for id := range b.invoices {
+			if tainted != nil {
 				tainted[id] = true
 			}
 		}

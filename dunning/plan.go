@@ -16,11 +16,20 @@ func (e *Engine) decide(s domain.Situation, f func(domain.Situation) ([]domain.E
 	if err != nil || e.cfg.exploreRate <= 0 {
 		return evs, err
 	}
-	if plan := e.exploration(s, evs); plan != nil {
-		s.Plan = plan
-		return f(s)
+	plan, i := e.exploration(s, evs)
+	if plan == nil {
+		return evs, nil
 	}
-	return evs, nil
+	if plan.Source != domain.SourceExplore {
+		// Not explored: the decision stands; only its logged propensity
+		// changes, so there is no need to decide again.
+		r := evs[i].(domain.RetryScheduled)
+		r.Propensity = plan.Propensity
+		evs[i] = r
+		return evs, nil
+	}
+	s.Plan = plan
+	return f(s)
 }
 
 // decideDue adapts domain.DecideDue to decide.
@@ -35,21 +44,21 @@ func (e *Engine) decideDue(s domain.Situation) (domain.Due, error) {
 }
 
 // exploration returns the plan that replaces the failure decision's retry
-// in evs, or nil when evs schedules none. Every retry after a failure
+// (evs[i]), or nil when evs schedules none. Every retry after a failure
 // passes through it, explored or not, so its propensity is logged.
-func (e *Engine) exploration(s domain.Situation, evs []domain.Event) *domain.RetryPlan {
+func (e *Engine) exploration(s domain.Situation, evs []domain.Event) (*domain.RetryPlan, int) {
 	var r *domain.RetryScheduled
-	failed := false
-	for _, ev := range evs {
+	idx, failed := -1, false
+	for i, ev := range evs {
 		switch v := ev.(type) {
 		case domain.PaymentAttempted:
 			failed = v.Outcome == domain.Failed
 		case domain.RetryScheduled:
-			r = &v
+			r, idx = &v, i
 		}
 	}
 	if r == nil || r.Source == domain.SourceExplore || !(failed || s.Invoice.FailurePending()) {
-		return nil
+		return nil, -1
 	}
 	spec, start := s.Preset, s.Now
 	if run := s.Invoice.Run; run != nil {
@@ -58,7 +67,7 @@ func (e *Engine) exploration(s domain.Situation, evs []domain.Event) *domain.Ret
 	end := (&domain.DunningRun{Preset: spec, StartedAt: start}).Deadline()
 	from := s.Now.Truncate(time.Hour).Add(time.Hour)
 	if !end.After(from) {
-		return nil
+		return nil, -1
 	}
 	slots := make([]time.Time, int(end.Sub(from)/time.Hour)+1)
 	for i := range slots {
@@ -70,7 +79,7 @@ func (e *Engine) exploration(s domain.Situation, evs []domain.Event) *domain.Ret
 	}
 	ch := explore(e.cfg.exploreRate, e.cfg.seed, s.Invoice.ID, r.AttemptNumber, def, slots)
 	return &domain.RetryPlan{Retry: true, At: ch.At, Source: ch.Source, Propensity: ch.Propensity,
-		ModelVersion: r.ModelVersion, Probability: r.Score}
+		ModelVersion: r.ModelVersion, Probability: r.Score}, idx
 }
 
 // smartPlan asks the planner for a smart run's next retry; if it fails,

@@ -88,11 +88,12 @@ func validateEvents(stream string, maxEventSize int, events []EventData) error {
 	errs := make([]error, workers)
 	chunk := (len(events) + workers - 1) / workers
 	var wg sync.WaitGroup
-	for w := range workers {
+	for w := 1; w < workers; w++ {
 		wg.Go(func() {
 			errs[w] = validateRange(stream, maxEventSize, events, w*chunk, min((w+1)*chunk, len(events)))
 		})
 	}
+	errs[0] = validateRange(stream, maxEventSize, events, 0, min(chunk, len(events))) // the caller takes the first chunk
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {

@@ -90,4 +90,20 @@
 // of ending the window unrecovered, customer updates included. The
 // clairvoyant knows the draws; per invoice no policy can recover what it
 // does not, which the tests check.
+//
+// # Simulated ledgers
+//
+// Simulate (recoup simulate) runs the same world against the real dunning
+// engine: customers sign up over the first month and renew each period;
+// the engine charges finalized invoices through the world (Sim.Charge is
+// its gateway), whose first answer is a decline with probability
+// decline_rate × frailty and whose later answers follow the invoice's
+// hidden process; card activity, account-updater refreshes and customers'
+// own payments are written as events at their virtual times. The clock
+// moves in steps (an hour by default): the world's facts of a step are
+// written together at its end, so the engine never sees a fact before it
+// happens, at the price of seeing it up to a step late. Event IDs are
+// UUIDv5 of the seed and the fact, business times are virtual, so a seed
+// fixes every event; with Concurrency 1 it fixes $all's order too. Record
+// times are the store's and are not part of that guarantee.
 package simulator

@@ -10,9 +10,9 @@ import (
 	"github.com/recoupledger/recoup/domain"
 )
 
-func smallEval(t *testing.T, m *Model, seed uint64, workers int) *EvalReport {
+func smallEval(t *testing.T, m *Model, seed uint64, workers, n int, budgets ...Budget) *EvalReport {
 	t.Helper()
-	rep, err := Eval(context.Background(), m, EvalOptions{Seed: seed, Invoices: 1500, Training: 400, SearchStep: 24, Workers: workers})
+	rep, err := Eval(context.Background(), m, EvalOptions{Seed: seed, Invoices: n, Training: 300, SearchStep: 24, Workers: workers, Budgets: budgets})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,12 +21,13 @@ func smallEval(t *testing.T, m *Model, seed uint64, workers int) *EvalReport {
 
 func TestEvalDeterministic(t *testing.T) {
 	m := defaultWorld(t, "b2c_us")
-	a, _ := json.Marshal(smallEval(t, m, 11, 1))
-	b, _ := json.Marshal(smallEval(t, m, 11, 2))
+	b37 := Budget{3, 7}
+	a, _ := json.Marshal(smallEval(t, m, 11, 1, 300, b37))
+	b, _ := json.Marshal(smallEval(t, m, 11, 2, 300, b37))
 	if string(a) != string(b) {
 		t.Fatal("same seed, different worker counts: reports differ")
 	}
-	c, _ := json.Marshal(smallEval(t, m, 12, 2))
+	c, _ := json.Marshal(smallEval(t, m, 12, 2, 300, b37))
 	if string(a) == string(c) {
 		t.Fatal("different seeds gave identical reports")
 	}
@@ -39,7 +40,7 @@ func TestEvalDeterministic(t *testing.T) {
 func TestBounds(t *testing.T) {
 	for _, name := range []string{"b2c_us", "b2b_global"} {
 		m := defaultWorld(t, name)
-		rep := smallEval(t, m, 21, 0)
+		rep := smallEval(t, m, 21, 0, 1200)
 		for _, br := range rep.Budgets {
 			cv := br.Outcomes("clairvoyant")
 			or := br.Outcomes("oracle")

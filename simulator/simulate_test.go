@@ -133,3 +133,22 @@ func TestSimulateRefusesNonEmptyStore(t *testing.T) {
 		}
 	}
 }
+
+func TestSample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sample history: a few seconds")
+	}
+	dir := t.TempDir()
+	st, err := Sample(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Renewals < 1000 || st.Declines < 50 || st.EngineEvents == 0 {
+		t.Fatalf("sample history too thin: %+v", st)
+	}
+	_, recs := logHash(t, dir, false)
+	if len(recs) != st.WorldEvents+st.EngineEvents {
+		t.Fatalf("store holds %d events, stats say %d", len(recs), st.WorldEvents+st.EngineEvents)
+	}
+	checkHistory(t, recs)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -33,7 +34,9 @@ type appender struct {
 	ids    map[string][2]uint64
 	group  []*request
 	keyBuf []byte
-	valBuf []byte
+	// inflight counts groups handed to the completer and not yet answered.
+	inflight atomic.Int32
+	valBuf   []byte
 }
 
 func newAppender(s *Store, nextPos uint64) *appender {
@@ -82,7 +85,15 @@ func (a *appender) run() {
 				break gather
 			}
 		}
-		syncs <- a.commitGroup()
+		g := a.commitGroup()
+		if a.inflight.Load() == 0 && len(a.s.reqs) == 0 {
+			// Nothing to overlap with: waiting here saves two goroutine
+			// hand-offs, which a lone caller (a bulk import) would feel.
+			a.finish(g)
+		} else {
+			a.inflight.Add(1)
+			syncs <- g
+		}
 		if !open {
 			return
 		}
@@ -102,7 +113,10 @@ func (a *appender) commitGroup() *pendingGroup {
 	g := &pendingGroup{reqs: slices.Clone(a.group), out: make([]outcome, len(a.group))}
 	clear(a.group)
 	if err := a.s.failure(); err != nil {
-		return g // the completer fails every request
+		for _, req := range g.reqs {
+			req.release()
+		}
+		return g // finish fails every request
 	}
 	batch := a.s.db.NewBatch()
 	clear(a.ids)
@@ -113,6 +127,7 @@ func (a *appender) commitGroup() *pendingGroup {
 		} else {
 			g.out[i] = a.apply(batch, req, now)
 		}
+		req.release() // the batch has its own copy
 	}
 	if len(a.heads) > a.s.opts.HeadCacheSize {
 		clear(a.heads)
@@ -134,30 +149,37 @@ func (a *appender) commitGroup() *pendingGroup {
 }
 
 // complete answers groups in commit order once their batches are synced.
-// Only then does the group's last position become visible to $all reads
-// and subscribers.
 func (a *appender) complete(syncs <-chan *pendingGroup) {
 	for g := range syncs {
-		if g.batch != nil {
-			err := g.batch.SyncWait()
-			g.batch.Close()
-			if err != nil {
-				a.s.fail(err)
-			}
+		a.finish(g)
+		a.inflight.Add(-1)
+	}
+}
+
+// finish waits for g's WAL sync and answers its callers. Only then does
+// the group's last position become visible to $all reads and subscribers.
+// Groups are finished in commit order: by the completer, or inline by the
+// appender when the completer has nothing in flight.
+func (a *appender) finish(g *pendingGroup) {
+	if g.batch != nil {
+		err := g.batch.SyncWait()
+		g.batch.Close()
+		if err != nil {
+			a.s.fail(err)
 		}
-		if err := a.s.failure(); err != nil {
-			for i, req := range g.reqs {
-				if g.out[i].err == nil {
-					g.out[i] = outcome{err: fmt.Errorf("%s %s: %w: %w", opName(req.op), req.stream, eventstore.ErrUnavailable, err)}
-				}
-			}
-		} else if g.batch != nil {
-			a.s.lastPos.Store(g.lastPos)
-			a.s.commits.broadcast()
-		}
+	}
+	if err := a.s.failure(); err != nil {
 		for i, req := range g.reqs {
-			req.done <- g.out[i]
+			if g.out[i].err == nil {
+				g.out[i] = outcome{err: fmt.Errorf("%s %s: %w: %w", opName(req.op), req.stream, eventstore.ErrUnavailable, err)}
+			}
 		}
+	} else if g.batch != nil {
+		a.s.lastPos.Store(g.lastPos)
+		a.s.commits.broadcast()
+	}
+	for i, req := range g.reqs {
+		req.done <- g.out[i]
 	}
 }
 

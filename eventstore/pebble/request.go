@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"context"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -28,6 +29,7 @@ type request struct {
 	expected eventstore.ExpectedRevision
 	events   []pendingEvent
 	size     int
+	buf      *[]byte // holds the events' records; see release
 	meta     eventstore.StreamMetadata
 	done     chan outcome // buffered: the appender never blocks on a caller
 }
@@ -50,7 +52,11 @@ func newAppendRequest(ctx context.Context, stream string, expected eventstore.Ex
 	for i := range events {
 		size += encodedSize(stream, &events[i])
 	}
-	buf := make([]byte, 0, size)
+	bp := encodeBuffers.Get().(*[]byte)
+	if cap(*bp) < size {
+		*bp = make([]byte, 0, size)
+	}
+	buf := (*bp)[:0]
 	pend := make([]pendingEvent, len(events))
 	var fresh []*uuid.UUID
 	for i := range events {
@@ -68,5 +74,26 @@ func newAppendRequest(ctx context.Context, stream string, expected eventstore.Ex
 		buf = encodeRecord(buf, stream, p.id, e)
 		p.rec = buf[start:len(buf):len(buf)]
 	}
-	return &request{ctx: ctx, op: opAppend, stream: stream, expected: expected, events: pend, size: size, done: make(chan outcome, 1)}
+	*bp = buf
+	return &request{ctx: ctx, op: opAppend, stream: stream, expected: expected, events: pend, size: size, buf: bp, done: make(chan outcome, 1)}
+}
+
+// encodeBuffers recycles the buffers appends are encoded into: a bulk
+// append's records fill hundreds of kilobytes, and fresh memory costs page
+// faults and zeroing on every append.
+var encodeBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBuffer keeps one huge append from pinning its buffer forever.
+const maxPooledBuffer = 4 << 20
+
+// release returns the request's encoded records to the pool; the appender
+// calls it once the batch holds its own copy (or the request failed).
+func (r *request) release() {
+	if r.buf == nil {
+		return
+	}
+	if cap(*r.buf) <= maxPooledBuffer {
+		encodeBuffers.Put(r.buf)
+	}
+	r.buf, r.events = nil, nil
 }

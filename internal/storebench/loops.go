@@ -143,3 +143,8 @@ func SubscribeCatchUp(ctx context.Context, s eventstore.Store, n int) (Measured,
 	}
 	return Measured{Events: got, Elapsed: time.Since(start)}, nil
 }
+
+// Add sums two measurements of the same loop.
+func (m Measured) Add(o Measured) Measured {
+	return Measured{Events: m.Events + o.Events, Elapsed: m.Elapsed + o.Elapsed}
+}
