@@ -173,12 +173,37 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 				r.opts.Progress(batch[len(batch)-1].Position, applied)
 			}
 			batch = batch[:0]
+			if atHead {
+				// At the head, make what was applied visible and durable
+				// before waiting for more.
+				if err := r.sync(ctx); err != nil {
+					return err
+				}
+			}
 			r.updateLag(ctx, atHead)
 		}
 		if atHead && !live {
 			return nil
 		}
 	}
+}
+
+// Syncer is implemented by projections that finish writing a batch in
+// the background after Apply returns: Sync waits until everything
+// accepted is stored, and reports a failure of that background write.
+type Syncer interface {
+	Sync(ctx context.Context) error
+}
+
+func (r *Runner) sync(ctx context.Context) error {
+	for _, p := range r.projs {
+		if s, ok := p.(Syncer); ok {
+			if err := s.Sync(ctx); err != nil {
+				return fmt.Errorf("projection %s: %w", p.Name(), err)
+			}
+		}
+	}
+	return nil
 }
 
 // apply hands each projection the part of batch after its checkpoint.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -11,7 +12,8 @@ import (
 // DB is the read-model database: its own Pebble store, apart from the
 // event store. Projections write it; queries read it.
 type DB struct {
-	pdb *pebble.DB
+	pdb      *pebble.DB
+	inflight sync.WaitGroup // background batch commits of the projections
 }
 
 // Open opens (or creates) the read-model database in dir. A second
@@ -33,6 +35,7 @@ func Open(dir string) (*DB, error) {
 
 // Close flushes and closes the database.
 func (d *DB) Close() error {
+	d.inflight.Wait()
 	if err := d.pdb.Flush(); err != nil {
 		_ = d.pdb.Close()
 		return fmt.Errorf("readmodel: flush: %w", err)

@@ -26,7 +26,7 @@ const defaultMaxCached = 100_000
 
 // flusher is a table seen by the commit path.
 type flusher interface {
-	flush(b *pebble.Batch) error
+	flush(w *ops) error
 	committed()
 	discard()
 	reset()
@@ -40,6 +40,11 @@ type base struct {
 	kinds  []string
 	tables []flusher
 	fields eventjson.Fields
+
+	// pending receives the result of the batch being committed in the
+	// background, if any (see commit).
+	pending chan error
+	writes  ops
 
 	// crashAfterWrite, set by tests, commits a batch's records without
 	// its checkpoint and fails: the state a crash between the two would
@@ -57,6 +62,9 @@ func (b *base) Checkpoint(ctx context.Context) (eventstore.Position, bool, error
 	if err := ctx.Err(); err != nil {
 		return eventstore.Position{}, false, err
 	}
+	if err := b.wait(); err != nil {
+		return eventstore.Position{}, false, err
+	}
 	v, found, err := b.db.get(b.db.pdb, checkpointKey(b.name), nil)
 	if err != nil || !found {
 		return eventstore.Position{}, false, err
@@ -69,6 +77,7 @@ func (b *base) Checkpoint(ctx context.Context) (eventstore.Position, bool, error
 
 // Reset implements projections.Projection.
 func (b *base) Reset(ctx context.Context) error {
+	_ = b.wait() // whatever it was, it is about to be deleted
 	for _, t := range b.tables {
 		t.reset()
 	}
@@ -110,34 +119,81 @@ func (b *base) apply(ctx context.Context, events []eventstore.RecordedEvent, han
 }
 
 func (b *base) commit(last eventstore.Position) error {
-	batch := b.db.pdb.NewBatch()
-	defer batch.Close()
+	b.writes.reset()
 	for _, t := range b.tables {
-		if err := t.flush(batch); err != nil {
+		if err := t.flush(&b.writes); err != nil {
 			return fmt.Errorf("readmodel %s: write: %w", b.name, err)
 		}
+	}
+	batch := b.db.pdb.NewBatch()
+	if err := b.writes.apply(batch); err != nil {
+		batch.Close()
+		return fmt.Errorf("readmodel %s: write: %w", b.name, err)
 	}
 	cp := binary.BigEndian.AppendUint64(nil, last.Commit)
 	cp = binary.BigEndian.AppendUint64(cp, last.Prepare)
 	if b.crashAfterWrite {
+		defer batch.Close()
+		if err := b.wait(); err != nil {
+			return err
+		}
 		if err := batch.Commit(pebble.NoSync); err != nil {
 			return err
 		}
 		return errInjectedCrash
 	}
 	if err := batch.Set(checkpointKey(b.name), cp, nil); err != nil {
+		batch.Close()
 		return err
 	}
-	// NoSync: a crash may lose the newest batches, but never splits one,
-	// and the checkpoint travels with them, so the projection resumes
-	// exactly where its surviving state ends.
-	if err := batch.Commit(pebble.NoSync); err != nil {
-		return fmt.Errorf("readmodel %s: commit: %w", b.name, err)
+	if err := b.wait(); err != nil {
+		return err
 	}
+	// The batch is committed in the background while the next one is
+	// decoded and applied to the cache: the two halves of a rebuild then
+	// use both cores. At most one commit is in flight; everything that
+	// reads Pebble (a cache miss, Checkpoint, Sync) waits for it first.
+	// NoSync and no WAL: a crash may lose the newest batches, but never
+	// splits one, and the checkpoint travels with them, so the projection
+	// resumes exactly where its surviving state ends.
+	ch := make(chan error, 1)
+	b.db.inflight.Add(1)
+	go func() {
+		defer b.db.inflight.Done()
+		err := batch.Commit(pebble.NoSync)
+		batch.Close()
+		if err != nil {
+			err = fmt.Errorf("readmodel %s: commit: %w", b.name, err)
+		}
+		ch <- err
+	}()
+	b.pending = ch
 	for _, t := range b.tables {
 		t.committed()
 	}
 	return nil
+}
+
+// wait waits for the batch committing in the background, if any.
+func (b *base) wait() error {
+	if b.pending == nil {
+		return nil
+	}
+	err := <-b.pending
+	b.pending = nil
+	if err != nil {
+		b.discard()
+	}
+	return err
+}
+
+// Sync waits until every batch Apply accepted is in the database, and
+// reports a failed background commit.
+func (b *base) Sync(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.wait()
 }
 
 func (b *base) discard() {

@@ -160,6 +160,11 @@ func applyAll(t testing.TB, ps []projections.Projection, events []eventstore.Rec
 		}
 		i += n
 	}
+	for _, p := range ps {
+		if err := p.(projections.Syncer).Sync(ctx); err != nil {
+			t.Fatalf("%s: %v", p.Name(), err)
+		}
+	}
 }
 
 // dump is everything the read models answer, as JSON.

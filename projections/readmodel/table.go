@@ -1,10 +1,6 @@
 package readmodel
 
-import (
-	"fmt"
-
-	"github.com/cockroachdb/pebble/v2"
-)
+import "fmt"
 
 // row is what a table stores: a record that encodes itself and names the
 // indexes it appears in.
@@ -51,9 +47,10 @@ func newTable[R any, P row[R]](kind string, maxCached int) *table[R, P] {
 	return &table[R, P]{kind: kind, items: map[string]*entry[R]{}, maxCached: maxCached}
 }
 
-// get returns the cached entry of id, loading it from r on a miss. A
-// record that does not exist yet comes back with exists false.
-func (t *table[R, P]) get(db *DB, id []byte) (*entry[R], error) {
+// get returns the cached entry of id, loading it from the database on a
+// miss (after wait, which lets a background commit land). A record that
+// does not exist yet comes back with exists false.
+func (t *table[R, P]) get(db *DB, wait func() error, id []byte) (*entry[R], error) {
 	if e, ok := t.items[string(id)]; ok {
 		e.gen = t.gen
 		return e, nil
@@ -62,6 +59,9 @@ func (t *table[R, P]) get(db *DB, id []byte) (*entry[R], error) {
 	if t.seen.surely(id) {
 		t.items[e.id] = e
 		return e, nil
+	}
+	if err := wait(); err != nil {
+		return nil, err
 	}
 	t.key = recordKey(t.key, t.kind, e.id)
 	var found bool
@@ -90,8 +90,8 @@ func (t *table[R, P]) touch(e *entry[R]) {
 	}
 }
 
-// flush writes every changed record and its index changes into b.
-func (t *table[R, P]) flush(b *pebble.Batch) error {
+// flush adds every changed record and its index changes to w.
+func (t *table[R, P]) flush(w *ops) error {
 	for _, e := range t.dirty {
 		cur := P(&e.cur)
 		t.newIx = cur.indexes(t.newIx[:0])
@@ -103,26 +103,20 @@ func (t *table[R, P]) flush(b *pebble.Batch) error {
 		for _, ix := range t.oldIx {
 			if !contains(t.newIx, ix) || P(&e.old).sequence() != seq {
 				t.oldKey = indexKey(t.oldKey, t.kind, ix, P(&e.old).sequence())
-				if err := b.Delete(t.oldKey, nil); err != nil {
-					return err
-				}
+				w.delete(t.oldKey)
 			}
 		}
 		for _, ix := range t.newIx {
 			if !e.exists || !contains(t.oldIx, ix) || P(&e.old).sequence() != seq {
 				t.newKey = indexKey(t.newKey, t.kind, ix, seq)
-				if err := b.Set(t.newKey, []byte(e.id), nil); err != nil {
-					return err
-				}
+				w.set(t.newKey, []byte(e.id))
 			}
 		}
 		t.seen.add(e.id)
 		t.enc.reset()
 		cur.encode(&t.enc)
 		t.key = recordKey(t.key, t.kind, e.id)
-		if err := b.Set(t.key, t.enc.b, nil); err != nil {
-			return err
-		}
+		w.set(t.key, t.enc.b)
 	}
 	return nil
 }
