@@ -1,7 +1,9 @@
 package simulator
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/recoupledger/recoup/domain"
 )
@@ -36,4 +38,21 @@ func BenchmarkReplayOracle(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invoices/s")
+}
+
+// BenchmarkSimulate is simulator.simulate.events_per_s: events written
+// per second by Simulate (world facts and the engine's decisions into
+// Pebble on disk). `recoup bench` sets it beside store.append.bulk1000.
+func BenchmarkSimulate(b *testing.B) {
+	m := defaultWorld(b, "b2c_us")
+	opt := SimOptions{Seed: 1, Customers: 5000, Days: 7, Concurrency: DefaultSimConcurrency, Step: time.Hour}
+	events := 0
+	for b.Loop() {
+		st, err := Simulate(context.Background(), m, b.TempDir(), opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += st.WorldEvents + st.EngineEvents
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }

@@ -105,6 +105,11 @@ type recordView struct {
 	typ      []byte
 	data     []byte
 	metadata []byte
+	// tail is everything after the fixed header, and off the offsets of
+	// stream, type, data and metadata within it: materialize copies tail
+	// in one move and slices the fields out of the copy.
+	tail []byte
+	off  [4]int
 }
 
 // parseRecord verifies and parses the record stored at pos. Any mismatch
@@ -127,12 +132,14 @@ func parseRecord(pos uint64, b []byte) (recordView, error) {
 	v.revision = binary.LittleEndian.Uint64(b[offRevision:])
 	v.created = int64(binary.LittleEndian.Uint64(b[offCreated:]))
 	copy(v.id[:], b[offID:])
-	rest := b[recordHeader:]
+	v.tail = b[recordHeader:]
+	rest := v.tail
 	var ok bool
-	for _, f := range [...]*[]byte{&v.stream, &v.typ, &v.data, &v.metadata} {
+	for i, f := range [...]*[]byte{&v.stream, &v.typ, &v.data, &v.metadata} {
 		if *f, rest, ok = readBytes(rest); !ok {
 			return v, corrupt(pos, "field length out of range")
 		}
+		v.off[i] = len(v.tail) - len(rest) - len(*f)
 	}
 	if len(rest) != 0 {
 		return v, corrupt(pos, "trailing bytes")
@@ -153,33 +160,31 @@ func corrupt(pos uint64, detail string) error {
 	return &eventstore.Error{Op: "read", Detail: fmt.Sprintf("record at position %d: %s", pos, detail), Err: eventstore.ErrCorruptRecord}
 }
 
-// materialize copies the view into e, with one allocation from a for the
-// variable-length fields. The strings alias that allocation, which nothing
-// writes to again (the byte slices are capped so appends reallocate).
+// materialize copies the view into e, with one allocation from a and one
+// copy for the variable-length fields. The strings alias that allocation,
+// which nothing writes to again (the byte slices are capped so appends
+// reallocate).
 func (v *recordView) materialize(a *arena, pos uint64, e *eventstore.RecordedEvent) {
-	ls, lt, ld, lm := len(v.stream), len(v.typ), len(v.data), len(v.metadata)
-	buf := a.alloc(ls + lt + ld + lm)
-	copy(buf, v.stream)
-	copy(buf[ls:], v.typ)
-	copy(buf[ls+lt:], v.data)
-	copy(buf[ls+lt+ld:], v.metadata)
+	buf := a.alloc(len(v.tail))
+	copy(buf, v.tail)
+	field := func(i, n int) []byte { return buf[v.off[i] : v.off[i]+n : v.off[i]+n] }
 	*e = eventstore.RecordedEvent{
 		ID:          v.id,
-		Stream:      bytesString(buf[:ls]),
+		Stream:      bytesString(field(0, len(v.stream))),
 		Revision:    v.revision,
 		Position:    eventstore.Position{Commit: pos, Prepare: pos},
-		Type:        bytesString(buf[ls : ls+lt]),
+		Type:        bytesString(field(1, len(v.typ))),
 		ContentType: eventstore.ContentTypeJSON,
 		Created:     time.Unix(0, v.created).UTC(),
 	}
 	if v.content == contentBinary {
 		e.ContentType = eventstore.ContentTypeBinary
 	}
-	if ld > 0 {
-		e.Data = buf[ls+lt : ls+lt+ld : ls+lt+ld]
+	if len(v.data) > 0 {
+		e.Data = field(2, len(v.data))
 	}
-	if lm > 0 {
-		e.Metadata = buf[ls+lt+ld : ls+lt+ld+lm : ls+lt+ld+lm]
+	if len(v.metadata) > 0 {
+		e.Metadata = field(3, len(v.metadata))
 	}
 }
 
