@@ -27,7 +27,13 @@ func TestDemo(t *testing.T) {
 	rootCmd.SetArgs([]string{"demo", "--data", filepath.Join(t.TempDir(), "demo"), "--customers", "300", "--days", "60",
 		"--eval-invoices", "300", "--listen", "127.0.0.1:0"})
 	rootCmd.SetOut(pw)
-	defer rootCmd.SetOut(nil)
+	// rootCmd is shared with the other tests of the package: leave it as
+	// found (cobra keeps the last context and arguments).
+	defer func() {
+		rootCmd.SetOut(nil)
+		rootCmd.SetArgs(nil)
+		rootCmd.SetContext(context.Background())
+	}()
 	go func() {
 		err := rootCmd.ExecuteContext(ctx)
 		pw.Close()
