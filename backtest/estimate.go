@@ -85,8 +85,15 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		if !ok || at.After(end) {
 			break
 		}
+		// The retry is planned right after the last attempt, as the engine
+		// does: what the ledger learns between then and the retry (card
+		// activity, say) is not known to the model, in training or here.
+		decision := attempts[len(attempts)-1].At
+		if now.After(decision) {
+			decision = now
+		}
 		customer(at)
-		c := e.Ledger.CaseAfter(inv.ID, attempts, at, int(rem+0.5))
+		c := e.Ledger.CaseAfter(inv.ID, attempts, decision, int(rem+0.5))
 		smartretry.Row(&c, at, row)
 		p := e.Scorer.Score(row)
 		x.Retries += surv

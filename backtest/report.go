@@ -82,15 +82,41 @@ func observed(inv *Invoice) outcome {
 	return o
 }
 
+func (o outcome) plus(p outcome) outcome {
+	return outcome{o.rec + p.rec, o.amount + p.amount, o.retries + p.retries, o.hours + p.hours, o.churn + p.churn}
+}
+
+func (o outcome) minus(p outcome) outcome {
+	return outcome{o.rec - p.rec, o.amount - p.amount, o.retries - p.retries, o.hours - p.hours, o.churn - p.churn}
+}
+
+// corrected is the candidate's estimate for invoice i anchored on what was
+// observed: the model's prediction under the candidate plus the invoice's
+// residual under the preset its run actually used (observed − predicted).
+// Errors the model makes on both policies alike (dependence between an
+// invoice's attempts, the customer's own payments) cancel, and so does
+// much of the noise, since the same hidden state drove both.
+func corrected(pop []Invoice, cand, used []Expected, i int) outcome {
+	a := float64(pop[i].Amount)
+	return point(cand[i], a).plus(observed(&pop[i]).minus(point(used[i], a)))
+}
+
 // bootstrap computes the metrics of the candidate, the baseline and their
 // difference with percentile intervals over b replicates. base is nil when
-// the baseline is what was observed.
-func bootstrap(pop []Invoice, cand, base []Expected, b int, seed uint64) (c, bl, diff Metrics) {
+// the baseline is what was observed; used, when set, holds the model's
+// predictions under the presets actually used, for the corrected
+// estimate (resampled invoices, no outcome draws: the residuals carry the
+// outcome noise).
+func bootstrap(pop []Invoice, cand, base, used []Expected, b int, seed uint64) (c, bl, diff Metrics) {
 	n := len(pop)
 	var ct, bt totals
 	for i := range pop {
 		a := float64(pop[i].Amount)
-		ct.add(point(cand[i], a), a)
+		if used != nil {
+			ct.add(corrected(pop, cand, used, i), a)
+		} else {
+			ct.add(point(cand[i], a), a)
+		}
 		if base != nil {
 			bt.add(point(base[i], a), a)
 		} else {
@@ -105,7 +131,11 @@ func bootstrap(pop []Invoice, cand, base []Expected, b int, seed uint64) (c, bl,
 		for range pop {
 			i := r.IntN(n)
 			a := float64(pop[i].Amount)
-			cr.add(draw(r, cand[i], a), a)
+			if used != nil {
+				cr.add(corrected(pop, cand, used, i), a)
+			} else {
+				cr.add(draw(r, cand[i], a), a)
+			}
 			if base != nil {
 				br.add(draw(r, base[i], a), a)
 			} else {

@@ -40,6 +40,7 @@ type Result struct {
 	DRInvoices   int            `json:"doubly_robust_invoices,omitempty"`
 	Customer     CustomerHazard `json:"-"`
 	ModelVersion string         `json:"model_version"`
+	Method       string         `json:"method"`
 }
 
 // Run estimates the candidate against the baseline over the ledger's
@@ -58,9 +59,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	e := &Estimator{Ledger: cfg.Ledger, Scorer: cfg.Scorer, Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules}
 	e.Planner = smartretry.NewPlanner(cfg.Scorer, cfg.Rules)
 	cand := make([]Expected, len(pop))
-	var base []Expected
+	var base, used []Expected
 	if cfg.Baseline != nil {
 		base = make([]Expected, len(pop))
+	} else {
+		used = make([]Expected, len(pop))
 	}
 	dr := make([]float64, len(pop))
 	hasDR := make([]bool, len(pop))
@@ -74,6 +77,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			if base[i], err = e.Expect(ctx, &pop[i], *cfg.Baseline); err != nil {
 				return err
 			}
+		} else if used[i], err = e.Expect(ctx, &pop[i], pop[i].Preset); err != nil {
+			return err
 		}
 		if dr[i], hasDR[i], err = e.ExpectDR(ctx, &pop[i], cfg.Candidate); err != nil {
 			return err
@@ -90,7 +95,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if base != nil {
 		res.BaselineKind = "preset"
 	}
-	res.Candidate, res.Baseline, res.Difference = bootstrap(pop, cand, base, cfg.Bootstrap, cfg.Seed)
+	res.Candidate, res.Baseline, res.Difference = bootstrap(pop, cand, base, used, cfg.Bootstrap, cfg.Seed)
+	if used != nil {
+		res.Method = "direct method anchored on the observed runs (prediction under the candidate + observed − predicted under the preset used)"
+	} else {
+		res.Method = "direct method for both presets"
+	}
 	var drv, dmv []float64
 	for i := range pop {
 		if hasDR[i] {

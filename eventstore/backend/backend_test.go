@@ -3,6 +3,7 @@ package backend_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,4 +149,33 @@ func TestFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseSpec checks that any accepted spec names a known kind and a
+// target, and that printing it never shows a password.
+func FuzzParseSpec(f *testing.F) {
+	f.Add("pebble:./data")
+	f.Add("kurrentdb:esdb://admin:changeit@localhost:2113?tls=false")
+	f.Add("esdb+discover://u:p@cluster:2113")
+	f.Fuzz(func(t *testing.T, s string) {
+		sp, err := backend.ParseSpec(s)
+		if err != nil {
+			return
+		}
+		if (sp.Kind != backend.Pebble && sp.Kind != backend.KurrentDB) || sp.Target == "" {
+			t.Fatalf("ParseSpec(%q) = %+v", s, sp)
+		}
+		printed := strings.TrimPrefix(sp.String(), string(sp.Kind)+":")
+		if u, err := url.Parse(sp.Target); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				pu, err := url.Parse(printed)
+				if err != nil || pu.User == nil {
+					t.Fatalf("%q printed as %q", s, printed)
+				}
+				if p, _ := pu.User.Password(); p != "xxxxx" {
+					t.Fatalf("%q printed with its password: %s", s, printed)
+				}
+			}
+		}
+	})
 }

@@ -35,7 +35,7 @@ func mapError(ctx context.Context, f failure, err error) error {
 		return fmt.Errorf("%s %s: %w", f.op, f.stream, cerr)
 	}
 	var ee *esdb.Error
-	if errors.As(err, &ee) {
+	if errors.As(err, &ee) && ee != nil {
 		switch ee.Code() {
 		case esdb.ErrorCodeResourceNotFound:
 			return typed(f, eventstore.ErrStreamNotFound, err)

@@ -40,6 +40,22 @@ func record(l *smartretry.Ledger, m *simulator.Model, c *simulator.Case, b simul
 	if len(attempts) == 0 { // the policy was never asked (nothing to retry)
 		attempts = []simulator.Attempt{{Slot: 0, DeclineCode: inv.DeclineCode, NetworkCode: inv.NetworkCode, AdviceCode: inv.AdviceCode}}
 	}
+	// The replay does not ask the policy again after its last retry
+	// fails, so that attempt is not in the captured observation: restore
+	// it from the decision that scheduled it.
+	failedRetries := out.Retries
+	if out.Recovered && !out.ByCustomer {
+		failedRetries--
+	}
+	if len(attempts)-1 < failedRetries && pol.memo != nil {
+		if d, ok := pol.memo.decisions[len(attempts)]; ok {
+			a := simulator.Attempt{Slot: float64(d.slot), DeclineCode: inv.DeclineCode, NetworkCode: inv.NetworkCode, AdviceCode: inv.AdviceCode}
+			if pol.updated >= 0 && pol.updated < a.Slot {
+				a.DeclineCode, a.NetworkCode, a.AdviceCode, a.NewCard = "do_not_honor", "05", "", true
+			}
+			attempts = append(append([]simulator.Attempt(nil), attempts...), a)
+		}
+	}
 	attempt(1, 0, attempts[0], false, domain.InitiatorInitial, nil)
 	l.Add(domain.DunningStarted{Base: base(inv.FailedAt), InvoiceID: inv.ID, SubscriptionID: sub, PresetID: "history", Preset: preset, Settings: domain.DefaultCollectionSettings()})
 	l.Add(domain.ReminderSent{Base: base(inv.FailedAt), InvoiceID: inv.ID, Kind: domain.ReminderPaymentFailed, Channel: "email"})

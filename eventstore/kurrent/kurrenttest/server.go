@@ -13,6 +13,7 @@ import (
 	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/recoupledger/recoup/eventstore"
 )
@@ -50,7 +51,13 @@ func (s *Server) URL() string { return "esdb://" + s.addr + "?tls=false" }
 func (s *Server) Addr() string { return s.addr }
 
 func (s *Server) serve(lis net.Listener) {
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(17 << 20))
+	g := grpc.NewServer(
+		grpc.MaxRecvMsgSize(17<<20),
+		// The client pings every 10 s even without calls in flight, as
+		// KurrentDB allows; gRPC's default policy would close such a
+		// connection as abusive after a few pings.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}),
+	)
 	api.RegisterStreamsServer(g, &streams{store: s.store})
 	serverfeatures.RegisterServerFeaturesServer(g, features{})
 	gossip.RegisterGossipServer(g, &members{addr: s.addr, id: uuid.NewSHA1(uuid.NameSpaceURL, []byte(s.addr))})
