@@ -92,10 +92,10 @@ func (e *Engine) step(ctx context.Context, inv *invoice, now time.Time) (bool, e
 	return false, nil
 }
 
-// mayCharge: the engine makes a first charge only when configured to, and
-// waits after a gateway error.
+// mayCharge: the engine charges only with a gateway, makes a first charge
+// only when configured to, and waits after a gateway error.
 func (e *Engine) mayCharge(inv *invoice, c domain.Charge, now time.Time) bool {
-	return (c.Initiator != domain.InitiatorInitial || e.cfg.initialCharge) && !now.Before(inv.chargeRetryAt)
+	return e.gateway != nil && (c.Initiator != domain.InitiatorInitial || e.cfg.initialCharge) && !now.Before(inv.chargeRetryAt)
 }
 
 // refused logs a decision the domain refused. It cannot be retried

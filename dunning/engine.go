@@ -63,14 +63,18 @@ type Stats struct {
 }
 
 // New returns an engine; it does no I/O until Run or AdvanceTo.
+//
+// A nil gateway means the billing system makes every charge itself and
+// records it (as `recoup serve` does until a processor adapter exists):
+// the engine then decides retries, which the billing system learns from
+// next_payment_attempt, sends the emails and webhooks, and applies the
+// outcomes, but never charges.
 func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engine, error) {
 	switch {
 	case store == nil:
 		return nil, errors.New("dunning: store: must not be nil")
 	case clock == nil:
 		return nil, errors.New("dunning: clock: must not be nil")
-	case gw == nil:
-		return nil, errors.New("dunning: gateway: must not be nil")
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -239,8 +243,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	if _, virtual := e.clock.(*VirtualClock); virtual {
 		return errors.New("dunning: Run needs a wall clock; drive a *VirtualClock with AdvanceTo")
 	}
+	// Catch up with the whole ledger before acting on any timer: a timer of
+	// a replayed invoice must not fire before the events that answer it
+	// are applied (that would decide and send twice).
 	e.mu.Lock()
-	err := e.subscribe()
+	err := e.catchUp(ctx)
+	if err == nil {
+		_, err = e.fireDue(ctx, e.clock.Now())
+	}
+	if err == nil {
+		err = e.flush(ctx)
+	}
 	e.mu.Unlock()
 	if err != nil {
 		return err
@@ -294,14 +307,16 @@ func (e *Engine) Run(ctx context.Context) error {
 		if tm != nil {
 			tm.Stop()
 		}
-		if err := e.runStep(ctx, got); err != nil {
+		// A full batch means more events are waiting: apply them all before
+		// firing timers, so no decision is taken on a partly applied state.
+		if err := e.runStep(ctx, got, len(got) < e.cfg.batchSize); err != nil {
 			return err
 		}
 	}
 }
 
 // runStep applies received messages, then fires what is due and flushes.
-func (e *Engine) runStep(ctx context.Context, got []result) error {
+func (e *Engine) runStep(ctx context.Context, got []result, fire bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, r := range got {
@@ -314,6 +329,9 @@ func (e *Engine) runStep(ctx context.Context, got []result) error {
 		if err := e.receive(r.m); err != nil {
 			return err
 		}
+	}
+	if !fire {
+		return nil
 	}
 	if _, err := e.fireDue(ctx, e.clock.Now()); err != nil {
 		return err

@@ -22,12 +22,11 @@ type choice struct {
 }
 
 // explore decides, deterministically for (seed, invoice, attempt), whether
-// this retry explores. allowed lists the hourly slots of the window the
-// network rules allow; def is the policy's choice. The propensity is the
-// probability that the mixed policy (1-rate: def; rate: uniform slot)
-// picks the returned hour slot.
-func explore(rate float64, seed uint64, invoiceID string, attempt int, def choice, allowed []time.Time) choice {
-	if rate <= 0 || len(allowed) == 0 {
+// this retry explores. The window is n hourly slots from first; def is
+// the policy's choice. The propensity is the probability that the mixed
+// policy (1-rate: def; rate: a uniform slot) picks the returned hour slot.
+func explore(rate float64, seed uint64, invoiceID string, attempt int, def choice, first time.Time, n int) choice {
+	if rate <= 0 || n <= 0 {
 		def.Propensity = 1
 		return def
 	}
@@ -36,25 +35,27 @@ func explore(rate float64, seed uint64, invoiceID string, attempt int, def choic
 	h.Write([]byte{'/'})
 	h.Write([]byte(strconv.Itoa(attempt)))
 	r := rand.New(rand.NewPCG(seed, h.Sum64()))
-	n := float64(len(allowed))
 	defSlot := -1
-	for i, t := range allowed {
-		if !def.At.Before(t) && def.At.Before(t.Add(time.Hour)) {
+	if !def.At.Before(first) {
+		if i := int(def.At.Sub(first) / time.Hour); i < n {
 			defSlot = i
-			break
 		}
 	}
+	base := def.Propensity
+	if base <= 0 {
+		base = 1
+	}
 	if r.Float64() >= rate {
-		def.Propensity = 1 - rate
+		def.Propensity = (1 - rate) * base
 		if defSlot >= 0 {
-			def.Propensity += rate / n
+			def.Propensity += rate / float64(n)
 		}
 		return def
 	}
-	i := r.IntN(len(allowed))
-	p := rate / n
+	i := r.IntN(n)
+	p := rate / float64(n)
 	if i == defSlot {
-		p += 1 - rate
+		p += (1 - rate) * base
 	}
-	return choice{At: allowed[i], Source: domain.SourceExplore, Propensity: p}
+	return choice{At: first.Add(time.Duration(i) * time.Hour), Source: domain.SourceExplore, Propensity: p}
 }

@@ -69,15 +69,8 @@ func (e *Engine) exploration(s domain.Situation, evs []domain.Event) (*domain.Re
 	if !end.After(from) {
 		return nil, -1
 	}
-	slots := make([]time.Time, int(end.Sub(from)/time.Hour)+1)
-	for i := range slots {
-		slots[i] = from.Add(time.Duration(i) * time.Hour)
-	}
 	def := choice{At: r.At, Source: r.Source, Propensity: r.Propensity}
-	if def.Propensity == 0 {
-		def.Propensity = 1
-	}
-	ch := explore(e.cfg.exploreRate, e.cfg.seed, s.Invoice.ID, r.AttemptNumber, def, slots)
+	ch := explore(e.cfg.exploreRate, e.cfg.seed, s.Invoice.ID, r.AttemptNumber, def, from, int(end.Sub(from)/time.Hour)+1)
 	return &domain.RetryPlan{Retry: true, At: ch.At, Source: ch.Source, Propensity: ch.Propensity,
 		ModelVersion: r.ModelVersion, Probability: r.Score}, idx
 }

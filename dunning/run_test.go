@@ -62,6 +62,31 @@ func TestRunOnWallClock(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run returned %v after cancel", err)
 	}
+
+	// A restarted server replays the ledger and sends and writes nothing
+	// again.
+	before, mails, delivered := len(h.events(domain.InvoiceStream(inv))), len(smtp.Messages()), len(hooks.Deliveries())
+	e2, err := dunning.New(store, dunning.WallClock{}, gw, dunning.WithNotifier(&notify.Notifier{Mail: mailer, Hooks: webhooks}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan error, 1)
+	go func() { done2 <- e2.Run(ctx2) }()
+	head, err := store.ReadAll(context.Background(), eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the restarted engine to catch up", func() bool { return !e2.Position().Less(head[0].Position) })
+	time.Sleep(200 * time.Millisecond) // let a wrongly due timer fire, if any
+	cancel2()
+	if err := <-done2; err != nil {
+		t.Fatal(err)
+	}
+	if after := len(h.events(domain.InvoiceStream(inv))); after != before || len(smtp.Messages()) != mails || len(hooks.Deliveries()) != delivered {
+		t.Fatalf("restart wrote %d events, sent %d emails and %d webhooks again", after-before, len(smtp.Messages())-mails, len(hooks.Deliveries())-delivered)
+	}
 }
 
 // Another writer gets to the invoice first (the customer paid by bank

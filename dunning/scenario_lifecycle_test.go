@@ -10,6 +10,7 @@ import (
 	"github.com/recoupledger/recoup/domain"
 	"github.com/recoupledger/recoup/dunning"
 	"github.com/recoupledger/recoup/dunning/notify"
+	"github.com/recoupledger/recoup/eventstore/pebble"
 )
 
 // A restart in the middle of dunning (engine and store closed and
@@ -338,5 +339,44 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 	e, _ := dunning.New(h.store, dunning.WallClock{}, h.gw)
 	if err := e.AdvanceTo(context.Background(), t0); err == nil {
 		t.Fatal("AdvanceTo accepted a wall clock")
+	}
+}
+
+// Without a gateway the billing system charges: the engine schedules the
+// retries (next_payment_attempt), never charges, and takes the attempts
+// the billing system records as they come.
+func TestScenarioBillingSystemCharges(t *testing.T) {
+	h := newHarness(t)
+	h.close()
+	h.gw = nil
+	h.opts = append(h.opts, dunning.WithInitialCharge(true)) // ignored without a gateway
+	s, err := pebble.Open(h.dir, pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.store = s
+	if h.engine, err = dunning.New(s, h.clock, nil, h.opts...); err != nil {
+		t.Fatal(err)
+	}
+	h.customer("1", domain.Visa)
+	inv := h.failedRenewal("1", "insufficient_funds")
+	h.advance(at(2 * day))
+	evs := h.events(domain.InvoiceStream(inv))
+	if n := len(ofType[domain.PaymentAttempted](evs)); n != 1 {
+		t.Fatalf("%d attempts without a gateway, want the billing system's one", n)
+	}
+	r := ofType[domain.RetryScheduled](evs)
+	if len(r) != 1 || !r[0].At.Equal(at(day)) {
+		t.Fatalf("scheduled %+v, want attempt 2 at %v", r, at(day))
+	}
+	h.record(domain.PaymentAttempted{Base: domain.Base{OccurredAt: at(2 * day)}, InvoiceID: inv, PaymentMethodID: "pm_1", AttemptNumber: 2,
+		Amount: 2500, Currency: "usd", Outcome: domain.Failed, DeclineCode: "insufficient_funds", Initiator: domain.InitiatorRetry, Source: domain.SourceSchedule, Propensity: 1})
+	h.advance(at(2*day + time.Hour))
+	r = ofType[domain.RetryScheduled](h.events(domain.InvoiceStream(inv)))
+	if len(r) != 2 || r[1].AttemptNumber != 3 || !r[1].At.Equal(at(4*day)) {
+		t.Fatalf("after the billing system's retry: %+v", r)
+	}
+	if n := len(h.webhooksOf(notify.EventInvoicePaymentFailed)); n != 2 {
+		t.Fatalf("%d payment_failed webhooks, want 2", n)
 	}
 }

@@ -97,8 +97,8 @@ func (e *Engine) nextWake(inv *invoice) time.Time {
 		case domain.TimerReminder:
 			continue // below, with send outcomes
 		case domain.TimerCharge:
-			if a.AttemptCount == 0 && !e.cfg.initialCharge {
-				continue // the billing system makes the first charge
+			if e.gateway == nil || a.AttemptCount == 0 && !e.cfg.initialCharge {
+				continue // the billing system makes this charge
 			}
 			if t.At.Before(inv.chargeRetryAt) {
 				t.At = inv.chargeRetryAt

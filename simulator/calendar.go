@@ -5,26 +5,38 @@ import (
 	"time"
 )
 
-// paydaySchedules are the pay schedules a world may use. Each reports
-// whether a local date is a payday; biweekly schedules have two phases
-// (which alternate Friday), the others one.
+// paydaySchedules are the pay schedules a world may use. Each lists the
+// pay days of a month; biweekly schedules have two phases (which
+// alternate Friday), the others one.
 var paydaySchedules = map[string]struct {
 	phases int
-	pays   func(d time.Time, phase int) bool
+	days   func(y int, m time.Month, phase int) []int
 }{
-	"weekly_friday":   {1, func(d time.Time, _ int) bool { return d.Weekday() == time.Friday }},
-	"biweekly_friday": {2, func(d time.Time, ph int) bool { return d.Weekday() == time.Friday && fridayIndex(d)%2 == ph }},
-	"semimonthly_15_last": {1, func(d time.Time, _ int) bool {
-		return d.Day() == businessDayOnOrBefore(d.Year(), d.Month(), 15) || d.Day() == businessDayOnOrBefore(d.Year(), d.Month(), lastDay(d.Year(), d.Month()))
+	"weekly_friday":   {1, func(y int, m time.Month, _ int) []int { return fridays(y, m, -1) }},
+	"biweekly_friday": {2, func(y int, m time.Month, ph int) []int { return fridays(y, m, ph) }},
+	"semimonthly_15_last": {1, func(y int, m time.Month, _ int) []int {
+		return []int{businessDayOnOrBefore(y, m, 15), businessDayOnOrBefore(y, m, lastDay(y, m))}
 	}},
-	"monthly_last_business_day": {1, func(d time.Time, _ int) bool {
-		return d.Day() == businessDayOnOrBefore(d.Year(), d.Month(), lastDay(d.Year(), d.Month()))
+	"monthly_last_business_day": {1, func(y int, m time.Month, _ int) []int {
+		return []int{businessDayOnOrBefore(y, m, lastDay(y, m))}
 	}},
-	"monthly_first": {1, func(d time.Time, _ int) bool { return d.Day() == businessDayOnOrBefore(d.Year(), d.Month(), 1) }},
-	"monthly_25th":  {1, func(d time.Time, _ int) bool { return d.Day() == businessDayOnOrBefore(d.Year(), d.Month(), 25) }},
-	"monthly_fifth_business_day": {1, func(d time.Time, _ int) bool {
-		return d.Day() == nthBusinessDay(d.Year(), d.Month(), 5)
-	}},
+	"monthly_first":              {1, func(y int, m time.Month, _ int) []int { return []int{businessDayOnOrBefore(y, m, 1)} }},
+	"monthly_25th":               {1, func(y int, m time.Month, _ int) []int { return []int{businessDayOnOrBefore(y, m, 25)} }},
+	"monthly_fifth_business_day": {1, func(y int, m time.Month, _ int) []int { return []int{nthBusinessDay(y, m, 5)} }},
+}
+
+// fridays lists a month's Fridays; with phase ≥ 0 only those whose index
+// since 1970-01-02 has that parity.
+func fridays(y int, m time.Month, phase int) []int {
+	first := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+	d := 1 + (int(time.Friday)-int(first.Weekday())+7)%7
+	var out []int
+	for ; d <= lastDay(y, m); d += 7 {
+		if phase < 0 || fridayIndex(time.Date(y, m, d, 0, 0, 0, 0, time.UTC))%2 == phase {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // PaydaySchedules lists the schedule names a world may use.
@@ -78,20 +90,26 @@ func nthBusinessDay(y int, m time.Month, n int) int {
 func depositSlots(sched string, phase int, failedAt time.Time, loc *time.Location, depositHour, horizon int) []int {
 	s := paydaySchedules[sched]
 	local := failedAt.In(loc)
+	last := local.AddDate(0, 0, horizon/24+2)
 	var out []int
-	for i := 0; i <= horizon/24+1; i++ {
-		d := time.Date(local.Year(), local.Month(), local.Day()+i, 0, 0, 0, 0, loc)
-		if !s.pays(d, phase) {
-			continue
+	y, m := local.Year(), local.Month()
+	for {
+		for _, day := range s.days(y, m, phase) {
+			dep := time.Date(y, m, day, depositHour, 0, 0, 0, loc)
+			h := dep.Sub(failedAt).Hours()
+			slot := int(h)
+			if float64(slot) < h {
+				slot++
+			}
+			if slot >= 1 && slot <= horizon {
+				out = append(out, slot)
+			}
 		}
-		dep := time.Date(d.Year(), d.Month(), d.Day(), depositHour, 0, 0, 0, loc)
-		h := dep.Sub(failedAt).Hours()
-		slot := int(h)
-		if float64(slot) < h {
-			slot++
+		if y > last.Year() || (y == last.Year() && m >= last.Month()) {
+			break
 		}
-		if slot >= 1 && slot <= horizon {
-			out = append(out, slot)
+		if m++; m > time.December {
+			y, m = y+1, time.January
 		}
 	}
 	sort.Ints(out)

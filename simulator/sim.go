@@ -350,8 +350,8 @@ func (s *Sim) appendNow(ctx context.Context, key string, expected eventstore.Exp
 	return nil
 }
 
-// approvalAt is the chance and noise key of an attempt on the invoice at
-// wall time at.
+// outcome decides an attempt on a declined invoice at wall time at, with
+// the same approval curve and keyed draws as a replay.
 func (s *Sim) outcome(si *simInvoice, at time.Time) bool {
 	hours := at.Sub(si.inv.FailedAt).Hours()
 	slot := int(math.Floor(hours))

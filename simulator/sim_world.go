@@ -218,7 +218,10 @@ func (s *Sim) Charge(ctx context.Context, req ChargeRequest) (ChargeResult, erro
 	res := ChargeResult{ChargeID: "ch_" + strings.ReplaceAll(req.IdempotencyKey, "/", "_")}
 	switch {
 	case si.done:
-		res.Succeeded = true // paid meanwhile by the customer: the processor would refuse; never reached in order
+		// Paid meanwhile by the customer. The engine applies that payment
+		// before it acts again, so this is not reached; a card charged
+		// twice would be charged, as a processor would.
+		res.Succeeded = true
 	case !si.declined:
 		if uniform(s.opt.Seed, PopSimulate, si.idx, 1<<50) >= s.m.DeclineProb(si.cust.Customer) {
 			res.Succeeded = true

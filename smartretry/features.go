@@ -137,7 +137,16 @@ func computeStatic(c *Case) staticPart {
 		}
 		x[l.sPMHours] = logHours(ref.Sub(c.PMUpdatedAt)) / 5
 	}
-	x[l.sReminders] = math.Log1p(float64(c.Reminders))
+	// Reminders beyond one per failed attempt: the engine emails after
+	// every failure, so the plain count would duplicate the attempt number
+	// (and a planned failure adds one of each).
+	failed := 0
+	for _, a := range c.Attempts {
+		if !a.Succeeded {
+			failed++
+		}
+	}
+	x[l.sReminders] = math.Log1p(float64(max(c.Reminders-failed, 0)))
 
 	if known {
 		switch cat {

@@ -169,7 +169,7 @@ func buildLayout() *layout {
 	l.sPMSince = add("pm_updated_since_failure")
 	l.sPMHours = add("pm_update_age")
 	l.sPMNever = add("pm_never_updated")
-	l.sReminders = add("reminders_sent")
+	l.sReminders = add("reminders_beyond_failures")
 	l.sActSinceFunds = add("activity_since_failure*funds")
 	l.sActSinceSoft = add("activity_since_failure*soft")
 	l.sAct24Funds = add("activity_24h*funds")

@@ -17,7 +17,7 @@ type TrainOptions struct {
 }
 
 // DefaultLambda is the L2 penalty used when none is given.
-const DefaultLambda = 1e-4
+const DefaultLambda = 1e-3
 
 // heldOut places an invoice on the test side of the split, by a hash of
 // its ID so the split is stable across runs and machines.

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/recoupledger/recoup/api"
+	"github.com/recoupledger/recoup/dunning"
 	"github.com/recoupledger/recoup/eventstore"
 	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/internal/datadir"
@@ -108,10 +109,12 @@ func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
 	if mpath == "" {
 		mpath = modelFile(opts.data)
 	}
+	var retryPlanner dunning.RetryPlanner
 	if m, f, err := smartretry.ReadModel(mpath); err == nil {
 		a.model, a.version = m, f.ModelVersion
 		planner := smartretry.NewPlanner(m, smartretry.NetworkRules)
 		cfg.Recommender, cfg.Model = planner, m
+		retryPlanner = planner
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("model %s: %w", mpath, err)
 	} else {
@@ -124,6 +127,9 @@ func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
 	a.stop = stop
 	a.wg.Add(1)
 	go a.project(rctx, opts.log)
+	if err := a.startDunning(rctx, retryPlanner, opts.log); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

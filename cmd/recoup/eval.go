@@ -21,8 +21,6 @@ var evalPlanners []simulator.NamedPlanner
 // the smart policy's file calls it from its init function.
 func registerEvalPlanner(p simulator.NamedPlanner) { evalPlanners = append(evalPlanners, p) }
 
-var _ = registerEvalPlanner // called by files that plug planners in
-
 func newEvalCmd() *cobra.Command {
 	var (
 		world    string

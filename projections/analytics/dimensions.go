@@ -16,22 +16,30 @@ type dimension struct {
 	expr    string
 	attempt bool
 	join    bool // needs the dunning run's preset
+	// raw and label split expr for queries that aggregate first: group by
+	// the cheap raw column, then label the few groups (coalesce, format)
+	// instead of every row.
+	raw, label string
+}
+
+func dim(raw, label string) dimension {
+	return dimension{expr: fmt.Sprintf(label, raw), raw: raw, label: label}
 }
 
 var dimensions = map[string]dimension{
-	"decline_code":     {expr: "coalesce(a.case_decline_code, '(none)')"},
-	"decline_category": {expr: "coalesce(a.case_decline_category, '(none)')"},
-	"funding":          {expr: "coalesce(a.case_funding, '(unknown)')"},
-	"network":          {expr: "coalesce(a.case_network, '(unknown)')"},
-	"country":          {expr: "coalesce(a.case_card_country, '(unknown)')"},
-	"customer_country": {expr: "coalesce(a.customer_country, '(unknown)')"},
-	"product":          {expr: "coalesce(a.product_id, '(none)')"},
-	"preset":           {expr: "coalesce(r.preset_id, '(none)')", join: true},
-	"month":            {expr: "strftime(a.case_started_at, '%Y-%m')"},
-	"attempt_number":   {expr: "a.attempt_number", attempt: true},
-	"local_hour":       {expr: "a.local_hour", attempt: true},
-	"weekday":          {expr: "a.weekday", attempt: true},
-	"source":           {expr: "coalesce(a.source, a.initiator)", attempt: true},
+	"decline_code":     dim("a.case_decline_code", "coalesce(%s, '(none)')"),
+	"decline_category": dim("a.case_decline_category", "coalesce(%s, '(none)')"),
+	"funding":          dim("a.case_funding", "coalesce(%s, '(unknown)')"),
+	"network":          dim("a.case_network", "coalesce(%s, '(unknown)')"),
+	"country":          dim("a.case_card_country", "coalesce(%s, '(unknown)')"),
+	"customer_country": dim("a.customer_country", "coalesce(%s, '(unknown)')"),
+	"product":          dim("a.product_id", "coalesce(%s, '(none)')"),
+	"preset":           {expr: "coalesce(r.preset_id, '(none)')", raw: "r.preset_id", label: "coalesce(%s, '(none)')", join: true},
+	"month":            dim("date_trunc('month', a.case_started_at)", "strftime(%s, '%%Y-%%m')"),
+	"attempt_number":   {expr: "a.attempt_number", raw: "a.attempt_number", label: "%s", attempt: true},
+	"local_hour":       {expr: "a.local_hour", raw: "a.local_hour", label: "%s", attempt: true},
+	"weekday":          {expr: "a.weekday", raw: "a.weekday", label: "%s", attempt: true},
+	"source":           {expr: "coalesce(a.source, a.initiator)", raw: "coalesce(a.source, a.initiator)", label: "%s", attempt: true},
 }
 
 // Dimensions lists the names accepted by --by.
@@ -95,6 +103,24 @@ func (g grouping) positions() string {
 		p[i] = strconv.Itoa(i + 1)
 	}
 	return strings.Join(p, ", ")
+}
+
+// rawList is the raw dimension columns as d1..dn, with a trailing comma
+// when any; labels is their labelled form under the dimension names.
+func (g grouping) rawList() string {
+	var b strings.Builder
+	for i, d := range g.dims {
+		fmt.Fprintf(&b, "%s AS d%d, ", d.raw, i+1)
+	}
+	return b.String()
+}
+
+func (g grouping) labels() string {
+	var b strings.Builder
+	for i, d := range g.dims {
+		fmt.Fprintf(&b, "%s AS %s, ", fmt.Sprintf(d.label, fmt.Sprintf("d%d", i+1)), g.names[i])
+	}
+	return b.String()
 }
 
 func (g grouping) groupBy() string {
