@@ -14,7 +14,10 @@ type Store interface {
 	// Append writes events to stream atomically if the stream's current
 	// revision matches expected. Events whose IDs were already appended to
 	// the same stream (in the same order, as a whole earlier append) are not
-	// written again; the earlier result is returned.
+	// written again; the earlier result is returned. Input is checked with
+	// ValidateAppend first (at least one event; see there), and nothing of
+	// a refused append is written. If ctx ends after the append was handed
+	// over, the outcome is unknown; retrying with the same event IDs is safe.
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events ...EventData) (AppendResult, error)
 
 	// ReadStream reads events of one stream. It returns ErrStreamNotFound for
@@ -27,16 +30,24 @@ type Store interface {
 
 	// SubscribeToAll starts a catch-up subscription to the global log: it
 	// delivers every matching event after opts.From (exclusive), then goes
-	// live. It emits checkpoints every opts.CheckpointInterval scanned events.
+	// live. It emits checkpoints every opts.CheckpointInterval scanned events;
+	// a checkpoint never passes an event not yet delivered, so resuming from
+	// it loses nothing. From End delivers only what is appended later.
 	SubscribeToAll(ctx context.Context, opts SubscribeOptions) (Subscription, error)
 
 	// StreamMetadata returns the stream's metadata (zero value if never set).
 	StreamMetadata(ctx context.Context, stream string) (StreamMetadata, error)
-	// SetStreamMetadata replaces the stream's metadata.
+	// SetStreamMetadata replaces the stream's metadata. As in KurrentDB,
+	// expected is checked against the metadata's own revision: NoStream
+	// when it was never written, Exact(n) after n+1 writes (a soft delete
+	// counts as one).
 	SetStreamMetadata(ctx context.Context, stream string, expected ExpectedRevision, meta StreamMetadata) error
 
 	// Delete soft-deletes a stream: reads return ErrStreamNotFound, and a
-	// later append recreates it, continuing from the next revision.
+	// later append (NoStream or Any) recreates it, continuing from the next
+	// revision; the deleted events stay hidden from stream reads (not from
+	// $all). Deleting a stream with no visible events is ErrStreamNotFound
+	// once expected is satisfied.
 	Delete(ctx context.Context, stream string, expected ExpectedRevision) error
 	// Tombstone hard-deletes a stream: it can never be read or written again.
 	Tombstone(ctx context.Context, stream string, expected ExpectedRevision) error

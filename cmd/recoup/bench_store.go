@@ -27,7 +27,7 @@ type storeBenchPlan struct {
 
 func planFor(quick bool) storeBenchPlan {
 	if quick {
-		return storeBenchPlan{phase: 4 * time.Second, rounds: 4, readSize: 300_000, passes: 2}
+		return storeBenchPlan{phase: 3 * time.Second, rounds: 3, readSize: 200_000, passes: 2}
 	}
 	return storeBenchPlan{phase: 16 * time.Second, rounds: 8, readSize: 1_000_000, passes: 3}
 }

@@ -130,7 +130,10 @@ func (sub *subscription) Close() error {
 // msgs: matching events and, every interval scanned records, a checkpoint.
 func (sub *subscription) refill(ctx context.Context) error {
 	sub.msgs, sub.next = sub.msgs[:0], 0
-	if sub.cursor >= sub.s.lastPos.Load() {
+	// Only synced events are delivered: Pebble shows an applied batch
+	// before its WAL sync completes.
+	last := sub.s.lastPos.Load()
+	if sub.cursor >= last {
 		return nil
 	}
 	s := sub.s
@@ -141,7 +144,7 @@ func (sub *subscription) refill(ctx context.Context) error {
 	}
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{
 		LowerBound: globalKey(nil, sub.cursor+1),
-		UpperBound: upperBound(prefixGlobal),
+		UpperBound: globalKey(nil, last+1),
 	})
 	if err != nil {
 		return storageError("subscribe", "", err)
