@@ -148,7 +148,7 @@ func (f *fields) declineCode(param, v string, required bool) {
 		return
 	}
 	if _, ok := domain.Decline(v); !ok {
-		f.add(param, "unknown_decline_code", fmt.Sprintf("%q is not a known decline code (GET /openapi.json lists them)", v))
+		f.add(param, "unknown_decline_code", fmt.Sprintf("%q is not a known decline code (the enum of decline_code in /openapi.json lists them)", v))
 	}
 }
 

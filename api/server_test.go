@@ -10,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/recoupledger/recoup/domain"
 )
 
 func TestAuth(t *testing.T) {
@@ -224,3 +226,20 @@ func TestOperationalEndpoints(t *testing.T) {
 type queueLen int
 
 func (q queueLen) QueueDepth() int { return int(q) }
+
+// TestDocumentListsDeclineCodes keeps the document's decline-code enum
+// equal to the domain's table, which the decoders enforce.
+func TestDocumentListsDeclineCodes(t *testing.T) {
+	loadDocument(t)
+	schemas := docTree["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, name := range []string{"PaymentAttemptedCommand", "InlineRetryContext"} {
+		enum := schemas[name].(map[string]any)["properties"].(map[string]any)["decline_code"].(map[string]any)["enum"].([]any)
+		var got []string
+		for _, v := range enum {
+			got = append(got, v.(string))
+		}
+		if strings.Join(got, ",") != strings.Join(domain.DeclineCodes(), ",") {
+			t.Errorf("%s.decline_code enum %v, domain has %v", name, got, domain.DeclineCodes())
+		}
+	}
+}

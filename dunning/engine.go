@@ -119,6 +119,15 @@ func (e *Engine) Position() eventstore.Position {
 	return e.pos
 }
 
+// QueueDepth returns how many timers wait in the engine's queue, stale
+// entries (dropped when reached) included: the server's engine-queue
+// metric.
+func (e *Engine) QueueDepth() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.timers)
+}
+
 // NextWake returns the engine's earliest pending timer, if any.
 func (e *Engine) NextWake() (time.Time, bool) {
 	e.mu.Lock()

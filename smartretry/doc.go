@@ -10,12 +10,17 @@
 // (last decline code and its category, Mastercard advice code, network,
 // funding, country and cross-border, log amount, whether the category
 // changed since the first failure, card activity in the last 24 hours and
-// 7 days and since the failure, payment-method updates, reminders sent);
+// 7 days and since the failure and how recent the last was,
+// payment-method updates, reminders sent beyond the one that follows each
+// failure);
 // time facts of the candidate (attempt number, hours since the first
 // failure and since the last attempt, local hour as two harmonics and a
 // night flag, weekday, proximity to and from the 1st, the 15th, the last
-// business day and Friday, and whether each of those paydays' local
-// midnight fell since the first failure and since the last attempt); and
+// business day, the 25th, the 5th business day and Friday (pay dates on
+// a weekend move to a business day), whether each of those paydays' local
+// midnight fell since the first failure and since the last attempt, decays
+// of the time since the failure (cures), whether the last attempt was
+// within a day and whether it was made at night or midday); and
 // crossings of the time facts that matter with four groups (insufficient
 // funds, soft and technical declines, debit cards), so a linear model can
 // express "a payday since the last attempt matters for funds" or "night
@@ -53,6 +58,12 @@
 // with what was learnt. Each plan carries every chosen slot's probability,
 // the top feature contributions of the first and the model version.
 //
+// The card networks' rules come from domain (NetworkRules wraps
+// domain.EarliestRetry): the planner never proposes a slot before the
+// earliest allowed time, and proposes nothing for a card they forbid.
+//
 // The package reads ledger events and never the simulator, so the
-// simulator's hidden truth cannot leak into a model.
+// simulator's hidden truth cannot leak into a model; internal/smartsim
+// joins the two for evaluation, and package backtest estimates preset
+// changes from a ledger with the fitted model.
 package smartretry

@@ -42,6 +42,7 @@ type app struct {
 	runner  *projections.Runner
 	server  *api.Server
 	model   *smartretry.Logistic
+	engine  *dunning.Engine // set once the engine starts; guarded by mu
 	version string
 
 	caughtUp chan struct{} // closed after the first catch-up
@@ -104,7 +105,7 @@ func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
 		return nil, err
 	}
 	cfg := api.Config{Store: a.store, Keys: opts.keys, Idempotency: a.idem, ReadModels: a.rm, Analytics: a.an,
-		Ready: a.ready, Collectors: pm.Collectors(), RateLimit: opts.rateLimit, Logger: opts.log}
+		Ready: a.ready, Queue: a, Collectors: pm.Collectors(), RateLimit: opts.rateLimit, Logger: opts.log}
 	mpath := opts.model
 	if mpath == "" {
 		mpath = modelFile(opts.data)
@@ -206,4 +207,16 @@ func (a *app) close() error {
 		errs = append(errs, a.closers[i]())
 	}
 	return errors.Join(errs...)
+}
+
+// QueueDepth implements api.QueueReporter with the dunning engine's timer
+// queue (0 before the engine starts).
+func (a *app) QueueDepth() int {
+	a.mu.Lock()
+	eng := a.engine
+	a.mu.Unlock()
+	if eng == nil {
+		return 0
+	}
+	return eng.QueueDepth()
 }

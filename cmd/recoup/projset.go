@@ -73,7 +73,7 @@ func (s *projectionSet) openProjections(ctx context.Context, layout datadir.Layo
 		}
 	}
 	if slices.Contains(want, analytics.Name) {
-		if s.an, err = analytics.Open(ctx, layout.Analytics(), "512MB"); err != nil {
+		if s.an, err = analytics.Open(ctx, layout.Analytics(), "256MB"); err != nil {
 			return err
 		}
 		if s.anP, err = analytics.NewProjection(ctx, s.an); err != nil {

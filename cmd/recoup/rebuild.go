@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,10 @@ directory written by simulate or import.`,
   recoup rebuild invoices cards --data ./data`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			// A rebuild streams the whole ledger; a soft heap limit keeps
+			// the collector ahead of it (DuckDB's own memory is capped by
+			// its memory_limit).
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(512 << 20))
 			set, err := openProjections(ctx, dir, args)
 			if err != nil {
 				return err
@@ -43,7 +48,8 @@ directory written by simulate or import.`,
 			update, done := progressBar(ctx, "rebuilding (position)", total)
 			var applied uint64
 			r, err := projections.NewRunner(set.store, projections.Options{
-				Progress: func(last eventstore.Position, n uint64) { applied = n; update(int64(last.Commit)+1, total) },
+				BatchSize: 32768, // large batches coalesce more writes per record
+				Progress:  func(last eventstore.Position, n uint64) { applied = n; update(int64(last.Commit)+1, total) },
 			}, set.projs...)
 			if err != nil {
 				done()

@@ -40,6 +40,9 @@ func (a *app) startDunning(ctx context.Context, planner dunning.RetryPlanner, lo
 		return err
 	}
 	a.closers = append(a.closers, eng.Close)
+	a.mu.Lock()
+	a.engine = eng
+	a.mu.Unlock()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

@@ -69,6 +69,10 @@ func TestServeApp(t *testing.T) {
 	if c, b := do("POST", "/v1/recommendations/retry", `{"invoice_id":"in_s1"}`); c != 501 {
 		t.Fatalf("without a model: %d %s", c, b)
 	}
+	if c, b := do("GET", "/metrics", ""); c != 200 || !strings.Contains(b, "recoup_engine_queue_depth") ||
+		!strings.Contains(b, `recoup_projection_lag_events{projection="invoices"}`) {
+		t.Fatalf("metrics: %d\n%s", c, b)
+	}
 	stop()
 	if err := <-served; err != nil {
 		t.Fatal(err)

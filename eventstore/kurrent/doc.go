@@ -44,11 +44,17 @@
 // # Connections
 //
 // The client keeps one connection state machine per esdb.Client and
-// reconnects lazily, in a way that is unsafe under concurrency (see
-// session.go). The store therefore treats a client as a session: used
-// until its first connection-level failure, then retired and closed after
-// its last operation, while new operations share one freshly dialled
-// session. A failed dial fails its waiters with ErrUnavailable at once.
+// reconnects lazily, in a way that can block calls forever when a
+// reconnect fails under concurrency (see session.go). The store therefore
+// treats a client as a session: its client never stops rediscovering; an
+// outage is detected by a separate, bounded probe and reported as
+// ErrUnavailable; a session is retired at its first connection-level
+// failure and new calls share one freshly dialled session; each call runs
+// on a goroutine owned by the session, so callers honour their context
+// and are released (ErrUnavailable, outcome unknown) a few seconds after
+// their session was retired; a retired client is closed after its last
+// call. TestConcurrentCallsAcrossRestarts runs 32 writers through two
+// server restarts to hold this.
 //
 // # Subscriptions
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 
@@ -49,6 +50,12 @@ func mapError(ctx context.Context, f failure, err error) error {
 		case esdb.ErrorCodeAccessDenied, esdb.ErrorCodeUnauthenticated:
 			return fmt.Errorf("%s %s: KurrentDB refused the credentials: %w", f.op, f.stream, err)
 		}
+	}
+	if errors.Is(err, io.EOF) {
+		// gRPC's Send reports a stream the other side ended as io.EOF,
+		// and the client does not read the status that would say why:
+		// the connection went away mid-call, and the outcome is unknown.
+		return typed(f, eventstore.ErrUnavailable, err)
 	}
 	return mapStatus(f, err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -42,6 +43,7 @@ func TestMapErrorStatus(t *testing.T) {
 		{"deadline of the client's own", status.Error(codes.DeadlineExceeded, "deadline"), eventstore.Any, eventstore.ErrUnavailable, nil},
 		{"connection cancelled under the call", status.Error(codes.Canceled, "context canceled"), eventstore.Any, eventstore.ErrUnavailable, nil},
 		{"too busy", status.Error(codes.ResourceExhausted, "busy"), eventstore.Any, eventstore.ErrUnavailable, nil},
+		{"stream ended under a send", fmt.Errorf("could not send append request: %w", io.EOF), eventstore.Any, eventstore.ErrUnavailable, nil},
 	}
 	wraps := []struct {
 		name string

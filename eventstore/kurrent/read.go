@@ -130,7 +130,11 @@ func (s *Store) readAllPage(ctx context.Context, dir eventstore.Direction, from 
 			return raw < want
 		})
 	})
-	return page, raw, last, err
+	if err != nil {
+		// The call may still be running (see Store.do): leave its results.
+		return nil, 0, eventstore.Position{}, err
+	}
+	return page, raw, last, nil
 }
 
 // drain reads rs to its end, handing each event to yield until it returns

@@ -37,7 +37,6 @@ type Store struct {
 	cur     *session    // the session new operations use; nil until dialled
 	dialing *dialResult // the dial in progress, if any
 	subs    map[*subscription]struct{}
-	dials   sync.WaitGroup // dial goroutines; Close waits for them
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -89,15 +88,10 @@ func (s *Store) Close() error {
 	for _, sub := range subs {
 		sub.Close()
 	}
-	s.dials.Wait()
+	// A dial in progress closes its client itself when it sees closed.
 	s.mu.Lock()
 	cur := s.cur
-	s.cur = nil
-	var idle bool
-	if cur != nil {
-		cur.retired = true
-		idle = cur.refs == 0
-	}
+	idle := cur != nil && s.retire(cur)
 	s.mu.Unlock()
 	if idle {
 		cur.client.Close()

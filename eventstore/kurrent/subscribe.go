@@ -239,21 +239,8 @@ func (sub *subscription) connect(ctx context.Context) error {
 		so.Filter = &esdb.SubscriptionFilter{Type: typ, Prefixes: sub.opts.Filter.Prefixes}
 		so.MaxSearchWindow, so.CheckpointInterval = searchWindow(sub.opts.CheckpointInterval)
 	}
-	// The server-side subscription lives until Close or a drop, not until
-	// ctx (the context of one call) ends; ctx only bounds the wait for the
-	// server's confirmation.
-	life, cancel := context.WithCancel(context.Background())
-	stop := context.AfterFunc(ctx, cancel)
-	inner, err := sess.client.SubscribeToAll(life, so)
-	if !stop() {
-		err = ctx.Err()
-		if inner != nil {
-			inner.Close()
-		}
-	}
-	err = mapError(ctx, failure{op: "subscribe", stream: "$all"}, err)
+	inner, cancel, err := subscribeOn(ctx, sess, so)
 	if err != nil {
-		cancel()
 		sub.store.release(sess, err)
 		return err
 	}
@@ -268,6 +255,57 @@ func (sub *subscription) connect(ctx context.Context) error {
 	}
 	sub.scanned = 0
 	return nil
+}
+
+// subscribeOn starts a server-side subscription on sess. As with
+// Store.do, the client's call runs on its own goroutine, so that the
+// caller's context is honoured and a call stuck behind a lost connection
+// is abandoned; an abandoned call closes what it eventually gets.
+//
+// The subscription lives until Close or a drop, not until ctx (the context
+// of one Recv or of SubscribeToAll) ends; ctx only bounds the wait for the
+// server's confirmation.
+func subscribeOn(ctx context.Context, sess *session, so esdb.SubscribeToAllOptions) (*esdb.Subscription, context.CancelFunc, error) {
+	life, cancel := context.WithCancel(context.Background())
+	type result struct {
+		inner *esdb.Subscription
+		err   error
+	}
+	done := make(chan result) // unbuffered: a result nobody takes is closed by the sender
+	abandoned := make(chan struct{})
+	go func() {
+		inner, err := sess.client.SubscribeToAll(life, so)
+		select {
+		case done <- result{inner, err}:
+		case <-abandoned:
+			if inner != nil {
+				inner.Close()
+			}
+		}
+	}()
+	fail := func(err error) (*esdb.Subscription, context.CancelFunc, error) {
+		close(abandoned)
+		cancel()
+		return nil, nil, err
+	}
+	retired := sess.retired
+	var timeout <-chan time.Time
+	for {
+		select {
+		case r := <-done:
+			if err := mapError(ctx, failure{op: "subscribe", stream: "$all"}, r.err); err != nil {
+				cancel()
+				return nil, nil, err
+			}
+			return r.inner, cancel, nil
+		case <-ctx.Done():
+			return fail(fmt.Errorf("subscribe: %w", ctx.Err()))
+		case <-retired:
+			retired, timeout = nil, time.After(abandonAfter)
+		case <-timeout:
+			return fail(&eventstore.Error{Op: "subscribe", Stream: "$all", Detail: "the connection was lost while subscribing", Err: eventstore.ErrUnavailable})
+		}
+	}
 }
 
 // searchWindow splits a checkpoint interval into the server's max search

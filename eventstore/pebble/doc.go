@@ -37,8 +37,12 @@
 //     are consecutive from 0 and never reused, also across a soft delete.
 //   - A caller is answered only after its batch is synced, so every
 //     acknowledged event survives a crash.
-//   - Only the appender writes, so its caches are the truth once loaded; a
-//     failed commit drops them and they are reloaded from disk.
+//   - Readers never see an event a crash could take away: Pebble shows an
+//     applied batch before its WAL sync completes, so $all reads, stream
+//     reads and subscriptions stop at the last synced position.
+//   - Only the appender writes, so its caches are the truth once loaded. A
+//     failed commit leaves them unreliable: the store then refuses writes
+//     (ErrUnavailable) until it is reopened.
 //
 // # Multi-stream appends
 //

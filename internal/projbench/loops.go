@@ -105,7 +105,7 @@ func RebuildReadModel(ctx context.Context, s eventstore.Store, dir string) (Meas
 
 // RebuildAnalytics rebuilds the analytics database at path from s.
 func RebuildAnalytics(ctx context.Context, s eventstore.Store, path string) (Measured, error) {
-	db, err := analytics.Open(ctx, path, "512MB")
+	db, err := analytics.Open(ctx, path, "256MB")
 	if err != nil {
 		return Measured{}, err
 	}
