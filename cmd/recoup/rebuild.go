@@ -49,7 +49,7 @@ directory written by simulate or import.`,
 			var applied uint64
 			r, err := projections.NewRunner(set.store, projections.Options{
 				BatchSize: 32768, // large batches coalesce more writes per record
-				Progress: func(last eventstore.Position, n uint64) { applied = n; update(int64(last.Commit)+1, total) },
+				Progress:  func(last eventstore.Position, n uint64) { applied = n; update(int64(last.Commit)+1, total) },
 			}, set.projs...)
 			if err != nil {
 				done()
