@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,9 +114,10 @@ type flight struct {
 // leaves, so it must not be sent before that batch is written.
 //
 // Within a flush the order is the domain's: first the subscriptions' and
-// then the invoices' batches, each phase as one multi-stream append (or
-// concurrently on a store without it), so that many streams share one
-// synced write. A decision
+// then the invoices' batches. On a store with multi-stream appends both
+// phases go in one atomic append (appendOneCommit), so no crash can fall
+// between them; elsewhere each phase is appended concurrently, so that
+// the store's group commit puts many streams in one synced write. A decision
 // re-taken after a crash between the phases finds the subscription
 // already changed and repeats nothing, while the invoice's decision, not
 // yet recorded, is still pending and is taken again.
@@ -139,6 +141,10 @@ func (e *Engine) flushAsync(ctx context.Context) error {
 	e.inflight = f
 	go func() { // joined by join, which every driver calls before returning
 		defer close(f.done)
+		if _, ok := e.store.(eventstore.BatchAppender); ok {
+			f.err = e.appendOneCommit(ctx, first, second, f)
+			return
+		}
 		tainted := map[string]bool{}
 		if f.err = e.appendAll(ctx, first, f, tainted); f.err != nil {
 			return
@@ -187,21 +193,72 @@ func (e *Engine) join(ctx context.Context) error {
 	return nil
 }
 
-// appendAll appends batches; batches refused for a conflict are noted in
-// f, and their invoices added to tainted. A store that appends to many
-// streams atomically (eventstore.BatchAppender, the embedded store) gets
-// them as one multi-stream append in staging order: one synced commit,
-// and the same $all order run to run. Other stores get them concurrently.
+// appendOneCommit writes both phases of a flush as one atomic
+// multi-stream append (the store is an eventstore.BatchAppender): the
+// subscriptions' batches, then the invoices', in staging order, so one
+// synced commit carries the flush and $all's order is the same run to
+// run. A batch refused for a wrong expected revision refuses the whole
+// append: it is set aside to be re-read, with, for a subscription's
+// batch, the batches of its invoices (which the phased flush would not
+// write either), and the rest is sent again.
+func (e *Engine) appendOneCommit(ctx context.Context, first, second []*batch, f *flight) error {
+	all := append(append([]*batch(nil), first...), second...)
+	for len(all) > 0 {
+		reqs := make([]eventstore.AppendRequest, len(all))
+		for i, b := range all {
+			reqs[i] = eventstore.AppendRequest{Stream: b.stream, Expected: b.expected, Events: b.events}
+		}
+		_, err := eventstore.AppendAll(ctx, e.store, reqs)
+		if err == nil {
+			f.appends += len(all)
+			return nil
+		}
+		var be *eventstore.BatchError
+		if !errors.As(err, &be) || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			return fmt.Errorf("dunning: %w", err)
+		}
+		b := all[be.Index]
+		f.conflicts = append(f.conflicts, b)
+		all = slices.Delete(all, be.Index, be.Index+1)
+		if strings.HasPrefix(b.stream, "invoice-") {
+			continue
+		}
+		kept := all[:0]
+		for _, c := range all {
+			if id, ok := strings.CutPrefix(c.stream, "invoice-"); ok && b.invoices[id] {
+				f.conflicts = append(f.conflicts, c) // not written: re-read it
+			} else {
+				kept = append(kept, c)
+			}
+		}
+		all = kept
+	}
+	return nil
+}
+
+// appendAll appends batches concurrently, which lets the store's group
+// commit share syncs among them; batches refused for a conflict are noted
+// in f, and their invoices added to tainted.
 func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tainted map[string]bool) error {
 	if len(batches) == 0 {
 		return nil
 	}
-	var errs []error
-	if _, ok := e.store.(eventstore.BatchAppender); ok {
-		errs = e.appendBatched(ctx, batches)
-	} else {
-		errs = e.appendConcurrently(ctx, batches)
+	errs := make([]error, len(batches))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(e.cfg.appendConcurrency, len(batches)) {
+		wg.Go(func() {
+			for i := range work {
+				b := batches[i]
+				_, errs[i] = e.store.Append(ctx, b.stream, b.expected, b.events...)
+			}
+		})
 	}
+	for i := range batches {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 	f.appends += len(batches)
 	for i, err := range errs {
 		if err == nil {
@@ -219,57 +276,4 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tai
 		}
 	}
 	return nil
-}
-
-// appendBatched writes batches as one atomic multi-stream append. A
-// batch refused for a wrong expected revision refuses the whole append,
-// so it is set aside with its error and the rest is sent again, until
-// the rest is written or fails otherwise.
-func (e *Engine) appendBatched(ctx context.Context, batches []*batch) []error {
-	errs := make([]error, len(batches))
-	idx := make([]int, len(batches)) // position in batches of each request
-	reqs := make([]eventstore.AppendRequest, len(batches))
-	for i, b := range batches {
-		idx[i] = i
-		reqs[i] = eventstore.AppendRequest{Stream: b.stream, Expected: b.expected, Events: b.events}
-	}
-	for len(reqs) > 0 {
-		_, err := eventstore.AppendAll(ctx, e.store, reqs)
-		if err == nil {
-			return errs
-		}
-		var be *eventstore.BatchError
-		if !errors.As(err, &be) || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-			for _, i := range idx {
-				errs[i] = err
-			}
-			return errs
-		}
-		errs[idx[be.Index]] = be.Err
-		idx = append(idx[:be.Index], idx[be.Index+1:]...)
-		reqs = append(reqs[:be.Index], reqs[be.Index+1:]...)
-	}
-	return errs
-}
-
-// appendConcurrently writes batches with one append each, several at
-// once, which lets the store's group commit share syncs among them.
-func (e *Engine) appendConcurrently(ctx context.Context, batches []*batch) []error {
-	errs := make([]error, len(batches))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(e.cfg.appendConcurrency, len(batches)) {
-		wg.Go(func() {
-			for i := range work {
-				b := batches[i]
-				_, errs[i] = e.store.Append(ctx, b.stream, b.expected, b.events...)
-			}
-		})
-	}
-	for i := range batches {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	return errs
 }
