@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	step(1, fmt.Sprintf("simulating %d customers over %d days of world %s into %s", demoFlags.customers, demoFlags.days, m.W.Name, dir))
 	bars := newSimProgress(os.Stderr)
 	stats, err := simulator.Simulate(ctx, m, dir, simulator.SimOptions{Seed: demoFlags.seed, Customers: demoFlags.customers,
-		Days: demoFlags.days, Step: time.Hour, Concurrency: simulator.DefaultSimConcurrency,
+		Days: demoFlags.days, Step: time.Hour,
 		Progress: func(day, total int) { bars.set("simulate days", int64(day), int64(total)) }})
 	bars.wait()
 	if err != nil {

@@ -151,6 +151,8 @@ func opName(op opKind) string {
 		return "tombstone"
 	case opSetMeta:
 		return "set metadata"
+	case opBatch:
+		return "append batch"
 	default:
 		return "append"
 	}
@@ -160,6 +162,9 @@ func opName(op opKind) string {
 // adds its writes to batch and updates the caches. A request that fails
 // adds nothing: every check comes before the first write.
 func (a *appender) apply(batch *pebble.Batch, req *request, now int64) outcome {
+	if req.op == opBatch {
+		return a.applyBatch(batch, req, now)
+	}
 	h, err := a.head(req.stream)
 	if err != nil {
 		return outcome{err: err}
