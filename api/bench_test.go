@@ -13,7 +13,7 @@ import (
 // router and handler (no network), beside BenchmarkPlanner, the planner
 // alone on the same context.
 func BenchmarkRecommendHandler(b *testing.B) {
-	h := newHarness(&testing.T{}, withPlanner)
+	h := newHarness(b, withPlanner)
 	defer h.close()
 	body, _ := json.Marshal(inlineBody())
 	b.ReportAllocs()

@@ -69,3 +69,48 @@ func FuzzParseImport(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeRequests feeds arbitrary bodies to the other request
+// decoders (recommendations, presets, settings, backtests, SQL): each
+// accepts or refuses with a 4xx problem, never panics.
+func FuzzDecodeRequests(f *testing.F) {
+	rec, _ := json.Marshal(inlineBody())
+	pre, _ := json.Marshal(smartPreset())
+	f.Add(0, rec)
+	f.Add(0, []byte(`{"invoice_id":"in_1","candidates":["x"]}`))
+	f.Add(1, pre)
+	f.Add(2, []byte(`{"uncollectible_after_days":30,"remind_before_due_days":[3,1]}`))
+	f.Add(3, []byte(`{"candidate_preset_id":"default","bootstrap":100}`))
+	f.Add(4, []byte(`{"sql":"SELECT 1"}`))
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, kind int, body []byte) {
+		var dst any
+		switch kind {
+		case 0:
+			dst = &recommendRequest{now: now}
+		case 1:
+			dst = &presetFields{}
+		case 2:
+			dst = &settingsFields{}
+		case 3:
+			dst = &backtestRequest{}
+		case 4:
+			dst = &sqlRequest{}
+		default:
+			return
+		}
+		if err := decodeBytes(body, dst); err != nil {
+			if p := asProblem(err); p.Status < 400 || p.Status > 499 || p.Code == "" {
+				t.Fatalf("refusal %+v is not a 4xx problem with a code", p)
+			}
+			return
+		}
+		if r, ok := dst.(*recommendRequest); ok && r.Context != nil {
+			rc := r.Context.retryContext(now)
+			budget(&rc, nil, r.MaxRetries, r.WindowDays)
+			if rc.RetriesLeft < 0 || len(rc.Attempts) == 0 {
+				t.Fatalf("accepted context made %+v", rc)
+			}
+		}
+	})
+}

@@ -33,7 +33,7 @@ const testKeySpec = readKey + ":read;" + writeKey + ":read,write;" + adminKey + 
 // harness is a real server on loopback over a Pebble store in a temp dir.
 // Every response it receives is validated against the OpenAPI document.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	store eventstore.Store
 	idem  *IdempotencyStore
@@ -43,13 +43,13 @@ type harness struct {
 
 type harnessOption func(*Config)
 
-func newHarness(t *testing.T, opts ...harnessOption) *harness {
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	return openHarness(t, dir, opts...)
 }
 
-func openHarness(t *testing.T, dir string, opts ...harnessOption) *harness {
+func openHarness(t testing.TB, dir string, opts ...harnessOption) *harness {
 	t.Helper()
 	store, err := espebble.Open(filepath.Join(dir, "events"), espebble.Options{CacheSize: 8 << 20})
 	if err != nil {
@@ -178,7 +178,7 @@ var (
 
 const docURL = "file:///openapi.json"
 
-func loadDocument(t *testing.T) {
+func loadDocument(t testing.TB) {
 	t.Helper()
 	docOnce.Do(func() {
 		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(OpenAPIDocument()))
@@ -208,7 +208,7 @@ func pointerEscape(s string) string {
 // checkAgainstDocument finds the operation the router matched, the
 // documented response for the status, and validates the body against its
 // schema. An undocumented status or media type fails the test.
-func checkAgainstDocument(t *testing.T, router chi.Router, method, path string, r *response) {
+func checkAgainstDocument(t testing.TB, router chi.Router, method, path string, r *response) {
 	t.Helper()
 	loadDocument(t)
 	rctx := chi.NewRouteContext()
@@ -266,7 +266,7 @@ func checkAgainstDocument(t *testing.T, router chi.Router, method, path string, 
 	}
 }
 
-func compileAt(t *testing.T, loc string) *jsonschema.Schema {
+func compileAt(t testing.TB, loc string) *jsonschema.Schema {
 	t.Helper()
 	schemaMu.Lock()
 	defer schemaMu.Unlock()

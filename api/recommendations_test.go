@@ -112,9 +112,14 @@ func TestRecommendationHardDecline(t *testing.T) {
 
 func TestRecommendationFromLedger(t *testing.T) {
 	h := newHarness(t, withPlanner)
-	for _, kind := range []string{"customer_registered", "payment_method_attached", "invoice_finalized"} {
+	for _, kind := range []string{"customer_registered", "payment_method_attached"} {
 		wantStatus(t, h.post("/v1/ledger/"+kind, writeKey, ledgerCommands[kind]), 200)
 	}
+	fin := map[string]any{"occurred_at": "2026-03-02T14:00:00Z"}
+	for k, v := range ledgerCommands["invoice_finalized"] {
+		fin[k] = v
+	}
+	wantStatus(t, h.post("/v1/ledger/invoice_finalized", writeKey, fin), 200)
 	body := map[string]any{"invoice_id": "in_1", "as_of": "2026-03-02T16:00:00Z", "max_retries": 2, "window_days": 5}
 	r := h.post("/v1/recommendations/retry", writeKey, body)
 	wantStatus(t, r, 409) // no failed attempt yet
@@ -181,3 +186,40 @@ func TestRecommendationNotConfigured(t *testing.T) {
 }
 
 var _ = domain.Visa
+
+// TestRecommendationFromLedgerAsOf: facts after as_of (here the payment
+// that later recovered the invoice) are not known to the plan.
+func TestRecommendationFromLedgerAsOf(t *testing.T) {
+	h := newHarness(t, withPlanner)
+	for _, kind := range []string{"customer_registered", "payment_method_attached"} {
+		wantStatus(t, h.post("/v1/ledger/"+kind, writeKey, ledgerCommands[kind]), 200)
+	}
+	fin := map[string]any{"occurred_at": "2026-03-02T14:00:00Z"}
+	for k, v := range ledgerCommands["invoice_finalized"] {
+		fin[k] = v
+	}
+	wantStatus(t, h.post("/v1/ledger/invoice_finalized", writeKey, fin), 200)
+	attempt := func(n int, at, outcome string) map[string]any {
+		a := map[string]any{}
+		for k, v := range ledgerCommands["payment_attempted"] {
+			a[k] = v
+		}
+		a["attempt_number"], a["occurred_at"], a["outcome"] = n, at, outcome
+		if outcome == "succeeded" {
+			delete(a, "decline_code")
+		}
+		return a
+	}
+	wantStatus(t, h.post("/v1/ledger/payment_attempted", writeKey, attempt(1, "2026-03-02T15:00:00Z", "failed")), 200)
+	wantStatus(t, h.post("/v1/ledger/payment_attempted", writeKey, attempt(2, "2026-03-04T15:00:00Z", "succeeded")), 200)
+	r := h.post("/v1/recommendations/retry", writeKey, map[string]any{"invoice_id": "in_1", "as_of": "2026-03-02T16:00:00Z"})
+	wantStatus(t, r, 200)
+	var rec Recommendation
+	_ = json.Unmarshal(r.body, &rec)
+	if !rec.Retry || rec.RetriesLeft != 3 {
+		t.Fatalf("planning before the recovery must see an unpaid invoice: %+v", rec)
+	}
+	// After the recovery there is nothing to plan.
+	r = h.post("/v1/recommendations/retry", writeKey, map[string]any{"invoice_id": "in_1", "as_of": "2026-03-05T00:00:00Z"})
+	wantStatus(t, r, 409)
+}

@@ -29,13 +29,15 @@ func contextFromLedger(ctx context.Context, store eventstore.Store, invoiceID st
 	var preset *domain.PresetSpec
 	var paid int64
 	for _, e := range inv {
+		// Plan as the engine would have at now: later facts are unknown.
+		if e.When().After(now) {
+			continue
+		}
 		switch v := e.(type) {
 		case domain.InvoiceFinalized:
 			fin = &v
 		case domain.PaymentAttempted:
-			if !v.OccurredAt.After(now) {
-				rc.Attempts = append(rc.Attempts, v)
-			}
+			rc.Attempts = append(rc.Attempts, v)
 		case domain.PaymentSucceeded:
 			paid += v.Amount
 		case domain.PartialPaymentReceived:

@@ -243,3 +243,32 @@ func TestDocumentListsDeclineCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryRouteRequiresAKey walks the router: every /v1 route answers
+// 401 without a key, and every /v1 POST answers 403 to a read-only key,
+// before touching its body.
+func TestEveryRouteRequiresAKey(t *testing.T) {
+	h := newHarness(t)
+	n := 0
+	err := chi.Walk(h.api.Router(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if !strings.HasPrefix(route, "/v1/") {
+			return nil
+		}
+		path := strings.NewReplacer("{id}", "x_1", "{name}", "recovery").Replace(route)
+		r := h.req(method, path, "", nil)
+		if r.status != 401 || r.problem(t).Code != CodeUnauthenticated {
+			t.Errorf("%s %s without a key: %d %s", method, route, r.status, r.body)
+		}
+		if method == "POST" {
+			r = h.req(method, path, readKey, "{}")
+			if r.status != 403 || r.problem(t).Code != CodeForbidden {
+				t.Errorf("%s %s with a read key: %d %s", method, route, r.status, r.body)
+			}
+		}
+		n++
+		return nil
+	})
+	if err != nil || n < 30 {
+		t.Fatalf("walked %d routes: %v", n, err)
+	}
+}

@@ -90,9 +90,11 @@ func WithLinkBase(base string) Option {
 	}
 }
 
-// WithAppendConcurrency sets how many appends a flush runs at once
-// (default 64). 1 writes streams in decision order, which makes the
-// order of $all reproducible run to run.
+// WithAppendConcurrency sets how many appends a flush runs at once on a
+// store without multi-stream appends (eventstore.BatchAppender; default
+// 4096). 1 writes streams in decision order, which makes the order of
+// $all reproducible run to run. A store with multi-stream appends gets
+// each phase of a flush as one, in decision order, and ignores it.
 func WithAppendConcurrency(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

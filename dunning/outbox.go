@@ -20,8 +20,9 @@ import (
 // append with the expected revision the stream had before them, so a
 // decision is either all written or not at all, and a concurrent writer
 // makes the append fail instead of being overwritten. Many streams are
-// flushed at once, which lets the store's group commit put them in few
-// synced batches.
+// flushed at once: as one multi-stream append where the store has it
+// (one synced commit, $all in staging order), else concurrently, which
+// lets the store's group commit put them in few synced batches.
 
 type batch struct {
 	stream   string
@@ -112,8 +113,9 @@ type flight struct {
 // leaves, so it must not be sent before that batch is written.
 //
 // Within a flush the order is the domain's: first the subscriptions' and
-// then the invoices' batches, each phase concurrently, so that the
-// store's group commit puts many streams in one synced write. A decision
+// then the invoices' batches, each phase as one multi-stream append (or
+// concurrently on a store without it), so that many streams share one
+// synced write. A decision
 // re-taken after a crash between the phases finds the subscription
 // already changed and repeats nothing, while the invoice's decision, not
 // yet recorded, is still pending and is taken again.
@@ -185,28 +187,21 @@ func (e *Engine) join(ctx context.Context) error {
 	return nil
 }
 
-// appendAll appends batches concurrently; batches refused for a conflict
-// are noted in f, and their invoices added to tainted.
+// appendAll appends batches; batches refused for a conflict are noted in
+// f, and their invoices added to tainted. A store that appends to many
+// streams atomically (eventstore.BatchAppender, the embedded store) gets
+// them as one multi-stream append in staging order: one synced commit,
+// and the same $all order run to run. Other stores get them concurrently.
 func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tainted map[string]bool) error {
 	if len(batches) == 0 {
 		return nil
 	}
-	errs := make([]error, len(batches))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(e.cfg.appendConcurrency, len(batches)) {
-		wg.Go(func() {
-			for i := range work {
-				b := batches[i]
-				_, errs[i] = e.store.Append(ctx, b.stream, b.expected, b.events...)
-			}
-		})
+	var errs []error
+	if _, ok := e.store.(eventstore.BatchAppender); ok {
+		errs = e.appendBatched(ctx, batches)
+	} else {
+		errs = e.appendConcurrently(ctx, batches)
 	}
-	for i := range batches {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
 	f.appends += len(batches)
 	for i, err := range errs {
 		if err == nil {
@@ -224,4 +219,57 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tai
 		}
 	}
 	return nil
+}
+
+// appendBatched writes batches as one atomic multi-stream append. A
+// batch refused for a wrong expected revision refuses the whole append,
+// so it is set aside with its error and the rest is sent again, until
+// the rest is written or fails otherwise.
+func (e *Engine) appendBatched(ctx context.Context, batches []*batch) []error {
+	errs := make([]error, len(batches))
+	idx := make([]int, len(batches)) // position in batches of each request
+	reqs := make([]eventstore.AppendRequest, len(batches))
+	for i, b := range batches {
+		idx[i] = i
+		reqs[i] = eventstore.AppendRequest{Stream: b.stream, Expected: b.expected, Events: b.events}
+	}
+	for len(reqs) > 0 {
+		_, err := eventstore.AppendAll(ctx, e.store, reqs)
+		if err == nil {
+			return errs
+		}
+		var be *eventstore.BatchError
+		if !errors.As(err, &be) || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			for _, i := range idx {
+				errs[i] = err
+			}
+			return errs
+		}
+		errs[idx[be.Index]] = be.Err
+		idx = append(idx[:be.Index], idx[be.Index+1:]...)
+		reqs = append(reqs[:be.Index], reqs[be.Index+1:]...)
+	}
+	return errs
+}
+
+// appendConcurrently writes batches with one append each, several at
+// once, which lets the store's group commit share syncs among them.
+func (e *Engine) appendConcurrently(ctx context.Context, batches []*batch) []error {
+	errs := make([]error, len(batches))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(e.cfg.appendConcurrency, len(batches)) {
+		wg.Go(func() {
+			for i := range work {
+				b := batches[i]
+				_, errs[i] = e.store.Append(ctx, b.stream, b.expected, b.events...)
+			}
+		})
+	}
+	for i := range batches {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return errs
 }

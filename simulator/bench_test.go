@@ -45,7 +45,7 @@ func BenchmarkReplayOracle(b *testing.B) {
 // Pebble on disk). `recoup bench` sets it beside store.append.bulk1000.
 func BenchmarkSimulate(b *testing.B) {
 	m := defaultWorld(b, "b2c_us")
-	opt := SimOptions{Seed: 1, Customers: 5000, Days: 7, Concurrency: DefaultSimConcurrency, Step: time.Hour}
+	opt := SimOptions{Seed: 1, Customers: 5000, Days: 7, Step: time.Hour}
 	events := 0
 	for b.Loop() {
 		st, err := Simulate(context.Background(), m, b.TempDir(), opt)

@@ -104,6 +104,9 @@
 // written together at its end, so the engine never sees a fact before it
 // happens, at the price of seeing it up to a step late. Event IDs are
 // UUIDv5 of the seed and the fact, business times are virtual, so a seed
-// fixes every event; with Concurrency 1 it fixes $all's order too. Record
-// times are the store's and are not part of that guarantee.
+// fixes every event, and $all's order too: each flush of world facts, and
+// each flush of the engine's decisions, is written with
+// eventstore.AppendAll in staging order, one atomic synced commit on the
+// embedded store instead of one per stream. Record times are the store's
+// and are not part of that guarantee.
 package simulator

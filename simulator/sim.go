@@ -60,9 +60,6 @@ type SimOptions struct {
 	// sees them then (a fact is never seen before it happens, but may be
 	// seen up to a step late). Zero interleaves facts and timers exactly.
 	Step time.Duration
-	// Concurrency is how many streams a flush of world events writes at
-	// once (default 1: $all's order is then reproducible byte for byte).
-	Concurrency int
 	// Progress, if set, is called with virtual days done.
 	Progress func(day, days int)
 }
@@ -137,9 +134,6 @@ func (opt *SimOptions) Validate() error {
 	}
 	if opt.Days < 1 || opt.Days > 3660 {
 		return fmt.Errorf("simulate: days: must be 1 to 3660, got %d", opt.Days)
-	}
-	if opt.Concurrency < 0 || opt.Concurrency > 4096 {
-		return fmt.Errorf("simulate: concurrency: must be 0 to 4096, got %d", opt.Concurrency)
 	}
 	if opt.Step < 0 {
 		return fmt.Errorf("simulate: step: must not be negative, got %v", opt.Step)
@@ -268,70 +262,32 @@ func (s *Sim) encode(key string, evs []domain.Event) ([]eventstore.EventData, er
 	return data, nil
 }
 
-// flush writes the staged appends. With Concurrency 1 they go in order,
-// so $all's order is the same run to run; otherwise streams are written
-// concurrently (each stream's appends in order), which lets the store
-// group commits, and only the interleaving of streams in $all varies.
+// flushChunk bounds the requests of one AppendAll, so that the first
+// days' flushes (every customer registering) do not become one commit of
+// tens of megabytes.
+const flushChunk = 4096
+
+// flush writes the staged appends in staging order, as few multi-stream
+// appends (eventstore.AppendAll): the embedded store commits each in one
+// synced batch, its events in $all in request order. Staging order is
+// fixed by the seed, so $all's order is the same run to run.
 func (s *Sim) flush(ctx context.Context) error {
 	if len(s.pending) == 0 {
 		return nil
 	}
 	defer func() { s.pending = s.pending[:0] }()
-	if s.opt.Concurrency <= 1 {
-		for _, p := range s.pending {
-			if _, err := s.store.Append(ctx, p.stream, p.expected, p.events...); err != nil {
-				return fmt.Errorf("simulate: append to %s: %w", p.stream, err)
-			}
+	reqs := make([]eventstore.AppendRequest, len(s.pending))
+	for i, p := range s.pending {
+		reqs[i] = eventstore.AppendRequest{Stream: p.stream, Expected: p.expected, Events: p.events}
+	}
+	for len(reqs) > 0 {
+		n := min(len(reqs), flushChunk)
+		if _, err := eventstore.AppendAll(ctx, s.store, reqs[:n]); err != nil {
+			return fmt.Errorf("simulate: %w", err)
 		}
-		return nil
+		reqs = reqs[n:]
 	}
-	// One append per stream, its events in staging order: a stream's
-	// first staged append carries the expected revision (later ones are
-	// Any), so merging them changes nothing but the number of commits.
-	byStream := map[string]*staged{}
-	var order []string
-	for i := range s.pending {
-		p := &s.pending[i]
-		if q, ok := byStream[p.stream]; ok {
-			q.events = append(q.events, p.events...)
-			continue
-		}
-		byStream[p.stream] = p
-		order = append(order, p.stream)
-	}
-	work := make(chan string)
-	errs := make(chan error, s.opt.Concurrency)
-	var wg sync.WaitGroup
-	for range min(s.opt.Concurrency, len(order)) {
-		wg.Add(1)
-		go func() { // owned by flush, which waits for it
-			defer wg.Done()
-			for st := range work {
-				p := byStream[st]
-				if _, err := s.store.Append(ctx, p.stream, p.expected, p.events...); err != nil {
-					errs <- fmt.Errorf("simulate: append to %s: %w", p.stream, err)
-					return
-				}
-			}
-		}()
-	}
-	go func() {
-		defer close(work)
-		for _, st := range order {
-			select {
-			case work <- st:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return ctx.Err()
-	}
+	return nil
 }
 
 // appendNow writes events at once (after the staged ones), for writes

@@ -70,7 +70,6 @@ func SimulateInto(ctx context.Context, m *Model, store eventstore.Store, opt Sim
 	opts := append([]dunning.Option{
 		dunning.WithInitialCharge(true),
 		dunning.WithSeed(opt.Seed),
-		dunning.WithAppendConcurrency(max(1, opt.Concurrency)),
 		dunning.WithNotifier(inbox{}),
 	}, engineOpts...)
 	eng, err := dunning.New(store, clock, gw, opts...)
@@ -111,9 +110,5 @@ func Sample(ctx context.Context, dir string) (SimStats, error) {
 
 // SampleOptions are the sample history's options.
 func SampleOptions() SimOptions {
-	return SimOptions{Seed: 1, Customers: 1000, Days: 60, Concurrency: DefaultSimConcurrency, Step: time.Hour}
+	return SimOptions{Seed: 1, Customers: 1000, Days: 60, Step: time.Hour}
 }
-
-// DefaultSimConcurrency is how many streams simulate writes at once by
-// default.
-const DefaultSimConcurrency = 256

@@ -39,7 +39,7 @@ func benchSimulator(ctx context.Context, env *bench.Env) ([]bench.Result, error)
 	rows := []bench.Result{{Name: "simulator.replay.invoices_per_s", Value: float64(n) / el.Seconds(), Unit: "invoices/s"}}
 	env.Log.Info("bench: simulator.replay.invoices_per_s", "invoices", n, "seconds", el.Seconds())
 
-	opt := simulator.SimOptions{Seed: 1, Customers: 20000, Days: 14, Concurrency: simulator.DefaultSimConcurrency, Step: time.Hour}
+	opt := simulator.SimOptions{Seed: 1, Customers: 20000, Days: 14, Step: time.Hour}
 	if env.Quick {
 		opt.Customers, opt.Days = 5000, 7
 	}

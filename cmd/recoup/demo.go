@@ -67,9 +67,9 @@ func init() {
 	f.StringVar(&demoFlags.data, "data", "", "fresh data directory to create (default: a new temporary directory)")
 	f.StringVar(&demoFlags.listen, "listen", "127.0.0.1:8080", "address to serve on (port 0 picks a free one)")
 	f.StringVar(&demoFlags.world, "world", "b2c_us", "world file, or the name of a default world ("+strings.Join(datasets.WorldNames(), ", ")+")")
-	f.IntVar(&demoFlags.customers, "customers", 3000, "subscribers to simulate (the world's size)")
+	f.IntVar(&demoFlags.customers, "customers", 2000, "subscribers to simulate (the world's size)")
 	f.IntVar(&demoFlags.days, "days", 120, "virtual days to simulate")
-	f.IntVar(&demoFlags.evalInvoices, "eval-invoices", 3000, "held-out failed invoices in the evaluation")
+	f.IntVar(&demoFlags.evalInvoices, "eval-invoices", 2000, "held-out failed invoices in the evaluation")
 	f.Uint64Var(&demoFlags.seed, "seed", 1, "seed of the world (same seed, same history)")
 	f.BoolVar(&demoFlags.exitAfter, "exit-after-recommendation", false, "stop once the first recommendation is served (for scripts)")
 	rootCmd.AddCommand(demoCmd)
@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	step(1, fmt.Sprintf("simulating %d customers over %d days of world %s into %s", demoFlags.customers, demoFlags.days, m.W.Name, dir))
 	bars := newSimProgress(os.Stderr)
 	stats, err := simulator.Simulate(ctx, m, dir, simulator.SimOptions{Seed: demoFlags.seed, Customers: demoFlags.customers,
-		Days: demoFlags.days, Step: time.Hour, Concurrency: simulator.DefaultSimConcurrency,
+		Days: demoFlags.days, Step: time.Hour,
 		Progress: func(day, total int) { bars.set("simulate days", int64(day), int64(total)) }})
 	bars.wait()
 	if err != nil {
@@ -195,11 +195,23 @@ func demoServe(ctx context.Context, out io.Writer, dir string, ledger *smartretr
 	if err := waitReady(ctx, base); err != nil {
 		return err
 	}
-	inv, asOf := demoInvoice(ledger)
-	body := fmt.Sprintf(`{"invoice_id":%q,"as_of":%q}`, inv, asOf.Format(time.RFC3339))
-	rec, err := askRecommendation(ctx, base, key, body)
-	if err != nil {
-		return err
+	// Show an invoice the model would retry: ask for a few candidates'
+	// recommendations and keep the first that plans a retry.
+	var inv, rec string
+	var asOf time.Time
+	for _, c := range demoInvoices(ledger, 8) {
+		body := fmt.Sprintf(`{"invoice_id":%q,"as_of":%q}`, c.id, c.asOf.Format(time.RFC3339))
+		r, retry, err := askRecommendation(ctx, base, key, body)
+		if err != nil {
+			return err
+		}
+		inv, asOf, rec = c.id, c.asOf, r
+		if retry {
+			break
+		}
+	}
+	if inv == "" {
+		return errors.New("demo: the simulated ledger has no failed invoice to recommend for; simulate more customers or days")
 	}
 	fmt.Fprintf(out, "served a recommendation %.1fs after the demo started: invoice %s -> %s\n", time.Since(start).Seconds(), inv, rec)
 	fmt.Fprintf(out, "\nRecoup is serving %s with data in %s. Paste these (Ctrl-C to stop):\n\n", base, dir)
@@ -237,10 +249,15 @@ func waitReady(ctx context.Context, base string) error {
 	}
 }
 
-// demoInvoice picks an invoice whose first charge failed with a decline
-// the networks allow retrying, and the time an hour after that failure to
-// plan from (the history is in virtual time).
-func demoInvoice(l *smartretry.Ledger) (string, time.Time) {
+type demoCase struct {
+	id   string
+	asOf time.Time
+}
+
+// demoInvoices picks up to n invoices whose first charge failed for lack
+// of funds (a decline the networks allow retrying), each with the time an
+// hour after that failure to plan from (the history is in virtual time).
+func demoInvoices(l *smartretry.Ledger, n int) []demoCase {
 	ids := make([]string, 0, len(l.Invoices))
 	for id, h := range l.Invoices {
 		if !h.Failed() {
@@ -251,44 +268,46 @@ func demoInvoice(l *smartretry.Ledger) (string, time.Time) {
 		}
 	}
 	sort.Strings(ids)
-	if len(ids) == 0 {
-		return "", time.Now().UTC()
+	var out []demoCase
+	for i := 0; i < len(ids) && len(out) < n; i += max(1, len(ids)/n) {
+		h := l.Invoices[ids[i]]
+		out = append(out, demoCase{ids[i], h.Attempts[0].OccurredAt.Add(time.Hour).UTC().Truncate(time.Second)})
 	}
-	h := l.Invoices[ids[len(ids)/2]]
-	return ids[len(ids)/2], h.Attempts[0].OccurredAt.Add(time.Hour).UTC().Truncate(time.Second)
+	return out
 }
 
-func askRecommendation(ctx context.Context, base, key, body string) (string, error) {
+// askRecommendation asks the server over HTTP and summarises the answer.
+func askRecommendation(ctx context.Context, base, key, body string) (summary string, retry bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, "POST", base+"/v1/recommendations/retry", strings.NewReader(body))
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("demo recommendation: %d %s", res.StatusCode, b)
+		return "", false, fmt.Errorf("demo recommendation: %d %s", res.StatusCode, b)
 	}
 	var rec api.Recommendation
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return "", err
+		return "", false, err
 	}
 	var s bytes.Buffer
 	if !rec.Retry {
 		fmt.Fprintf(&s, "no retry (%s)", rec.Explanation)
-		return s.String(), nil
+		return s.String(), false, nil
 	}
 	fmt.Fprintf(&s, "%d retries:", len(rec.Schedule))
 	for _, sl := range rec.Schedule {
 		fmt.Fprintf(&s, " %s (%.0f%%)", sl.At.Format("Jan 2 15:04Z"), 100*sl.Probability)
 	}
 	fmt.Fprintf(&s, ", model %s", rec.ModelVersion)
-	return s.String(), nil
+	return s.String(), true, nil
 }
 
 func demoCurls(inv string, asOf time.Time) []string {

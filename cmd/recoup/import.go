@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -67,7 +68,14 @@ locked); to import into a running server, POST the file to
 		}
 		p.Wait()
 		if err != nil {
-			return fmt.Errorf("import %s: %w", args[0], err)
+			var p *api.Problem
+			if errors.As(err, &p) && len(p.Errors) > 1 {
+				for _, fe := range p.Errors {
+					fmt.Fprintf(cmd.ErrOrStderr(), "  %s: %s (%s)\n", fe.Param, fe.Detail, fe.Code)
+				}
+				return fmt.Errorf("import %s: %d failing fields, nothing written", args[0], len(p.Errors))
+			}
+			return fmt.Errorf("import %s: nothing written: %w", args[0], err)
 		}
 		slog.Debug("import done", "elapsed", time.Since(start))
 		fmt.Fprintf(cmd.OutOrStdout(), "imported %d commands (%d events, %d backfilled) from %s in %s\n",

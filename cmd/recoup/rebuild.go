@@ -48,7 +48,8 @@ directory written by simulate or import.`,
 			update, done := progressBar(ctx, "rebuilding (position)", total)
 			var applied uint64
 			r, err := projections.NewRunner(set.store, projections.Options{
-				Progress: func(last eventstore.Position, n uint64) { applied = n; update(int64(last.Commit)+1, total) },
+				BatchSize: 32768, // large batches coalesce more writes per record
+				Progress:  func(last eventstore.Position, n uint64) { applied = n; update(int64(last.Commit)+1, total) },
 			}, set.projs...)
 			if err != nil {
 				done()

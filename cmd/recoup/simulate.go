@@ -16,15 +16,14 @@ import (
 
 func newSimulateCmd() *cobra.Command {
 	var (
-		world       string
-		customers   int
-		days        int
-		seed        uint64
-		out         string
-		presetFile  string
-		concurrency int
-		step        time.Duration
-		asJSON      bool
+		world      string
+		customers  int
+		days       int
+		seed       uint64
+		out        string
+		presetFile string
+		step       time.Duration
+		asJSON     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate --world FILE|NAME --customers N --days D --seed S --out DIR",
@@ -35,12 +34,14 @@ answer charges according to the world's hidden recovery processes, cards show
 activity and get updated, customers pay after reminders, and the real dunning
 engine runs on a virtual clock with the world as its gateway.
 
-The same seed gives the same events (IDs, types, data, stream revisions). With
---concurrency 1 the order of $all is the same too, byte for byte; with more,
-streams are written concurrently and only their interleaving in $all varies.
-Business times come from the virtual clock; the store's record times are real.`,
+The same seed gives the same event log, byte for byte: event IDs, types, data,
+stream revisions and the order of $all. World facts and the engine's decisions
+are written as multi-stream atomic appends (one synced commit per flush, in a
+fixed order), which is also what makes simulate fast. Business times come from
+the virtual clock; the store's record times are real and are not part of that
+guarantee.`,
 		Example: `  recoup simulate --world b2c_us --customers 5000 --days 90 --seed 1 --out ./data
-  recoup simulate --world datasets/worlds/b2b_global.json --customers 2000 --days 180 --seed 7 --out /tmp/b2b --concurrency 1`,
+  recoup simulate --world datasets/worlds/b2b_global.json --customers 2000 --days 180 --seed 7 --out /tmp/b2b`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -50,7 +51,7 @@ Business times come from the virtual clock; the store's record times are real.`,
 			if err != nil {
 				return fmt.Errorf("--world: %w", err)
 			}
-			opt := simulator.SimOptions{Seed: seed, Customers: customers, Days: days, Concurrency: concurrency, Step: step}
+			opt := simulator.SimOptions{Seed: seed, Customers: customers, Days: days, Step: step}
 			if presetFile != "" {
 				p, err := simulator.LoadPreset(presetFile)
 				if err != nil {
@@ -88,7 +89,6 @@ Business times come from the virtual clock; the store's record times are real.`,
 	f.Uint64Var(&seed, "seed", 1, "seed (same seed, same events)")
 	f.StringVar(&out, "out", "", "fresh data directory to write (its event store goes in DIR/events)")
 	f.StringVar(&presetFile, "preset", "", "preset file (JSON PresetSpec) to use as the account default (default: Metrifox's default)")
-	f.IntVar(&concurrency, "concurrency", simulator.DefaultSimConcurrency, "streams written at once (1 keeps $all's order reproducible)")
 	f.DurationVar(&step, "step", time.Hour, "virtual clock step: world facts reach the engine at the end of their step (0: exactly)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd

@@ -81,24 +81,30 @@ func (s *Store) StreamMetadata(ctx context.Context, stream string) (eventstore.S
 // error says the outcome is unknown, and a retry with the same event IDs
 // is safe.
 func (s *Store) submit(ctx context.Context, req *request) (eventstore.AppendResult, error) {
+	o := s.submitOutcome(ctx, req)
+	return o.res, o.err
+}
+
+// submitOutcome is submit returning the whole outcome (a batch's results).
+func (s *Store) submitOutcome(ctx context.Context, req *request) outcome {
 	op := opName(req.op)
 	if err := ctx.Err(); err != nil {
-		return eventstore.AppendResult{}, fmt.Errorf("%s %s: %w", op, req.stream, err)
+		return outcome{err: fmt.Errorf("%s %s: %w", op, req.stream, err)}
 	}
 	if err := s.enter(op); err != nil {
-		return eventstore.AppendResult{}, err
+		return outcome{err: err}
 	}
 	select {
 	case s.reqs <- req:
 		s.life.RUnlock()
 	case <-ctx.Done():
 		s.life.RUnlock()
-		return eventstore.AppendResult{}, fmt.Errorf("%s %s: %w", op, req.stream, ctx.Err())
+		return outcome{err: fmt.Errorf("%s %s: %w", op, req.stream, ctx.Err())}
 	}
 	select {
 	case o := <-req.done:
-		return o.res, o.err
+		return o
 	case <-ctx.Done():
-		return eventstore.AppendResult{}, fmt.Errorf("%s %s: outcome unknown: %w", op, req.stream, ctx.Err())
+		return outcome{err: fmt.Errorf("%s %s: outcome unknown: %w", op, req.stream, ctx.Err())}
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -33,10 +31,9 @@ type appender struct {
 	// requests of the group being built, which a Get cannot see yet.
 	ids    map[string][2]uint64
 	group  []*request
+	out    []outcome
 	keyBuf []byte
-	// inflight counts groups handed to the completer and not yet answered.
-	inflight atomic.Int32
-	valBuf   []byte
+	valBuf []byte
 }
 
 func newAppender(s *Store, nextPos uint64) *appender {
@@ -50,20 +47,17 @@ func newAppender(s *Store, nextPos uint64) *appender {
 	}
 }
 
-// run gathers whatever requests are queued (at least one), applies them
-// as one batch and hands the batch to the completer, until the queue is
-// closed and drained. The completer waits for the batch's WAL sync and
-// answers the callers, so while one group syncs the next is already being
-// checked and written: the disk always has the next sync queued.
+// run gathers whatever requests are queued (at least one), commits them
+// as one synced batch and answers every caller, until the queue is closed
+// and drained. While one group syncs, the next gathers in the queue.
+//
+// Measured on the 2-core development machine, handing synced groups to a
+// second goroutine (so the appender could apply the next group during the
+// sync) lost to this simple loop: the extra hand-off per group cost more
+// than the overlap gained, and it split concurrent appends into smaller
+// groups per sync.
 func (a *appender) run() {
-	syncs := make(chan *pendingGroup, 1)
-	var completer sync.WaitGroup
-	completer.Go(func() { a.complete(syncs) })
-	defer func() {
-		close(syncs)
-		completer.Wait()
-		close(a.done)
-	}()
+	defer close(a.done)
 	for {
 		req, ok := <-a.s.reqs
 		if !ok {
@@ -85,47 +79,35 @@ func (a *appender) run() {
 				break gather
 			}
 		}
-		g := a.commitGroup()
-		if a.inflight.Load() == 0 && len(a.s.reqs) == 0 {
-			// Nothing to overlap with: waiting here saves two goroutine
-			// hand-offs, which a lone caller (a bulk import) would feel.
-			a.finish(g)
-		} else {
-			a.inflight.Add(1)
-			syncs <- g
-		}
+		a.commitGroup()
 		if !open {
 			return
 		}
 	}
 }
 
-// pendingGroup is a group whose batch is applied, and whose callers are
-// answered once the batch's WAL sync is done.
-type pendingGroup struct {
-	batch   *pebble.Batch // nil when the group wrote nothing
-	reqs    []*request
-	out     []outcome
-	lastPos uint64
-}
-
-func (a *appender) commitGroup() *pendingGroup {
-	g := &pendingGroup{reqs: slices.Clone(a.group), out: make([]outcome, len(a.group))}
-	clear(a.group)
-	if err := a.s.failure(); err != nil {
-		for _, req := range g.reqs {
-			req.release()
+func (a *appender) commitGroup() {
+	a.out = slices.Grow(a.out[:0], len(a.group))[:len(a.group)]
+	clear(a.out)
+	defer func() {
+		for i, req := range a.group {
+			req.done <- a.out[i]
+			a.group[i] = nil
 		}
-		return g // finish fails every request
+	}()
+	if err := a.s.failure(); err != nil {
+		a.failAll(err)
+		return
 	}
 	batch := a.s.db.NewBatch()
+	defer batch.Close()
 	clear(a.ids)
 	now := time.Now().UnixNano()
-	for i, req := range g.reqs {
+	for i, req := range a.group {
 		if err := req.ctx.Err(); err != nil {
-			g.out[i].err = fmt.Errorf("%s %s: %w", opName(req.op), req.stream, err)
+			a.out[i].err = fmt.Errorf("%s %s: %w", opName(req.op), req.stream, err)
 		} else {
-			g.out[i] = a.apply(batch, req, now)
+			a.out[i] = a.apply(batch, req, now)
 		}
 		req.release() // the batch has its own copy
 	}
@@ -136,50 +118,28 @@ func (a *appender) commitGroup() *pendingGroup {
 		clear(a.metas)
 	}
 	if batch.Empty() {
-		batch.Close()
-		return g
+		return
 	}
-	if err := a.s.db.ApplyNoSyncWait(batch, pebble.Sync); err != nil {
-		batch.Close()
+	if err := a.s.db.Apply(batch, pebble.Sync); err != nil {
 		a.s.fail(err)
-		return g
+		a.failAll(err)
+		return
 	}
-	g.batch, g.lastPos = batch, a.nextPos-1
-	return g
+	// Only now, synced, does the group become visible to $all reads and
+	// subscribers, which are bounded by lastPos.
+	a.s.lastPos.Store(a.nextPos - 1)
+	a.s.commits.broadcast()
 }
 
-// complete answers groups in commit order once their batches are synced.
-func (a *appender) complete(syncs <-chan *pendingGroup) {
-	for g := range syncs {
-		a.finish(g)
-		a.inflight.Add(-1)
-	}
-}
-
-// finish waits for g's WAL sync and answers its callers. Only then does
-// the group's last position become visible to $all reads and subscribers.
-// Groups are finished in commit order: by the completer, or inline by the
-// appender when the completer has nothing in flight.
-func (a *appender) finish(g *pendingGroup) {
-	if g.batch != nil {
-		err := g.batch.SyncWait()
-		g.batch.Close()
-		if err != nil {
-			a.s.fail(err)
+// failAll fails every request of the group that had not failed already.
+// After a failed commit the caches may hold changes that are not durable,
+// so the store refuses all further writes (see Store.fail).
+func (a *appender) failAll(err error) {
+	for i, req := range a.group {
+		req.release()
+		if a.out[i].err == nil {
+			a.out[i] = outcome{err: fmt.Errorf("%s %s: %w: %w", opName(req.op), req.stream, eventstore.ErrUnavailable, err)}
 		}
-	}
-	if err := a.s.failure(); err != nil {
-		for i, req := range g.reqs {
-			if g.out[i].err == nil {
-				g.out[i] = outcome{err: fmt.Errorf("%s %s: %w: %w", opName(req.op), req.stream, eventstore.ErrUnavailable, err)}
-			}
-		}
-	} else if g.batch != nil {
-		a.s.lastPos.Store(g.lastPos)
-		a.s.commits.broadcast()
-	}
-	for i, req := range g.reqs {
-		req.done <- g.out[i]
 	}
 }
 
@@ -191,6 +151,8 @@ func opName(op opKind) string {
 		return "tombstone"
 	case opSetMeta:
 		return "set metadata"
+	case opBatch:
+		return "append batch"
 	default:
 		return "append"
 	}
@@ -200,6 +162,9 @@ func opName(op opKind) string {
 // adds its writes to batch and updates the caches. A request that fails
 // adds nothing: every check comes before the first write.
 func (a *appender) apply(batch *pebble.Batch, req *request, now int64) outcome {
+	if req.op == opBatch {
+		return a.applyBatch(batch, req, now)
+	}
 	h, err := a.head(req.stream)
 	if err != nil {
 		return outcome{err: err}

@@ -32,8 +32,9 @@ func TestCrashableFS(t *testing.T) {
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		for g := range 8 {
+			seed := rng.Uint64() // drawn here: rng is not for concurrent use
 			wg.Go(func() {
-				grng := rand.New(rand.NewPCG(rng.Uint64(), uint64(g)))
+				grng := rand.New(rand.NewPCG(seed, uint64(g)))
 				for {
 					select {
 					case <-stop:

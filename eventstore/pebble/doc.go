@@ -30,15 +30,32 @@
 // queue, so many concurrent appenders share one fsync.
 //
 // Invariants:
-//   - An append is one batch: all of its events, index entries and the new
+//   - An append (a multi-stream one too) is one batch: all of its events, index entries and the new
 //     head become durable and visible together, or none do. A request that
 //     fails a check writes nothing; checks always precede writes.
 //   - Positions strictly increase with commit order; revisions of a stream
 //     are consecutive from 0 and never reused, also across a soft delete.
 //   - A caller is answered only after its batch is synced, so every
 //     acknowledged event survives a crash.
-//   - Only the appender writes, so its caches are the truth once loaded; a
-//     failed commit drops them and they are reloaded from disk.
+//   - Readers never see an event a crash could take away: Pebble shows an
+//     applied batch before its WAL sync completes, so $all reads, stream
+//     reads and subscriptions stop at the last synced position.
+//   - Only the appender writes, so its caches are the truth once loaded. A
+//     failed commit leaves them unreliable: the store then refuses writes
+//     (ErrUnavailable) until it is reopened.
+//
+// # Multi-stream appends
+//
+// AppendBatch (eventstore.BatchAppender) queues one request carrying
+// several appends, to one or more streams. The appender applies them in
+// order to a batch of their own, each seeing the heads the ones before it
+// leave; if one fails, what the earlier ones did to the caches (heads,
+// the group's event-ID entries, the next position) is undone and the
+// whole request fails naming it, so nothing of it is written. If all
+// pass, their writes join the group's batch and commit with it in the
+// same synced WAL write; subscribers are woken once, with the group. So
+// a batch's events take consecutive positions in request order, and the
+// caches never hold anything the group's commit does not carry.
 //
 // # Idempotency
 //

@@ -17,6 +17,7 @@ const (
 	opDelete
 	opTombstone
 	opSetMeta
+	opBatch // several appends, to one or more streams, in one atomic commit
 )
 
 // request is one caller's write, queued for the appender. Everything that
@@ -31,6 +32,7 @@ type request struct {
 	size     int
 	buf      *[]byte // holds the events' records; see release
 	meta     eventstore.StreamMetadata
+	parts    []*request   // opBatch: its appends, in order
 	done     chan outcome // buffered: the appender never blocks on a caller
 }
 
@@ -42,8 +44,9 @@ type pendingEvent struct {
 }
 
 type outcome struct {
-	res eventstore.AppendResult
-	err error
+	res   eventstore.AppendResult
+	batch []eventstore.AppendResult // opBatch: one result per part
+	err   error
 }
 
 // newAppendRequest encodes the (validated) events into one buffer.
@@ -89,6 +92,9 @@ const maxPooledBuffer = 4 << 20
 // release returns the request's encoded records to the pool; the appender
 // calls it once the batch holds its own copy (or the request failed).
 func (r *request) release() {
+	for _, p := range r.parts {
+		p.release()
+	}
 	if r.buf == nil {
 		return
 	}

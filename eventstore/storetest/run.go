@@ -20,6 +20,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"AtomicAppend", testAtomicAppend},
 		{"EventIDs", testEventIDs},
 		{"IdempotentAppend", testIdempotentAppend},
+		{"AppendBatch", testAppendBatch},
 		{"RecordedFields", testRecordedFields},
 		{"ReadStream", testReadStream},
 		{"ReadAll", testReadAll},

@@ -1,0 +1,98 @@
+package pebble
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/recoupledger/recoup/eventstore"
+)
+
+// AppendBatch implements eventstore.BatchAppender: the requests travel to
+// the appender as one queued request, are checked and written in order
+// into a batch of their own, and join the current group's synced commit
+// only if every one of them passed; otherwise nothing of them is written.
+// Input is validated and encoded here, in the caller's goroutine, as in
+// Append.
+func (s *Store) AppendBatch(ctx context.Context, reqs []eventstore.AppendRequest) ([]eventstore.AppendResult, error) {
+	if err := eventstore.ValidateBatch(s.opts.MaxEventSize, reqs); err != nil {
+		return nil, err
+	}
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	req := &request{ctx: ctx, op: opBatch, stream: fmt.Sprintf("(%d requests)", len(reqs)), parts: make([]*request, len(reqs)), done: make(chan outcome, 1)}
+	for i := range reqs {
+		r := &reqs[i]
+		req.parts[i] = newAppendRequest(ctx, r.Stream, r.Expected, r.Events)
+		req.size += req.parts[i].size
+	}
+	o := s.submitOutcome(ctx, req)
+	if o.err != nil {
+		return nil, o.err
+	}
+	return o.batch, nil
+}
+
+// applyBatch applies the parts of an opBatch request in order to a batch
+// of their own, each part seeing the heads the parts before it leave. The
+// first part that fails undoes what the earlier ones did to the caches
+// and the next position, and the whole request fails naming it; only when
+// all pass are their writes added to the group's batch. So the caches
+// never hold anything the group's commit does not carry.
+func (a *appender) applyBatch(batch *pebble.Batch, req *request, now int64) outcome {
+	sub := a.s.db.NewBatch()
+	defer sub.Close()
+	type undo struct {
+		stream string
+		prev   head
+		cached bool
+		from   uint64 // a.nextPos before the part
+	}
+	undos := make([]undo, 0, len(req.parts))
+	results := make([]eventstore.AppendResult, len(req.parts))
+	for i, p := range req.parts {
+		prev, cached := a.heads[p.stream]
+		undos = append(undos, undo{p.stream, prev, cached, a.nextPos})
+		o := a.apply(sub, p, now)
+		if o.err != nil {
+			for j := len(undos) - 1; j >= 0; j-- {
+				a.undo(req.parts[j], undos[j].prev, undos[j].cached, undos[j].from)
+			}
+			return outcome{err: &eventstore.BatchError{Index: i, Stream: p.stream, Err: o.err}}
+		}
+		results[i] = o.res
+	}
+	if !sub.Empty() {
+		if err := batch.Apply(sub, nil); err != nil {
+			for j := len(undos) - 1; j >= 0; j-- {
+				a.undo(req.parts[j], undos[j].prev, undos[j].cached, undos[j].from)
+			}
+			return outcome{err: storageError("append batch", "", err)}
+		}
+	}
+	return outcome{res: results[len(results)-1], batch: results}
+}
+
+// undo reverts what applying part did to the caches: its stream's head,
+// its event-ID index entries and the next position. A part that repeated
+// earlier events (or failed) wrote nothing and left a.nextPos at from.
+func (a *appender) undo(part *request, prev head, cached bool, from uint64) {
+	if cached {
+		a.heads[part.stream] = prev
+	} else {
+		// Not cached before the batch, so no earlier request of the group
+		// touched it: the stored head is still the truth.
+		delete(a.heads, part.stream)
+	}
+	if a.nextPos != from {
+		for i := range part.events {
+			if ev := &part.events[i]; ev.callerID {
+				a.keyBuf = indexKey(a.keyBuf[:0], part.stream, ev.id)
+				delete(a.ids, string(a.keyBuf))
+			}
+		}
+	}
+	a.nextPos = from
+}
