@@ -51,6 +51,21 @@
 // ({"type":..., "idempotency_key":..., "data":{...}} per line), checks
 // every line before writing any, and is what `recoup import` runs.
 //
+// # Resources
+//
+// One file per resource: recommendations.go (POST /v1/recommendations/retry
+// on the smart planner, from the ledger as of a time or from an inline
+// context), presets.go, products.go and settings.go (decided by the domain
+// aggregates, appended at the revision read), ledger.go and imports.go
+// (commands), invoices.go, subscriptions.go and events.go (the read models
+// and the streams), analytics.go (named queries; ad-hoc SQL for admin keys,
+// on a DuckDB handle with external access off and its configuration
+// locked), backtests.go (jobs run one at a time, kept in memory until the
+// server restarts). A part the server was not given (no model yet, no
+// analytics) answers 501 not_configured rather than vanishing, so the
+// router and openapi.json always agree; a test walks the router against the
+// document and every test response is validated against it.
+//
 // # Lifecycle
 //
 // Serve applies server timeouts and, when its context ends, stops

@@ -233,7 +233,7 @@ func (s *Server) postRecommendation(w http.ResponseWriter, r *http.Request) erro
 func budget(rc *domain.RetryContext, preset *domain.PresetSpec, maxRetries, windowDays *int) {
 	retries, window := DefaultRecRetries, time.Duration(DefaultRecWindow)*24*time.Hour
 	if preset != nil {
-		retries, window = presetBudget(*preset)
+		retries, window = smartretry.Budget(*preset)
 		rc.Preset = *preset
 	} else {
 		rc.Preset = domain.PresetSpec{Name: "recommendation", RetriesEnabled: true, SmartRetries: true,
@@ -312,24 +312,4 @@ func candidateReason(rec smartretry.Recommendation, rc domain.RetryContext, at t
 		return "after the end of the retry window (" + rec.Window[1].UTC().Format(time.RFC3339) + ")"
 	}
 	return "refused by the card networks' retry rules"
-}
-
-// presetBudget is a preset's retry count and window: the smart budget, or
-// the manual schedule's length and total span.
-func presetBudget(p domain.PresetSpec) (int, time.Duration) {
-	if !p.RetriesEnabled {
-		return 0, 0
-	}
-	if p.SmartRetries {
-		days := p.SmartWindowDays
-		if days <= 0 {
-			days = 14
-		}
-		return p.SmartMaxRetries, time.Duration(days) * 24 * time.Hour
-	}
-	total := 0
-	for _, d := range p.Schedule {
-		total += d
-	}
-	return len(p.Schedule), time.Duration(total) * 24 * time.Hour
 }

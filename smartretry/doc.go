@@ -53,7 +53,16 @@
 // the last failure, retries left) maximises expected recovered amount,
 // discounted slightly by delay, minus a cost per attempt, with a minimum
 // spacing (optimize.go); later retries range over the best few hours of
-// each local day. Only the first slot is acted on: the engine asks again
+// each local day, plus the first few allowed hours (Objective.Probes).
+// A failed attempt is not worthless: the engine emails the customer after
+// every failure, and reminders raise the chance that the customer updates
+// the card or pays by themselves. EstimateReminderValue learns from a
+// ledger how much one more reminder raises the customer-payment rate per
+// hour (comparing runs of the same age with different reminder counts),
+// and the optimizer credits a failure at slot j with that rate times the
+// amount times the hours left in the window (Objective.ReminderValue), so
+// it uses its retries, and uses some early. Only the first slot is acted
+// on: the engine asks again
 // after each failure with the real outcome, so the plan is re-optimised
 // with what was learnt. Each plan carries every chosen slot's probability,
 // the top feature contributions of the first and the model version.

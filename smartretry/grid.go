@@ -37,9 +37,9 @@ type grid struct {
 	row []float64 // scratch for the generic path
 
 	// optimizer scratch
-	disc, vals []float64
-	best       []int
-	cont, frst []int
+	disc, vals, rem []float64
+	best            []int
+	cont, frst      []int
 }
 
 // grids are pooled: a request allocates a few hundred kilobytes of
@@ -271,4 +271,18 @@ func (g *grid) topPerDay(out []int, score []float64, per int) []int {
 	}
 	flush()
 	return out
+}
+
+// withProbes merges the first n allowed slots into the sorted states.
+func (g *grid) withProbes(states []int, n int) []int {
+	if n <= 0 {
+		return states
+	}
+	var early []int
+	for j := 0; j < g.n && len(early) < n; j++ {
+		if g.allowed[j] {
+			early = append(early, j)
+		}
+	}
+	return union(states, early)
 }

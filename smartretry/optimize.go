@@ -19,6 +19,17 @@ type Objective struct {
 	MinSpacing time.Duration
 	// PerDay is how many hours per local day the continuation considers.
 	PerDay int
+	// ReminderValue is the share of the amount that one more reminder
+	// brings in per remaining hour of the window through the customer's
+	// own payment: the engine emails the customer after every failed
+	// attempt, and reminders raise the chance that the customer updates
+	// the card or pays (EstimateReminderValue learns it from a ledger).
+	// A failed attempt at slot j is worth ReminderValue·amount·(end − j).
+	ReminderValue float64
+	// Probes is how many of the earliest allowed hours are always
+	// candidates, so the optimizer can place early attempts whose worth
+	// is mostly their reminder.
+	Probes int
 }
 
 // DefaultObjective is used when a planner is built without one.
@@ -60,8 +71,17 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	// Both paths rank hours by the next attempt's log-odds, so a scorer of
 	// another family gets the same candidate states as the linear one.
 	g.cont = g.topPerDay(g.cont, g.zFirst, per)
-	g.frst = g.topPerDay(g.frst, g.zFirst, per)
+	g.cont = g.withProbes(g.cont, obj.Probes)
+	g.frst = append(g.frst[:0], g.cont...)
 	cont, first := g.cont, g.frst
+	// rem[j] is the worth of the reminder a failure at j sends.
+	g.rem = grow(g.rem, g.n)
+	rem := g.rem
+	if obj.ReminderValue > 0 {
+		for j := range rem {
+			rem[j] = obj.ReminderValue * amount * float64(g.n-1-j) * disc[j]
+		}
+	}
 
 	// V[r][i], best[r][i] for r = 0..k-1 (rows of n); V[0] is zero.
 	g.vals = grow(g.vals, k*g.n)
@@ -95,7 +115,7 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 				eAi := eA * g.ePrev[i]
 				for _, j := range cont[from:] {
 					p := 1 / (1 + eAi*g.eU[j]*g.eGap[j-i]*cross[g.dayIdx[j]])
-					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*next[j]
+					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*(next[j]+rem[j])
 					if q > bv {
 						bv, bj = q, j
 					}
@@ -103,7 +123,7 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 			} else {
 				for _, j := range cont[from:] {
 					p := g.prob(i, j, n)
-					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*next[j]
+					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*(next[j]+rem[j])
 					if q > bv {
 						bv, bj = q, j
 					}
@@ -115,7 +135,7 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	bv, bj := 0.0, -1
 	for _, j := range first {
 		p := g.pFirst[j]
-		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*V[k-1][j]
+		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*(V[k-1][j]+rem[j])
 		if q > bv {
 			bv, bj = q, j
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/recoupledger/recoup/domain"
 	"github.com/recoupledger/recoup/simulator"
@@ -50,10 +51,17 @@ func Train(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOption
 
 // EvalObjective is the planner's objective in evaluations: no attempt
 // cost, since every policy is held to the same retry budget and the
-// headline is recovery.
+// headline is recovery; hourly spacing (the network rules are the real
+// limit), six candidate hours a day and the first eight allowed hours
+// as candidates, so early attempts whose worth is mostly the reminder
+// they send can be placed. The reminder value comes from the training
+// ledger (see Objective).
 func EvalObjective() smartretry.Objective {
 	o := smartretry.DefaultObjective()
 	o.AttemptCost = 0
+	o.MinSpacing = time.Hour
+	o.PerDay = 6
+	o.Probes = 8
 	return o
 }
 
@@ -75,7 +83,7 @@ func EvalPlanner(opt TrainOptions, onTrained func(smartretry.Summary)) simulator
 	return simulator.NamedPlanner{
 		Name: "smart",
 		Prepare: func(ctx context.Context, m *simulator.Model, seed uint64) error {
-			model, sum, _, err := Train(ctx, m, seed, opt)
+			model, sum, rec, err := Train(ctx, m, seed, opt)
 			if err != nil {
 				return err
 			}
@@ -84,6 +92,7 @@ func EvalPlanner(opt TrainOptions, onTrained func(smartretry.Summary)) simulator
 			}
 			p := smartretry.NewPlanner(model, nil)
 			p.Objective = EvalObjective()
+			p.Objective.ReminderValue = smartretry.EstimateReminderValue(rec.Ledger)
 			mu.Lock()
 			planner = p
 			mu.Unlock()

@@ -90,7 +90,7 @@ func TestSmartOnSimulatedWorld(t *testing.T) {
 	}
 	ctx := context.Background()
 	m := world(t, "b2c_us")
-	model, sum, _, err := Train(ctx, m, 5, TrainOptions{Invoices: 9000})
+	model, sum, rec, err := Train(ctx, m, 5, TrainOptions{Invoices: 9000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +110,10 @@ func TestSmartOnSimulatedWorld(t *testing.T) {
 	}
 	p := smartretry.NewPlanner(model, nil)
 	p.Objective = EvalObjective()
+	p.Objective.ReminderValue = smartretry.EstimateReminderValue(rec.Ledger)
+	if p.Objective.ReminderValue <= 0 {
+		t.Errorf("no reminder value learnt from a history where reminders raise customer payments")
+	}
 	rep, err := simulator.Eval(ctx, m, simulator.EvalOptions{Seed: 5, Invoices: 2500, Training: 1500, SearchStep: 6,
 		Planners: []simulator.NamedPlanner{{Name: "smart", New: func(simulator.Budget) (simulator.PlannerFunc, error) { return PlannerFunc(p), nil }}}})
 	if err != nil {
