@@ -115,8 +115,8 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	if err := smartretry.WriteModel(defaultModelPath(dir), mf); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "model %s: %d rows, held-out AUC %.3f, log-loss %.4f, Brier %.4f, largest calibration gap %.1f pp\n",
-		mf.ModelVersion, sum.Rows, sum.Test.AUC, sum.Test.LogLoss, sum.Test.Brier, 100*sum.Test.MaxGap)
+	fmt.Fprintf(out, "model %s: %d rows, held-out AUC %.3f, log-loss %.4f, Brier %.4f, %s\n",
+		mf.ModelVersion, sum.Rows, sum.Test.AUC, sum.Test.LogLoss, sum.Test.Brier, calibrationSummary(sum.Test))
 
 	step(3, fmt.Sprintf("evaluating retry policies on %d held-out failed invoices", demoFlags.evalInvoices))
 	if err := demoEval(ctx, out, m, model); err != nil {
@@ -331,4 +331,15 @@ func demoCurls(inv string, asOf time.Time) []string {
 		"# the whole API",
 		`curl -s $RECOUP_URL/openapi.json | head -c 400; echo`,
 	}
+}
+
+// calibrationSummary states the largest decile gap, or that no decile is
+// large enough for the gap to mean anything (a small demo world).
+func calibrationSummary(m smartretry.Metrics) string {
+	for _, d := range m.Calibration {
+		if d.Rows >= smartretry.CalibrationMinRows {
+			return fmt.Sprintf("largest calibration gap %.1f pp", 100*m.MaxGap)
+		}
+	}
+	return fmt.Sprintf("calibration not judged (no held-out decile has %d rows)", smartretry.CalibrationMinRows)
 }
