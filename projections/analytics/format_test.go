@@ -5,32 +5,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/recoupledger/recoup/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs (run with -update after checking):\n%s", path, got)
-	}
-}
 
 func TestFormats(t *testing.T) {
 	ctx := context.Background()
@@ -48,7 +30,7 @@ func TestFormats(t *testing.T) {
 		if err := res.Write(ctx, &b, f); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "recovery_by_decline_code."+f, b.Bytes())
+		golden.Check(t, "recovery_by_decline_code."+f, b.Bytes())
 	}
 	var decoded struct {
 		Rows []map[string]any `json:"rows"`

@@ -4,38 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/recoupledger/recoup/internal/golden"
 	"github.com/recoupledger/recoup/projections"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the projection (run with -update after checking):\n%s", path, got)
-	}
-}
 
 func TestScenarioGolden(t *testing.T) {
 	db := openDB(t, t.TempDir())
 	defer db.Close()
 	applyAll(t, Projections(db), record(t, scenario()))
-	golden(t, "scenario.json", dump(t, db))
+	golden.Check(t, "scenario.json", dump(t, db))
 }
 
 func TestIncrementalEqualsRebuild(t *testing.T) {
