@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/recoupledger/recoup/internal/pebblelog"
 )
 
 // IdempotencyStore remembers the first response to each POST that carried
@@ -30,7 +32,7 @@ func OpenIdempotencyStore(dir string, ttl time.Duration) (*IdempotencyStore, err
 	if ttl < 24*time.Hour {
 		return nil, fmt.Errorf("idempotency ttl: %s is under the 24h the API promises", ttl)
 	}
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	db, err := pebble.Open(dir, &pebble.Options{Logger: pebblelog.Quiet})
 	if err != nil {
 		return nil, fmt.Errorf("open idempotency store %s: %w", dir, err)
 	}
@@ -93,15 +95,4 @@ func (s *IdempotencyStore) put(scope, key string, rec *storedResponse) error {
 		return fmt.Errorf("idempotency put: %w", err)
 	}
 	return nil
-}
-
-// quietLogger drops Pebble's informational chatter and keeps errors.
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...any) {}
-func (quietLogger) Errorf(format string, args ...any) {
-	pebble.DefaultLogger.Errorf(format, args...)
-}
-func (quietLogger) Fatalf(format string, args ...any) {
-	pebble.DefaultLogger.Fatalf(format, args...)
 }

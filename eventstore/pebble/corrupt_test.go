@@ -11,6 +11,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/internal/pebblelog"
 )
 
 // seedStore writes three streams of events and closes the store.
@@ -36,7 +37,7 @@ func seedStore(t *testing.T, dir string) {
 // rawEdit opens the directory with plain Pebble and lets edit change it.
 func rawEdit(t *testing.T, dir string, edit func(db *pebble.DB)) {
 	t.Helper()
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	db, err := pebble.Open(dir, &pebble.Options{Logger: pebblelog.Quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

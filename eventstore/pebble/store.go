@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/internal/pebblelog"
 )
 
 // ErrLocked is returned by Open when another process, or another open
@@ -119,7 +120,7 @@ func openDB(dir string, fs vfs.FS, lock *pebble.Lock, opts Options) (*pebble.DB,
 		Cache:              cache,
 		MemTableSize:       64 << 20,
 		FormatMajorVersion: pebble.FormatNewest,
-		Logger:             quietLogger{},
+		Logger:             pebblelog.Quiet,
 		// Pebble's default for found corruption is to exit the process.
 		// The store reports it to the reader as ErrCorruptRecord instead,
 		// so it is logged here and the process carries on.
@@ -222,15 +223,4 @@ func (n *notifier) broadcast() {
 	close(n.ch)
 	n.ch = make(chan struct{})
 	n.mu.Unlock()
-}
-
-// quietLogger drops Pebble's informational chatter and keeps errors.
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...any) {}
-func (quietLogger) Errorf(format string, args ...any) {
-	pebble.DefaultLogger.Errorf(format, args...)
-}
-func (quietLogger) Fatalf(format string, args ...any) {
-	pebble.DefaultLogger.Fatalf(format, args...)
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/recoupledger/recoup/internal/pebblelog"
 )
 
 // DB is the read-model database: its own Pebble store, apart from the
@@ -24,7 +26,7 @@ func Open(dir string) (*DB, error) {
 	pdb, err := pebble.Open(dir, &pebble.Options{
 		Cache:        cache,
 		MemTableSize: 64 << 20,
-		Logger:       quietLogger{},
+		Logger:       pebblelog.Quiet,
 		DisableWAL:   true,
 	})
 	if err != nil {
@@ -73,11 +75,3 @@ func (d *DB) deletePrefixes(ctx context.Context, prefixes ...string) error {
 	}
 	return nil
 }
-
-// quietLogger keeps Pebble's informational lines out of command output;
-// errors and fatal conditions still go to Pebble's default logger.
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...any)              {}
-func (quietLogger) Errorf(format string, args ...any) { pebble.DefaultLogger.Errorf(format, args...) }
-func (quietLogger) Fatalf(format string, args ...any) { pebble.DefaultLogger.Fatalf(format, args...) }
