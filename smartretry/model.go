@@ -3,6 +3,7 @@ package smartretry
 import (
 	"math"
 	"sort"
+	"sync/atomic"
 
 	"github.com/recoupledger/recoup/domain"
 )
@@ -33,6 +34,7 @@ type Linear interface {
 type Logistic struct {
 	W       []float64
 	version string
+	fold    atomic.Pointer[folded] // the planner's tables (fold.go)
 }
 
 var _ Linear = (*Logistic)(nil)

@@ -62,36 +62,35 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	}
 	per := max(obj.PerDay, 1)
 	spacing := int(math.Ceil(obj.MinSpacing.Hours()))
-	g.disc = grow(g.disc, g.n)
-	disc := g.disc
-	lead := g.start.Sub(g.c.Decision).Hours() / 24
-	for j := range disc {
-		disc[j] = math.Exp(-obj.DailyDiscount * (lead + float64(j)/24))
-	}
 	// Both paths rank hours by the next attempt's log-odds, so a scorer of
 	// another family gets the same candidate states as the linear one.
 	g.cont = g.topPerDay(g.cont, g.zFirst, per)
 	g.cont = g.withProbes(g.cont, obj.Probes)
 	g.frst = append(g.frst[:0], g.cont...)
 	cont, first := g.cont, g.frst
-	// rem[j] is the worth of the reminder a failure at j sends.
+	// disc[j] discounts money recovered at slot j; rem[j] is the worth of
+	// the reminder a failure at j sends. Only candidate slots are read.
+	g.disc = grow(g.disc, g.n)
 	g.rem = grow(g.rem, g.n)
-	rem := g.rem
-	if obj.ReminderValue > 0 {
-		for j := range rem {
-			rem[j] = obj.ReminderValue * amount * float64(g.n-1-j) * disc[j]
+	disc, rem := g.disc, g.rem
+	lead := g.start.Sub(g.c.Decision).Hours() / 24
+	for _, states := range [2][]int{cont, first} {
+		for _, j := range states {
+			if disc[j] != 0 {
+				continue
+			}
+			disc[j] = math.Exp(-obj.DailyDiscount * (lead + float64(j)/24))
+			if obj.ReminderValue > 0 {
+				rem[j] = obj.ReminderValue * amount * float64(g.n-1-j) * disc[j]
+			}
 		}
 	}
 
 	// V[r][i], best[r][i] for r = 0..k-1 (rows of n); V[0] is zero.
 	g.vals = grow(g.vals, k*g.n)
 	g.best = grow(g.best, k*g.n)
-	V := make([][]float64, k)
-	best := make([][]int, k)
-	for r := range V {
-		V[r] = g.vals[r*g.n : (r+1)*g.n]
-		best[r] = g.best[r*g.n : (r+1)*g.n]
-	}
+	V := func(r int) []float64 { return g.vals[r*g.n : (r+1)*g.n] }
+	best := func(r int) []int { return g.best[r*g.n : (r+1)*g.n] }
 	if g.lin != nil {
 		g.buildCrossTable()
 	}
@@ -99,9 +98,10 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		n := g.nDone + (k - r) + 1 // attempt number of the retry chosen at level r
 		states := cont
 		if r == k-1 {
-			states = union(cont, first)
+			g.un = union(g.un[:0], cont, first)
+			states = g.un
 		}
-		next, vr := V[r-1], V[r]
+		next, vr, br := V(r-1), V(r), best(r)
 		var eA float64
 		if g.lin != nil {
 			eA = g.eBase * g.attemptFactor(n)
@@ -129,13 +129,13 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 					}
 				}
 			}
-			vr[i], best[r][i] = bv, bj
+			vr[i], br[i] = bv, bj
 		}
 	}
 	bv, bj := 0.0, -1
 	for _, j := range first {
 		p := g.pFirst[j]
-		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*(V[k-1][j]+rem[j])
+		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*(V(k - 1)[j]+rem[j])
 		if q > bv {
 			bv, bj = q, j
 		}
@@ -148,13 +148,13 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		if r-1 <= 0 {
 			break
 		}
-		prev, n, j = j, n+1, best[r-1][j]
+		prev, n, j = j, n+1, best(r - 1)[j]
 	}
 	return sch
 }
 
-func union(a, b []int) []int {
-	out := make([]int, 0, len(a)+len(b))
+// union appends to out the sorted union of the sorted a and b.
+func union(out, a, b []int) []int {
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {

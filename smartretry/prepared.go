@@ -15,16 +15,7 @@ type prepared struct {
 func prepare(w []float64, c *Case) prepared {
 	p := prepared{s: computeStatic(c)}
 	p.base = dot(w[:lay.static], p.s.x)
-	for k := 0; k < numTime; k++ {
-		p.coef[k] = w[lay.timeStart+k]
-	}
-	i := lay.crossStart
-	for g := 0; g < numGroups; g++ {
-		for _, k := range crossings[g] {
-			p.coef[k] += p.s.groups[g] * w[i]
-			i++
-		}
-	}
+	p.coef = foldCoef(w, &p.s.groups)
 	return p
 }
 
@@ -60,4 +51,12 @@ func (p *prepared) prevLogit(prev civil) float64 {
 	var x [numTime]float64
 	prevFeatures(&x, prev)
 	return p.coef[tPrevNight]*x[tPrevNight] + p.coef[tPrevDay]*x[tPrevDay]
+}
+
+// sinceFirstLogit is the log-odds part of the time since the first
+// failure.
+func (p *prepared) sinceFirstLogit(d time.Duration) float64 {
+	var x [numTime]float64
+	sinceFirstFeatures(&x, d)
+	return p.coef[tHFirst]*x[tHFirst] + p.coef[tDFirst]*x[tDFirst] + p.coef[tCure6]*x[tCure6] + p.coef[tCure36]*x[tCure36] + p.coef[tCure120]*x[tCure120]
 }
