@@ -282,6 +282,9 @@ func recommendationView(rec smartretry.Recommendation, rc domain.RetryContext, i
 		a, b := rec.Window[0].UTC(), rec.Window[1].UTC()
 		v.Window = Window{Start: &a, End: &b}
 	}
+	if len(candidates) == 0 {
+		return v
+	}
 	// The planner scores an hourly grid; a candidate gets its hour's slot.
 	byHour := make(map[int64]float64, len(rec.Candidates))
 	for _, c := range rec.Candidates {

@@ -130,3 +130,31 @@ func TestFoldedTablesFollowWeights(t *testing.T) {
 		}
 	}
 }
+
+// Explain keeps the largest contributions by size, largest first, the
+// earlier feature first among equals.
+func TestExplainTop(t *testing.T) {
+	n := len(lay.names)
+	w := make([]float64, n)
+	x := make([]float64, n)
+	effects := map[int]float64{1: 0.5, 2: -2, 3: 0.1, 4: 2, 5: -0.7, 6: 0.7, 7: 0}
+	for i, e := range effects {
+		w[i], x[i] = e, 1
+	}
+	x[8], w[8] = 0, 9 // a zero value contributes nothing
+	m := NewLogistic(w, "v")
+	for _, tc := range []struct {
+		top  int
+		want []int
+	}{{0, nil}, {1, []int{2}}, {3, []int{2, 4, 5}}, {5, []int{2, 4, 5, 6, 1}}, {9, []int{2, 4, 5, 6, 1, 3}}} {
+		got := m.Explain(x, tc.top)
+		if len(got) != len(tc.want) {
+			t.Fatalf("top %d: %v", tc.top, got)
+		}
+		for k, i := range tc.want {
+			if got[k].Feature != lay.names[i] || got[k].Effect != effects[i] {
+				t.Fatalf("top %d: %v, want features %v", tc.top, got, tc.want)
+			}
+		}
+	}
+}

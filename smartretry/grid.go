@@ -41,6 +41,7 @@ type grid struct {
 	// product of the payday-crossing factors for a failure on day di and
 	// an attempt on day dj (anchors only change at local midnight).
 	dayIdx   []int
+	days     []int // first slot of each local day
 	crossTab [][]float64
 
 	row []float64 // scratch for the generic path
@@ -66,6 +67,15 @@ func grow[T any](s []T, n int) []T {
 	return s
 }
 
+// resize returns s resized to n elements, reusing its storage, without
+// clearing them: for arrays that are written in full before being read.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
 // release returns g to the pool; g must not be used afterwards.
 func (g *grid) release() {
 	g.c, g.sc, g.lin, g.ct, g.eGap = nil, nil, nil, nil, nil
@@ -80,11 +90,11 @@ func newGrid(c *Case, sc Scorer, start, end time.Time) *grid {
 		g.n = int(end.Sub(start)/time.Hour) + 1
 	}
 	g.s = computeStaticInto(c, g.s.x)
-	g.civ = grow(g.civ, g.n)
-	g.anchor = grow(g.anchor, g.n)
+	g.civ = resize(g.civ, g.n)
+	g.anchor = resize(g.anchor, g.n)
 	g.allowed = grow(g.allowed, g.n)
-	g.pFirst = grow(g.pFirst, g.n)
-	g.zFirst = grow(g.zFirst, g.n)
+	g.pFirst = resize(g.pFirst, g.n)
+	g.zFirst = resize(g.zFirst, g.n)
 	if l, ok := sc.(Linear); ok {
 		g.fillLinear(l)
 	} else {
@@ -96,7 +106,7 @@ func newGrid(c *Case, sc Scorer, start, end time.Time) *grid {
 // fillGeneric computes every slot's full time features and scores the
 // next attempt at each from full rows.
 func (g *grid) fillGeneric() {
-	g.slots = grow(g.slots, g.n)
+	g.slots = resize(g.slots, g.n)
 	g.row = grow(g.row, len(lay.names))
 	var cache dayAnchors
 	zc := zoneCursor{loc: g.c.Loc}
@@ -154,8 +164,8 @@ func (g *grid) fillLinear(l Linear) {
 	p := &g.linBuf
 	g.lin = p
 	g.eBase = math.Exp(-p.base)
-	g.eU = grow(g.eU, g.n)
-	g.ePrev = grow(g.ePrev, g.n)
+	g.eU = resize(g.eU, g.n)
+	g.ePrev = resize(g.ePrev, g.n)
 	if g.n < len(ct.eGap) {
 		g.eGap = ct.eGap[:g.n+1]
 	} else {
@@ -281,18 +291,19 @@ func (g *grid) prob(prev, j, n int) float64 {
 
 // buildCrossTable fills dayIdx and crossTab.
 func (g *grid) buildCrossTable() {
-	g.dayIdx = grow(g.dayIdx, g.n)
-	var firstSlot []int // first slot of each day
+	g.dayIdx = resize(g.dayIdx, g.n)
+	firstSlot := g.days[:0] // first slot of each day
 	for j := 0; j < g.n; j++ {
 		if j == 0 || g.civ[j].day != g.civ[j-1].day {
 			firstSlot = append(firstSlot, j)
 		}
 		g.dayIdx[j] = len(firstSlot) - 1
 	}
+	g.days = firstSlot
 	d := len(firstSlot)
-	g.crossTab = grow(g.crossTab, d)
+	g.crossTab = resize(g.crossTab, d) // rows keep their storage across requests
 	for di := range g.crossTab {
-		g.crossTab[di] = grow(g.crossTab[di], d)
+		g.crossTab[di] = resize(g.crossTab[di], d)
 		prevDay := g.civ[firstSlot[di]].day
 		for dj := range d {
 			an := &g.anchor[firstSlot[dj]]

@@ -86,9 +86,11 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		}
 	}
 
-	// V[r][i], best[r][i] for r = 0..k-1 (rows of n); V[0] is zero.
-	g.vals = grow(g.vals, k*g.n)
-	g.best = grow(g.best, k*g.n)
+	// V[r][i], best[r][i] for r = 0..k-1 (rows of n); V[0] is zero. A
+	// level reads only the candidate states the level below wrote.
+	g.vals = resize(g.vals, k*g.n)
+	clear(g.vals[:g.n])
+	g.best = resize(g.best, k*g.n)
 	V := func(r int) []float64 { return g.vals[r*g.n : (r+1)*g.n] }
 	best := func(r int) []int { return g.best[r*g.n : (r+1)*g.n] }
 	if g.lin != nil {

@@ -137,7 +137,8 @@ func (p *Planner) plan(ctx context.Context, rc domain.RetryContext, candidates b
 	for i, j := range sch.slots {
 		plan.Schedule = append(plan.Schedule, domain.PlannedSlot{At: g.at(j), Probability: sch.probs[i]})
 	}
-	row := make([]float64, len(lay.names))
+	g.row = resize(g.row, len(lay.names)) // Explain copies what it keeps
+	row := g.row
 	g.rowAt(-1, sch.slots[0], g.nDone+1, row)
 	top := p.TopContributions
 	if top <= 0 {
