@@ -211,7 +211,7 @@ func (s *Server) postRecommendation(w http.ResponseWriter, r *http.Request) erro
 	var invoiceID *string
 	if req.InvoiceID != "" {
 		var err error
-		rc, preset, err = contextFromLedger(r.Context(), s.store, req.InvoiceID, asOf)
+		rc, preset, err = contextFromLedger(r.Context(), s.store, s.cfg.ReadModels, req.InvoiceID, asOf)
 		if err != nil {
 			return err
 		}
