@@ -150,6 +150,7 @@ func computeStaticInto(c *Case, buf []float64) staticPart {
 		}
 	}
 	x[l.sReminders] = math.Log1p(float64(max(c.Reminders-failed, 0)))
+	x[l.sEarly] = math.Log1p(float64(len(c.Attempts) - c.counted()))
 
 	if known {
 		switch cat {
@@ -253,7 +254,8 @@ func weekdayFeatures(x *[numTime]float64, wd int) {
 // hourDecay scales a day's payday proximity features by the hour of day.
 func hourDecay(hour float64) float64 { return math.Exp(-hour / 24 / anchorDecay) }
 
-// attemptFeatures sets the attempt-number features for attempt n.
+// attemptFeatures sets the attempt-number features for attempt n, counted
+// as Case.counted does.
 func attemptFeatures(x *[numTime]float64, n int) {
 	x[tLogAttempt] = math.Log(float64(max(n, 1)))
 	x[tFirstRetry] = 0
@@ -306,7 +308,7 @@ func rowFrom(s *staticPart, c *Case, t time.Time, dst []float64) {
 	l := lay
 	copy(dst, s.x)
 	p := computeSlot(s, t, c.Loc, nil)
-	attemptFeatures(&p.x, len(c.Attempts)+1)
+	attemptFeatures(&p.x, c.counted()+1)
 	pairFeatures(&p.x, &p, t, s.lastT, s.last)
 	copy(dst[l.timeStart:], p.x[:])
 	i := l.crossStart

@@ -23,7 +23,7 @@ type grid struct {
 	anchor  [][numAnchors]int // day number of each anchor's latest day on or before the slot
 	slots   []slotPart        // full time features (generic path only)
 	allowed []bool
-	nDone   int // attempts already made
+	nDone   int // attempts already made, as Case.counted counts them
 
 	// linear fast path: exp(-log-odds) factors
 	linBuf prepared
@@ -84,7 +84,7 @@ func (g *grid) release() {
 
 func newGrid(c *Case, sc Scorer, start, end time.Time) *grid {
 	g := gridPool.Get().(*grid)
-	g.c, g.sc, g.lin, g.ct, g.start, g.nDone, g.n = c, sc, nil, nil, start, len(c.Attempts), 0
+	g.c, g.sc, g.lin, g.ct, g.start, g.nDone, g.n = c, sc, nil, nil, start, c.counted(), 0
 	g.eAtt = g.eAtt[:0]
 	if !end.Before(start) {
 		g.n = int(end.Sub(start)/time.Hour) + 1
