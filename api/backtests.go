@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -74,7 +75,9 @@ func (q *backtestRequest) validate() []FieldError {
 }
 
 // jobs runs backtests one at a time (each uses every core it is given)
-// under the server's lifetime: Close cancels them and waits.
+// under the server's lifetime: close cancels them and waits. With a store,
+// every state change is persisted before it is shown, and jobs outlive
+// the server.
 type jobs struct {
 	mu    sync.Mutex
 	byID  map[string]*job
@@ -83,21 +86,65 @@ type jobs struct {
 	wg    sync.WaitGroup
 	ctx   context.Context
 	stop  context.CancelFunc
+	store *BacktestStore // nil keeps jobs in memory only
+	log   *slog.Logger
 }
 
 type job struct {
 	mu   sync.Mutex
 	view Backtest
+	js   *jobs
 }
 
-func newJobs() *jobs {
+// interruptedMsg is the error of a job the server stopped before it
+// finished (shutdown, or a crash found at the next start).
+const interruptedMsg = "interrupted: the server stopped before this backtest finished; start it again"
+
+// newJobs opens the job list, reloading stored jobs. A job stored as
+// queued or running was cut short by a stop the server did not survive
+// (a crash, a kill): it is reported failed as interrupted, at now, and
+// never resumed, because the ledger and model it would see may have
+// changed and the crash may have been the job's own doing.
+func newJobs(store *BacktestStore, log *slog.Logger, now time.Time) (*jobs, error) {
 	ctx, stop := context.WithCancel(context.Background())
-	return &jobs{byID: map[string]*job{}, slot: make(chan struct{}, 1), ctx: ctx, stop: stop}
+	j := &jobs{byID: map[string]*job{}, slot: make(chan struct{}, 1), ctx: ctx, stop: stop, store: store, log: log}
+	if store == nil {
+		return j, nil
+	}
+	stored, err := store.load()
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	for _, v := range stored {
+		if v.Finished == nil {
+			t := now.UTC()
+			msg := interruptedMsg
+			v.Status, v.Finished, v.Error = "failed", &t, &msg
+			if err := store.put(&v); err != nil {
+				stop()
+				return nil, err
+			}
+		}
+		j.byID[v.ID] = &job{view: v, js: j}
+		j.order = append(j.order, v.ID)
+	}
+	return j, nil
 }
 
 func (j *jobs) close() {
 	j.stop()
 	j.wg.Wait()
+}
+
+// persist writes a job's view, if the jobs have a store. A failed write
+// after the job started is logged, not fatal: the job's answer is still
+// served from memory until the server stops.
+func (j *jobs) persist(v *Backtest) error {
+	if j.store == nil {
+		return nil
+	}
+	return j.store.put(v)
 }
 
 func (s *Server) mountBacktests(r chi.Router) {
@@ -121,8 +168,11 @@ func (s *Server) createBacktest(w http.ResponseWriter, r *http.Request) error {
 	if req.Bootstrap != nil {
 		boot = *req.Bootstrap
 	}
-	jb := &job{view: Backtest{Object: "backtest", ID: newID(r.Context(), "bt_"), Status: "queued",
+	jb := &job{js: s.jobs, view: Backtest{Object: "backtest", ID: newID(r.Context(), "bt_"), Status: "queued",
 		Candidate: cand, Baseline: base, Created: s.now().UTC()}}
+	if err := s.jobs.persist(&jb.view); err != nil {
+		return err
+	}
 	s.jobs.add(jb)
 	cfg := backtest.Config{Scorer: s.cfg.Model, Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base,
 		Bootstrap: boot, Seed: req.Seed}
@@ -184,9 +234,9 @@ func (s *Server) runBacktest(jb *job, cfg backtest.Config) {
 		jb.finish(s.now(), nil, ctx.Err())
 		return
 	}
-	jb.set(func(v *Backtest) { v.Status, v.Progress.Phase = "running", backtestPhaseLedger })
+	jb.update(true, func(v *Backtest) { v.Status, v.Progress.Phase = "running", backtestPhaseLedger })
 	ledger, err := smartretry.ScanLedger(ctx, s.store, func(n int) {
-		jb.set(func(v *Backtest) { v.Progress.Done = n })
+		jb.update(false, func(v *Backtest) { v.Progress.Done = n })
 	})
 	if err != nil {
 		jb.finish(s.now(), nil, err)
@@ -194,7 +244,7 @@ func (s *Server) runBacktest(jb *job, cfg backtest.Config) {
 	}
 	cfg.Ledger = ledger
 	cfg.Progress = func(done, total int) {
-		jb.set(func(v *Backtest) {
+		jb.update(done == 1, func(v *Backtest) {
 			v.Progress = BacktestProgress{Phase: backtestPhaseEstimate, Done: done, Total: total}
 		})
 	}
@@ -202,19 +252,31 @@ func (s *Server) runBacktest(jb *job, cfg backtest.Config) {
 	jb.finish(s.now(), &res, err)
 }
 
-func (j *job) set(f func(*Backtest)) {
+// update changes the job's view; durable changes (status and phase) are
+// persisted, progress ticks only shown.
+func (j *job) update(durable bool, f func(*Backtest)) {
 	j.mu.Lock()
+	defer j.mu.Unlock()
 	f(&j.view)
-	j.mu.Unlock()
+	if durable {
+		if err := j.js.persist(&j.view); err != nil {
+			j.js.log.Error("backtest job not persisted", "id", j.view.ID, "err", err)
+		}
+	}
 }
 
+// finish records the result or the error; a job cut short by the server
+// stopping says so.
 func (j *job) finish(now time.Time, res *backtest.Result, err error) {
-	j.set(func(v *Backtest) {
+	j.update(true, func(v *Backtest) {
 		t := now.UTC()
 		v.Finished = &t
 		if err != nil {
 			v.Status = "failed"
 			msg := err.Error()
+			if errors.Is(err, context.Canceled) && j.js.ctx.Err() != nil {
+				msg = interruptedMsg
+			}
 			v.Error = &msg
 			return
 		}
@@ -239,6 +301,12 @@ func (j *jobs) add(jb *job) {
 		if old.snapshot().Finished == nil {
 			break
 		}
+		if j.store != nil {
+			if err := j.store.remove(j.order[0]); err != nil {
+				j.log.Error("forgotten backtest job not deleted", "id", j.order[0], "err", err)
+				break
+			}
+		}
 		delete(j.byID, j.order[0])
 		j.order = j.order[1:]
 	}
@@ -250,7 +318,7 @@ func (s *Server) getBacktest(w http.ResponseWriter, r *http.Request) error {
 	jb, ok := s.jobs.byID[id]
 	s.jobs.mu.Unlock()
 	if !ok {
-		return notFound("id", fmt.Sprintf("no backtest %s (jobs are kept in memory until the server restarts)", id))
+		return notFound("id", fmt.Sprintf("no backtest %s (the server keeps the latest %d jobs)", id, maxBacktestJobs))
 	}
 	return writeJSON(w, http.StatusOK, jb.snapshot())
 }

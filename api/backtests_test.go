@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -122,5 +124,105 @@ func TestBacktestValidation(t *testing.T) {
 	}
 	if bt.Status != "failed" || bt.Error == nil {
 		t.Fatalf("job on an empty ledger: %+v", bt)
+	}
+}
+
+// waitBacktest polls a job until it has finished.
+func waitBacktest(t *testing.T, h *harness, id string) Backtest {
+	t.Helper()
+	var bt Backtest
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := h.get("/v1/backtests/"+id, readKey)
+		wantStatus(t, r, 200)
+		if err := json.Unmarshal(r.body, &bt); err != nil {
+			t.Fatal(err)
+		}
+		if bt.Finished != nil {
+			return bt
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backtest %s still %s: %+v", id, bt.Status, bt.Progress)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Jobs live in the data directory: a finished job's result is served
+// again by the next server on the same directory; a job the server's
+// shutdown cut short, and one a crash left running, are reported failed
+// as interrupted.
+func TestBacktestJobsSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	storeDir := filepath.Join(dir, "backtests")
+	closed := map[*BacktestStore]bool{}
+	open := func() (*harness, *BacktestStore) {
+		bts, err := OpenBacktestStore(storeDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Registered before the harness, so it runs after the harness
+		// has stopped the server and its jobs.
+		t.Cleanup(func() {
+			if !closed[bts] {
+				_ = bts.Close()
+			}
+		})
+		h := openHarness(t, dir, withModel, func(c *Config) { c.Backtests = bts })
+		return h, bts
+	}
+	h, bts := open()
+	seedFailures(t, h, 30)
+	r := h.post("/v1/backtests", writeKey, map[string]any{"candidate_preset_id": "default", "bootstrap": 100, "seed": 4})
+	wantStatus(t, r, 202)
+	var done Backtest
+	_ = json.Unmarshal(r.body, &done)
+	done = waitBacktest(t, h, done.ID)
+	if done.Status != "succeeded" || done.Result == nil {
+		t.Fatalf("first job ended %s (error %v)", done.Status, done.Error)
+	}
+	// Hold the server's only job slot so the next job stays queued, then
+	// shut the server down under it.
+	h.api.jobs.slot <- struct{}{}
+	r = h.post("/v1/backtests", writeKey, map[string]any{"candidate_preset_id": "default", "bootstrap": 100})
+	wantStatus(t, r, 202)
+	var cut Backtest
+	_ = json.Unmarshal(r.body, &cut)
+	if got := h.get("/v1/backtests/"+cut.ID, readKey); !strings.Contains(string(got.body), `"queued"`) {
+		t.Fatalf("job behind a held slot: %s", got.body)
+	}
+	h.close()
+	// A server killed mid-job leaves its last persisted state: running.
+	crashed := Backtest{Object: "backtest", ID: "bt_0123456789abcdef01234567", Status: "running",
+		Progress: BacktestProgress{Phase: backtestPhaseEstimate, Done: 7, Total: 30}, Candidate: done.Candidate,
+		Created: done.Created.Add(time.Second)}
+	if err := bts.put(&crashed); err != nil {
+		t.Fatal(err)
+	}
+	if err := bts.Close(); err != nil {
+		t.Fatal(err)
+	}
+	closed[bts] = true
+
+	h2, _ := open()
+	again := waitBacktest(t, h2, done.ID)
+	a, _ := json.Marshal(done)
+	b, _ := json.Marshal(again)
+	if string(a) != string(b) {
+		t.Fatalf("finished job after a restart:\n%s\nwant\n%s", b, a)
+	}
+	for _, id := range []string{cut.ID, crashed.ID} {
+		bt := waitBacktest(t, h2, id)
+		if bt.Status != "failed" || bt.Error == nil || !strings.HasPrefix(*bt.Error, "interrupted") || bt.Result != nil {
+			t.Fatalf("job %s after a restart: status %s error %v", id, bt.Status, bt.Error)
+		}
+	}
+	// The new server runs new jobs as usual.
+	r = h2.post("/v1/backtests", writeKey, map[string]any{"candidate_preset_id": "default", "bootstrap": 100, "seed": 4})
+	wantStatus(t, r, 202)
+	var next Backtest
+	_ = json.Unmarshal(r.body, &next)
+	if next = waitBacktest(t, h2, next.ID); next.Status != "succeeded" {
+		t.Fatalf("job after a restart ended %s (error %v)", next.Status, next.Error)
 	}
 }

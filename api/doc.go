@@ -60,8 +60,10 @@
 // (commands), invoices.go, subscriptions.go and events.go (the read models
 // and the streams), analytics.go (named queries; ad-hoc SQL for admin keys,
 // on a DuckDB handle with external access off and its configuration
-// locked), backtests.go (jobs run one at a time, kept in memory until the
-// server restarts). A part the server was not given (no model yet, no
+// locked), backtests.go (jobs run one at a time; backteststore.go keeps
+// every job's state and result in DATA/backtests, written before it is
+// shown, so jobs outlive a restart and one cut short is reported failed as
+// interrupted, never resumed). A part the server was not given (no model yet, no
 // analytics) answers 501 not_configured rather than vanishing, so the
 // router and openapi.json always agree; a test walks the router against the
 // document and every test response is validated against it.

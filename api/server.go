@@ -25,6 +25,9 @@ type Config struct {
 	Store       eventstore.Store
 	Keys        *Keys
 	Idempotency *IdempotencyStore
+	// Backtests keeps backtest jobs across restarts (DATA/backtests); nil
+	// keeps them in memory only, until the server stops.
+	Backtests *BacktestStore
 
 	// Recommender plans retries (smartretry.Planner); nil answers 501.
 	Recommender Recommender
@@ -99,7 +102,10 @@ func New(cfg Config) (*Server, error) {
 		metrics:  newMetrics(cfg.Queue, cfg.Collectors),
 		log:      cfg.Logger,
 		now:      cfg.Now,
-		jobs:     newJobs(),
+	}
+	var err error
+	if s.jobs, err = newJobs(cfg.Backtests, cfg.Logger, cfg.Now()); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
 	}
 	s.router = s.routes()
 	return s, nil

@@ -50,14 +50,11 @@ const (
 	numTime       = tCrossedFirst + numAnchors
 )
 
-// pairTime marks time features that depend on the previous attempt; the
-// optimizer recomputes them for each (previous, next) pair of slots.
-func pairTime(k int) bool {
-	return k == tHLast || k == tTwoFridays || k == tWithinDay || k == tPrevNight || k == tPrevDay || (k >= tCrossedLast && k < tCrossedLast+numAnchors)
-}
-
-// attemptTime marks time features that depend only on the attempt number.
-func attemptTime(k int) bool { return k == tLogAttempt || k == tFirstRetry }
+// The planner's folded path (fold.go, grid.fillLinear) sums the time
+// features' log-odds in parts: attempt number, previous attempt (the
+// pair features tHLast..tCrossedLast), time since the first failure,
+// local hour, weekday and paydays. A new time feature must enter one of
+// those parts; TestFoldedPlannerMatchesReference fails until it does.
 
 // Groups that interact with time features.
 const (
@@ -118,6 +115,7 @@ type layout struct {
 	sCodeOther, sCat, sCatUnknown, sAdvice, sNet, sNetOther, sFund, sFundUnknown    int
 	sCountry, sCountryOther, sCrossBorder, sLogAmount, sCatChanged                  int
 	sAct24, sAct7d, sActSince, sActRecent, sPMSince, sPMHours, sPMNever, sReminders int
+	sEarly                                                                          int
 	sActSinceFunds, sActSinceSoft, sAct24Funds, sAct24Soft, sPMSinceFix             int
 	sActRecentFunds, sActRecentSoft                                                 int
 	timeStart, crossStart, width                                                    int
@@ -170,6 +168,7 @@ func buildLayout() *layout {
 	l.sPMHours = add("pm_update_age")
 	l.sPMNever = add("pm_never_updated")
 	l.sReminders = add("reminders_beyond_failures")
+	l.sEarly = add("early_retries_failed")
 	l.sActSinceFunds = add("activity_since_failure*funds")
 	l.sActSinceSoft = add("activity_since_failure*soft")
 	l.sAct24Funds = add("activity_24h*funds")

@@ -62,6 +62,9 @@ func modelFile(data string) string { return filepath.Join(data, "model.json") }
 // idempotencyDir holds the API's remembered responses.
 func idempotencyDir(data string) string { return filepath.Join(data, "idempotency") }
 
+// backtestDir holds the API's backtest jobs and their results.
+func backtestDir(data string) string { return filepath.Join(data, "backtests") }
+
 // openApp opens everything under opts.data and starts the projection
 // runner; the caller serves app.server and calls close.
 func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
@@ -83,6 +86,11 @@ func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.idem.Close)
+	bts, err := api.OpenBacktestStore(backtestDir(opts.data))
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, bts.Close)
 	if a.rm, err = readmodel.Open(layout.ReadModel()); err != nil {
 		return nil, err
 	}
@@ -104,7 +112,7 @@ func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
 	if a.runner, err = projections.NewRunner(a.store, projections.Options{Metrics: pm}, projs...); err != nil {
 		return nil, err
 	}
-	cfg := api.Config{Store: a.store, Keys: opts.keys, Idempotency: a.idem, ReadModels: a.rm, Analytics: a.an,
+	cfg := api.Config{Store: a.store, Keys: opts.keys, Idempotency: a.idem, Backtests: bts, ReadModels: a.rm, Analytics: a.an,
 		Ready: a.ready, Queue: a, Collectors: pm.Collectors(), RateLimit: opts.rateLimit, Logger: opts.log}
 	mpath := opts.model
 	if mpath == "" {
