@@ -41,6 +41,26 @@ type Case struct {
 	Decision  time.Time
 }
 
+// ProbeWindow is how soon after the first failure a retry is a probe: it
+// tests little beyond a technical error (a hold has rarely cured, pay has
+// rarely landed), so its failure is weak evidence that the invoice will
+// not be recovered, and its worth is mostly the reminder that follows it.
+const ProbeWindow = 12 * time.Hour
+
+// counted is the number of attempts the attempt-number features count:
+// every attempt but the retries within ProbeWindow of the first failure
+// (their count is a feature of its own). The optimizer can then place
+// probes without the model reading them as lost chances.
+func (c *Case) counted() int {
+	n := len(c.Attempts)
+	for _, a := range c.Attempts[1:] {
+		if a.At.Sub(c.Attempts[0].At) < ProbeWindow {
+			n--
+		}
+	}
+	return n
+}
+
 // first and last return the first failed and the last attempt.
 func (c *Case) first() Attempt { return c.Attempts[0] }
 func (c *Case) last() Attempt  { return c.Attempts[len(c.Attempts)-1] }

@@ -12,7 +12,7 @@
 // changed since the first failure, card activity in the last 24 hours and
 // 7 days and since the failure and how recent the last was,
 // payment-method updates, reminders sent beyond the one that follows each
-// failure);
+// failure, failed probes);
 // time facts of the candidate (attempt number, hours since the first
 // failure and since the last attempt, local hour as two harmonics and a
 // night flag, weekday, proximity to and from the 1st, the 15th, the last
@@ -59,10 +59,17 @@
 // the card or pays by themselves. EstimateReminderValue learns from a
 // ledger how much one more reminder raises the customer-payment rate per
 // hour (comparing runs of the same age with different reminder counts),
-// and the optimizer credits a failure at slot j with that rate times the
-// amount times the hours left in the window (Objective.ReminderValue), so
-// it uses its retries, and uses some early. Only the first slot is acted
-// on: the engine asks again
+// and the optimizer counts the customer's own payments in what it
+// maximises, the probability of recovery within the window, as the
+// evaluation does: after a failure at slot j the reminder recovers a
+// share 1 − exp(−ReminderValue·(end − j)) of what the later retries would
+// leave (Objective.ReminderValue), so it uses its retries, and uses some
+// early. Retries within ProbeWindow of the first failure are probes: they
+// test little beyond a technical error, so the attempt-number features
+// do not count them (their number is a static feature of its own), and
+// the planner weighs a probe at the first allowed hour against the
+// optimizer's plan (probe.go). Only the first slot is acted on: the
+// engine asks again
 // after each failure with the real outcome, so the plan is re-optimised
 // with what was learnt. Each plan carries every chosen slot's probability,
 // the top feature contributions of the first and the model version.

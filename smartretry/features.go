@@ -147,6 +147,7 @@ func computeStatic(c *Case) staticPart {
 		}
 	}
 	x[l.sReminders] = math.Log1p(float64(max(c.Reminders-failed, 0)))
+	x[l.sEarly] = math.Log1p(float64(len(c.Attempts) - c.counted()))
 
 	if known {
 		switch cat {
@@ -227,7 +228,8 @@ func computeSlotAt(s *staticPart, t time.Time, c civil, cache *dayAnchors) slotP
 	return p
 }
 
-// attemptFeatures sets the attempt-number features for attempt n.
+// attemptFeatures sets the attempt-number features for attempt n, counted
+// as Case.counted does.
 func attemptFeatures(x *[numTime]float64, n int) {
 	x[tLogAttempt] = math.Log(float64(max(n, 1)))
 	x[tFirstRetry] = 0
@@ -280,7 +282,7 @@ func rowFrom(s *staticPart, c *Case, t time.Time, dst []float64) {
 	l := lay
 	copy(dst, s.x)
 	p := computeSlot(s, t, c.Loc, nil)
-	attemptFeatures(&p.x, len(c.Attempts)+1)
+	attemptFeatures(&p.x, c.counted()+1)
 	pairFeatures(&p.x, &p, t, s.lastT, s.last)
 	copy(dst[l.timeStart:], p.x[:])
 	i := l.crossStart

@@ -16,7 +16,7 @@ type grid struct {
 	n       int
 	slots   []slotPart
 	allowed []bool
-	nDone   int // attempts already made
+	nDone   int // attempts already made, as Case.counted counts them
 
 	// linear fast path: exp(-log-odds) factors
 	eBase, eTwoFri float64
@@ -65,7 +65,7 @@ func (g *grid) release() {
 
 func newGrid(c *Case, sc Scorer, start, end time.Time) *grid {
 	g := gridPool.Get().(*grid)
-	g.c, g.sc, g.lin, g.start, g.nDone, g.n = c, sc, nil, start, len(c.Attempts), 0
+	g.c, g.sc, g.lin, g.start, g.nDone, g.n = c, sc, nil, start, c.counted(), 0
 	g.eAtt = g.eAtt[:0]
 	if !end.Before(start) {
 		g.n = int(end.Sub(start)/time.Hour) + 1

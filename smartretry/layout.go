@@ -118,6 +118,7 @@ type layout struct {
 	sCodeOther, sCat, sCatUnknown, sAdvice, sNet, sNetOther, sFund, sFundUnknown    int
 	sCountry, sCountryOther, sCrossBorder, sLogAmount, sCatChanged                  int
 	sAct24, sAct7d, sActSince, sActRecent, sPMSince, sPMHours, sPMNever, sReminders int
+	sEarly                                                                          int
 	sActSinceFunds, sActSinceSoft, sAct24Funds, sAct24Soft, sPMSinceFix             int
 	sActRecentFunds, sActRecentSoft                                                 int
 	timeStart, crossStart, width                                                    int
@@ -170,6 +171,7 @@ func buildLayout() *layout {
 	l.sPMHours = add("pm_update_age")
 	l.sPMNever = add("pm_never_updated")
 	l.sReminders = add("reminders_beyond_failures")
+	l.sEarly = add("early_retries_failed")
 	l.sActSinceFunds = add("activity_since_failure*funds")
 	l.sActSinceSoft = add("activity_since_failure*soft")
 	l.sAct24Funds = add("activity_24h*funds")

@@ -19,12 +19,15 @@ type Objective struct {
 	MinSpacing time.Duration
 	// PerDay is how many hours per local day the continuation considers.
 	PerDay int
-	// ReminderValue is the share of the amount that one more reminder
-	// brings in per remaining hour of the window through the customer's
-	// own payment: the engine emails the customer after every failed
+	// ReminderValue is how much one more reminder raises, per remaining
+	// hour of the window, the rate at which a customer in dunning pays by
+	// themselves: the engine emails the customer after every failed
 	// attempt, and reminders raise the chance that the customer updates
 	// the card or pays (EstimateReminderValue learns it from a ledger).
-	// A failed attempt at slot j is worth ReminderValue·amount·(end − j).
+	// A failure at slot j leaves the customer's payment to recover a share
+	// 1 − exp(−ReminderValue·(end − j)) of what the later retries would
+	// not: the optimizer maximises the probability of recovery within the
+	// window, with the customer's payments counted, as the evaluation does.
 	ReminderValue float64
 	// Probes is how many of the earliest allowed hours are always
 	// candidates, so the optimizer can place early attempts whose worth
@@ -74,13 +77,14 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	g.cont = g.withProbes(g.cont, obj.Probes)
 	g.frst = append(g.frst[:0], g.cont...)
 	cont, first := g.cont, g.frst
-	// rem[j] is the worth of the reminder a failure at j sends.
-	g.rem = grow(g.rem, g.n)
-	rem := g.rem
-	if obj.ReminderValue > 0 {
-		for j := range rem {
-			rem[j] = obj.ReminderValue * amount * float64(g.n-1-j) * disc[j]
-		}
+	// A failure at j sends a reminder, after which the customer pays by
+	// themselves, before the window ends, a share 1−rho[j] of what the
+	// later retries would leave unrecovered; eff[j] is then the worth of
+	// the state after a failure at j (reminders.go).
+	g.rem = grow(g.rem, 2*g.n)
+	rho, eff := g.rem[:g.n], g.rem[g.n:]
+	for j := range rho {
+		rho[j] = math.Exp(-obj.ReminderValue * float64(g.n-1-j))
 	}
 
 	// V[r][i], best[r][i] for r = 0..k-1 (rows of n); V[0] is zero.
@@ -101,7 +105,8 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		if r == k-1 {
 			states = union(cont, first)
 		}
-		next, vr := V[r-1], V[r]
+		vr := V[r]
+		effective(eff, V[r-1], rho, disc, amount)
 		var eA float64
 		if g.lin != nil {
 			eA = g.eBase * g.attemptFactor(n)
@@ -115,7 +120,7 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 				eAi := eA * g.ePrev[i]
 				for _, j := range cont[from:] {
 					p := 1 / (1 + eAi*g.eU[j]*g.eGap[j-i]*cross[g.dayIdx[j]])
-					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*(next[j]+rem[j])
+					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*eff[j]
 					if q > bv {
 						bv, bj = q, j
 					}
@@ -123,7 +128,7 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 			} else {
 				for _, j := range cont[from:] {
 					p := g.prob(i, j, n)
-					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*(next[j]+rem[j])
+					q := p*amount*disc[j] - obj.AttemptCost + (1-p)*eff[j]
 					if q > bv {
 						bv, bj = q, j
 					}
@@ -133,9 +138,10 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		}
 	}
 	bv, bj := 0.0, -1
+	effective(eff, V[k-1], rho, disc, amount)
 	for _, j := range first {
 		p := g.pFirst[j]
-		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*(V[k-1][j]+rem[j])
+		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*eff[j]
 		if q > bv {
 			bv, bj = q, j
 		}
@@ -151,6 +157,15 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		prev, n, j = j, n+1, best[r-1][j]
 	}
 	return sch
+}
+
+// effective sets eff[j], the worth of a failure at j: the later retries'
+// worth next[j], plus the customer's own payment, which the failure's
+// reminder brings in with probability 1−rho[j] when they fail.
+func effective(eff, next, rho, disc []float64, amount float64) {
+	for j := range eff {
+		eff[j] = rho[j]*next[j] + (1-rho[j])*amount*disc[j]
+	}
 }
 
 func union(a, b []int) []int {

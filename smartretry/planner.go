@@ -104,6 +104,9 @@ func (p *Planner) Recommend(ctx context.Context, rc domain.RetryContext) (Recomm
 		return r, nil
 	}
 	sch := solve(g, rc.RetriesLeft, float64(c.Amount), obj)
+	if pr, ok := probe(g, &c, rc.RetriesLeft, float64(c.Amount), obj, sch); ok {
+		sch = pr
+	}
 	if len(sch.slots) == 0 {
 		r, _ := stop("no slot's expected recovery covers the attempt cost")
 		r.Candidates, r.Window, r.Location = rec.Candidates, rec.Window, rec.Location

@@ -72,14 +72,16 @@ func TestEstimateReminderValue(t *testing.T) {
 }
 
 // When every failed attempt's reminder is worth much more than the
-// attempt's own chance, the plan uses every retry and starts at once.
+// attempt's own chance (at 0.1 per hour the customer almost surely pays
+// after a reminder sent early in the window), the plan uses every retry
+// and starts at once.
 func TestReminderValuePlansEarlyAndFull(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	m := randomModel(r)
 	p := NewPlanner(m, func(_ *domain.RetryContext, from time.Time) (time.Time, string) { return from, "" })
 	p.Objective.AttemptCost = 0
 	p.Objective.Probes = 8
-	p.Objective.ReminderValue = 0.01
+	p.Objective.ReminderValue = 0.1
 	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for trial := 0; trial < 30; trial++ {
 		s := newSynthCase(r, base)

@@ -23,7 +23,16 @@ type HistoryOptions struct {
 	// hour of the window, with their propensities logged, as the engine
 	// does (dunning.DefaultExploreRate is 0.05).
 	Explore float64
+	// Near is the share of explored retries drawn uniformly from the next
+	// NearHours allowed hours instead of the whole window, so the history
+	// shows what retrying soon after a failure brings (the logging policy
+	// of a real account would rarely try that). Zero keeps every explored
+	// retry uniform over the window.
+	Near float64
 }
+
+// NearHours is the span of near explorations (HistoryOptions.Near).
+const NearHours = 24
 
 // decision is one logged retry choice.
 type decision struct {
@@ -38,6 +47,7 @@ type decision struct {
 type explorer struct {
 	fixed   *simulator.Fixed
 	explore float64
+	near    float64
 	seed    uint64
 }
 
@@ -62,15 +72,28 @@ func (e *explorer) Plan(o *simulator.Observation) (int, bool) {
 	}
 	k := len(o.Attempts)
 	r := rand.New(rand.NewPCG(e.seed, o.Inv.Index*1_000_003+uint64(k)*131+uint64(o.Decision)))
-	n := float64(o.Window() - first + 1)
-	d := decision{at: o.Now, slot: def, source: domain.SourceSchedule, propensity: 1 - e.explore + e.explore/n}
-	if e.explore > 0 && r.Float64() < e.explore {
-		s := first + r.IntN(o.Window()-first+1)
-		d = decision{at: o.Now, slot: s, source: domain.SourceExplore, propensity: e.explore / n}
-		if s == def {
-			d.propensity += 1 - e.explore
+	n := o.Window() - first + 1
+	nn := min(n, NearHours)
+	// prob is the logging policy's propensity of slot s.
+	prob := func(s int) float64 {
+		p := e.explore * (1 - e.near) / float64(n)
+		if s-first < nn {
+			p += e.explore * e.near / float64(nn)
 		}
+		if s == def {
+			p += 1 - e.explore
+		}
+		return p
 	}
+	d := decision{at: o.Now, slot: def, source: domain.SourceSchedule}
+	if e.explore > 0 && r.Float64() < e.explore {
+		span := n
+		if e.near > 0 && r.Float64() < e.near {
+			span = nn
+		}
+		d = decision{at: o.Now, slot: first + r.IntN(span), source: domain.SourceExplore}
+	}
+	d.propensity = prob(d.slot)
 	memo.decisions[k] = d
 	return d.slot, true
 }
@@ -92,7 +115,7 @@ func History(ctx context.Context, m *simulator.Model, opt HistoryOptions) (*Reco
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	pol := &capture{inner: &explorer{fixed: fixed, explore: opt.Explore, seed: opt.Seed ^ 0x6578706c}}
+	pol := &capture{inner: &explorer{fixed: fixed, explore: opt.Explore, near: opt.Near, seed: opt.Seed ^ 0x6578706c}}
 	rp := &simulator.Replayer{M: m}
 	p := &simulator.Population{M: m, Seed: opt.Seed, Pop: opt.Pop}
 	rec := &Recorded{Ledger: smartretry.NewLedger(), Budget: b}

@@ -3,6 +3,7 @@ package smartsim
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ func HistoryPreset() domain.PresetSpec {
 type TrainOptions struct {
 	Invoices int     // failed invoices in the history (default 20,000)
 	Explore  float64 // exploration share of the history's retries (default 0.3)
+	Near     float64 // share of explored retries tried within a day (default 0.5)
 }
 
 // Train records a training history of the world and fits the model on
@@ -38,7 +40,10 @@ func Train(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOption
 	if opt.Explore <= 0 {
 		opt.Explore = 0.3
 	}
-	rec, err := History(ctx, m, HistoryOptions{Seed: seed, Pop: simulator.PopTraining, First: TrainingFirst, Invoices: opt.Invoices, Preset: HistoryPreset(), Explore: opt.Explore})
+	if opt.Near <= 0 {
+		opt.Near = 0.5
+	}
+	rec, err := History(ctx, m, HistoryOptions{Seed: seed, Pop: simulator.PopTraining, First: TrainingFirst, Invoices: opt.Invoices, Preset: HistoryPreset(), Explore: opt.Explore, Near: opt.Near})
 	if err != nil {
 		return nil, smartretry.Summary{}, nil, err
 	}
@@ -93,6 +98,7 @@ func EvalPlanner(opt TrainOptions, onTrained func(smartretry.Summary)) simulator
 			p := smartretry.NewPlanner(model, nil)
 			p.Objective = EvalObjective()
 			p.Objective.ReminderValue = smartretry.EstimateReminderValue(rec.Ledger)
+			slog.Debug("smart: reminder value", "per_hour", p.Objective.ReminderValue)
 			mu.Lock()
 			planner = p
 			mu.Unlock()
