@@ -15,13 +15,18 @@ import (
 	"github.com/recoupledger/recoup/smartretry"
 )
 
+// backtestCmd is a package variable so that its subcommands (check) can
+// attach to it from their own files' init.
+var backtestCmd = &cobra.Command{Use: "backtest"}
+
 func init() {
 	var dir, model, candidate, baseline string
 	var store *backend.Flags
 	var boot int
 	var seed uint64
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := backtestCmd
+	*cmd = cobra.Command{
 		Use:   "backtest",
 		Short: "Estimate what a preset change would have done to the ledger's failed invoices",
 		Long: `backtest replays every failed invoice of the ledger under a candidate preset
@@ -32,7 +37,8 @@ engine logged propensities for explored retries, a doubly robust recovery rate
 is reported beside it. Intervals are 95% bootstrap intervals.`,
 		Example: `  recoup backtest --data ./data --candidate more-retries.json
   recoup backtest --data ./data --candidate smart.json --baseline default.json --json
-  recoup backtest --store kurrentdb --kurrentdb-url 'esdb://localhost:2113?tls=false' --model model.json --candidate more-retries.json`,
+  recoup backtest --store kurrentdb --kurrentdb-url 'esdb://localhost:2113?tls=false' --model model.json --candidate more-retries.json
+  recoup backtest check --world b2c_us --invoices 20000   # the estimator against a simulated truth`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkStoreFlags(store); err != nil {
