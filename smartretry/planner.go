@@ -58,6 +58,12 @@ func (p *Planner) Recommend(ctx context.Context, rc domain.RetryContext) (Recomm
 	return p.plan(ctx, rc, true)
 }
 
+// RecommendSchedule is Recommend without the list of every scored
+// candidate (Candidates is nil): for callers that show the schedule only.
+func (p *Planner) RecommendSchedule(ctx context.Context, rc domain.RetryContext) (Recommendation, error) {
+	return p.plan(ctx, rc, false)
+}
+
 // plan scores the grid and optimizes; with candidates it also lists every
 // allowed slot with its probability (the engine does not need them).
 func (p *Planner) plan(ctx context.Context, rc domain.RetryContext, candidates bool) (Recommendation, error) {
