@@ -10,8 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/recoupledger/recoup/datasets"
+	"github.com/recoupledger/recoup/dunning"
 	"github.com/recoupledger/recoup/internal/datadir"
 	"github.com/recoupledger/recoup/simulator"
+	"github.com/recoupledger/recoup/smartretry"
 )
 
 func newSimulateCmd() *cobra.Command {
@@ -22,6 +24,7 @@ func newSimulateCmd() *cobra.Command {
 		seed       uint64
 		out        string
 		presetFile string
+		modelFile  string
 		step       time.Duration
 		asJSON     bool
 	)
@@ -39,9 +42,15 @@ stream revisions and the order of $all. World facts and the engine's decisions
 are written as multi-stream atomic appends (one synced commit per flush, in a
 fixed order), which is also what makes simulate fast. Business times come from
 the virtual clock; the store's record times are real and are not part of that
-guarantee.`,
+guarantee.
+
+With --model FILE (a model written by recoup train), presets with smart
+retries plan with the smart-retry planner over that model, as recoup serve
+does; without it they use the engine's heuristic stand-in, which says so on
+every retry it schedules (model version heuristic-v1).`,
 		Example: `  recoup simulate --world b2c_us --customers 5000 --days 90 --seed 1 --out ./data
-  recoup simulate --world datasets/worlds/b2b_global.json --customers 2000 --days 180 --seed 7 --out /tmp/b2b`,
+  recoup simulate --world datasets/worlds/b2b_global.json --customers 2000 --days 180 --seed 7 --out /tmp/b2b
+  recoup simulate --preset smart.json --model ./data/model.json --customers 5000 --days 90 --out ./data-smart`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -59,10 +68,21 @@ guarantee.`,
 				}
 				opt.Preset = &p.Preset
 			}
+			var engineOpts []dunning.Option
+			if modelFile != "" {
+				logit, mf, err := loadModel(modelFile)
+				if err != nil {
+					return err
+				}
+				engineOpts = append(engineOpts, dunning.WithPlanner(smartretry.NewPlanner(logit, smartretry.NetworkRules)))
+				if opt.Preset == nil || !opt.Preset.SmartRetries {
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: the preset does not use smart retries, so model %s plans nothing (pass --preset with smart_retries)\n", mf.ModelVersion)
+				}
+			}
 			bars := newSimProgress(os.Stderr)
 			opt.Progress = func(day, total int) { bars.set("simulate days", int64(day), int64(total)) }
 			start := time.Now()
-			stats, err := simulator.Simulate(cmd.Context(), m, out, opt)
+			stats, err := simulator.Simulate(cmd.Context(), m, out, opt, engineOpts...)
 			bars.wait()
 			if err != nil {
 				return err
@@ -89,6 +109,7 @@ guarantee.`,
 	f.Uint64Var(&seed, "seed", 1, "seed (same seed, same events)")
 	f.StringVar(&out, "out", "", "fresh data directory to write (its event store goes in DIR/events)")
 	f.StringVar(&presetFile, "preset", "", "preset file (JSON PresetSpec) to use as the account default (default: Metrifox's default)")
+	f.StringVar(&modelFile, "model", "", "retry model file (written by recoup train): presets with smart retries plan with it")
 	f.DurationVar(&step, "step", time.Hour, "virtual clock step: world facts reach the engine at the end of their step (0: exactly)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd

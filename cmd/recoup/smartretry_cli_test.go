@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/dunning"
+	"github.com/recoupledger/recoup/eventstore"
 	"github.com/recoupledger/recoup/eventstore/pebble"
 	"github.com/recoupledger/recoup/internal/datadir"
 	"github.com/recoupledger/recoup/smartretry"
@@ -109,9 +111,65 @@ func TestTrainRecommendBacktestCommands(t *testing.T) {
 	if r := bt.Candidate.Rec; bt.Invoices == 0 || r.Lo > r.Estimate || r.Estimate > r.Hi || r.Estimate <= 0 || r.Estimate >= 100 {
 		t.Fatalf("backtest result %+v", bt)
 	}
+	simulateWithModel(t, tr.Model, tr.ModelVersion)
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"name":"x","retries_enabled":true,"schedule":[1,1,1,1,1,1,1,1,1,1],"during_recovery":"pause","after_failure_subscription":"cancel","after_failure_invoice":"leave_overdue"}`), 0o644)
 	if _, err := runRecoup(t, "backtest", "--data", dir, "--candidate", bad); err == nil || !strings.Contains(err.Error(), "--candidate") {
 		t.Fatalf("backtest with an invalid preset: %v", err)
+	}
+}
+
+// simulateWithModel: simulate --model plans the retries of a smart preset
+// with the trained model, as serve does; without it the engine's heuristic
+// stands in and says so. A model file that cannot be read is refused,
+// naming --model, before anything is written.
+func simulateWithModel(t *testing.T, model, version string) {
+	t.Helper()
+	smart := filepath.Join(t.TempDir(), "smart.json")
+	os.WriteFile(smart, []byte(`{"name":"Smart","retries_enabled":true,"smart_retries":true,"smart_max_retries":4,"smart_window_days":14,"during_recovery":"keep_active","after_failure_subscription":"cancel","after_failure_invoice":"leave_overdue"}`), 0o644)
+	versions := func(args ...string) map[string]int {
+		t.Helper()
+		dir := filepath.Join(t.TempDir(), "data")
+		args = append([]string{"simulate", "--customers", "400", "--days", "40", "--seed", "11", "--preset", smart, "--out", dir}, args...)
+		if out, err := runRecoup(t, args...); err != nil {
+			t.Fatalf("simulate %v: %v\n%s", args, err, out)
+		}
+		st, err := pebble.Open(datadir.New(dir).Events(), pebble.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		recs, err := st.ReadAll(context.Background(), eventstore.ReadAllOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, r := range recs {
+			if r.Type != domain.TypeRetryScheduled {
+				continue
+			}
+			ev, err := domain.Decode(r.Type, r.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs := ev.(domain.RetryScheduled); rs.Source == domain.SourceSmart {
+				got[rs.ModelVersion]++
+			}
+		}
+		return got
+	}
+	if got := versions("--model", model); len(got) != 1 || got[version] < 10 {
+		t.Fatalf("simulate --model %s: smart retries by model version %v, want only %s", model, got, version)
+	}
+	if got := versions(); len(got) != 1 || got[dunning.HeuristicVersion] < 10 {
+		t.Fatalf("simulate without --model: smart retries by model version %v, want only %s", got, dunning.HeuristicVersion)
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	_, err := runRecoup(t, "simulate", "--customers", "10", "--days", "2", "--preset", smart, "--model", filepath.Join(t.TempDir(), "none.json"), "--out", dir)
+	if err == nil || !strings.Contains(err.Error(), "--model") {
+		t.Fatalf("simulate with a missing model file: %v, want an error naming --model", err)
+	}
+	if _, statErr := os.Stat(dir); !os.IsNotExist(statErr) {
+		t.Fatalf("simulate with a missing model file created %s", dir)
 	}
 }

@@ -29,7 +29,9 @@ type appender struct {
 	metas   map[string]streamMeta
 	// ids holds the (stream, event ID) index entries written by earlier
 	// requests of the group being built, which a Get cannot see yet.
-	ids    map[string][2]uint64
+	ids map[string][2]uint64
+	// filter proves most caller IDs new without reading the index.
+	filter *idFilter
 	group  []*request
 	out    []outcome
 	keyBuf []byte
@@ -44,6 +46,7 @@ func newAppender(s *Store, nextPos uint64) *appender {
 		heads:   make(map[string]head),
 		metas:   make(map[string]streamMeta),
 		ids:     make(map[string][2]uint64),
+		filter:  newIDFilter(),
 	}
 }
 
@@ -187,7 +190,8 @@ func wrongExpected(req *request, cur eventstore.CurrentRevision) outcome {
 }
 
 func (a *appender) applyAppend(batch *pebble.Batch, req *request, h head, now int64) outcome {
-	if res, dup, err := a.repeated(req); err != nil || dup {
+	sh := a.filter.streamHash(req.stream)
+	if res, dup, err := a.repeated(req, h.born, sh); err != nil || dup {
 		return outcome{res: res, err: err}
 	}
 	cur := h.current()
@@ -211,6 +215,7 @@ func (a *appender) applyAppend(batch *pebble.Batch, req *request, h head, now in
 			a.valBuf = appendIndex(a.valBuf[:0], rev, pos)
 			batch.Set(a.keyBuf, a.valBuf, nil)
 			a.ids[string(a.keyBuf)] = [2]uint64{rev, pos}
+			a.filter.add(sh, ev.id)
 		}
 		rev++
 	}
@@ -223,13 +228,14 @@ func (a *appender) applyAppend(batch *pebble.Batch, req *request, h head, now in
 // of req. When every event is already in the stream at consecutive
 // revisions in the same order, the append is a repeat: dup is true and res
 // is the original result. When only some are there, or out of order, the
-// append is refused: writing it would duplicate events.
-func (a *appender) repeated(req *request) (res eventstore.AppendResult, dup bool, err error) {
+// append is refused: writing it would duplicate events. IDs that the
+// filter proves new for a stream born in generation born are not looked up.
+func (a *appender) repeated(req *request, born uint32, sh uint64) (res eventstore.AppendResult, dup bool, err error) {
 	found := 0
 	var firstRev, lastRev, lastPos uint64
 	for i := range req.events {
 		ev := &req.events[i]
-		if !ev.callerID {
+		if !ev.callerID || a.filter.absent(born, sh, ev.id) {
 			continue
 		}
 		rev, pos, ok, err := a.lookupID(req.stream, ev)
@@ -337,11 +343,15 @@ func (a *appender) head(stream string) (head, error) {
 	if h, ok := a.heads[stream]; ok {
 		return h, nil
 	}
-	h, err := getHead(a.s.db, stream)
-	if err == nil {
-		a.heads[stream] = h
+	h, found, err := lookupHead(a.s.db, stream)
+	if err != nil {
+		return h, err
 	}
-	return h, err
+	if !found {
+		h.born = a.filter.birth()
+	}
+	a.heads[stream] = h
+	return h, nil
 }
 
 func (a *appender) meta(stream string) (streamMeta, error) {

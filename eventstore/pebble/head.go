@@ -31,6 +31,10 @@ type head struct {
 	// floor hides revisions below it: set to next by a soft delete, so a
 	// revived stream shows only what was appended after the delete.
 	floor uint64
+	// born is in memory only, in the appender's cache: the idFilter
+	// generation the stream was created in during this session, or 0 when
+	// its head was read from disk (see idfilter.go).
+	born uint32
 }
 
 // exists reports whether the stream has visible events for expected
@@ -176,15 +180,23 @@ type getter interface {
 }
 
 func getHead(g getter, stream string) (head, error) {
+	h, _, err := lookupHead(g, stream)
+	return h, err
+}
+
+// lookupHead is getHead also saying whether the stream has a stored head
+// at all: a stream without one has never been written.
+func lookupHead(g getter, stream string) (h head, found bool, err error) {
 	v, closer, err := g.Get(headKey(nil, stream))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return head{}, nil
+		return head{}, false, nil
 	}
 	if err != nil {
-		return head{}, storageError("read head", stream, err)
+		return head{}, false, storageError("read head", stream, err)
 	}
 	defer closer.Close()
-	return decodeHead(stream, v)
+	h, err = decodeHead(stream, v)
+	return h, err == nil, err
 }
 
 func getMeta(g getter, stream string) (streamMeta, error) {
