@@ -211,7 +211,7 @@ func (s *Server) postRecommendation(w http.ResponseWriter, r *http.Request) erro
 	var invoiceID *string
 	if req.InvoiceID != "" {
 		var err error
-		rc, preset, err = contextFromLedger(r.Context(), s.store, req.InvoiceID, asOf)
+		rc, preset, err = contextFromLedger(r.Context(), s.store, s.cfg.ReadModels, req.InvoiceID, asOf)
 		if err != nil {
 			return err
 		}
@@ -281,6 +281,9 @@ func recommendationView(rec smartretry.Recommendation, rc domain.RetryContext, i
 	if !rec.Window[0].IsZero() {
 		a, b := rec.Window[0].UTC(), rec.Window[1].UTC()
 		v.Window = Window{Start: &a, End: &b}
+	}
+	if len(candidates) == 0 {
+		return v
 	}
 	// The planner scores an hourly grid; a candidate gets its hour's slot.
 	byHour := make(map[int64]float64, len(rec.Candidates))

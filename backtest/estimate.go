@@ -35,26 +35,66 @@ type state struct {
 	attempts []smartretry.Attempt
 	now      time.Time
 	rem      float64
+	horizon  float64 // hours after the failure the run is cut at (0: none)
+	// path, if set, are the logged retries: the run follows them, then
+	// the preset.
+	path []smartretry.Attempt
 }
 
 // Expect estimates invoice inv's outcome under preset.
 func (e *Estimator) Expect(ctx context.Context, inv *Invoice, preset domain.PresetSpec) (Expected, error) {
-	return e.expectFrom(ctx, inv, preset, state{attempts: []smartretry.Attempt{inv.First}, now: inv.FailedAt, rem: float64(inv.Reminders0)})
+	return e.ExpectUntil(ctx, inv, preset, 0)
+}
+
+// ExpectUntil is Expect with the run cut at horizon hours after the
+// failure (0: the preset's whole window), for comparing two presets over
+// the hours they share.
+func (e *Estimator) ExpectUntil(ctx context.Context, inv *Invoice, preset domain.PresetSpec, horizon float64) (Expected, error) {
+	s := state{attempts: []smartretry.Attempt{inv.First}, now: inv.FailedAt, rem: float64(inv.Reminders0), horizon: horizon}
+	return e.expectFrom(ctx, inv, preset, s)
+}
+
+// ExpectLogged estimates inv's outcome, cut at horizon hours, along its
+// logged run: the retries at the times they were made, with the declines
+// they got, then (after the run ended in a recovery) the preset it used.
+// Observed minus this is the invoice's residual, whatever policy chose the
+// logged times, explorations included.
+func (e *Estimator) ExpectLogged(ctx context.Context, inv *Invoice, horizon float64) (Expected, error) {
+	s := state{attempts: []smartretry.Attempt{inv.First}, now: inv.FailedAt, rem: float64(inv.Reminders0), horizon: horizon}
+	h := e.Ledger.Invoices[inv.ID]
+	end := runEnd(inv, inv.Preset, 0)
+	for _, a := range h.Attempts[1:] {
+		if a.OccurredAt.After(end) || (a.Initiator != domain.InitiatorRetry && a.Initiator != domain.InitiatorManual) {
+			break
+		}
+		s.path = append(s.path, smartretry.Attempt{At: a.OccurredAt, DeclineCode: a.DeclineCode, AdviceCode: a.AdviceCode, Succeeded: a.Outcome == domain.Succeeded})
+		if a.Outcome == domain.Succeeded {
+			break
+		}
+	}
+	return e.expectFrom(ctx, inv, inv.Preset, s)
+}
+
+// runEnd is the end of inv's run under preset: its window (the default
+// one when retries are off, since the customer can still pay), cut at
+// the horizon if one is set.
+func runEnd(inv *Invoice, preset domain.PresetSpec, horizon float64) time.Time {
+	_, window := smartretry.Budget(preset)
+	if window == 0 {
+		_, window = smartretry.Budget(domain.DefaultPresetSpec())
+	}
+	if h := time.Duration(horizon * float64(time.Hour)); horizon > 0 && h < window {
+		window = h
+	}
+	return inv.FailedAt.Add(window)
 }
 
 // expectFrom estimates the rest of inv's run under preset from s; the
 // outcome counts from s on, the times from the first failure.
 func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.PresetSpec, s state) (Expected, error) {
-	retries, window := smartretry.Budget(preset)
-	end := inv.FailedAt.Add(window)
-	if retries == 0 || window == 0 {
-		// no retries: only the customer can pay, over the preset's window
-		// (or the default one when retries are off)
-		if window == 0 {
-			_, window = smartretry.Budget(domain.DefaultPresetSpec())
-			end = inv.FailedAt.Add(window)
-		}
-	}
+	retries, _ := smartretry.Budget(preset)
+	// The policy plans for its whole window; the outcome counts to end.
+	windowEnd, end := runEnd(inv, preset, 0), runEnd(inv, preset, s.horizon)
 	var x Expected
 	surv := 1.0
 	now := s.now
@@ -75,7 +115,15 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		now = to
 	}
 	for k := 0; k < retries; k++ {
-		at, ok, err := e.next(ctx, inv, preset, attempts, now, rem, retries-k, end)
+		var at time.Time
+		var ok bool
+		var err error
+		done := len(attempts) - 1 // retries so far
+		if done < len(s.path) {
+			at, ok = s.path[done].At, true
+		} else {
+			at, ok, err = e.next(ctx, inv, preset, attempts, now, rem, retries-k, windowEnd)
+		}
 		if ok && !at.After(now) {
 			at = now.Add(time.Hour)
 		}
@@ -100,7 +148,11 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		x.Recover += surv * p
 		x.HoursRec += surv * p * at.Sub(inv.FailedAt).Hours()
 		surv *= 1 - p
-		attempts = append(attempts, smartretry.Attempt{At: at, DeclineCode: attempts[len(attempts)-1].DeclineCode, AdviceCode: attempts[len(attempts)-1].AdviceCode})
+		failed := smartretry.Attempt{At: at, DeclineCode: attempts[len(attempts)-1].DeclineCode, AdviceCode: attempts[len(attempts)-1].AdviceCode}
+		if done < len(s.path) && !s.path[done].Succeeded {
+			failed = s.path[done] // the logged decline, as the ledger has it
+		}
+		attempts = append(attempts, failed)
 		rem += e.Customer.PerFailure
 	}
 	customer(end)

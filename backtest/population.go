@@ -20,6 +20,7 @@ type Invoice struct {
 	ByCustomer bool
 	RecoveredH float64 // hours after the failure
 	Retries    int
+	RetryH     []float64 // hours after the failure of each retry, in order
 	Churned    bool
 	// Reminders sent by the first decision.
 	Reminders0 int
@@ -51,6 +52,7 @@ func Population(l *smartretry.Ledger) []Invoice {
 			}
 			if a.Initiator == domain.InitiatorRetry || a.Initiator == domain.InitiatorManual {
 				inv.Retries++
+				inv.RetryH = append(inv.RetryH, a.OccurredAt.Sub(inv.FailedAt).Hours())
 			}
 			if a.Outcome == domain.Succeeded {
 				inv.Recovered = true

@@ -71,6 +71,21 @@ func point(x Expected, amount float64) outcome {
 	return outcome{rec: x.Recover, amount: x.Amount, retries: x.Retries, hours: x.HoursRec, churn: x.Churn}
 }
 
+// observedUntil is the observed outcome counted to h hours after the
+// failure: the part of the logged run a candidate cut at h shares.
+func observedUntil(inv *Invoice, h float64) outcome {
+	var o outcome
+	for _, r := range inv.RetryH {
+		if r <= h {
+			o.retries++
+		}
+	}
+	if inv.Recovered && inv.RecoveredH <= h {
+		o.rec, o.amount, o.hours = 1, float64(inv.Amount), inv.RecoveredH
+	}
+	return o
+}
+
 func observed(inv *Invoice) outcome {
 	o := outcome{retries: float64(inv.Retries)}
 	if inv.Recovered {
@@ -92,13 +107,22 @@ func (o outcome) minus(p outcome) outcome {
 
 // corrected is the candidate's estimate for invoice i anchored on what was
 // observed: the model's prediction under the candidate plus the invoice's
-// residual under the preset its run actually used (observed − predicted).
-// Errors the model makes on both policies alike (dependence between an
-// invoice's attempts, the customer's own payments) cancel, and so does
-// much of the noise, since the same hidden state drove both.
-func corrected(pop []Invoice, cand, used []Expected, i int) outcome {
+// residual under the preset its run actually used (observed − predicted),
+// both counted over the hours the two runs share (the candidate's window,
+// or the logged one if shorter), so that what happened after the
+// candidate would have stopped does not leak into it. Errors the model
+// makes on both policies alike (dependence between an invoice's attempts,
+// the customer's own payments) cancel, and so does much of the noise,
+// since the same hidden state drove both. Churn follows the corrected
+// recovery.
+func corrected(pop []Invoice, cand, used []Expected, anchor []outcome, cancels bool, i int) outcome {
 	a := float64(pop[i].Amount)
-	return point(cand[i], a).plus(observed(&pop[i]).minus(point(used[i], a)))
+	o := point(cand[i], a).plus(anchor[i].minus(point(used[i], a)))
+	o.churn = 0
+	if cancels && pop[i].SubscriptionID != "" {
+		o.churn = 1 - o.rec
+	}
+	return o
 }
 
 // bootstrap computes the metrics of the candidate, the baseline and their
@@ -107,13 +131,13 @@ func corrected(pop []Invoice, cand, used []Expected, i int) outcome {
 // predictions under the presets actually used, for the corrected
 // estimate (resampled invoices, no outcome draws: the residuals carry the
 // outcome noise).
-func bootstrap(pop []Invoice, cand, base, used []Expected, b int, seed uint64) (c, bl, diff Metrics) {
+func bootstrap(pop []Invoice, cand, base, used []Expected, anchor []outcome, cancels bool, b int, seed uint64) (c, bl, diff Metrics) {
 	n := len(pop)
 	var ct, bt totals
 	for i := range pop {
 		a := float64(pop[i].Amount)
 		if used != nil {
-			ct.add(corrected(pop, cand, used, i), a)
+			ct.add(corrected(pop, cand, used, anchor, cancels, i), a)
 		} else {
 			ct.add(point(cand[i], a), a)
 		}
@@ -132,7 +156,7 @@ func bootstrap(pop []Invoice, cand, base, used []Expected, b int, seed uint64) (
 			i := r.IntN(n)
 			a := float64(pop[i].Amount)
 			if used != nil {
-				cr.add(corrected(pop, cand, used, i), a)
+				cr.add(corrected(pop, cand, used, anchor, cancels, i), a)
 			} else {
 				cr.add(draw(r, cand[i], a), a)
 			}

@@ -65,6 +65,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	} else {
 		used = make([]Expected, len(pop))
 	}
+	anchor := make([]outcome, len(pop))
 	dr := make([]float64, len(pop))
 	hasDR := make([]bool, len(pop))
 	var done atomic.Int64
@@ -77,8 +78,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			if base[i], err = e.Expect(ctx, &pop[i], *cfg.Baseline); err != nil {
 				return err
 			}
-		} else if used[i], err = e.Expect(ctx, &pop[i], pop[i].Preset); err != nil {
-			return err
+		} else {
+			h := sharedHours(&pop[i], cfg.Candidate)
+			if used[i], err = e.ExpectLogged(ctx, &pop[i], h); err != nil {
+				return err
+			}
+			anchor[i] = observedUntil(&pop[i], h)
 		}
 		if dr[i], hasDR[i], err = e.ExpectDR(ctx, &pop[i], cfg.Candidate); err != nil {
 			return err
@@ -95,9 +100,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if base != nil {
 		res.BaselineKind = "preset"
 	}
-	res.Candidate, res.Baseline, res.Difference = bootstrap(pop, cand, base, used, cfg.Bootstrap, cfg.Seed)
+	res.Candidate, res.Baseline, res.Difference = bootstrap(pop, cand, base, used, anchor, cfg.Candidate.AfterSub == domain.AfterCancel, cfg.Bootstrap, cfg.Seed)
 	if used != nil {
-		res.Method = "direct method anchored on the observed runs (prediction under the candidate + observed − predicted under the preset used)"
+		res.Method = "direct method anchored on the logged runs: prediction under the candidate + (observed − predicted along the logged retries), both counted over the hours the two runs share"
 	} else {
 		res.Method = "direct method for both presets"
 	}
@@ -149,4 +154,15 @@ func parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
 		}
 	}
 	return nil
+}
+
+// sharedHours is how long the logged run and the candidate's run overlap:
+// the shorter of the two windows, in hours after the failure.
+func sharedHours(inv *Invoice, cand domain.PresetSpec) float64 {
+	c := runEnd(inv, cand, 0)
+	u := runEnd(inv, inv.Preset, 0)
+	if u.Before(c) {
+		c = u
+	}
+	return c.Sub(inv.FailedAt).Hours()
 }

@@ -98,6 +98,18 @@ func (z *zoneCursor) offset(t time.Time) int {
 	if z.valid && sec >= z.from && (z.to == 0 || sec < z.to) {
 		return z.off
 	}
+	return z.lookup(t)
+}
+
+// offsetAt is offset at Unix time sec.
+func (z *zoneCursor) offsetAt(sec int64) int {
+	if z.valid && sec >= z.from && (z.to == 0 || sec < z.to) {
+		return z.off
+	}
+	return z.lookup(time.Unix(sec, 0))
+}
+
+func (z *zoneCursor) lookup(t time.Time) int {
 	lt := t.In(z.loc)
 	_, z.off = lt.Zone()
 	start, end := lt.ZoneBounds()
@@ -260,8 +272,25 @@ func anchorsOf(c civil) dayAnchors {
 	a := dayAnchors{day: c.day}
 	for k := 0; k < numAnchors; k++ {
 		a.last[k], a.next[k] = lastAnchor(k, c), nextAnchor(k, c)
-		a.sinceDay[k] = math.Exp(-float64(c.day-a.last[k]) / anchorDecay)
-		a.toDay[k] = math.Exp(-float64(a.next[k]-c.day) / anchorDecay)
+		a.sinceDay[k] = dayDecay(c.day - a.last[k])
+		a.toDay[k] = dayDecay(a.next[k] - c.day)
 	}
 	return a
+}
+
+// dayDecays[k] is exp(-k/anchorDecay): anchors are at most a month and a
+// week away, so a table replaces a dozen exponentials per day of a grid.
+var dayDecays = func() (t [64]float64) {
+	for k := range t {
+		t[k] = math.Exp(-float64(k) / anchorDecay)
+	}
+	return t
+}()
+
+// dayDecay is exp(-days/anchorDecay).
+func dayDecay(days int) float64 {
+	if days >= 0 && days < len(dayDecays) {
+		return dayDecays[days]
+	}
+	return math.Exp(-float64(days) / anchorDecay)
 }

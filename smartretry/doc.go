@@ -45,11 +45,16 @@
 //
 // For a request the planner lays an hourly grid over the window, marks
 // the slots the network rules allow, and computes each slot's time
-// features once. For a linear model the static block and the group
-// crossings fold into one constant and one coefficient per time feature
-// (prepared.go), so a slot costs a few dozen multiplications, and the
+// features once. For a linear model the static block folds into one
+// constant per request, and the group crossings into one coefficient per
+// time feature; the groups are 0 or 1, so each model has at most 16 sets
+// of coefficients, and with them the parts of the log-odds that depend on
+// whole hours (since the first failure, between two slots) are tables
+// built once per model (fold.go). A slot then costs table reads, a
+// per-day and a per-hour-of-day part, and one exponential, and the
 // probability of attempt n at slot j after a failure at slot i is a
-// product of precomputed exponentials. Dynamic programming over (slot of
+// product of precomputed exponentials. TestFoldedPlannerMatchesReference
+// holds this path to the plans and probabilities of scoring full rows. Dynamic programming over (slot of
 // the last failure, retries left) maximises expected recovered amount,
 // discounted slightly by delay, minus a cost per attempt, with a minimum
 // spacing (optimize.go); later retries range over the best few hours of

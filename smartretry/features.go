@@ -72,9 +72,12 @@ func logHours(d time.Duration) float64 {
 }
 
 // computeStatic fills the static block of c.
-func computeStatic(c *Case) staticPart {
+func computeStatic(c *Case) staticPart { return computeStaticInto(c, nil) }
+
+// computeStaticInto is computeStatic reusing buf's storage for the block.
+func computeStaticInto(c *Case, buf []float64) staticPart {
 	l := lay
-	s := staticPart{x: make([]float64, l.static)}
+	s := staticPart{x: grow(buf, l.static)}
 	x := s.x
 	last, first := c.last(), c.first()
 	s.firstT, s.lastT = first.At, last.At
@@ -193,19 +196,9 @@ func computeSlotAt(s *staticPart, t time.Time, c civil, cache *dayAnchors) slotP
 	var p slotPart
 	p.civ = c
 	x := &p.x
-	x[tHFirst] = gapFeature(t.Sub(s.firstT))
-	hf := math.Max(t.Sub(s.firstT).Hours(), 0)
-	x[tDFirst] = hf / (24 * 7)
-	x[tCure6], x[tCure36], x[tCure120] = math.Exp(-hf/6), math.Exp(-hf/36), math.Exp(-hf/120)
-	ang := 2 * math.Pi * c.hour / 24
-	x[tSin1], x[tCos1] = math.Sincos(ang)
-	x[tSin2], x[tCos2] = math.Sincos(2 * ang)
-	if c.hour < 3 {
-		x[tMidnight] = 1
-	}
-	if c.wd >= 1 && c.wd <= 6 {
-		x[tWeekday+c.wd-1] = 1
-	}
+	sinceFirstFeatures(x, t.Sub(s.firstT))
+	hourFeatures(x, c.hour)
+	weekdayFeatures(x, c.wd)
 	var an dayAnchors
 	if cache != nil && cache.day == c.day && cache.last[0] != 0 {
 		an = *cache
@@ -215,7 +208,7 @@ func computeSlotAt(s *staticPart, t time.Time, c civil, cache *dayAnchors) slotP
 			*cache = an
 		}
 	}
-	hd := math.Exp(-c.hour / 24 / anchorDecay)
+	hd := hourDecay(c.hour)
 	for a := 0; a < numAnchors; a++ {
 		la := an.last[a]
 		p.anchor[a] = la
@@ -227,6 +220,39 @@ func computeSlotAt(s *staticPart, t time.Time, c civil, cache *dayAnchors) slotP
 	}
 	return p
 }
+
+// sinceFirstFeatures sets the features of the time d since the first
+// failure.
+func sinceFirstFeatures(x *[numTime]float64, d time.Duration) {
+	x[tHFirst] = gapFeature(d)
+	hf := math.Max(d.Hours(), 0)
+	x[tDFirst] = hf / (24 * 7)
+	x[tCure6], x[tCure36], x[tCure120] = math.Exp(-hf/6), math.Exp(-hf/36), math.Exp(-hf/120)
+}
+
+// hourFeatures sets the local-hour features.
+func hourFeatures(x *[numTime]float64, hour float64) {
+	ang := 2 * math.Pi * hour / 24
+	x[tSin1], x[tCos1] = math.Sincos(ang)
+	x[tSin2], x[tCos2] = math.Sincos(2 * ang)
+	x[tMidnight] = 0
+	if hour < 3 {
+		x[tMidnight] = 1
+	}
+}
+
+// weekdayFeatures sets the weekday columns (Sunday is the baseline).
+func weekdayFeatures(x *[numTime]float64, wd int) {
+	for d := 0; d < 6; d++ {
+		x[tWeekday+d] = 0
+	}
+	if wd >= 1 && wd <= 6 {
+		x[tWeekday+wd-1] = 1
+	}
+}
+
+// hourDecay scales a day's payday proximity features by the hour of day.
+func hourDecay(hour float64) float64 { return math.Exp(-hour / 24 / anchorDecay) }
 
 // attemptFeatures sets the attempt-number features for attempt n, counted
 // as Case.counted does.

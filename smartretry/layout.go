@@ -50,14 +50,11 @@ const (
 	numTime       = tCrossedFirst + numAnchors
 )
 
-// pairTime marks time features that depend on the previous attempt; the
-// optimizer recomputes them for each (previous, next) pair of slots.
-func pairTime(k int) bool {
-	return k == tHLast || k == tTwoFridays || k == tWithinDay || k == tPrevNight || k == tPrevDay || (k >= tCrossedLast && k < tCrossedLast+numAnchors)
-}
-
-// attemptTime marks time features that depend only on the attempt number.
-func attemptTime(k int) bool { return k == tLogAttempt || k == tFirstRetry }
+// The planner's folded path (fold.go, grid.fillLinear) sums the time
+// features' log-odds in parts: attempt number, previous attempt (the
+// pair features tHLast..tCrossedLast), time since the first failure,
+// local hour, weekday and paydays. A new time feature must enter one of
+// those parts; TestFoldedPlannerMatchesReference fails until it does.
 
 // Groups that interact with time features.
 const (

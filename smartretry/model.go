@@ -2,7 +2,7 @@ package smartretry
 
 import (
 	"math"
-	"sort"
+	"sync/atomic"
 
 	"github.com/recoupledger/recoup/domain"
 )
@@ -33,6 +33,7 @@ type Linear interface {
 type Logistic struct {
 	W       []float64
 	version string
+	fold    atomic.Pointer[folded] // the planner's tables (fold.go)
 }
 
 var _ Linear = (*Logistic)(nil)
@@ -52,18 +53,32 @@ func (m *Logistic) Weights() []float64 { return m.W }
 func (m *Logistic) Score(x []float64) float64 { return sigmoid(dot(m.W, x)) }
 
 // Explain implements Scorer: a feature's contribution is weight × value,
-// in log-odds; the bias is left out.
+// in log-odds; the bias is left out. The top are kept by insertion as the
+// row is read (a recommendation explains a handful of its hundreds of
+// features), in order of decreasing size; of equal sizes, the earlier
+// feature comes first.
 func (m *Logistic) Explain(x []float64, top int) []domain.Contribution {
-	out := make([]domain.Contribution, 0, 16)
+	top = max(top, 0)
+	out := make([]domain.Contribution, 0, top)
 	for i := 1; i < len(x); i++ {
 		if x[i] == 0 || m.W[i] == 0 {
 			continue
 		}
-		out = append(out, domain.Contribution{Feature: lay.names[i], Value: x[i], Effect: m.W[i] * x[i]})
-	}
-	sort.Slice(out, func(i, j int) bool { return math.Abs(out[i].Effect) > math.Abs(out[j].Effect) })
-	if len(out) > top {
-		out = out[:top]
+		e := m.W[i] * x[i]
+		a := math.Abs(e)
+		k := len(out)
+		if k == top {
+			if k == 0 || a <= math.Abs(out[k-1].Effect) {
+				continue
+			}
+			k--
+		} else {
+			out = out[:k+1]
+		}
+		for ; k > 0 && math.Abs(out[k-1].Effect) < a; k-- {
+			out[k] = out[k-1]
+		}
+		out[k] = domain.Contribution{Feature: lay.names[i], Value: x[i], Effect: e}
 	}
 	return out
 }

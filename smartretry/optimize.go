@@ -65,37 +65,39 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	}
 	per := max(obj.PerDay, 1)
 	spacing := int(math.Ceil(obj.MinSpacing.Hours()))
-	g.disc = grow(g.disc, g.n)
-	disc := g.disc
-	lead := g.start.Sub(g.c.Decision).Hours() / 24
-	for j := range disc {
-		disc[j] = math.Exp(-obj.DailyDiscount * (lead + float64(j)/24))
-	}
 	// Both paths rank hours by the next attempt's log-odds, so a scorer of
 	// another family gets the same candidate states as the linear one.
 	g.cont = g.topPerDay(g.cont, g.zFirst, per)
 	g.cont = g.withProbes(g.cont, obj.Probes)
 	g.frst = append(g.frst[:0], g.cont...)
 	cont, first := g.cont, g.frst
-	// A failure at j sends a reminder, after which the customer pays by
-	// themselves, before the window ends, a share 1−rho[j] of what the
-	// later retries would leave unrecovered; eff[j] is then the worth of
-	// the state after a failure at j (reminders.go).
-	g.rem = grow(g.rem, 2*g.n)
-	rho, eff := g.rem[:g.n], g.rem[g.n:]
-	for j := range rho {
-		rho[j] = math.Exp(-obj.ReminderValue * float64(g.n-1-j))
+	// Only candidate slots are read: slots lists them (cont and first).
+	g.un = union(g.un[:0], cont, first)
+	slots := g.un
+	// disc[j] discounts money recovered at slot j. A failure at j sends a
+	// reminder, after which the customer pays by themselves, before the
+	// window ends, a share 1−rho[j] of what the later retries would leave
+	// unrecovered; eff[j] is then the worth of the state after a failure
+	// at j (reminders.go).
+	g.disc = resize(g.disc, g.n)
+	g.rem = resize(g.rem, 2*g.n)
+	disc, rho, eff := g.disc, g.rem[:g.n], g.rem[g.n:]
+	lead := g.start.Sub(g.c.Decision).Hours() / 24
+	for _, j := range slots {
+		disc[j] = math.Exp(-obj.DailyDiscount * (lead + float64(j)/24))
+		rho[j] = 1
+		if obj.ReminderValue != 0 {
+			rho[j] = math.Exp(-obj.ReminderValue * float64(g.n-1-j))
+		}
 	}
 
-	// V[r][i], best[r][i] for r = 0..k-1 (rows of n); V[0] is zero.
-	g.vals = grow(g.vals, k*g.n)
-	g.best = grow(g.best, k*g.n)
-	V := make([][]float64, k)
-	best := make([][]int, k)
-	for r := range V {
-		V[r] = g.vals[r*g.n : (r+1)*g.n]
-		best[r] = g.best[r*g.n : (r+1)*g.n]
-	}
+	// V[r][i], best[r][i] for r = 0..k-1 (rows of n); V[0] is zero. A
+	// level reads only the candidate states the level below wrote.
+	g.vals = resize(g.vals, k*g.n)
+	clear(g.vals[:g.n])
+	g.best = resize(g.best, k*g.n)
+	V := func(r int) []float64 { return g.vals[r*g.n : (r+1)*g.n] }
+	best := func(r int) []int { return g.best[r*g.n : (r+1)*g.n] }
 	if g.lin != nil {
 		g.buildCrossTable()
 	}
@@ -103,10 +105,10 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		n := g.nDone + (k - r) + 1 // attempt number of the retry chosen at level r
 		states := cont
 		if r == k-1 {
-			states = union(cont, first)
+			states = slots
 		}
-		vr := V[r]
-		effective(eff, V[r-1], rho, disc, amount)
+		vr, br := V(r), best(r)
+		effective(eff, V(r-1), rho, disc, amount, cont)
 		var eA float64
 		if g.lin != nil {
 			eA = g.eBase * g.attemptFactor(n)
@@ -134,11 +136,11 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 					}
 				}
 			}
-			vr[i], best[r][i] = bv, bj
+			vr[i], br[i] = bv, bj
 		}
 	}
 	bv, bj := 0.0, -1
-	effective(eff, V[k-1], rho, disc, amount)
+	effective(eff, V(k-1), rho, disc, amount, first)
 	for _, j := range first {
 		p := g.pFirst[j]
 		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*eff[j]
@@ -154,22 +156,23 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		if r-1 <= 0 {
 			break
 		}
-		prev, n, j = j, n+1, best[r-1][j]
+		prev, n, j = j, n+1, best(r - 1)[j]
 	}
 	return sch
 }
 
-// effective sets eff[j], the worth of a failure at j: the later retries'
-// worth next[j], plus the customer's own payment, which the failure's
-// reminder brings in with probability 1−rho[j] when they fail.
-func effective(eff, next, rho, disc []float64, amount float64) {
-	for j := range eff {
+// effective sets eff[j], the worth of a failure at j, for the slots j
+// read: the later retries' worth next[j], plus the customer's own
+// payment, which the failure's reminder brings in with probability
+// 1−rho[j] when they fail.
+func effective(eff, next, rho, disc []float64, amount float64, slots []int) {
+	for _, j := range slots {
 		eff[j] = rho[j]*next[j] + (1-rho[j])*amount*disc[j]
 	}
 }
 
-func union(a, b []int) []int {
-	out := make([]int, 0, len(a)+len(b))
+// union appends to out the sorted union of the sorted a and b.
+func union(out, a, b []int) []int {
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {

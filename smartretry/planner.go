@@ -49,12 +49,18 @@ type Recommendation struct {
 
 // PlanRetry implements the engine's RetryPlanner.
 func (p *Planner) PlanRetry(ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error) {
-	r, err := p.Recommend(ctx, rc)
+	r, err := p.plan(ctx, rc, false)
 	return r.Plan, err
 }
 
 // Recommend plans like PlanRetry and also returns every scored candidate.
 func (p *Planner) Recommend(ctx context.Context, rc domain.RetryContext) (Recommendation, error) {
+	return p.plan(ctx, rc, true)
+}
+
+// plan scores the grid and optimizes; with candidates it also lists every
+// allowed slot with its probability (the engine does not need them).
+func (p *Planner) plan(ctx context.Context, rc domain.RetryContext, candidates bool) (Recommendation, error) {
 	if err := ctx.Err(); err != nil {
 		return Recommendation{}, fmt.Errorf("plan retry: %w", err)
 	}
@@ -91,14 +97,25 @@ func (p *Planner) Recommend(ctx context.Context, rc domain.RetryContext) (Recomm
 	if earliest.IsZero() {
 		reason = "the card networks forbid retrying this card (" + rule + ")"
 	}
-	for j := 0; j < g.n; j++ {
-		if earliest.IsZero() || g.at(j).Before(earliest) {
-			continue
+	allowed := 0
+	if !earliest.IsZero() {
+		// Rules only look back, so every slot from the earliest on is allowed.
+		from := 0
+		if d := earliest.Sub(start); d > 0 {
+			from = int((d + time.Hour - 1) / time.Hour)
 		}
-		g.allowed[j] = true
-		rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: g.at(j), Probability: g.pFirst[j]})
+		for j := from; j < g.n; j++ {
+			g.allowed[j] = true
+		}
+		allowed = max(g.n-from, 0)
+		if candidates && allowed > 0 {
+			rec.Candidates = make([]domain.PlannedSlot, 0, allowed)
+			for j := from; j < g.n; j++ {
+				rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: g.at(j), Probability: g.pFirst[j]})
+			}
+		}
 	}
-	if len(rec.Candidates) == 0 {
+	if allowed == 0 {
 		r, _ := stop("no retry allowed: " + reason)
 		r.Candidates, r.Window, r.Location = rec.Candidates, rec.Window, rec.Location
 		return r, nil
@@ -123,7 +140,8 @@ func (p *Planner) Recommend(ctx context.Context, rc domain.RetryContext) (Recomm
 	for i, j := range sch.slots {
 		plan.Schedule = append(plan.Schedule, domain.PlannedSlot{At: g.at(j), Probability: sch.probs[i]})
 	}
-	row := make([]float64, len(lay.names))
+	g.row = resize(g.row, len(lay.names)) // Explain copies what it keeps
+	row := g.row
 	g.rowAt(-1, sch.slots[0], g.nDone+1, row)
 	top := p.TopContributions
 	if top <= 0 {

@@ -4,41 +4,13 @@ import "time"
 
 // prepared folds a linear model's weights with a Case's static block and
 // group indicators, once per request: the log-odds of an attempt at t is
-// then base + Σ_k coef[k]·time_k(t), a few dozen multiplications per
-// candidate time instead of a full row.
+// then base + Σ_k coef[k]·time_k(t). The coefficients come from the
+// model's folded tables (fold.go); the methods below compute the parts of
+// the sum, for the tables and for times off the grid.
 type prepared struct {
 	s    staticPart
 	base float64
 	coef [numTime]float64
-}
-
-func prepare(w []float64, c *Case) prepared {
-	p := prepared{s: computeStatic(c)}
-	p.base = dot(w[:lay.static], p.s.x)
-	for k := 0; k < numTime; k++ {
-		p.coef[k] = w[lay.timeStart+k]
-	}
-	i := lay.crossStart
-	for g := 0; g < numGroups; g++ {
-		for _, k := range crossings[g] {
-			p.coef[k] += p.s.groups[g] * w[i]
-			i++
-		}
-	}
-	return p
-}
-
-// slotLogit is the part of the log-odds that depends on the candidate
-// time alone (no attempt-number or previous-attempt features).
-func (p *prepared) slotLogit(x *[numTime]float64) float64 {
-	var z float64
-	for k := 0; k < numTime; k++ {
-		if attemptTime(k) || pairTime(k) {
-			continue
-		}
-		z += p.coef[k] * x[k]
-	}
-	return z
 }
 
 // attemptLogit is the attempt-number part for attempt n.
@@ -60,4 +32,12 @@ func (p *prepared) prevLogit(prev civil) float64 {
 	var x [numTime]float64
 	prevFeatures(&x, prev)
 	return p.coef[tPrevNight]*x[tPrevNight] + p.coef[tPrevDay]*x[tPrevDay]
+}
+
+// sinceFirstLogit is the log-odds part of the time since the first
+// failure.
+func (p *prepared) sinceFirstLogit(d time.Duration) float64 {
+	var x [numTime]float64
+	sinceFirstFeatures(&x, d)
+	return p.coef[tHFirst]*x[tHFirst] + p.coef[tDFirst]*x[tDFirst] + p.coef[tCure6]*x[tCure6] + p.coef[tCure36]*x[tCure36] + p.coef[tCure120]*x[tCure120]
 }

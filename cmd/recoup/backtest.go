@@ -11,15 +11,22 @@ import (
 
 	"github.com/recoupledger/recoup/backtest"
 	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/smartretry"
 )
 
+// backtestCmd is a package variable so that its subcommands (check) can
+// attach to it from their own files' init.
+var backtestCmd = &cobra.Command{Use: "backtest"}
+
 func init() {
 	var dir, model, candidate, baseline string
+	var store *backend.Flags
 	var boot int
 	var seed uint64
 	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := backtestCmd
+	*cmd = cobra.Command{
 		Use:   "backtest",
 		Short: "Estimate what a preset change would have done to the ledger's failed invoices",
 		Long: `backtest replays every failed invoice of the ledger under a candidate preset
@@ -29,9 +36,14 @@ presets the runs actually used (observed) or another preset file. Where the
 engine logged propensities for explored retries, a doubly robust recovery rate
 is reported beside it. Intervals are 95% bootstrap intervals.`,
 		Example: `  recoup backtest --data ./data --candidate more-retries.json
-  recoup backtest --data ./data --candidate smart.json --baseline default.json --json`,
+  recoup backtest --data ./data --candidate smart.json --baseline default.json --json
+  recoup backtest --store kurrentdb --kurrentdb-url 'esdb://localhost:2113?tls=false' --model model.json --candidate more-retries.json
+  recoup backtest check --world b2c_us --invoices 20000   # the estimator against a simulated truth`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkStoreFlags(store); err != nil {
+				return err
+			}
 			if candidate == "" {
 				return fmt.Errorf("--candidate: a preset file is required")
 			}
@@ -51,11 +63,14 @@ is reported beside it. Intervals are 95% bootstrap intervals.`,
 				base = &b
 			}
 			ctx := cmd.Context()
-			l, err := openLedger(ctx, dir)
+			l, err := openLedger(ctx, store, dir)
 			if err != nil {
 				return err
 			}
 			if model == "" {
+				if dir == "" {
+					return fmt.Errorf("--model: a model file is required without --data")
+				}
 				model = defaultModelPath(dir)
 			}
 			var sc smartretry.Scorer
@@ -91,7 +106,8 @@ is reported beside it. Intervals are 95% bootstrap intervals.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "data", "", "data directory holding the ledger (required)")
+	fl.StringVar(&dir, "data", "", "data directory holding the ledger (required with the embedded store)")
+	store = addStoreFlags(cmd)
 	fl.StringVar(&model, "model", "", "model file (default DATA/model.json; fitted on the ledger if absent)")
 	fl.StringVar(&candidate, "candidate", "", "preset file (JSON, as the presets API takes) to evaluate (required)")
 	fl.StringVar(&baseline, "baseline", "", "preset file to compare against (default: the presets the runs used)")

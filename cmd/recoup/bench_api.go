@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/recoupledger/recoup/api"
+	"github.com/recoupledger/recoup/domain"
 	"github.com/recoupledger/recoup/eventstore/pebble"
 	"github.com/recoupledger/recoup/internal/bench"
 	"github.com/recoupledger/recoup/internal/loadgen"
@@ -26,7 +27,9 @@ const apiBenchConns = 64
 // benchAPI measures recommendations per second over loopback against the
 // same server's /healthz, with the same in-process generator and 64
 // connections, in the same run; then p50 and p99 latency at a quarter of that
-// throughput, and p99 at saturation. The model has the shape of a trained one
+// throughput, and p99 at saturation. Recommendation requests cycle
+// through a varied set of inline failed payments (benchRecommendations).
+// The model has the shape of a trained one
 // with fixed weights: the cost of scoring the grid and optimizing does
 // not depend on the weights' values. Rate limiting is off (it would
 // measure the limit, not the server).
@@ -66,6 +69,7 @@ func benchAPI(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 	defer func() { stop(); <-served }()
 
 	base := "http://" + ln.Addr().String()
+	bodies := benchRecommendations(512)
 	hdr := http.Header{"Authorization": {"Bearer " + key}, "Content-Type": {"application/json"}}
 	health, err := loadgen.Run(ctx, loadgen.Request{Method: "GET", URL: base + "/healthz", Want: 200}, apiBenchConns, phase)
 	if err != nil {
@@ -73,7 +77,7 @@ func benchAPI(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 	}
 	env.Log.Info("bench api: healthz", "stats", health.String())
 	rec, err := loadgen.Run(ctx, loadgen.Request{Method: "POST", URL: base + "/v1/recommendations/retry", Header: hdr,
-		Body: benchRecommendation(), Want: 200}, apiBenchConns, phase)
+		Bodies: bodies, Want: 200}, apiBenchConns, phase)
 	if err != nil {
 		return nil, fmt.Errorf("api bench recommend: %w", err)
 	}
@@ -87,7 +91,7 @@ func benchAPI(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 		return nil, fmt.Errorf("api bench healthz at %.0f/s: %w", rate, err)
 	}
 	recAt, err := loadgen.RunAt(ctx, loadgen.Request{Method: "POST", URL: base + "/v1/recommendations/retry", Header: hdr,
-		Body: benchRecommendation(), Want: 200}, apiBenchConns, phase, rate)
+		Bodies: bodies, Want: 200}, apiBenchConns, phase, rate)
 	if err != nil {
 		return nil, fmt.Errorf("api bench recommend at %.0f/s: %w", rate, err)
 	}
@@ -116,14 +120,44 @@ func benchPlanner() *smartretry.Planner {
 	return smartretry.NewPlanner(smartretry.NewLogistic(w, smartretry.ModelVersion(w)), smartretry.NetworkRules)
 }
 
-// benchRecommendation is an inline failed payment with the default
-// budget (3 retries in 7 days: a 168-slot hourly grid).
-func benchRecommendation() []byte {
-	now := time.Now().UTC().Truncate(time.Hour)
-	b, _ := json.Marshal(map[string]any{
-		"context": map[string]any{"decline_code": "insufficient_funds", "network": "visa", "funding": "debit",
-			"country": "US", "time_zone": "America/Chicago", "amount": 4900, "currency": "usd",
-			"failed_at": now.Add(-2 * time.Hour).Format(time.RFC3339)},
-	})
-	return b
+// benchRecommendations are inline failed payments for the load
+// generator to take in turn, so the server never sees one repeated body:
+// every retryable decline code, the four networks, three fundings,
+// customers in several countries and time zones, amounts from $5 to $500,
+// failures from one to 30 hours ago, and a quarter with an earlier failed
+// attempt. Codes the networks forbid retrying are left out: the planner
+// answers those without planning, which would flatter the figure. Every
+// request keeps the default budget (3 retries in 7 days from the first
+// failure: a grid of up to 168 hourly slots).
+func benchRecommendations(n int) [][]byte {
+	var codes []string
+	for _, c := range domain.DeclineCodes() {
+		if d, _ := domain.Decline(c); d.Retryable {
+			codes = append(codes, c)
+		}
+	}
+	places := [][2]string{{"US", "America/Chicago"}, {"US", "America/New_York"}, {"US", "America/Los_Angeles"},
+		{"GB", "Europe/London"}, {"DE", "Europe/Berlin"}, {"FR", "Europe/Paris"}, {"BR", "America/Sao_Paulo"},
+		{"IN", "Asia/Kolkata"}, {"JP", "Asia/Tokyo"}, {"AU", "Australia/Sydney"}, {"CA", "America/Toronto"}}
+	networks := []string{"visa", "mastercard", "amex", "discover"}
+	fundings := []string{"credit", "debit", "prepaid"}
+	rng := rand.New(rand.NewPCG(7, 7))
+	now := time.Now().UTC()
+	out := make([][]byte, n)
+	for i := range out {
+		pl := places[rng.IntN(len(places))]
+		failed := now.Add(-time.Duration(60+rng.IntN(30*60)) * time.Minute)
+		c := map[string]any{"decline_code": codes[rng.IntN(len(codes))], "network": networks[rng.IntN(len(networks))],
+			"funding": fundings[rng.IntN(len(fundings))], "country": pl[0], "time_zone": pl[1],
+			"amount": 500 + rng.IntN(49_500), "currency": "usd", "failed_at": failed.Format(time.RFC3339)}
+		if c["network"] == "mastercard" && rng.IntN(4) == 0 {
+			c["advice_code"] = []string{"01", "02"}[rng.IntN(2)]
+		}
+		if rng.IntN(4) == 0 {
+			c["attempts"] = 2
+			c["first_failed_at"] = failed.Add(-time.Duration(6+rng.IntN(42)) * time.Hour).Format(time.RFC3339)
+		}
+		out[i], _ = json.Marshal(map[string]any{"context": c})
+	}
+	return out
 }

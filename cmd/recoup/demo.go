@@ -102,7 +102,7 @@ func runDemo(ctx context.Context, out io.Writer) error {
 		stats.Renewals, stats.Declines, stats.Charges, stats.CardUpdates)
 
 	step(2, "training the smart-retry model on the ledger")
-	ledger, err := openLedger(ctx, dir)
+	ledger, err := openLedger(ctx, nil, dir)
 	if err != nil {
 		return err
 	}

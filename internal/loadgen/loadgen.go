@@ -23,6 +23,11 @@ type Request struct {
 	URL    string
 	Header http.Header
 	Body   []byte
+	// Bodies, when not empty, replace Body: the connections take them in
+	// turn (connection i starts at body i), so a server sees varied
+	// requests rather than one repeated body it could answer from a
+	// cache.
+	Bodies [][]byte
 	// Want is the status every response must have.
 	Want int
 }
@@ -82,7 +87,7 @@ func run(ctx context.Context, req Request, conns int, d time.Duration, rate floa
 				every = time.Duration(float64(conns) / rate * float64(time.Second))
 				first = start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
 			}
-			lat[i], errs[i] = loop(ctx, client, req, measureFrom, stopAt, first, every)
+			lat[i], errs[i] = loop(ctx, client, req, i, measureFrom, stopAt, first, every)
 			if errs[i] != nil {
 				cancel()
 			}
@@ -110,9 +115,13 @@ func run(ctx context.Context, req Request, conns int, d time.Duration, rate floa
 
 // loop sends until until; with every > 0 the k-th request is scheduled
 // at first + k*every and waits for its time.
-func loop(ctx context.Context, client *http.Client, req Request, from, until, first time.Time, every time.Duration) ([]time.Duration, error) {
+func loop(ctx context.Context, client *http.Client, req Request, conn int, from, until, first time.Time, every time.Duration) ([]time.Duration, error) {
 	var out []time.Duration
 	for k := 0; ; k++ {
+		body := req.Body
+		if len(req.Bodies) > 0 {
+			body = req.Bodies[(conn+k)%len(req.Bodies)]
+		}
 		t0 := time.Now()
 		if every > 0 {
 			t0 = first.Add(time.Duration(k) * every)
@@ -127,7 +136,7 @@ func loop(ctx context.Context, client *http.Client, req Request, from, until, fi
 		if !t0.Before(until) || ctx.Err() != nil {
 			return out, nil
 		}
-		hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL, bytes.NewReader(req.Body))
+		hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
 		}

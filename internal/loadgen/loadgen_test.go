@@ -1,9 +1,11 @@
 package loadgen
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,5 +45,31 @@ func TestRunAtOffersTheRate(t *testing.T) {
 	}
 	if st.RPS < 150 || st.RPS > 230 {
 		t.Fatalf("offered 200/s, measured %+v", st)
+	}
+}
+
+func TestRunCyclesBodies(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[string(b)]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	bodies := [][]byte{[]byte("a"), []byte("b"), []byte("c")}
+	if _, err := Run(t.Context(), Request{Method: "POST", URL: srv.URL, Bodies: bodies, Want: 200}, 2, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range bodies {
+		if seen[string(b)] == 0 {
+			t.Fatalf("body %q never sent (seen %v)", b, seen)
+		}
+	}
+	if len(seen) != len(bodies) {
+		t.Fatalf("seen %v, want only %q", seen, bodies)
 	}
 }

@@ -82,6 +82,9 @@ func (t *table[R, P]) get(db *DB, wait func() error, id []byte) (*entry[R], erro
 	return e, nil
 }
 
+// pending counts the records changed since the last flush.
+func (t *table[R, P]) pending() int { return len(t.dirty) }
+
 // touch marks e as changed in this batch.
 func (t *table[R, P]) touch(e *entry[R]) {
 	if !e.dirty {

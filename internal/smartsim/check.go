@@ -1,0 +1,178 @@
+package smartsim
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/recoupledger/recoup/backtest"
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/simulator"
+	"github.com/recoupledger/recoup/smartretry"
+)
+
+// CheckOptions size a backtest check: a recorded history of Invoices
+// failed invoices under the default preset (with Explore of its retries
+// explored and their propensities logged), a model trained on it, and
+// each candidate backtested from the history and replayed in the world.
+type CheckOptions struct {
+	Seed       uint64
+	Invoices   int     // default 20,000
+	Explore    float64 // default 0.3; the engine's own default is 0.05
+	Bootstrap  int     // default 400
+	Workers    int     // default 2
+	Candidates []domain.PresetSpec
+	// Progress, if set, hears each stage and how far it got.
+	Progress func(stage string, done, total int)
+}
+
+// CheckRow is one candidate's backtest against the truth.
+type CheckRow struct {
+	Candidate string            `json:"candidate"`
+	Preset    domain.PresetSpec `json:"preset"`
+	Estimate  backtest.Interval `json:"estimate_recovered_pct"`
+	HalfWidth float64           `json:"half_width_pp"`
+	Truth     float64           `json:"truth_recovered_pct"`
+	Covered   bool              `json:"covered"`
+	Observed  float64           `json:"observed_recovered_pct"` // the logged history's own rate
+	Seconds   float64           `json:"seconds"`
+}
+
+// CheckReport is a whole check.
+type CheckReport struct {
+	World      string     `json:"world"`
+	Invoices   int        `json:"failed_invoices"`
+	Explore    float64    `json:"explore"`
+	TrainRows  int        `json:"training_rows"`
+	AUC        float64    `json:"held_out_auc"`
+	Method     string     `json:"method"`
+	Candidates []CheckRow `json:"candidates"`
+}
+
+// CheckCandidates are the presets the issue names — more retries, smart
+// on, a shorter window — and one that moves the default's retries later,
+// each against a history under the default preset (1, 2, 4 days).
+func CheckCandidates() []domain.PresetSpec {
+	fixed := func(name string, sched ...int) domain.PresetSpec {
+		p := domain.DefaultPresetSpec()
+		p.Name, p.Schedule = name, sched
+		return p
+	}
+	smart := domain.DefaultPresetSpec()
+	smart.Name, smart.Schedule, smart.SmartRetries, smart.SmartMaxRetries, smart.SmartWindowDays = "smart on", nil, true, 3, 7
+	return []domain.PresetSpec{
+		fixed("more retries", 1, 1, 1, 2, 2),
+		smart,
+		fixed("shorter window", 1, 1, 1),
+		fixed("later retries", 2, 2, 3),
+	}
+}
+
+// CheckHistoryFirst is where check histories start in the training
+// population, apart from training histories and search cases.
+const CheckHistoryFirst = 3_000_000
+
+// Check records a history of world m, trains the model on its ledger,
+// backtests each candidate from that ledger alone, and replays the
+// candidate on the very same invoices in the world (common random
+// numbers) for the truth it is judged against.
+func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckReport, error) {
+	if opt.Invoices <= 0 {
+		opt.Invoices = 20000
+	}
+	if opt.Explore <= 0 {
+		opt.Explore = 0.3
+	}
+	if opt.Bootstrap <= 0 {
+		opt.Bootstrap = 400
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = 2
+	}
+	if len(opt.Candidates) == 0 {
+		opt.Candidates = CheckCandidates()
+	}
+	progress := func(stage string, done, total int) {
+		if opt.Progress != nil {
+			opt.Progress(stage, done, total)
+		}
+	}
+	progress("history", 0, opt.Invoices)
+	rec, err := History(ctx, m, HistoryOptions{Seed: opt.Seed, Pop: simulator.PopTraining, First: CheckHistoryFirst, Invoices: opt.Invoices,
+		Preset: domain.DefaultPresetSpec(), Explore: opt.Explore})
+	if err != nil {
+		return CheckReport{}, fmt.Errorf("check: %w", err)
+	}
+	progress("history", opt.Invoices, opt.Invoices)
+	model, sum, err := smartretry.Train(ctx, rec.Ledger.Rows(), smartretry.TrainOptions{})
+	if err != nil {
+		return CheckReport{}, fmt.Errorf("check: %w", err)
+	}
+	rep := CheckReport{World: m.W.Name, Invoices: opt.Invoices, Explore: opt.Explore, TrainRows: sum.Rows, AUC: sum.Test.AUC}
+	for _, cand := range opt.Candidates {
+		start := time.Now()
+		res, err := backtest.Run(ctx, backtest.Config{Ledger: rec.Ledger, Scorer: model, Candidate: cand, Bootstrap: opt.Bootstrap,
+			Seed: opt.Seed + 1, Workers: opt.Workers,
+			Progress: func(done, total int) { progress("backtest "+cand.Name, done, total) }})
+		if err != nil {
+			return rep, fmt.Errorf("check %s: %w", cand.Name, err)
+		}
+		truth, err := replayTruth(ctx, m, rec, model, cand, opt.Workers, func(done, total int) { progress("truth "+cand.Name, done, total) })
+		if err != nil {
+			return rep, fmt.Errorf("check %s: %w", cand.Name, err)
+		}
+		iv := res.Candidate.RecoveredPct
+		rep.Method = res.Method
+		rep.Candidates = append(rep.Candidates, CheckRow{Candidate: cand.Name, Preset: cand, Estimate: iv, HalfWidth: (iv.Hi - iv.Lo) / 2,
+			Truth: truth, Covered: iv.Lo <= truth && truth <= iv.Hi, Observed: res.Baseline.RecoveredPct.Est, Seconds: time.Since(start).Seconds()})
+	}
+	return rep, nil
+}
+
+// replayTruth runs the candidate on the history's own invoices in the
+// world and returns the share recovered within its window, in percent. A
+// smart candidate plans with the model trained on the history, as the
+// server would after `recoup train`.
+func replayTruth(ctx context.Context, m *simulator.Model, rec *Recorded, model smartretry.Scorer, cand domain.PresetSpec, workers int, progress func(done, total int)) (float64, error) {
+	retries, window := smartretry.Budget(cand)
+	b := simulator.Budget{Retries: retries, WindowDays: int(window / (24 * time.Hour))}
+	var pol simulator.Policy
+	if cand.SmartRetries {
+		pol = &simulator.Planner{Label: cand.Name, Func: PlannerFunc(smartretry.NewPlanner(model, nil)), Preset: cand}
+	} else {
+		f, err := simulator.FromPreset(cand.Name, cand, b)
+		if err != nil {
+			return 0, err
+		}
+		pol = f
+	}
+	n := len(rec.Cases)
+	var next, recovered, done atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rp := &simulator.Replayer{M: m}
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if rp.Run(rec.Cases[i], pol, b).Recovered {
+					recovered.Add(1)
+				}
+				if d := done.Add(1); d%1024 == 0 || int(d) == n {
+					progress(int(d), n)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return 100 * float64(recovered.Load()) / float64(n), nil
+}
