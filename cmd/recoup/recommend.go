@@ -67,7 +67,9 @@ described by flags.`,
 			} else if rc, err = contextFromFlags(&f); err != nil {
 				return err
 			}
-			rec, err := smartretry.NewPlanner(m, nil).Recommend(cmd.Context(), rc)
+			p := smartretry.NewPlanner(m, nil)
+			p.Objective = mf.Objective()
+			rec, err := p.Recommend(cmd.Context(), rc)
 			if err != nil {
 				return err
 			}

@@ -55,6 +55,7 @@ and reports log-loss, Brier score, AUC and calibration by decile on the other
 			}
 			sum.Invoices, sum.DataSource = len(l.Invoices), dir
 			f := smartretry.NewModelFile(m, sum)
+			f.ReminderValue = smartretry.EstimateReminderValue(l)
 			if err := smartretry.WriteModel(out, f); err != nil {
 				return err
 			}
