@@ -18,19 +18,19 @@ import (
 // explored and their propensities logged), a model trained on it, and
 // each candidate backtested from the history and replayed in the world.
 type CheckOptions struct {
-	Seed       uint64
-	Invoices   int     // default 20,000
-	Explore    float64 // default 0.3; the engine's own default is 0.05
+	Seed     uint64
+	Invoices int     // default 20,000
+	Explore  float64 // default 0.3; the engine's own default is 0.05
 	// Near is the share of explored retries drawn from the next day
 	// (HistoryOptions.Near); negative means none, zero the training
 	// history's default (TrainOptions.Near).
-	Near float64
-	Bootstrap  int     // default 400
+	Near      float64
+	Bootstrap int // default 400
 	// Refits of the model on the ledger resampled by customer, whose
 	// spread widens the intervals (backtest.Config.Refits); default 10,
 	// negative for none.
-	Refits int
-	Workers    int     // default 2
+	Refits     int
+	Workers    int // default 2
 	Candidates []domain.PresetSpec
 	// Progress, if set, hears each stage and how far it got.
 	Progress func(stage string, done, total int)
