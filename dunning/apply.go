@@ -15,6 +15,9 @@ import (
 // revision (below the aggregate's version) and skipped before decoding,
 // which keeps catching up with its own writes cheap.
 func (e *Engine) handle(rec *eventstore.RecordedEvent) {
+	if len(e.echo) > 0 && e.echoed(rec) {
+		return
+	}
 	if id, ok := strings.CutPrefix(rec.Stream, "invoice-"); ok {
 		if inv := e.st.invoices[id]; inv != nil && rec.Revision < uint64(inv.agg.Version) {
 			return

@@ -99,6 +99,15 @@
 // and the engine rebuilds from the start of $all when it starts, because
 // its timers are state that only the whole history gives.
 //
+// # Recorded facts
+//
+// A writer that drives the engine (the simulator's world) may hand it
+// events instead of appending them (Record, see record.go): they are
+// applied at once and written with the engine's next flush, in one commit
+// with its decisions, keeping their IDs and expected revisions; a refused
+// recorded append fails the flush. The subscription skips them when it
+// delivers them back.
+//
 // # Concurrency
 //
 // An Engine is driven by one goroutine at a time (Run or AdvanceTo). Run

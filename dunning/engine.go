@@ -43,6 +43,9 @@ type Engine struct {
 	inflight  *flight
 	// acting is the invoice act is working on (re-armed once, at the end).
 	acting *invoice
+	// echo holds, by stream, revisions of recorded events (Record) that
+	// are applied already and that the subscription has yet to deliver.
+	echo map[string][]revRange
 }
 
 // result is one subscription message as Run's pump hands it over.

@@ -31,6 +31,10 @@ type batch struct {
 	events   []eventstore.EventData
 	// invoices are the invoices whose decisions the batch carries.
 	invoices map[string]bool
+	// external batches began with events another writer recorded
+	// (Record); recorded counts those events.
+	external bool
+	recorded int
 }
 
 var metadata = domain.EncodeMetadata(domain.Metadata{})
@@ -50,9 +54,12 @@ func (e *Engine) stage(stream, invoiceID string, version int, id uuid.UUID, ev d
 		if version > 0 {
 			exp = eventstore.Exact(uint64(version - 1))
 		}
-		b = &batch{stream: stream, expected: exp, invoices: map[string]bool{}}
+		b = &batch{stream: stream, expected: exp}
 		e.outbox[stream] = b
 		e.order = append(e.order, b)
+	}
+	if b.invoices == nil {
+		b.invoices = map[string]bool{}
 	}
 	b.invoices[invoiceID] = true
 	b.events = append(b.events, eventstore.EventData{ID: id, Type: typ, ContentType: eventstore.ContentTypeJSON, Data: data, Metadata: metadata})
@@ -106,6 +113,8 @@ type flight struct {
 	conflicts []*batch // refused for a wrong expected revision
 	appends   int
 	started   time.Time
+	// written are the revisions recorded events took (see noteWritten).
+	written []writtenRange
 }
 
 // flushAsync starts writing the staged batches and returns; the engine
@@ -176,6 +185,12 @@ func (e *Engine) join(ctx context.Context) error {
 	e.stats.Flushes++
 	e.stats.Appends += f.appends
 	e.stats.FlushTime += time.Since(f.started)
+	for _, w := range f.written {
+		if e.echo == nil {
+			e.echo = map[string][]revRange{}
+		}
+		e.echo[w.stream] = append(e.echo[w.stream], w.r)
+	}
 	if f.err != nil {
 		return f.err
 	}
@@ -208,9 +223,12 @@ func (e *Engine) appendOneCommit(ctx context.Context, first, second []*batch, f 
 		for i, b := range all {
 			reqs[i] = eventstore.AppendRequest{Stream: b.stream, Expected: b.expected, Events: b.events}
 		}
-		_, err := eventstore.AppendAll(ctx, e.store, reqs)
+		res, err := eventstore.AppendAll(ctx, e.store, reqs)
 		if err == nil {
 			f.appends += len(all)
+			for i, b := range all {
+				f.noteWritten(b, res[i])
+			}
 			return nil
 		}
 		var be *eventstore.BatchError
@@ -218,6 +236,9 @@ func (e *Engine) appendOneCommit(ctx context.Context, first, second []*batch, f 
 			return fmt.Errorf("dunning: %w", err)
 		}
 		b := all[be.Index]
+		if b.external {
+			return fmt.Errorf("dunning: %w: %w", errRecordedRefused, err)
+		}
 		f.conflicts = append(f.conflicts, b)
 		all = slices.Delete(all, be.Index, be.Index+1)
 		if strings.HasPrefix(b.stream, "invoice-") {
@@ -244,13 +265,14 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tai
 		return nil
 	}
 	errs := make([]error, len(batches))
+	results := make([]eventstore.AppendResult, len(batches))
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(e.cfg.appendConcurrency, len(batches)) {
 		wg.Go(func() {
 			for i := range work {
 				b := batches[i]
-				_, errs[i] = e.store.Append(ctx, b.stream, b.expected, b.events...)
+				results[i], errs[i] = e.store.Append(ctx, b.stream, b.expected, b.events...)
 			}
 		})
 	}
@@ -261,10 +283,14 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tai
 	wg.Wait()
 	f.appends += len(batches)
 	for i, err := range errs {
+		b := batches[i]
 		if err == nil {
+			f.noteWritten(b, results[i])
 			continue
 		}
-		b := batches[i]
+		if b.external {
+			return fmt.Errorf("dunning: append to %s: %w: %w", b.stream, errRecordedRefused, err)
+		}
 		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 			return fmt.Errorf("dunning: append to %s: %w", b.stream, err)
 		}

@@ -104,9 +104,12 @@
 // written together at its end, so the engine never sees a fact before it
 // happens, at the price of seeing it up to a step late. Event IDs are
 // UUIDv5 of the seed and the fact, business times are virtual, so a seed
-// fixes every event, and $all's order too: each flush of world facts, and
-// each flush of the engine's decisions, is written with
-// eventstore.AppendAll in staging order, one atomic synced commit on the
-// embedded store instead of one per stream. Record times are the store's
+// fixes every event, and $all's order too: the world hands its facts to
+// the engine in memory (dunning.Engine.Record), which applies them at once
+// and writes them with its own decisions of the next step, all with
+// eventstore.AppendAll in staging order (subscriptions' and other
+// streams' appends first, then invoices'): one atomic synced commit per
+// step on the embedded store, and no fact is read back and decoded by the
+// engine. Record times are the store's
 // and are not part of that guarantee.
 package simulator

@@ -19,11 +19,15 @@ const PopSimulate = 3
 
 // Engine is the dunning engine as a simulation drives it on a virtual
 // clock (dunning.Engine satisfies it): AdvanceTo fires every timer due up
-// to t and reacts to every event recorded so far; NextWake is its next
-// timer.
+// to t and reacts to every event recorded so far, and returns with all of
+// it written; NextWake is its next timer. Record hands it the world's
+// facts: it applies them at once and writes them with its next decisions,
+// in one commit; Flush writes what it holds now.
 type Engine interface {
 	AdvanceTo(ctx context.Context, t time.Time) error
 	NextWake() (time.Time, bool)
+	Record(ctx context.Context, stream string, expected eventstore.ExpectedRevision, evs []domain.Event, data []eventstore.EventData) error
+	Flush(ctx context.Context) error
 }
 
 // ChargeRequest and ChargeResult mirror the engine's gateway types, so the
@@ -94,7 +98,7 @@ type Sim struct {
 	charges   map[string]ChargeResult
 	queue     worldQueue
 	seq       uint64
-	pending   []staged
+	eng       Engine
 	meta      []byte
 	chargeMu  sync.Mutex // the engine may charge from its own goroutines
 	Stats     SimStats
@@ -171,6 +175,7 @@ func (s *Sim) End() time.Time { return s.end }
 // virtual clock: it always moves to the earliest of the next world event
 // and the engine's next timer, so facts and decisions interleave in time.
 func (s *Sim) Run(ctx context.Context, eng Engine) error {
+	s.eng = eng
 	if err := s.setup(ctx); err != nil {
 		return err
 	}
@@ -195,9 +200,6 @@ func (s *Sim) Run(ctx context.Context, eng Engine) error {
 				t = s.end
 			}
 		}
-		if err := s.flush(ctx); err != nil {
-			return err
-		}
 		if err := eng.AdvanceTo(ctx, t); err != nil {
 			return fmt.Errorf("simulate: engine at %s: %w", t.Format(time.RFC3339), err)
 		}
@@ -213,7 +215,7 @@ func (s *Sim) Run(ctx context.Context, eng Engine) error {
 		}
 		if !t.Before(s.end) {
 			if _, ok := eng.NextWake(); !ok || len(s.queue) == 0 || !s.queue[0].at.Before(s.end) {
-				return s.flush(ctx)
+				return eng.Flush(ctx)
 			}
 		}
 	}
@@ -226,26 +228,18 @@ func (s *Sim) eventID(key string) uuid.UUID {
 
 var simIDSpace = uuid.MustParse("3b7e1c52-8f0d-4a43-b1f6-6d2a9e5c7f10")
 
-// staged is a world append waiting for the next flush.
-type staged struct {
-	stream   string
-	expected eventstore.ExpectedRevision
-	events   []eventstore.EventData
-}
-
-// stage queues events for their stream with deterministic IDs; flush
-// writes them before the engine or the world next reads the store.
-func (s *Sim) stage(key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
+// stage hands events for their stream, with deterministic IDs, to the
+// engine, which applies them at once and writes them with its next
+// decisions, in staging order.
+func (s *Sim) stage(ctx context.Context, key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
 	data, err := s.encode(key, evs)
 	if err != nil {
 		return err
 	}
 	stream := evs[0].StreamName()
-	if n := len(s.pending); n > 0 && s.pending[n-1].stream == stream && expected.IsAny() && s.pending[n-1].expected.IsAny() {
-		s.pending[n-1].events = append(s.pending[n-1].events, data...)
-		return nil
+	if err := s.eng.Record(ctx, stream, expected, evs, data); err != nil {
+		return fmt.Errorf("simulate: %w", err)
 	}
-	s.pending = append(s.pending, staged{stream, expected, data})
 	return nil
 }
 
@@ -262,38 +256,10 @@ func (s *Sim) encode(key string, evs []domain.Event) ([]eventstore.EventData, er
 	return data, nil
 }
 
-// flushChunk bounds the requests of one AppendAll, so that the first
-// days' flushes (every customer registering) do not become one commit of
-// tens of megabytes.
-const flushChunk = 4096
-
-// flush writes the staged appends in staging order, as few multi-stream
-// appends (eventstore.AppendAll): the embedded store commits each in one
-// synced batch, its events in $all in request order. Staging order is
-// fixed by the seed, so $all's order is the same run to run.
-func (s *Sim) flush(ctx context.Context) error {
-	if len(s.pending) == 0 {
-		return nil
-	}
-	defer func() { s.pending = s.pending[:0] }()
-	reqs := make([]eventstore.AppendRequest, len(s.pending))
-	for i, p := range s.pending {
-		reqs[i] = eventstore.AppendRequest{Stream: p.stream, Expected: p.expected, Events: p.events}
-	}
-	for len(reqs) > 0 {
-		n := min(len(reqs), flushChunk)
-		if _, err := eventstore.AppendAll(ctx, s.store, reqs[:n]); err != nil {
-			return fmt.Errorf("simulate: %w", err)
-		}
-		reqs = reqs[n:]
-	}
-	return nil
-}
-
 // appendNow writes events at once (after the staged ones), for writes
 // that depend on what the store holds.
 func (s *Sim) appendNow(ctx context.Context, key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
-	if err := s.flush(ctx); err != nil {
+	if err := s.eng.Flush(ctx); err != nil {
 		return err
 	}
 	data, err := s.encode(key, evs)

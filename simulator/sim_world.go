@@ -69,14 +69,14 @@ const activityDays = 14
 func (s *Sim) setup(ctx context.Context) error {
 	b := domain.Base{OccurredAt: s.start}
 	for _, p := range s.m.W.Plans {
-		if err := s.stage("product/"+p.Name, eventstore.NoStream, domain.ProductCreated{Base: b, ProductID: "prod_" + p.Name, Name: p.Name}); err != nil {
+		if err := s.stage(ctx, "product/"+p.Name, eventstore.NoStream, domain.ProductCreated{Base: b, ProductID: "prod_" + p.Name, Name: p.Name}); err != nil {
 			return err
 		}
 	}
-	if err := s.stage("preset", eventstore.NoStream, domain.PresetCreated{Base: b, PresetID: "preset_default", Spec: *s.opt.Preset}); err != nil {
+	if err := s.stage(ctx, "preset", eventstore.NoStream, domain.PresetCreated{Base: b, PresetID: "preset_default", Spec: *s.opt.Preset}); err != nil {
 		return err
 	}
-	if err := s.stage("settings", eventstore.NoStream,
+	if err := s.stage(ctx, "settings", eventstore.NoStream,
 		domain.DefaultPresetChanged{Base: b, PresetID: "preset_default"},
 		domain.CollectionSettingsChanged{Base: b, Settings: domain.DefaultCollectionSettings()}); err != nil {
 		return err
@@ -103,7 +103,7 @@ func (s *Sim) apply(ctx context.Context, e *worldEvent) error {
 		return s.renew(ctx, e.cust, e.n, e.at)
 	case kindActivity:
 		s.Stats.CardActivity++
-		return s.stage(fmt.Sprintf("activity/%s/%d", e.inv.inv.ID, e.n), eventstore.Any,
+		return s.stage(ctx, fmt.Sprintf("activity/%s/%d", e.inv.inv.ID, e.n), eventstore.Any,
 			domain.CardActivityObserved{Base: domain.Base{OccurredAt: e.at}, PaymentMethodID: e.cust.pmID,
 				DeviceID: fmt.Sprintf("dev_%x", key(s.opt.Seed, PopSimulate, e.inv.idx, uint64(e.n))&0xfffff)})
 	case kindUpdater:
@@ -119,16 +119,16 @@ func (s *Sim) apply(ctx context.Context, e *worldEvent) error {
 
 func (s *Sim) signup(ctx context.Context, c *simCustomer, at time.Time) error {
 	b := domain.Base{OccurredAt: at}
-	if err := s.stage("customer/"+c.ID, eventstore.NoStream,
+	if err := s.stage(ctx, "customer/"+c.ID, eventstore.NoStream,
 		domain.CustomerRegistered{Base: b, CustomerID: c.ID, Email: c.ID + "@example.test", Country: c.Country, TimeZone: c.TimeZone}); err != nil {
 		return err
 	}
-	if err := s.stage("pm/"+c.pmID, eventstore.NoStream,
+	if err := s.stage(ctx, "pm/"+c.pmID, eventstore.NoStream,
 		domain.PaymentMethodAttached{Base: b, PaymentMethodID: c.pmID, CustomerID: c.ID, Network: c.Network, Funding: c.Funding,
 			Country: c.Country, ExpMonth: 1 + int(c.Index%12), ExpYear: at.Year() + 3, Last4: fmt.Sprintf("%04d", c.Index%10000), Default: true}); err != nil {
 		return err
 	}
-	if err := s.stage("sub/"+c.subID, eventstore.NoStream,
+	if err := s.stage(ctx, "sub/"+c.subID, eventstore.NoStream,
 		domain.SubscriptionStarted{Base: b, SubscriptionID: c.subID, CustomerID: c.ID, ProductID: c.product, PaymentMethodID: c.pmID,
 			Amount: c.Plan.Amount, Currency: c.Plan.Currency, Interval: domain.Interval(c.Plan.Interval), IntervalCount: c.Plan.IntervalCount}); err != nil {
 		return err
@@ -173,7 +173,7 @@ func (s *Sim) renew(ctx context.Context, c *simCustomer, n int, at time.Time) er
 	if err != nil {
 		return fmt.Errorf("simulate: finalize %s: %w", id, err)
 	}
-	if err := s.stage("invoice/"+id, eventstore.NoStream, evs...); err != nil {
+	if err := s.stage(ctx, "invoice/"+id, eventstore.NoStream, evs...); err != nil {
 		return err
 	}
 	s.scheduleRenewal(c, n+1)
@@ -328,7 +328,7 @@ func (s *Sim) cardUpdate(ctx context.Context, si *simInvoice, at time.Time, src 
 	if si.updatedAt < 0 {
 		si.updatedAt = at.Sub(si.inv.FailedAt).Hours()
 	}
-	return s.stage(fmt.Sprintf("pm/%s/update/%d", c.pmID, c.pmNumber), eventstore.Any,
+	return s.stage(ctx, fmt.Sprintf("pm/%s/update/%d", c.pmID, c.pmNumber), eventstore.Any,
 		domain.PaymentMethodUpdated{Base: domain.Base{OccurredAt: at}, PaymentMethodID: c.pmID, CustomerID: c.ID, Source: src,
 			ExpMonth: 1 + int((c.Index+uint64(c.pmNumber))%12), ExpYear: at.Year() + 4, Last4: fmt.Sprintf("%04d", (c.Index*7+uint64(c.pmNumber))%10000), NewNumber: true})
 }

@@ -41,7 +41,18 @@ type ModelFile struct {
 	ModelVersion string    `json:"model_version"`
 	FeatureNames []string  `json:"feature_names"`
 	Weights      []float64 `json:"weights"`
-	Summary      Summary   `json:"training"`
+	// ReminderValue is EstimateReminderValue of the training ledger: the
+	// planner's Objective.ReminderValue, so that a server or demo planning
+	// with this model credits reminders as the evaluation's planner does.
+	ReminderValue float64 `json:"reminder_value"`
+	Summary       Summary `json:"training"`
+}
+
+// Objective is the default objective with the file's reminder value.
+func (f *ModelFile) Objective() Objective {
+	o := DefaultObjective()
+	o.ReminderValue = f.ReminderValue
+	return o
 }
 
 // ModelVersion derives a version string from the weights, so the same
@@ -119,6 +130,9 @@ func DecodeModel(b []byte) (*Logistic, ModelFile, error) {
 	}
 	if len(f.Weights) != len(f.FeatureNames) {
 		return nil, f, fmt.Errorf("%w: weights: %d weights for %d features", ErrModelFile, len(f.Weights), len(f.FeatureNames))
+	}
+	if v := f.ReminderValue; math.IsNaN(v) || v < 0 || v >= 1 {
+		return nil, f, fmt.Errorf("%w: reminder_value: must be at least 0 and below 1 (a rate per hour), got %v", ErrModelFile, v)
 	}
 	if f.ModelVersion != ModelVersion(f.Weights) {
 		return nil, f, fmt.Errorf("%w: model_version: %q does not match the weights (file altered or corrupt)", ErrModelFile, f.ModelVersion)

@@ -13,14 +13,16 @@ import (
 func TestModelFileRoundTripAndRefusals(t *testing.T) {
 	m := randomModel(rand.New(rand.NewPCG(2, 2)))
 	path := filepath.Join(t.TempDir(), "model.json")
-	if err := WriteModel(path, NewModelFile(m, Summary{Rows: 10})); err != nil {
+	mf := NewModelFile(m, Summary{Rows: 10})
+	mf.ReminderValue = 1.5e-4
+	if err := WriteModel(path, mf); err != nil {
 		t.Fatal(err)
 	}
 	got, f, err := ReadModel(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Version() != m.Version() || f.Summary.Rows != 10 || len(got.W) != len(m.W) {
+	if got.Version() != m.Version() || f.Summary.Rows != 10 || len(got.W) != len(m.W) || f.Objective().ReminderValue != 1.5e-4 {
 		t.Fatalf("round trip changed the model: %s vs %s", got.Version(), m.Version())
 	}
 	good, _ := os.ReadFile(path)
@@ -45,6 +47,8 @@ func TestModelFileRoundTripAndRefusals(t *testing.T) {
 		{"fewer features", edit(func(d map[string]any) { d["feature_names"] = d["feature_names"].([]any)[1:] }), "feature_names"},
 		{"unknown field", edit(func(d map[string]any) { d["extra"] = 1 }), "unknown field"},
 		{"family", edit(func(d map[string]any) { d["family"] = "trees" }), "family"},
+		{"negative reminder value", edit(func(d map[string]any) { d["reminder_value"] = -0.1 }), "reminder_value"},
+		{"reminder value of a share", edit(func(d map[string]any) { d["reminder_value"] = 2.0 }), "reminder_value"},
 	}
 	for _, tc := range tests {
 		_, _, err := DecodeModel(tc.body)

@@ -122,6 +122,7 @@ func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
 	if m, f, err := smartretry.ReadModel(mpath); err == nil {
 		a.model, a.version = m, f.ModelVersion
 		planner := smartretry.NewPlanner(m, smartretry.NetworkRules)
+		planner.Objective = f.Objective()
 		cfg.Recommender, cfg.Model = planner, m
 		retryPlanner = planner
 	} else if !errors.Is(err, os.ErrNotExist) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/recoupledger/recoup/backtest"
 	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/smartretry"
 )
 
@@ -20,6 +21,7 @@ var backtestCmd = &cobra.Command{Use: "backtest"}
 
 func init() {
 	var dir, model, candidate, baseline string
+	var store *backend.Flags
 	var boot, refits int
 	var seed uint64
 	var asJSON bool
@@ -40,9 +42,13 @@ the estimate over --refits refits of the model on the ledger resampled by
 customer (the model's own uncertainty).`,
 		Example: `  recoup backtest --data ./data --candidate more-retries.json
   recoup backtest --data ./data --candidate smart.json --baseline default.json --json
+  recoup backtest --store kurrentdb --kurrentdb-url 'esdb://localhost:2113?tls=false' --model model.json --candidate more-retries.json
   recoup backtest check --world b2c_us --invoices 20000   # the estimator against a simulated truth`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkStoreFlags(store); err != nil {
+				return err
+			}
 			if candidate == "" {
 				return fmt.Errorf("--candidate: a preset file is required")
 			}
@@ -65,11 +71,14 @@ customer (the model's own uncertainty).`,
 				base = &b
 			}
 			ctx := cmd.Context()
-			l, err := openLedger(ctx, dir)
+			l, err := openLedger(ctx, store, dir)
 			if err != nil {
 				return err
 			}
 			if model == "" {
+				if dir == "" {
+					return fmt.Errorf("--model: a model file is required without --data")
+				}
 				model = defaultModelPath(dir)
 			}
 			var sc smartretry.Scorer
@@ -105,7 +114,8 @@ customer (the model's own uncertainty).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&dir, "data", "", "data directory holding the ledger (required)")
+	fl.StringVar(&dir, "data", "", "data directory holding the ledger (required with the embedded store)")
+	store = addStoreFlags(cmd)
 	fl.StringVar(&model, "model", "", "model file (default DATA/model.json; fitted on the ledger if absent)")
 	fl.StringVar(&candidate, "candidate", "", "preset file (JSON, as the presets API takes) to evaluate (required)")
 	fl.StringVar(&baseline, "baseline", "", "preset file to compare against (default: the presets the runs used)")

@@ -102,7 +102,7 @@ func runDemo(ctx context.Context, out io.Writer) error {
 		stats.Renewals, stats.Declines, stats.Charges, stats.CardUpdates)
 
 	step(2, "training the smart-retry model on the ledger")
-	ledger, err := openLedger(ctx, dir)
+	ledger, err := openLedger(ctx, nil, dir)
 	if err != nil {
 		return err
 	}
@@ -112,6 +112,7 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	}
 	sum.Invoices, sum.DataSource = len(ledger.Invoices), dir
 	mf := smartretry.NewModelFile(model, sum)
+	mf.ReminderValue = smartretry.EstimateReminderValue(ledger)
 	if err := smartretry.WriteModel(defaultModelPath(dir), mf); err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func runDemo(ctx context.Context, out io.Writer) error {
 		mf.ModelVersion, sum.Rows, sum.Test.AUC, sum.Test.LogLoss, sum.Test.Brier, calibrationSummary(sum.Test))
 
 	step(3, fmt.Sprintf("evaluating retry policies on %d held-out failed invoices", demoFlags.evalInvoices))
-	if err := demoEval(ctx, out, m, model); err != nil {
+	if err := demoEval(ctx, out, m, model, &mf); err != nil {
 		return err
 	}
 
@@ -148,9 +149,10 @@ func demoDir(path string) (string, error) {
 
 // demoEval replays the policies, with the model just trained as "smart",
 // on a held-out population of the same world and prints the report.
-func demoEval(ctx context.Context, out io.Writer, m *simulator.Model, model *smartretry.Logistic) error {
+func demoEval(ctx context.Context, out io.Writer, m *simulator.Model, model *smartretry.Logistic, mf *smartretry.ModelFile) error {
 	planner := smartretry.NewPlanner(model, nil)
 	planner.Objective = smartsim.EvalObjective()
+	planner.Objective.ReminderValue = mf.ReminderValue
 	smart := simulator.NamedPlanner{Name: "smart", New: func(simulator.Budget) (simulator.PlannerFunc, error) {
 		return smartsim.PlannerFunc(planner), nil
 	}}

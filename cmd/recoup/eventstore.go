@@ -23,6 +23,13 @@ func addStoreFlags(cmd *cobra.Command) *backend.Flags {
 	return f
 }
 
+// checkStoreFlags reports a mistaken store choice (say --store kurrentdb
+// without --kurrentdb-url) before a command does anything else.
+func checkStoreFlags(f *backend.Flags) error {
+	_, err := f.Spec("")
+	return err
+}
+
 // openEventStore opens the event store the flags choose: the embedded
 // store in the data directory dir (datadir's events directory), or the
 // KurrentDB server of --kurrentdb-url. With mustExist, a missing embedded

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
-	"github.com/recoupledger/recoup/eventstore/pebble"
+	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/internal/datadir"
 	"github.com/recoupledger/recoup/projections"
 	"github.com/recoupledger/recoup/projections/analytics"
@@ -23,16 +23,16 @@ var projectionNames = []string{readmodel.NameInvoices, readmodel.NameSubscriptio
 // projectionSet is a data directory's event store and the projections
 // asked for, open for writing.
 type projectionSet struct {
-	store *pebble.Store
+	store eventstore.Store
 	rm    *readmodel.DB
 	an    *analytics.DB
 	anP   *analytics.Projection
 	projs []projections.Projection
 }
 
-// openProjections opens the store of dir and the projections named
-// (every one when names is empty).
-func openProjections(ctx context.Context, dir string, names []string) (*projectionSet, error) {
+// openProjections opens the event store the store flags choose (dir's by
+// default) and dir's projections named (every one when names is empty).
+func openProjections(ctx context.Context, store *backend.Flags, dir string, names []string) (*projectionSet, error) {
 	if dir == "" {
 		return nil, errors.New("--data: a data directory is required")
 	}
@@ -41,12 +41,9 @@ func openProjections(ctx context.Context, dir string, names []string) (*projecti
 		return nil, err
 	}
 	layout := datadir.New(dir)
-	if _, err := os.Stat(layout.Events()); err != nil {
-		return nil, fmt.Errorf("--data: %s has no event store (%v); create one with `recoup simulate` or `recoup import`", dir, err)
-	}
 	s := &projectionSet{}
-	if s.store, err = pebble.Open(layout.Events(), pebble.Options{}); err != nil {
-		return nil, fmt.Errorf("open event store: %w", err)
+	if s.store, err = openLedgerStore(ctx, store, dir); err != nil {
+		return nil, err
 	}
 	if err := s.openProjections(ctx, layout, want); err != nil {
 		s.Close()

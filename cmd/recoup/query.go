@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/internal/datadir"
 	"github.com/recoupledger/recoup/projections"
 	"github.com/recoupledger/recoup/projections/analytics"
@@ -21,6 +22,7 @@ type queryFlags struct {
 	dir, sql, format, out, from, to string
 	by                              []string
 	catchUp, list                   bool
+	store                           *backend.Flags
 }
 
 func init() {
@@ -57,6 +59,7 @@ Before answering, the analytics are caught up with the ledger unless
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "data", "", "data directory (events, readmodel, analytics.duckdb)")
+	f.store = addStoreFlags(cmd)
 	fl.StringVar(&f.sql, "sql", "", "run this read-only SQL instead of a named query")
 	fl.StringSliceVar(&f.by, "by", nil, "dimensions to group by, comma separated")
 	fl.StringVar(&f.from, "from", "", "first failure on or after this date (2006-01-02 or RFC 3339)")
@@ -85,7 +88,10 @@ func runQuery(ctx context.Context, stdout io.Writer, f queryFlags, args []string
 	}
 	path := datadir.New(f.dir).Analytics()
 	if f.catchUp {
-		if err := catchUpAnalytics(ctx, f.dir); err != nil {
+		if err := checkStoreFlags(f.store); err != nil {
+			return err // a mistaken store flag is an error, not a warning
+		}
+		if err := catchUpAnalytics(ctx, f.store, f.dir); err != nil {
 			slog.Warn("query: analytics not caught up; answering from what is projected", "err", err)
 		}
 	}
@@ -167,8 +173,8 @@ func writeResult(ctx context.Context, stdout io.Writer, res analytics.Result, f 
 
 // catchUpAnalytics projects new ledger events into the analytics
 // database, if the data directory has a ledger and nobody holds it.
-func catchUpAnalytics(ctx context.Context, dir string) error {
-	set, err := openProjections(ctx, dir, []string{analytics.Name})
+func catchUpAnalytics(ctx context.Context, store *backend.Flags, dir string) error {
+	set, err := openProjections(ctx, store, dir, []string{analytics.Name})
 	if err != nil {
 		return err
 	}

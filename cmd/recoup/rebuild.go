@@ -8,12 +8,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/internal/bench"
 	"github.com/recoupledger/recoup/projections"
 )
 
 func init() {
 	var dir string
+	var store *backend.Flags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "rebuild [projection...]",
@@ -25,14 +27,18 @@ a name the command is also the way to create the projections of a data
 directory written by simulate or import.`,
 		Example: `  recoup rebuild --data ./data               # everything
   recoup rebuild analytics --data ./data     # only the DuckDB tables
-  recoup rebuild invoices cards --data ./data`,
+  recoup rebuild invoices cards --data ./data
+  recoup rebuild --data ./data --store kurrentdb --kurrentdb-url 'esdb://localhost:2113?tls=false'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkStoreFlags(store); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			// A rebuild streams the whole ledger; a soft heap limit keeps
 			// the collector ahead of it (DuckDB's own memory is capped by
 			// its memory_limit).
 			defer debug.SetMemoryLimit(debug.SetMemoryLimit(512 << 20))
-			set, err := openProjections(ctx, dir, args)
+			set, err := openProjections(ctx, store, dir, args)
 			if err != nil {
 				return err
 			}
@@ -78,6 +84,7 @@ directory written by simulate or import.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "data", "", "data directory (events, readmodel, analytics.duckdb)")
+	store = addStoreFlags(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	rootCmd.AddCommand(cmd)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/smartretry"
 )
 
@@ -21,6 +22,7 @@ type recommendFlags struct {
 	amount                                    int64
 	attempts, retries, windowDays, candidates int
 	asJSON                                    bool
+	store                                     *backend.Flags
 }
 
 func init() {
@@ -35,11 +37,17 @@ rules, and each chosen time is printed with its probability and the features
 that weighed most. The invoice comes from a ledger (--data, --invoice) or is
 described by flags.`,
 		Example: `  recoup recommend --data ./data --invoice in_123
+  recoup recommend --store kurrentdb --kurrentdb-url 'esdb://localhost:2113?tls=false' --model model.json --invoice in_123
   recoup recommend --model ./data/model.json --decline-code insufficient_funds \
       --network visa --funding debit --country US --tz America/New_York \
       --amount 1999 --failed-at 2026-11-20T14:05:00Z --retries 3 --window-days 7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.invoice != "" {
+				if err := checkStoreFlags(f.store); err != nil {
+					return err
+				}
+			}
 			model := f.model
 			if model == "" {
 				if f.dir == "" {
@@ -59,7 +67,9 @@ described by flags.`,
 			} else if rc, err = contextFromFlags(&f); err != nil {
 				return err
 			}
-			rec, err := smartretry.NewPlanner(m, nil).Recommend(cmd.Context(), rc)
+			p := smartretry.NewPlanner(m, nil)
+			p.Objective = mf.Objective()
+			rec, err := p.Recommend(cmd.Context(), rc)
 			if err != nil {
 				return err
 			}
@@ -72,6 +82,7 @@ described by flags.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "data", "", "data directory holding the ledger")
+	f.store = addStoreFlags(cmd)
 	fl.StringVar(&f.invoice, "invoice", "", "invoice ID in the ledger (needs --data)")
 	fl.StringVar(&f.at, "at", "", "plan as of this time (RFC 3339; default: the invoice's last attempt)")
 	fl.StringVar(&f.model, "model", "", "model file (default DATA/model.json)")
@@ -104,10 +115,7 @@ func parseTimeFlag(name, v string, def time.Time) (time.Time, error) {
 }
 
 func contextFromLedger(cmd *cobra.Command, f *recommendFlags) (domain.RetryContext, error) {
-	if f.dir == "" {
-		return domain.RetryContext{}, fmt.Errorf("--invoice: needs --data, the ledger to read it from")
-	}
-	l, err := openLedger(cmd.Context(), f.dir)
+	l, err := openLedger(cmd.Context(), f.store, f.dir)
 	if err != nil {
 		return domain.RetryContext{}, err
 	}

@@ -74,7 +74,9 @@ every retry it schedules (model version heuristic-v1).`,
 				if err != nil {
 					return err
 				}
-				engineOpts = append(engineOpts, dunning.WithPlanner(smartretry.NewPlanner(logit, smartretry.NetworkRules)))
+				planner := smartretry.NewPlanner(logit, smartretry.NetworkRules)
+				planner.Objective = mf.Objective()
+				engineOpts = append(engineOpts, dunning.WithPlanner(planner))
 				if opt.Preset == nil || !opt.Preset.SmartRetries {
 					fmt.Fprintf(cmd.ErrOrStderr(), "note: the preset does not use smart retries, so model %s plans nothing (pass --preset with smart_retries)\n", mf.ModelVersion)
 				}

@@ -6,12 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
-	"github.com/recoupledger/recoup/eventstore/pebble"
-	"github.com/recoupledger/recoup/internal/datadir"
+	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/eventstore/backend"
 	"github.com/recoupledger/recoup/smartretry"
 )
 
@@ -52,19 +53,13 @@ func progressBar(ctx context.Context, name string, total int64) (update func(n, 
 	return update, done
 }
 
-// openLedger scans the data directory's event store into a Ledger. The
-// store is opened for the scan only and closed before returning.
-func openLedger(ctx context.Context, dir string) (*smartretry.Ledger, error) {
-	if dir == "" {
-		return nil, fmt.Errorf("--data: a data directory is required")
-	}
-	events := datadir.New(dir).Events()
-	if _, err := os.Stat(events); err != nil {
-		return nil, fmt.Errorf("--data: %s has no event store (%v); create one with `recoup simulate` or `recoup import`", dir, err)
-	}
-	st, err := pebble.Open(events, pebble.Options{})
+// openLedger scans the event store the store flags choose (the data
+// directory's by default) into a Ledger. The store is opened for the
+// scan only and closed before returning.
+func openLedger(ctx context.Context, store *backend.Flags, dir string) (*smartretry.Ledger, error) {
+	st, err := openLedgerStore(ctx, store, dir)
 	if err != nil {
-		return nil, fmt.Errorf("open event store: %w", err)
+		return nil, err
 	}
 	defer st.Close()
 	update, done := progressBar(ctx, "reading events", 0)
@@ -74,6 +69,26 @@ func openLedger(ctx context.Context, dir string) (*smartretry.Ledger, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// openLedgerStore opens an existing ledger for the commands that read one
+// (train, recommend, backtest, rebuild, query): the embedded store of the
+// data directory, or the KurrentDB server of --kurrentdb-url.
+func openLedgerStore(ctx context.Context, store *backend.Flags, dir string) (eventstore.Store, error) {
+	if store == nil {
+		store = &backend.Flags{Store: string(backend.Pebble)}
+	}
+	if dir == "" && store.Store != string(backend.KurrentDB) {
+		return nil, fmt.Errorf("--data: a data directory is required (or --store kurrentdb with --kurrentdb-url)")
+	}
+	st, err := openEventStore(ctx, store, dir, true)
+	if err != nil {
+		if strings.Contains(err.Error(), "has no event store") {
+			return nil, fmt.Errorf("--data: %w; create one with `recoup simulate` or `recoup import`", err)
+		}
+		return nil, err
+	}
+	return st, nil
 }
 
 // loadModel reads a model file, naming the flag in errors.

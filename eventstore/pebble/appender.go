@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/google/uuid"
 
 	"github.com/recoupledger/recoup/eventstore"
 )
@@ -32,14 +33,19 @@ type appender struct {
 	ids map[string][2]uint64
 	// filter proves most caller IDs new without reading the index.
 	filter *idFilter
-	group  []*request
-	out    []outcome
-	keyBuf []byte
-	valBuf []byte
+	// written, when the store had no stream head at all when opened,
+	// holds every stream whose head this session wrote (as the ID Nil),
+	// so a stream it certainly does not hold needs no head read: it has
+	// none. Nil otherwise (see idfilter.go).
+	written *idFilter
+	group   []*request
+	out     []outcome
+	keyBuf  []byte
+	valBuf  []byte
 }
 
-func newAppender(s *Store, nextPos uint64) *appender {
-	return &appender{
+func newAppender(s *Store, nextPos uint64, noHeads bool) *appender {
+	a := &appender{
 		s:       s,
 		done:    make(chan struct{}),
 		nextPos: nextPos,
@@ -48,6 +54,10 @@ func newAppender(s *Store, nextPos uint64) *appender {
 		ids:     make(map[string][2]uint64),
 		filter:  newIDFilter(),
 	}
+	if noHeads {
+		a.written = newIDFilterSized(genKeys / 4)
+	}
+	return a
 }
 
 // run gathers whatever requests are queued (at least one), commits them
@@ -343,6 +353,11 @@ func (a *appender) head(stream string) (head, error) {
 	if h, ok := a.heads[stream]; ok {
 		return h, nil
 	}
+	if a.written != nil && a.written.absent(1, a.written.streamHash(stream), uuid.Nil) {
+		h := head{born: a.filter.birth()}
+		a.heads[stream] = h
+		return h, nil
+	}
 	h, found, err := lookupHead(a.s.db, stream)
 	if err != nil {
 		return h, err
@@ -368,6 +383,10 @@ func (a *appender) meta(stream string) (streamMeta, error) {
 func (a *appender) putHead(batch *pebble.Batch, stream string, h head) {
 	a.keyBuf = headKey(a.keyBuf[:0], stream)
 	batch.Set(a.keyBuf, encodeHead(stream, h), nil)
+	if a.written != nil && !h.known {
+		a.written.add(a.written.streamHash(stream), uuid.Nil)
+	}
+	h.known = true
 	a.heads[stream] = h
 }
 

@@ -71,6 +71,17 @@
 // neither indexed nor looked up: no caller knows them before the append
 // returns, so no retry can repeat them.
 //
+// Proving an ID new costs a read of a key that is not there, as does
+// loading the head of a stream that does not exist yet; both were the
+// largest costs of appending small batches to many streams. Two in-memory
+// filters of this session's writes skip most of those reads, exactly
+// (idfilter.go): a stream created in this session has no index entry the
+// session did not write, so an ID the filter of written entries does not
+// hold is new; and when the store held no stream head at all when opened,
+// a stream the filter of written heads does not hold has none. A filter's
+// "maybe" falls back to the read; they have no false negatives, so the
+// semantics above are unchanged.
+//
 // # Deletes and metadata
 //
 // Soft delete sets the head's state and its floor to the next revision

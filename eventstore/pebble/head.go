@@ -35,6 +35,9 @@ type head struct {
 	// generation the stream was created in during this session, or 0 when
 	// its head was read from disk (see idfilter.go).
 	born uint32
+	// known is in memory only: the head is in the appender's filter of
+	// written heads already (see appender.written).
+	known bool
 }
 
 // exists reports whether the stream has visible events for expected

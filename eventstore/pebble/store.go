@@ -105,8 +105,14 @@ func Open(dir string, opts Options) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open event store %s: %w", dir, err)
 	}
+	noHeads, err := emptyPrefix(db, prefixHead)
+	if err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("open event store %s: %w", dir, err)
+	}
 	s.lastPos.Store(last)
-	s.appender = newAppender(s, last+1)
+	s.appender = newAppender(s, last+1, noHeads)
 	go s.appender.run()
 	return s, nil
 }
@@ -150,6 +156,22 @@ func lastPosition(db *pebble.DB) (uint64, error) {
 		return 0, &eventstore.Error{Op: "open", Detail: fmt.Sprintf("malformed global key %x", it.Key()), Err: eventstore.ErrCorruptRecord}
 	}
 	return pos, nil
+}
+
+// emptyPrefix reports whether no key starts with prefix.
+func emptyPrefix(db *pebble.DB, prefix []byte) (bool, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upperBound(prefix)})
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	if it.First() {
+		return false, nil
+	}
+	if err := it.Error(); err != nil {
+		return false, storageError("open: look for stream heads", "", err)
+	}
+	return true, nil
 }
 
 // Close stops accepting work, lets the appender finish every append it

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -15,7 +18,10 @@ import (
 // event store. Projections write it; queries read it.
 type DB struct {
 	pdb      *pebble.DB
-	inflight sync.WaitGroup // background batch commits of the projections
+	dir      string
+	opts     *pebble.Options // as opened, with defaults filled in
+	inflight sync.WaitGroup  // background batch commits of the projections
+	tables   atomic.Uint64   // names the sstables of bulk rebuilds
 }
 
 // Open opens (or creates) the read-model database in dir. A second
@@ -23,16 +29,24 @@ type DB struct {
 func Open(dir string) (*DB, error) {
 	cache := pebble.NewCache(64 << 20)
 	defer cache.Unref()
-	pdb, err := pebble.Open(dir, &pebble.Options{
+	opts := &pebble.Options{
 		Cache:        cache,
 		MemTableSize: 64 << 20,
 		Logger:       pebblelog.Quiet,
 		DisableWAL:   true,
-	})
+	}
+	pdb, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: open %s: %w", dir, err)
 	}
-	return &DB{pdb: pdb}, nil
+	// Tables a crashed bulk rebuild wrote but never ingested are garbage.
+	if err := os.RemoveAll(filepath.Join(dir, bulkDir)); err != nil {
+		_ = pdb.Close()
+		return nil, fmt.Errorf("readmodel: clear %s: %w", bulkDir, err)
+	}
+	opts = opts.Clone()
+	opts.EnsureDefaults()
+	return &DB{pdb: pdb, dir: dir, opts: opts}, nil
 }
 
 // Close flushes and closes the database.
@@ -59,6 +73,9 @@ func (d *DB) get(r pebble.Reader, key []byte, dst []byte) (val []byte, found boo
 }
 
 // deletePrefixes removes every key under the prefixes in one batch.
+// Prefixes with no keys get no range deletion: on an empty database the
+// tables a bulk rebuild ingests then overlap nothing and go straight to
+// the bottom level, with no compaction.
 func (d *DB) deletePrefixes(ctx context.Context, prefixes ...string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -66,12 +83,36 @@ func (d *DB) deletePrefixes(ctx context.Context, prefixes ...string) error {
 	b := d.pdb.NewBatch()
 	defer b.Close()
 	for _, p := range prefixes {
-		if err := b.DeleteRange([]byte(p), prefixEnd([]byte(p)), nil); err != nil {
+		lo, hi := []byte(p), prefixEnd([]byte(p))
+		empty, err := d.empty(lo, hi)
+		if err != nil {
 			return fmt.Errorf("readmodel: delete %s: %w", p, err)
 		}
+		if empty {
+			continue
+		}
+		if err := b.DeleteRange(lo, hi, nil); err != nil {
+			return fmt.Errorf("readmodel: delete %s: %w", p, err)
+		}
+	}
+	if b.Empty() {
+		return nil
 	}
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("readmodel: delete: %w", err)
 	}
 	return nil
+}
+
+// empty reports whether no key lies in [lo, hi).
+func (d *DB) empty(lo, hi []byte) (bool, error) {
+	it, err := d.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return false, err
+	}
+	found := it.First()
+	if err := it.Close(); err != nil {
+		return false, err
+	}
+	return !found, nil
 }

@@ -15,6 +15,11 @@
 //     events are read with eventjson, without encoding/json, so rebuilds
 //     run near the store's read speed. A bounded cache of decoded records
 //     absorbs the locality of a history; memory stays flat.
+//   - A rebuild from zero (Apply after Reset) runs in bulk mode until the
+//     first Sync: records are built in memory across batches and written
+//     as sorted sstables that Pebble ingests, each holding the records,
+//     their index changes and the checkpoint, in bounded chunks (see
+//     bulk.go). A crash mid-rebuild resumes from the last ingested table.
 //   - Listings are newest first by the position of the creating event,
 //     with Stripe's limit / starting_after / ending_before, through
 //     secondary index keys maintained in the same batch as the record.

@@ -27,6 +27,7 @@ const defaultMaxCached = 100_000
 // flusher is a table seen by the commit path.
 type flusher interface {
 	flush(w *ops) error
+	pending() int
 	committed()
 	discard()
 	reset()
@@ -45,6 +46,19 @@ type base struct {
 	// background, if any (see commit).
 	pending chan error
 	writes  ops
+	// spills are the buffers of bulk writes: one is built while the
+	// other is written in the background.
+	spills    [2]ops
+	nextSpill int
+
+	// bulk is set by Reset: the projection is being rebuilt from an empty
+	// database and writes through bulk.go until the next Sync. last is
+	// the position of the last event handled, unsaved whether anything
+	// was handled since the last spill.
+	bulk      bool
+	bulkSpill int
+	last      eventstore.Position
+	unsaved   bool
 
 	// crashAfterWrite, set by tests, commits a batch's records without
 	// its checkpoint and fails: the state a crash between the two would
@@ -81,6 +95,10 @@ func (b *base) Reset(ctx context.Context) error {
 	for _, t := range b.tables {
 		t.reset()
 	}
+	b.bulk, b.unsaved = true, false
+	if b.bulkSpill <= 0 {
+		b.bulkSpill = defaultBulkSpill
+	}
 	prefixes := []string{string(checkpointKey(b.name))}
 	for _, k := range b.kinds {
 		prefixes = append(prefixes, k+"/")
@@ -104,6 +122,9 @@ func (b *base) apply(ctx context.Context, events []eventstore.RecordedEvent, han
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if b.bulk {
+		return b.applyBulk(ctx, events, handle)
 	}
 	for i := range events {
 		if err := handle(&events[i]); err != nil {
@@ -130,8 +151,7 @@ func (b *base) commit(last eventstore.Position) error {
 		batch.Close()
 		return fmt.Errorf("readmodel %s: write: %w", b.name, err)
 	}
-	cp := binary.BigEndian.AppendUint64(nil, last.Commit)
-	cp = binary.BigEndian.AppendUint64(cp, last.Prepare)
+	cp := checkpointValue(last)
 	if b.crashAfterWrite {
 		defer batch.Close()
 		if err := b.wait(); err != nil {
@@ -188,15 +208,24 @@ func (b *base) wait() error {
 }
 
 // Sync waits until every batch Apply accepted is in the database, and
-// reports a failed background commit.
+// reports a failed background commit. It ends a bulk rebuild.
 func (b *base) Sync(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if b.bulk {
+		return b.endBulk()
+	}
 	return b.wait()
 }
 
+func checkpointValue(last eventstore.Position) []byte {
+	cp := binary.BigEndian.AppendUint64(make([]byte, 0, 16), last.Commit)
+	return binary.BigEndian.AppendUint64(cp, last.Prepare)
+}
+
 func (b *base) discard() {
+	b.unsaved = false
 	for _, t := range b.tables {
 		t.discard()
 	}

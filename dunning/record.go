@@ -1,0 +1,132 @@
+package dunning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore"
+)
+
+// Recording for another writer. A simulation's world decides facts (sign
+// ups, renewals, card activity, card updates) between the engine's steps.
+// Written to the store and read back by the engine's subscription, each
+// fact would cost a commit of its own and a decode; handed to the engine
+// instead (Record), it is applied to the engine's memory at once and
+// staged in the outbox with the engine's own decisions, so that a step's
+// facts and decisions go out in one commit, in staging order. The events
+// keep the writer's IDs, metadata and expected revision, and are written
+// like any other append: atomically, with their revision checked. The
+// engine does not re-decide a recorded event it could not write: a
+// refused recorded append fails the flush.
+//
+// When the subscription delivers the recorded events back, they are
+// skipped by stream revision: invoices and subscriptions by the version
+// of their aggregate, as for the engine's own events, and other streams
+// by the revisions their appends were written at (echo).
+
+// revRange is a run of revisions of one stream the engine wrote for a
+// recorded append and has applied already.
+type revRange struct{ first, last uint64 }
+
+// Record applies events another writer decided to the engine's memory and
+// stages them, encoded as data (the writer's IDs, types and metadata), to
+// be appended to stream with expected at the engine's next flush, with its
+// decisions. The events must be of one stream. A stream that already has
+// staged events takes more only with eventstore.Any, since they join the
+// staged append and its expected revision.
+func (e *Engine) Record(ctx context.Context, stream string, expected eventstore.ExpectedRevision, evs []domain.Event, data []eventstore.EventData) error {
+	if len(evs) == 0 || len(evs) != len(data) {
+		return fmt.Errorf("dunning: record to %s: %d events with %d encodings", stream, len(evs), len(data))
+	}
+	for _, ev := range evs {
+		if ev.StreamName() != stream {
+			return fmt.Errorf("dunning: record to %s: a %s event belongs to %s", stream, ev.EventType(), ev.StreamName())
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.outbox[stream]
+	if b != nil && !expected.IsAny() {
+		return fmt.Errorf("dunning: record to %s: expected revision %v after events already staged for the stream (only Any can join them)", stream, expected)
+	}
+	if b == nil {
+		b = &batch{stream: stream, expected: expected, external: true}
+		e.outbox[stream] = b
+		e.order = append(e.order, b)
+	}
+	b.events = append(b.events, data...)
+	b.recorded += len(data)
+	for _, ev := range evs {
+		e.apply(ev)
+	}
+	if e.pending() >= e.cfg.batchSize {
+		return e.flushAsync(ctx)
+	}
+	return nil
+}
+
+// Flush writes everything staged (recorded events and decisions) and
+// waits for it: after it, the store holds all the engine has applied.
+func (e *Engine) Flush(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.flush(ctx)
+}
+
+// noteWritten remembers the revisions a written batch took, if it carries
+// recorded events of a stream the subscription cannot skip by aggregate
+// version.
+func (f *flight) noteWritten(b *batch, res eventstore.AppendResult) {
+	if b.recorded == 0 || byVersion(b.stream) {
+		return
+	}
+	n := uint64(len(b.events))
+	f.written = append(f.written, writtenRange{b.stream, revRange{res.NextExpectedRevision + 1 - n, res.NextExpectedRevision}})
+}
+
+type writtenRange struct {
+	stream string
+	r      revRange
+}
+
+// byVersion reports whether the subscription skips the engine's own
+// events of stream by its aggregate's version (see handle).
+func byVersion(stream string) bool {
+	return hasPrefix(stream, "invoice-") || hasPrefix(stream, "subscription-")
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// echoed reports whether rec is a recorded event the engine applied
+// already, and forgets ranges the subscription has passed.
+func (e *Engine) echoed(rec *eventstore.RecordedEvent) bool {
+	rs, ok := e.echo[rec.Stream]
+	if !ok {
+		return false
+	}
+	hit := false
+	kept := rs[:0]
+	for _, r := range rs {
+		switch {
+		case rec.Revision >= r.first && rec.Revision <= r.last:
+			hit = true
+			if rec.Revision < r.last {
+				kept = append(kept, r)
+			}
+		case rec.Revision < r.first:
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) == 0 {
+		delete(e.echo, rec.Stream)
+	} else {
+		e.echo[rec.Stream] = kept
+	}
+	return hit
+}
+
+// errRecordedRefused is the error of a flush whose recorded append was
+// refused for its expected revision.
+var errRecordedRefused = errors.New("a recorded append was refused")
