@@ -28,7 +28,7 @@ type validator interface {
 // Then, when dst is a validator, every field rule is checked. Errors are
 // problems naming the field.
 func decodeJSON(r *http.Request, dst any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return newProblem(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type",

@@ -16,6 +16,9 @@ import (
 // smart planner (smartretry.Planner) implements it.
 type Recommender interface {
 	Recommend(ctx context.Context, rc domain.RetryContext) (smartretry.Recommendation, error)
+	// RecommendSchedule is Recommend without the scored candidates, for
+	// requests that ask for none.
+	RecommendSchedule(ctx context.Context, rc domain.RetryContext) (smartretry.Recommendation, error)
 }
 
 // Limits of a recommendation request.
@@ -220,7 +223,11 @@ func (s *Server) postRecommendation(w http.ResponseWriter, r *http.Request) erro
 		rc = req.Context.retryContext(asOf)
 	}
 	budget(&rc, preset, req.MaxRetries, req.WindowDays)
-	rec, err := s.cfg.Recommender.Recommend(r.Context(), rc)
+	recommend := s.cfg.Recommender.Recommend
+	if len(req.candidates) == 0 {
+		recommend = s.cfg.Recommender.RecommendSchedule
+	}
+	rec, err := recommend(r.Context(), rc)
 	if err != nil {
 		return fmt.Errorf("recommend: %w", err)
 	}

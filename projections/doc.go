@@ -19,5 +19,9 @@
 //
 // Batching: while catching up the Runner fills batches of BatchSize
 // events; at the head it flushes at once, re-reading the head so that a
-// busy live log still gets batched.
+// busy live log still gets batched. A reader goroutine, owned by the
+// call and stopped before it returns, fills the next batch while the
+// projections apply the current one. At the head the Runner calls Sync
+// on projections that write in the background or across batches
+// (Syncer), so what was applied is stored before it waits for more.
 package projections

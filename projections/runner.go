@@ -33,9 +33,9 @@ type Runner struct {
 	opts  Options
 
 	mu     sync.Mutex
-	cps    []checkpoint // one per projection, guarded by mu
-	loaded bool         // cps were read from the projections
-	batch  []eventstore.RecordedEvent
+	cps    []checkpoint                  // one per projection, guarded by mu
+	loaded bool                          // cps were read from the projections
+	bufs   [2][]eventstore.RecordedEvent // batch buffers, kept between calls
 	lastLg time.Time
 }
 
@@ -136,18 +136,99 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 	}
 	defer sub.Close()
 
+	// A reader goroutine fills the next batch from $all while this one
+	// applies the current batch: decoding the log and projecting it then
+	// use both cores. It stops when follow returns (cancel, then wait).
+	readCtx, cancel := context.WithCancel(ctx)
+	batches := make(chan batch, 1)
+	free := make(chan []eventstore.RecordedEvent, len(r.bufs))
+	for _, b := range r.bufs {
+		free <- b[:0]
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { r.read(readCtx, sub, head, live, batches, free) })
+	defer func() {
+		cancel()
+		wg.Wait()
+		for i := range r.bufs { // keep the buffers for the next call
+			select {
+			case b := <-free:
+				r.bufs[i] = b[:0]
+			default:
+			}
+		}
+	}()
+
 	var applied uint64
-	batch := r.batch[:0]
-	defer func() { r.batch = batch[:0] }()
+	for b := range batches {
+		if b.err != nil {
+			return b.err
+		}
+		if b.done {
+			return nil
+		}
+		if err := r.apply(ctx, b.events); err != nil {
+			return err
+		}
+		applied += uint64(len(b.events))
+		if r.opts.Progress != nil {
+			r.opts.Progress(b.events[len(b.events)-1].Position, applied)
+		}
+		free <- b.events[:0]
+		if b.atHead {
+			// At the head, make what was applied visible and durable
+			// before waiting for more.
+			if err := r.sync(ctx); err != nil {
+				return err
+			}
+		}
+		r.updateLag(ctx, b.atHead)
+	}
+	return ctx.Err() // the reader stopped without a batch: ctx ended
+}
+
+// batch is what the reader hands to follow: events to apply (ending at
+// the head of $all or not), the end of a catch-up, or a failure.
+type batch struct {
+	events []eventstore.RecordedEvent
+	atHead bool
+	done   bool
+	err    error
+}
+
+// read receives $all into batches of BatchSize events, or fewer when it
+// reaches the head, and sends them to out, taking empty buffers from
+// free. Without live it stops at the head (sending done). It closes out
+// when it returns.
+func (r *Runner) read(ctx context.Context, sub eventstore.Subscription, head checkpoint, live bool,
+	out chan<- batch, free chan []eventstore.RecordedEvent) {
+	defer close(out)
+	send := func(b batch) bool {
+		select {
+		case out <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var events []eventstore.RecordedEvent
+	select {
+	case events = <-free:
+	case <-ctx.Done():
+		return
+	}
 	for {
 		msg, err := sub.Recv(ctx)
 		if err != nil {
-			return fmt.Errorf("projections: receive from $all: %w", err)
+			if ctx.Err() == nil {
+				send(batch{err: fmt.Errorf("projections: receive from $all: %w", err)})
+			}
+			return
 		}
 		var last eventstore.Position
 		switch {
 		case msg.Event != nil:
-			batch = append(batch, *msg.Event)
+			events = append(events, *msg.Event)
 			last = msg.Event.Position
 		case msg.Checkpoint != nil:
 			last = *msg.Checkpoint
@@ -160,30 +241,24 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 		if atHead && live {
 			// Re-read the head: a busy log keeps being batched.
 			if head, err = r.head(ctx); err != nil {
-				return err
+				send(batch{err: err})
+				return
 			}
 			atHead = !last.Less(head.pos)
 		}
-		if len(batch) >= r.opts.BatchSize || (atHead && len(batch) > 0) {
-			if err := r.apply(ctx, batch); err != nil {
-				return err
+		if len(events) >= r.opts.BatchSize || (atHead && len(events) > 0) {
+			if !send(batch{events: events, atHead: atHead}) {
+				return
 			}
-			applied += uint64(len(batch))
-			if r.opts.Progress != nil {
-				r.opts.Progress(batch[len(batch)-1].Position, applied)
+			select {
+			case events = <-free:
+			case <-ctx.Done():
+				return
 			}
-			batch = batch[:0]
-			if atHead {
-				// At the head, make what was applied visible and durable
-				// before waiting for more.
-				if err := r.sync(ctx); err != nil {
-					return err
-				}
-			}
-			r.updateLag(ctx, atHead)
 		}
 		if atHead && !live {
-			return nil
+			send(batch{done: true})
+			return
 		}
 	}
 }

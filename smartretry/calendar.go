@@ -2,6 +2,7 @@ package smartretry
 
 import (
 	"math"
+	"sync"
 	"time"
 )
 
@@ -293,4 +294,35 @@ func dayDecay(days int) float64 {
 		return dayDecays[days]
 	}
 	return math.Exp(-float64(days) / anchorDecay)
+}
+
+// anchorYears caches anchorsOf for every local day of the years
+// anchorFirstYear..+len: a day's anchors depend on its date alone, so a
+// year is computed once, on first use, for every request after.
+const anchorFirstYear = 2000
+
+var anchorYears [100]struct {
+	once sync.Once
+	days []dayAnchors
+}
+
+// anchorsOn is anchorsOf for the local day of c, from the cache when the
+// year is in it.
+func anchorsOn(c civil) dayAnchors {
+	i := c.y - anchorFirstYear
+	if i < 0 || i >= len(anchorYears) {
+		return anchorsOf(c)
+	}
+	y := &anchorYears[i]
+	first := daysFromCivil(c.y, 1, 1)
+	y.once.Do(func() {
+		n := daysFromCivil(c.y+1, 1, 1) - first
+		y.days = make([]dayAnchors, n)
+		for k := range y.days {
+			d := first + k
+			yy, mm, dd := civilFromDays(d)
+			y.days[k] = anchorsOf(civil{day: d, y: yy, m: mm, d: dd, wd: weekdayOf(d)})
+		}
+	})
+	return y.days[c.day-first]
 }

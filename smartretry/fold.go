@@ -168,19 +168,63 @@ type hourPart struct {
 	prevCl int
 }
 
+// hourTurns[k] holds sin and cos of k hours' turn of the local-hour
+// harmonics and the proximity decay of k hours, so the hours of a grid
+// follow from one base hour by rotation (hourOf).
+var hourTurns = func() (t [24]struct{ s1, c1, s2, c2, hd float64 }) {
+	for k := range t {
+		b := 2 * math.Pi * float64(k) / 24
+		t[k].s1, t[k].c1 = math.Sincos(b)
+		t[k].s2, t[k].c2 = math.Sincos(2 * b)
+		t[k].hd = hourDecay(float64(k))
+	}
+	return t
+}()
+
+// hourBase is the harmonics of a grid's fraction of an hour (its slots
+// are whole hours apart, so their local hours share it unless a zone
+// offset changes by a fraction of an hour).
+type hourBase struct {
+	frac               int64 // seconds past the hour, -1 when unset
+	s1, c1, s2, c2, hd float64
+}
+
 // hourOf returns the hour part of rem seconds since local midnight,
-// computing it once per request and hour.
+// computing it once per request and hour: by rotating the grid's base
+// hour when rem shares its fraction of an hour, directly otherwise.
 func (g *grid) hourOf(rem int64, hour float64) *hourPart {
 	h := &g.hours[rem/3600]
 	if h.rem == rem+1 {
 		return h
 	}
-	var x [numTime]float64
-	hourFeatures(&x, hour)
 	c := &g.lin.coef
+	var x [numTime]float64
+	if f, b := rem%3600, &g.hbase; f == b.frac {
+		k := &hourTurns[rem/3600]
+		x[tSin1], x[tCos1] = b.s1*k.c1+b.c1*k.s1, b.c1*k.c1-b.s1*k.s1
+		x[tSin2], x[tCos2] = b.s2*k.c2+b.c2*k.s2, b.c2*k.c2-b.s2*k.s2
+		if hour < 3 {
+			x[tMidnight] = 1
+		}
+		h.hd = b.hd * k.hd
+	} else {
+		hourFeatures(&x, hour)
+		h.hd = hourDecay(hour)
+	}
 	h.z = c[tSin1]*x[tSin1] + c[tCos1]*x[tCos1] + c[tSin2]*x[tSin2] + c[tCos2]*x[tCos2] + c[tMidnight]*x[tMidnight]
-	h.hd = hourDecay(hour)
 	h.prevCl = prevClass(hour)
 	h.rem = rem + 1
 	return h
+}
+
+// setHourBase sets the grid's base fraction of an hour from the local
+// time rem seconds after midnight.
+func (g *grid) setHourBase(rem int64) {
+	f := rem % 3600
+	a := 2 * math.Pi * (float64(f) / 3600) / 24
+	b := &g.hbase
+	b.frac = f
+	b.s1, b.c1 = math.Sincos(a)
+	b.s2, b.c2 = math.Sincos(2 * a)
+	b.hd = hourDecay(float64(f) / 3600)
 }

@@ -2,17 +2,20 @@ package smartretry
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
 )
 
-// foldZones include half-hour offsets and daylight-saving changes, which
+// foldZones include half-hour offsets and daylight-saving changes (Lord
+// Howe's by half an hour, which changes the fraction of the hour), which
 // the folded tables' hour and day parts must follow.
-var foldZones = []string{"America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Adelaide", "America/Sao_Paulo", "Asia/Tokyo", "UTC", "Pacific/Chatham"}
+var foldZones = []string{"America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Adelaide", "America/Sao_Paulo", "Asia/Tokyo", "UTC", "Pacific/Chatham", "Australia/Lord_Howe"}
 
 // randomPlanContext is a failed invoice with one to four attempts at
 // arbitrary minutes and seconds (so the last attempt is not a whole number
@@ -154,6 +157,44 @@ func TestExplainTop(t *testing.T) {
 		for k, i := range tc.want {
 			if got[k].Feature != lay.names[i] || got[k].Effect != effects[i] {
 				t.Fatalf("top %d: %v, want features %v", tc.top, got, tc.want)
+			}
+		}
+	}
+}
+
+// explain writes what fmt would, including signs, NaN and infinities.
+func TestExplainMatchesFmt(t *testing.T) {
+	loc, _ := location("Asia/Kolkata")
+	at := time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)
+	p := domain.RetryPlan{At: at, Probability: 0.12345, ModelVersion: "m1",
+		Schedule: []domain.PlannedSlot{{At: at, Probability: 0.12345}, {At: at.Add(30 * time.Hour), Probability: 1}},
+		Contributions: []domain.Contribution{{Feature: "a", Effect: 0.5}, {Feature: "b", Effect: -0.004}, {Feature: "c", Effect: 0},
+			{Feature: "d", Effect: math.Inf(1)}, {Feature: "e", Effect: math.Inf(-1)}, {Feature: "f", Effect: math.NaN()}, {Feature: "g", Effect: -1234.5678}}}
+	var b strings.Builder
+	fmt.Fprintf(&b, "retry at %s local (P(success)=%.1f%%); ", p.At.In(loc).Format("Mon 2 Jan 15:04"), 100*p.Probability)
+	fmt.Fprintf(&b, "%d of %d retries planned:", len(p.Schedule), 3)
+	for _, s := range p.Schedule {
+		fmt.Fprintf(&b, " %s (%.1f%%)", s.At.In(loc).Format("Mon 2 Jan 15:04"), 100*s.Probability)
+	}
+	b.WriteString("; main factors:")
+	for _, c := range p.Contributions {
+		fmt.Fprintf(&b, " %s %+.2f", c.Feature, c.Effect)
+	}
+	fmt.Fprintf(&b, "; model %s", p.ModelVersion)
+	if got := explain(&p, loc, 3); got != b.String() {
+		t.Fatalf("explain:\n%s\nfmt:\n%s", got, b.String())
+	}
+}
+
+// The per-year cache of payday anchors gives what computing them does,
+// inside its years and around their edges.
+func TestAnchorsOnMatchesAnchorsOf(t *testing.T) {
+	for _, y := range []int{1999, 2000, 2026, 2028, 2099, 2100} {
+		for d := daysFromCivil(y, 1, 1) - 3; d < daysFromCivil(y+1, 1, 1)+3; d++ {
+			yy, mm, dd := civilFromDays(d)
+			c := civil{day: d, y: yy, m: mm, d: dd, wd: weekdayOf(d), hour: 13.5}
+			if got, want := anchorsOn(c), anchorsOf(c); got != want {
+				t.Fatalf("day %d-%02d-%02d: cached %+v, computed %+v", yy, mm, dd, got, want)
 			}
 		}
 	}

@@ -36,6 +36,7 @@ type grid struct {
 	pFirst []float64 // P(success) of the next attempt at each slot
 	zFirst []float64 // its log-odds (for ranking)
 	hours  [24]hourPart
+	hbase  hourBase
 
 	// dayIdx numbers the local days of the grid; crossTab[di][dj] is the
 	// product of the payday-crossing factors for a failure on day di and
@@ -132,7 +133,7 @@ type dayPart struct {
 
 func (g *grid) dayOf(cv civil) dayPart {
 	ct, p := g.ct, g.lin
-	an := anchorsOf(cv)
+	an := anchorsOn(cv)
 	d := dayPart{anchor: an.last, z: ct.weekdayZ[cv.wd], eCross: 1}
 	lastDay := p.s.last.day
 	for a := 0; a < numAnchors; a++ {
@@ -206,6 +207,9 @@ func (g *grid) fillLinear(l Linear) {
 		}
 		g.civ[j], g.anchor[j] = cv, dy.anchor
 		rem := int64(cv.hour*3600 + 0.5)
+		if j == 0 {
+			g.setHourBase(rem)
+		}
 		hp := g.hourOf(rem, cv.hour)
 
 		var fz float64

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -56,6 +56,12 @@ func (p *Planner) PlanRetry(ctx context.Context, rc domain.RetryContext) (domain
 // Recommend plans like PlanRetry and also returns every scored candidate.
 func (p *Planner) Recommend(ctx context.Context, rc domain.RetryContext) (Recommendation, error) {
 	return p.plan(ctx, rc, true)
+}
+
+// RecommendSchedule is Recommend without the list of every scored
+// candidate (Candidates is nil): for callers that show the schedule only.
+func (p *Planner) RecommendSchedule(ctx context.Context, rc domain.RetryContext) (Recommendation, error) {
+	return p.plan(ctx, rc, false)
 }
 
 // plan scores the grid and optimizes; with candidates it also lists every
@@ -170,18 +176,41 @@ func ceilFrom(origin, t time.Time) time.Time {
 }
 
 func explain(p *domain.RetryPlan, loc *time.Location, left int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "retry at %s local (P(success)=%.1f%%); ", p.At.In(loc).Format("Mon 2 Jan 15:04"), 100*p.Probability)
-	fmt.Fprintf(&b, "%d of %d retries planned:", len(p.Schedule), left)
+	// Appends rather than fmt: this runs for every recommendation served.
+	const layout = "Mon 2 Jan 15:04"
+	b := make([]byte, 0, 256)
+	b = append(b, "retry at "...)
+	b = p.At.In(loc).AppendFormat(b, layout)
+	b = append(b, " local (P(success)="...)
+	b = strconv.AppendFloat(b, 100*p.Probability, 'f', 1, 64)
+	b = append(b, "%); "...)
+	b = strconv.AppendInt(b, int64(len(p.Schedule)), 10)
+	b = append(b, " of "...)
+	b = strconv.AppendInt(b, int64(left), 10)
+	b = append(b, " retries planned:"...)
 	for _, s := range p.Schedule {
-		fmt.Fprintf(&b, " %s (%.1f%%)", s.At.In(loc).Format("Mon 2 Jan 15:04"), 100*s.Probability)
+		b = append(b, ' ')
+		b = s.At.In(loc).AppendFormat(b, layout)
+		b = append(b, " ("...)
+		b = strconv.AppendFloat(b, 100*s.Probability, 'f', 1, 64)
+		b = append(b, "%)"...)
 	}
 	if len(p.Contributions) > 0 {
-		b.WriteString("; main factors:")
+		b = append(b, "; main factors:"...)
 		for _, c := range p.Contributions {
-			fmt.Fprintf(&b, " %s %+.2f", c.Feature, c.Effect)
+			b = append(b, ' ')
+			b = append(b, c.Feature...)
+			b = append(b, ' ')
+			n := len(b)
+			b = strconv.AppendFloat(b, c.Effect, 'f', 2, 64)
+			if b[n] != '-' && b[n] != '+' { // fmt's %+.2f
+				b = append(b, 0)
+				copy(b[n+1:], b[n:])
+				b[n] = '+'
+			}
 		}
 	}
-	fmt.Fprintf(&b, "; model %s", p.ModelVersion)
-	return b.String()
+	b = append(b, "; model "...)
+	b = append(b, p.ModelVersion...)
+	return string(b)
 }

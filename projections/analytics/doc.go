@@ -23,7 +23,8 @@
 // Invariants:
 //   - A batch is one DuckDB transaction: appenders flush into it and the
 //     checkpoint row is written in it, so rows and checkpoint commit
-//     together.
+//     together. A rebuild from zero (after Reset) lets one transaction
+//     span many batches until Sync or defaultBulkCommit events (bulk.go).
 //   - Every row carries pos, its event's $all position. On open the
 //     projection deletes rows after its checkpoint and reloads its
 //     in-memory state (time zones, cards, open invoices' cases) from the

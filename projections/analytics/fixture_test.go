@@ -135,6 +135,9 @@ func project(t testing.TB, p *Projection, events []eventstore.RecordedEvent, siz
 			t.Fatal(err)
 		}
 	}
+	if err := p.Sync(context.Background()); err != nil { // as the Runner does at the head
+		t.Fatal(err)
+	}
 }
 
 // fixtureDB is a closed analytics database holding the fixture.

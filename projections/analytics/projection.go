@@ -29,13 +29,27 @@ type Projection struct {
 	row    []driver.Value
 	loaded bool
 
+	// bulk is set by Reset: the rebuild from zero keeps one transaction
+	// (and its appenders) open across batches and commits it with the
+	// checkpoint every bulkCommit events and at Sync, instead of once per
+	// batch (see bulk.go). inTx is whether that transaction is open, txLast
+	// and txEvents its last position and event count.
+	bulk       bool
+	bulkCommit int
+	inTx       bool
+	txLast     eventstore.Position
+	txEvents   int
+
 	// crashAfterWrite, set by tests, commits a batch's rows without its
 	// checkpoint and fails: the state a crash between the two would leave
 	// if they were not one transaction.
 	crashAfterWrite bool
 }
 
-var _ projections.Projection = (*Projection)(nil)
+var (
+	_ projections.Projection = (*Projection)(nil)
+	_ projections.Syncer     = (*Projection)(nil)
+)
 
 var errInjectedCrash = errors.New("analytics: injected crash after write")
 
@@ -49,8 +63,14 @@ func NewProjection(ctx context.Context, db *DB) (*Projection, error) {
 	return &Projection{db: db, conn: conn, st: newState(), apps: map[string]*duckdb.Appender{}}, nil
 }
 
-// Close releases the projection's connection.
-func (p *Projection) Close() error { return p.conn.Close() }
+// Close releases the projection's connection. A bulk transaction not
+// yet synced is rolled back, as a crash would lose it.
+func (p *Projection) Close() error {
+	if p.inTx {
+		p.abort()
+	}
+	return p.conn.Close()
+}
 
 // Name implements projections.Projection.
 func (p *Projection) Name() string { return Name }
@@ -71,6 +91,9 @@ func (p *Projection) Checkpoint(ctx context.Context) (eventstore.Position, bool,
 
 // Reset implements projections.Projection.
 func (p *Projection) Reset(ctx context.Context) error {
+	if p.inTx {
+		p.abort()
+	}
 	if _, err := p.conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
 		return fmt.Errorf("analytics: reset: %w", err)
 	}
@@ -87,7 +110,10 @@ func (p *Projection) Reset(ctx context.Context) error {
 	if _, err := p.conn.ExecContext(ctx, `COMMIT`); err != nil {
 		return fmt.Errorf("analytics: reset: %w", err)
 	}
-	p.st, p.loaded = newState(), true
+	p.st, p.loaded, p.bulk = newState(), true, true
+	if p.bulkCommit <= 0 {
+		p.bulkCommit = defaultBulkCommit
+	}
 	return nil
 }
 
@@ -110,10 +136,7 @@ func (p *Projection) Apply(ctx context.Context, events []eventstore.RecordedEven
 		p.loaded = true
 	}
 	if err := p.applyTx(ctx, events); err != nil {
-		p.discardAppenders()
-		p.rollback()
-		// The in-memory state ran ahead of the tables: rebuild it.
-		p.loaded = false
+		p.abort()
 		return err
 	}
 	for _, id := range p.st.closed {
@@ -123,19 +146,42 @@ func (p *Projection) Apply(ctx context.Context, events []eventstore.RecordedEven
 	return nil
 }
 
+// abort rolls back the open transaction, dropping what the appenders
+// buffered; the in-memory state ran ahead of the tables, so it is
+// reloaded before the next batch.
+func (p *Projection) abort() {
+	p.discardAppenders()
+	p.rollback()
+	p.inTx, p.txEvents, p.loaded = false, 0, false
+}
+
 func (p *Projection) applyTx(ctx context.Context, events []eventstore.RecordedEvent) error {
-	if _, err := p.conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
-		return fmt.Errorf("analytics: begin: %w", err)
-	}
-	last := events[len(events)-1].Position
-	if err := p.openAppenders(); err != nil {
-		return err
+	if !p.inTx {
+		if _, err := p.conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+			return fmt.Errorf("analytics: begin: %w", err)
+		}
+		p.inTx = true
+		if err := p.openAppenders(); err != nil {
+			return err
+		}
 	}
 	for i := range events {
 		if err := p.handle(&events[i]); err != nil {
 			return err
 		}
 	}
+	p.txLast = events[len(events)-1].Position
+	p.txEvents += len(events)
+	if p.bulk && p.txEvents < p.bulkCommit {
+		return nil // the transaction stays open for the next batch
+	}
+	return p.commit(ctx)
+}
+
+// commit flushes the appenders into the open transaction and commits it
+// with the checkpoint of its last event.
+func (p *Projection) commit(ctx context.Context) error {
+	last := p.txLast
 	if err := p.closeAppenders(); err != nil {
 		return fmt.Errorf("analytics: append: %w", err)
 	}
@@ -143,6 +189,7 @@ func (p *Projection) applyTx(ctx context.Context, events []eventstore.RecordedEv
 		if _, err := p.conn.ExecContext(ctx, `COMMIT`); err != nil {
 			return err
 		}
+		p.inTx = false
 		return errInjectedCrash
 	}
 	_, err := p.conn.ExecContext(ctx, `INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?)`, Name, last.Commit, last.Prepare)
@@ -152,6 +199,7 @@ func (p *Projection) applyTx(ctx context.Context, events []eventstore.RecordedEv
 	if _, err := p.conn.ExecContext(ctx, `COMMIT`); err != nil {
 		return fmt.Errorf("analytics: commit: %w", err)
 	}
+	p.inTx, p.txEvents = false, 0
 	return nil
 }
 

@@ -36,6 +36,10 @@ type table[R any, P row[R]] struct {
 	maxCached int
 	gen       uint64
 	seen      absent
+	// last is the entry get returned last: a stream's events are
+	// appended together, so they tend to follow each other in $all. It
+	// is cleared whenever items drops entries.
+	last *entry[R]
 
 	enc            enc
 	key, val       []byte
@@ -51,6 +55,18 @@ func newTable[R any, P row[R]](kind string, maxCached int) *table[R, P] {
 // miss (after wait, which lets a background commit land). A record that
 // does not exist yet comes back with exists false.
 func (t *table[R, P]) get(db *DB, wait func() error, id []byte) (*entry[R], error) {
+	if e := t.last; e != nil && e.id == string(id) {
+		e.gen = t.gen
+		return e, nil
+	}
+	e, err := t.lookup(db, wait, id)
+	if err == nil {
+		t.last = e
+	}
+	return e, err
+}
+
+func (t *table[R, P]) lookup(db *DB, wait func() error, id []byte) (*entry[R], error) {
 	if e, ok := t.items[string(id)]; ok {
 		e.gen = t.gen
 		return e, nil
@@ -141,12 +157,12 @@ func (t *table[R, P]) committed() {
 			keep[id] = e
 		}
 	}
-	t.items = keep
+	t.items, t.last = keep, nil
 }
 
 // discard forgets everything cached, after a failed batch.
 func (t *table[R, P]) discard() {
-	t.items = make(map[string]*entry[R])
+	t.items, t.last = make(map[string]*entry[R]), nil
 	t.dirty = t.dirty[:0]
 }
 
