@@ -328,9 +328,5 @@ func (s *invoiceSet) list() []string {
 	if s.first == "" {
 		return nil
 	}
-	out := []string{s.first}
-	for _, id := range slices.Sorted(maps.Keys(s.more)) {
-		out = append(out, id)
-	}
-	return out
+	return append([]string{s.first}, slices.Sorted(maps.Keys(s.more))...)
 }
