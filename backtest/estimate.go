@@ -124,6 +124,14 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		} else {
 			at, ok, err = e.next(ctx, inv, preset, attempts, now, rem, retries-k, windowEnd)
 		}
+		if err == nil && !ok {
+			// The rules forbid this card (a hard decline): the engine asks
+			// again when new credentials arrive, and so does the replay.
+			if u, found := e.updateAfter(inv, now, end); found {
+				customer(u)
+				at, ok, err = e.next(ctx, inv, preset, attempts, now, rem, retries-k, windowEnd)
+			}
+		}
 		if ok && !at.After(now) {
 			at = now.Add(time.Hour)
 		}
@@ -149,6 +157,11 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		x.HoursRec += surv * p * at.Sub(inv.FailedAt).Hours()
 		surv *= 1 - p
 		failed := smartretry.Attempt{At: at, DeclineCode: attempts[len(attempts)-1].DeclineCode, AdviceCode: attempts[len(attempts)-1].AdviceCode}
+		if _, found := e.updateAfter(inv, attempts[len(attempts)-1].At, at); found {
+			// The last decline described the old credentials; a failure on
+			// new ones is taken as a generic decline.
+			failed.DeclineCode, failed.AdviceCode = genericDecline, ""
+		}
 		if done < len(s.path) && !s.path[done].Succeeded {
 			failed = s.path[done] // the logged decline, as the ledger has it
 		}
@@ -161,6 +174,30 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		x.Churn = 1 - x.Recover
 	}
 	return x, nil
+}
+
+// genericDecline is the code a hypothetical failure on updated
+// credentials is given.
+const genericDecline = "do_not_honor"
+
+// updateAfter is the first update of inv's card in (from, to], from the
+// ledger.
+func (e *Estimator) updateAfter(inv *Invoice, from, to time.Time) (time.Time, bool) {
+	h := e.Ledger.Invoices[inv.ID]
+	pm := h.Finalized.PaymentMethodID
+	if len(h.Attempts) > 0 && h.Attempts[0].PaymentMethodID != "" {
+		pm = h.Attempts[0].PaymentMethodID
+	}
+	card := e.Ledger.Cards[pm]
+	if card == nil {
+		return time.Time{}, false
+	}
+	for _, u := range card.Updates {
+		if u.After(from) && !u.After(to) {
+			return u, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // meanInInterval is the mean time of an exponential(lam) event given that

@@ -8,7 +8,7 @@ import (
 )
 
 // The smart policy joins every `recoup eval`: it trains on a history of
-// 20,000 failed invoices drawn from the same world (the training
+// 50,000 failed invoices drawn from the same world (the training
 // population, never the held-out one), then plans each held-out invoice.
 func init() {
 	registerEvalPlanner(smartsim.EvalPlanner(smartsim.TrainOptions{}, func(s smartretry.Summary) {

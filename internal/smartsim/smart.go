@@ -24,9 +24,13 @@ func HistoryPreset() domain.PresetSpec {
 		DuringRecovery: domain.DuringPause, AfterSub: domain.AfterCancel, AfterInvoice: domain.InvoiceLeaveOverdue}
 }
 
+// DefaultNear is the share of a recorded history's explored retries
+// drawn from the day after the decision (HistoryOptions.Near).
+const DefaultNear = 0.5
+
 // TrainOptions size the training history.
 type TrainOptions struct {
-	Invoices int     // failed invoices in the history (default 20,000)
+	Invoices int     // failed invoices in the history (default 50,000)
 	Explore  float64 // exploration share of the history's retries (default 0.3)
 	Near     float64 // share of explored retries tried within a day (default 0.5)
 }
@@ -35,13 +39,13 @@ type TrainOptions struct {
 // its ledger, exactly as `recoup train` does on a data directory.
 func Train(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOptions) (*smartretry.Logistic, smartretry.Summary, *Recorded, error) {
 	if opt.Invoices <= 0 {
-		opt.Invoices = 20000
+		opt.Invoices = 50000
 	}
 	if opt.Explore <= 0 {
 		opt.Explore = 0.3
 	}
 	if opt.Near <= 0 {
-		opt.Near = 0.5
+		opt.Near = DefaultNear
 	}
 	rec, err := History(ctx, m, HistoryOptions{Seed: seed, Pop: simulator.PopTraining, First: TrainingFirst, Invoices: opt.Invoices, Preset: HistoryPreset(), Explore: opt.Explore, Near: opt.Near})
 	if err != nil {
@@ -54,9 +58,11 @@ func Train(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOption
 	return model, sum, rec, nil
 }
 
-// EvalObjective is the planner's objective in evaluations: no attempt
-// cost, since every policy is held to the same retry budget and the
-// headline is recovery; hourly spacing (the network rules are the real
+// EvalObjective is the planner's objective in evaluations, the quantity
+// the evaluation measures and the Bayes oracle maximises: the chance of
+// recovery within the window (customer payments included), with no
+// attempt cost, since every policy is held to the same retry budget, and
+// no discount for delay; hourly spacing (the network rules are the real
 // limit), six candidate hours a day and the first eight allowed hours
 // as candidates, so early attempts whose worth is mostly the reminder
 // they send can be placed. The reminder value comes from the training
@@ -64,6 +70,7 @@ func Train(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOption
 func EvalObjective() smartretry.Objective {
 	o := smartretry.DefaultObjective()
 	o.AttemptCost = 0
+	o.DailyDiscount = 0
 	o.MinSpacing = time.Hour
 	o.PerDay = 6
 	o.Probes = 8

@@ -29,7 +29,7 @@ type Fields struct {
 	Propensity, Score                          float64
 	AutoAdvance, Default, NewNumber            bool
 
-	DueDate, At, UncollectibleAt time.Time
+	DueDate, At, UncollectibleAt, ScheduledAt time.Time
 
 	Spec, Preset, Settings []byte
 
@@ -176,6 +176,8 @@ func (f *Fields) member(o *Object, arena *[]byte) error {
 		f.At, err = o.Time()
 	case "uncollectible_at":
 		f.UncollectibleAt, err = o.OptTime()
+	case "scheduled_at":
+		f.ScheduledAt, err = o.OptTime()
 	case "spec":
 		f.Spec = o.Raw()
 	case "preset":

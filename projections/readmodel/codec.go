@@ -11,7 +11,9 @@ import (
 // varints and length-prefixed strings in a fixed order): encoding/json is
 // far too slow for rebuilds. The JSON shape is for the API only.
 
-const recordVersion = 1
+// Version 2 added the invoice's pending reminders; version 1 records
+// (without them) still decode.
+const recordVersion = 2
 
 var errCorrupt = errors.New("readmodel: corrupt record")
 
@@ -51,17 +53,18 @@ func deref(t *time.Time) time.Time {
 }
 
 type dec struct {
-	b   []byte
-	err error
+	b       []byte
+	err     error
+	version byte
 }
 
 func newDec(b []byte) *dec {
 	d := &dec{b: b}
-	if len(b) == 0 || b[0] != recordVersion {
+	if len(b) == 0 || b[0] < 1 || b[0] > recordVersion {
 		d.err = fmt.Errorf("%w: version byte", errCorrupt)
 		return d
 	}
-	d.b = b[1:]
+	d.b, d.version = b[1:], b[0]
 	return d
 }
 

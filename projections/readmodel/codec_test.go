@@ -48,3 +48,36 @@ func FuzzRecordDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestInvoiceRecordVersions decodes an invoice with pending reminders,
+// and the same record as version 1 wrote it (no pending list).
+func TestInvoiceRecordVersions(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	in := Invoice{ID: "in_1", Status: domain.InvoiceOpen, Dunning: Dunning{State: DunningNone}}
+	in.Dunning.schedule([]byte("before_due"), at.Add(48*time.Hour))
+	in.Dunning.schedule([]byte("on_due"), at)
+	var e enc
+	e.reset()
+	in.encode(&e)
+	var out Invoice
+	d := newDec(e.b)
+	out.decode(d)
+	if err := d.done(); err != nil || len(out.Dunning.pending) != 2 || !out.Dunning.NextReminderAt.Equal(at) || out.Dunning.NextReminderKind != "on_due" {
+		t.Fatalf("version 2: %+v %v", out.Dunning, err)
+	}
+	out.Dunning.sent([]byte("on_due"), time.Time{})
+	if !out.Dunning.NextReminderAt.Equal(at.Add(48*time.Hour)) || out.Dunning.RemindersSent != 1 {
+		t.Fatalf("after sending on_due: %+v", out.Dunning)
+	}
+
+	in.Dunning.pending = nil
+	e.reset()
+	in.encode(&e)
+	v1 := append([]byte{1}, e.b[1:len(e.b)-1]...) // version 1 had no pending count
+	var old Invoice
+	d = newDec(v1)
+	old.decode(d)
+	if err := d.done(); err != nil || old.ID != "in_1" || old.Dunning.NextReminderKind != "on_due" {
+		t.Fatalf("version 1: %+v %v", old, err)
+	}
+}

@@ -16,7 +16,7 @@ const (
 	DunningActive    DunningState = "active"    // retries or reminders are running
 	DunningExhausted DunningState = "exhausted" // retries ran out unpaid
 	DunningRecovered DunningState = "recovered" // paid after a failure
-	DunningStopped   DunningState = "stopped"   // voided during the run
+	DunningStopped   DunningState = "stopped"   // voided or marked uncollectible during the run
 )
 
 // Invoice is the invoice read model, shaped like Stripe's invoice.
@@ -70,6 +70,52 @@ type Dunning struct {
 	// UncollectibleAt is when a left-overdue invoice is to be marked
 	// uncollectible.
 	UncollectibleAt *time.Time `json:"uncollectible_at"`
+
+	// pending are the reminders scheduled and not sent yet, as the
+	// Invoice aggregate keeps them; NextReminderAt and NextReminderKind
+	// are the earliest of them.
+	pending []reminderDue
+}
+
+type reminderDue struct {
+	kind string
+	at   time.Time
+}
+
+// maxPending bounds the pending reminders of an invoice (the engine
+// schedules a handful); past it the earliest are dropped.
+const maxPending = 32
+
+// schedule adds a pending reminder.
+func (d *Dunning) schedule(kind []byte, at time.Time) {
+	if len(d.pending) == maxPending {
+		d.pending = d.pending[1:]
+	}
+	d.pending = append(d.pending, reminderDue{string(kind), at})
+	d.setNext()
+}
+
+// sent marks as sent the first pending reminder of kind scheduled at
+// scheduledAt (any time when zero), as the aggregate does.
+func (d *Dunning) sent(kind []byte, scheduledAt time.Time) {
+	d.RemindersSent++
+	for i, r := range d.pending {
+		if r.kind == string(kind) && (scheduledAt.IsZero() || r.at.Equal(scheduledAt)) {
+			d.pending = append(d.pending[:i:i], d.pending[i+1:]...)
+			break
+		}
+	}
+	d.setNext()
+}
+
+func (d *Dunning) setNext() {
+	d.NextReminderAt, d.NextReminderKind = nil, ""
+	for i := range d.pending {
+		if r := &d.pending[i]; d.NextReminderAt == nil || r.at.Before(*d.NextReminderAt) {
+			at := r.at
+			d.NextReminderAt, d.NextReminderKind = &at, r.kind
+		}
+	}
 }
 
 func (r *Invoice) sequence() uint64 { return r.seq }
@@ -119,6 +165,11 @@ func (r *Invoice) encode(e *enc) {
 	e.n(d.RemindersSent)
 	e.s(d.NextReminderKind)
 	e.f(d.LeftOverdue)
+	e.u(uint64(len(d.pending)))
+	for _, p := range d.pending {
+		e.s(p.kind)
+		e.t(p.at)
+	}
 }
 
 func (r *Invoice) decode(d *dec) {
@@ -142,6 +193,20 @@ func (r *Invoice) decode(d *dec) {
 	dn.RetriesScheduled, dn.RemindersSent = d.n(), d.n()
 	dn.NextReminderKind = d.s()
 	dn.LeftOverdue = d.f()
+	if d.version < 2 {
+		return // no pending list: the next reminder stands for it
+	}
+	n := d.u()
+	if n > maxPending {
+		d.fail()
+		return
+	}
+	if n > 0 {
+		dn.pending = make([]reminderDue, n)
+		for i := range dn.pending {
+			dn.pending[i] = reminderDue{d.s(), d.t()}
+		}
+	}
 }
 
 func encodePreset(e *enc, p *domain.PresetSpec) {

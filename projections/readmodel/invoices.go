@@ -120,8 +120,14 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 		r.AmountPaid = max(r.AmountPaid, f.AmountPaid)
 		if setStatus(r, domain.InvoicePaidStatus) {
 			r.PaidAt = &at
-			if r.Dunning.State == DunningActive || r.Dunning.State == DunningExhausted {
+			// A payment recovers the run: one still running ends now; one
+			// that already ended (exhausted, or stopped when the invoice was
+			// marked uncollectible) keeps its end, as the aggregate's does.
+			switch r.Dunning.State {
+			case DunningActive:
 				r.Dunning.State, r.Dunning.EndedAt = DunningRecovered, &at
+			case DunningExhausted, DunningStopped:
+				r.Dunning.State = DunningRecovered
 			}
 			closeInvoice(r, at)
 		}
@@ -132,7 +138,11 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 		if err := json.Unmarshal(f.Preset, &spec); err != nil {
 			return fmt.Errorf("preset: %w", err)
 		}
-		r.Dunning = Dunning{State: DunningActive, PresetID: string(f.PresetID), Preset: &spec, StartedAt: &at}
+		// The run's own fields start over; reminders and the overdue
+		// decision belong to the invoice and are kept.
+		d := &r.Dunning
+		d.State, d.PresetID, d.Preset, d.StartedAt, d.EndedAt = DunningActive, string(f.PresetID), &spec, &at, nil
+		d.RetriesScheduled = 0
 	case domain.TypeRetryScheduled:
 		npa := f.At.UTC()
 		r.NextPaymentAttempt = &npa
@@ -143,12 +153,9 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 	case typeRetryBlocked:
 		r.NextPaymentAttempt = nil
 	case domain.TypeReminderScheduled:
-		next := f.At.UTC()
-		r.Dunning.NextReminderAt = &next
-		setStr(&r.Dunning.NextReminderKind, f.Kind)
+		r.Dunning.schedule(f.Kind, f.At.UTC())
 	case domain.TypeReminderSent:
-		r.Dunning.RemindersSent++
-		r.Dunning.NextReminderAt, r.Dunning.NextReminderKind = nil, ""
+		r.Dunning.sent(f.Kind, f.ScheduledAt)
 	case domain.TypeDunningExhausted:
 		r.NextPaymentAttempt = nil
 		if r.Dunning.State == DunningActive {
@@ -183,7 +190,7 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 // uncollectible timer; a running dunning run stops.
 func closeInvoice(r *Invoice, at time.Time) {
 	r.NextPaymentAttempt = nil
-	r.Dunning.NextReminderAt, r.Dunning.NextReminderKind = nil, ""
+	r.Dunning.NextReminderAt, r.Dunning.NextReminderKind, r.Dunning.pending = nil, "", nil
 	r.Dunning.UncollectibleAt = nil
 	if r.Dunning.State == DunningActive {
 		r.Dunning.State, r.Dunning.EndedAt = DunningStopped, &at
