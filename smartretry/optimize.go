@@ -84,6 +84,7 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	disc, rho, eff := g.disc, g.rem[:g.n], g.rem[g.n:]
 	lead := g.start.Sub(g.c.Decision).Hours() / 24
 	for _, j := range slots {
+		g.settle(j)
 		disc[j] = math.Exp(-obj.DailyDiscount * (lead + float64(j)/24))
 		rho[j] = 1
 		if obj.ReminderValue != 0 {
@@ -142,7 +143,7 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	bv, bj := 0.0, -1
 	effective(eff, V(k-1), rho, disc, amount, first)
 	for _, j := range first {
-		p := g.pFirst[j]
+		p := g.firstProb(j)
 		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*eff[j]
 		if q > bv {
 			bv, bj = q, j
