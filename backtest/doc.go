@@ -44,9 +44,21 @@
 // picks are those where the model's error is highest: the optimizer's
 // curse. Scoring with a model fitted on another part of the same ledger
 // does not remove it (a model fitted on a subset errs, given the full
-// model's error, by as much), and the refit spread does not cover it; on
-// simulated histories the smart estimate overstates the truth by about
-// ten points. It is reported, never hidden; the doubly robust estimate
-// needs logged explorations at the planner's exact hours, which a small
-// exploration rate rarely provides.
+// model's error, by as much). With refits, each refit also plans a sample
+// of invoices with its own planner and scores the plans with itself and
+// with the deployed model; the mean difference (Efron's bootstrap
+// optimism) is taken off the smart estimate and its spread added to the
+// interval. On simulated histories that correction is too small: the
+// smart estimate still overstates the truth by several points, and is
+// reported as such, never hidden. The doubly robust estimate needs logged
+// explorations at the planner's exact hours, which a small exploration
+// rate rarely provides.
+//
+// Facts the ledger recorded because of the logged run's own outcome are
+// not facts for the candidate: a customer who paid by themselves updated
+// their card as they paid, and that update is left out of the candidate's
+// view (their own payment is the customer hazard's business). A card the
+// network rules forbid (a hard decline) waits for the ledger's next card
+// update, as the engine does, and a hypothetical failure on the new
+// credentials is taken as a generic decline.
 package backtest

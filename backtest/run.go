@@ -3,6 +3,7 @@ package backtest
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -51,7 +52,11 @@ type Result struct {
 	// over them; both zero when none were made.
 	ModelRefits int     `json:"model_refits,omitempty"`
 	ModelSD     float64 `json:"model_sd_recovered_pct,omitempty"`
-	Method      string  `json:"method"`
+	// Optimism, for a smart candidate with refits, is how many points the
+	// model overrates its own plans (measured on the refits), already
+	// taken off the candidate's recovery rate.
+	Optimism *float64 `json:"smart_optimism_pp,omitempty"`
+	Method   string   `json:"method"`
 }
 
 // Run estimates the candidate against the baseline over the ledger's
@@ -100,9 +105,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if cfg.Train == nil {
 			cfg.Train = DefaultTrain
 		}
-		sd, err := modelSpread(ctx, cfg, pop, e, anchor, progress)
+		sd, opt, err := modelSpread(ctx, cfg, pop, e, anchor, progress)
 		if err != nil {
 			return Result{}, fmt.Errorf("backtest: model spread: %w", err)
+		}
+		if cfg.Candidate.SmartRetries {
+			// The planner's choices are scored by the model that made them:
+			// take off the optimism the refits measured, and carry its
+			// spread as one more error in the interval.
+			res.Candidate.RecoveredPct = shift(res.Candidate.RecoveredPct, -opt.Mean)
+			res.Difference.RecoveredPct = shift(res.Difference.RecoveredPct, -opt.Mean)
+			sd[0][0] = math.Hypot(sd[0][0], opt.SD)
+			sd[2][0] = math.Hypot(sd[2][0], opt.SD)
+			res.Optimism = &opt.Mean
 		}
 		res.Candidate = res.Candidate.widened(sd[0])
 		if base != nil {
