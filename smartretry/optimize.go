@@ -2,7 +2,6 @@ package smartretry
 
 import (
 	"math"
-	"sort"
 	"time"
 )
 
@@ -114,9 +113,12 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		if g.lin != nil {
 			eA = g.eBase * g.attemptFactor(n)
 		}
+		from := 0 // first of cont at least spacing after i; states ascend
 		for _, i := range states {
 			bv, bj := 0.0, -1
-			from := sort.SearchInts(cont, i+spacing)
+			for from < len(cont) && cont[from] < i+spacing {
+				from++
+			}
 			if g.lin != nil {
 				// The hot loop: P = 1/(1+q) with q a product of cached factors.
 				cross := g.crossTab[g.dayIdx[i]]
