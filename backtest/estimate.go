@@ -148,6 +148,12 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		if now.After(decision) {
 			decision = now
 		}
+		if u, found := e.updateAfter(inv, decision, at.Add(-time.Nanosecond)); found {
+			// New credentials before the retry: the engine plans again
+			// when they arrive, so the retry is decided knowing them, as
+			// the ledger's training rows are.
+			decision = u
+		}
 		customer(at)
 		c := e.caseAfter(inv, attempts, decision, rem)
 		smartretry.Row(&c, at, row)
