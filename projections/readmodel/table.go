@@ -43,6 +43,7 @@ type table[R any, P row[R]] struct {
 	maxCached int
 	gen       uint64
 	seen      absent
+	expected  int // records the Bloom filter is sized for
 	// last is the entry get returned last: a stream's events are
 	// appended together, so they tend to follow each other in $all. It
 	// is cleared whenever items drops entries.
@@ -54,8 +55,10 @@ type table[R any, P row[R]] struct {
 	oldKey, newKey []byte
 }
 
-func newTable[R any, P row[R]](kind string, maxCached int) *table[R, P] {
-	return &table[R, P]{kind: kind, items: map[string]*entry[R]{}, maxCached: maxCached}
+// newTable returns a table caching up to maxCached records, whose Bloom
+// filter of written IDs (after a Reset) holds up to expected records.
+func newTable[R any, P row[R]](kind string, maxCached, expected int) *table[R, P] {
+	return &table[R, P]{kind: kind, items: map[string]*entry[R]{}, maxCached: maxCached, expected: expected}
 }
 
 // get returns the cached entry of id, loading it from the database on a
@@ -185,7 +188,7 @@ func (t *table[R, P]) discard() {
 // database is about to be emptied.
 func (t *table[R, P]) reset() {
 	t.discard()
-	t.seen.reset()
+	t.seen.reset(t.expected)
 }
 
 // remember records the index entries and sequence of the version about
