@@ -44,6 +44,8 @@ const (
 	maxBacktestJobs       = 100
 	defaultBootstrap      = 500
 	maxBootstrap          = 5000
+	defaultModelRefits    = 10
+	maxModelRefits        = 50
 	backtestPhaseLedger   = "reading_ledger"
 	backtestPhaseEstimate = "estimating"
 )
@@ -54,6 +56,7 @@ type backtestRequest struct {
 	Baseline          *presetFields `json:"baseline,omitempty"`
 	BaselinePresetID  string        `json:"baseline_preset_id,omitempty"`
 	Bootstrap         *int          `json:"bootstrap,omitempty"`
+	ModelRefits       *int          `json:"model_refits,omitempty"`
 	Seed              uint64        `json:"seed,omitempty"`
 }
 
@@ -70,6 +73,9 @@ func (q *backtestRequest) validate() []FieldError {
 	}
 	if q.Bootstrap != nil {
 		f.between("bootstrap", *q.Bootstrap, 100, maxBootstrap)
+	}
+	if q.ModelRefits != nil {
+		f.between("model_refits", *q.ModelRefits, 0, maxModelRefits)
 	}
 	return f
 }
@@ -174,8 +180,12 @@ func (s *Server) createBacktest(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.jobs.add(jb)
+	refits := defaultModelRefits
+	if req.ModelRefits != nil {
+		refits = *req.ModelRefits
+	}
 	cfg := backtest.Config{Scorer: s.cfg.Model, Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base,
-		Bootstrap: boot, Seed: req.Seed}
+		Bootstrap: boot, Seed: req.Seed, Refits: refits}
 	s.jobs.wg.Add(1)
 	go s.runBacktest(jb, cfg)
 	w.Header().Set("Location", "/v1/backtests/"+jb.view.ID)

@@ -97,6 +97,7 @@ func TestBacktestValidation(t *testing.T) {
 		{map[string]any{}, "candidate"},
 		{map[string]any{"candidate_preset_id": "default", "candidate": map[string]any{}}, "candidate_preset_id"},
 		{map[string]any{"candidate_preset_id": "default", "bootstrap": 5}, "bootstrap"},
+		{map[string]any{"candidate_preset_id": "default", "model_refits": 51}, "model_refits"},
 		{map[string]any{"candidate": map[string]any{"name": "x", "schedule": []int{1, 1, 1, 1, 1, 1, 1, 1, 1}, "during_recovery": "pause",
 			"after_failure_subscription": "cancel", "after_failure_invoice": "leave_overdue"}}, "candidate.schedule"},
 	}

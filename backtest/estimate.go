@@ -124,6 +124,14 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		} else {
 			at, ok, err = e.next(ctx, inv, preset, attempts, now, rem, retries-k, windowEnd)
 		}
+		if err == nil && !ok {
+			// The rules forbid this card (a hard decline): the engine asks
+			// again when new credentials arrive, and so does the replay.
+			if u, found := e.updateAfter(inv, now, end); found {
+				customer(u)
+				at, ok, err = e.next(ctx, inv, preset, attempts, now, rem, retries-k, windowEnd)
+			}
+		}
 		if ok && !at.After(now) {
 			at = now.Add(time.Hour)
 		}
@@ -140,8 +148,14 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		if now.After(decision) {
 			decision = now
 		}
+		if u, found := e.updateAfter(inv, decision, at.Add(-time.Nanosecond)); found {
+			// New credentials before the retry: the engine plans again
+			// when they arrive, so the retry is decided knowing them, as
+			// the ledger's training rows are.
+			decision = u
+		}
 		customer(at)
-		c := e.Ledger.CaseAfter(inv.ID, attempts, decision, int(rem+0.5))
+		c := e.caseAfter(inv, attempts, decision, rem)
 		smartretry.Row(&c, at, row)
 		p := e.Scorer.Score(row)
 		x.Retries += surv
@@ -149,6 +163,11 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		x.HoursRec += surv * p * at.Sub(inv.FailedAt).Hours()
 		surv *= 1 - p
 		failed := smartretry.Attempt{At: at, DeclineCode: attempts[len(attempts)-1].DeclineCode, AdviceCode: attempts[len(attempts)-1].AdviceCode}
+		if _, found := e.updateAfter(inv, attempts[len(attempts)-1].At, at); found {
+			// The last decline described the old credentials; a failure on
+			// new ones is taken as a generic decline.
+			failed.DeclineCode, failed.AdviceCode = genericDecline, ""
+		}
 		if done < len(s.path) && !s.path[done].Succeeded {
 			failed = s.path[done] // the logged decline, as the ledger has it
 		}
@@ -161,6 +180,78 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		x.Churn = 1 - x.Recover
 	}
 	return x, nil
+}
+
+// caseAfter is the ledger's view of inv at decision after the given
+// attempts, without what the logged run's own end wrote: a customer who
+// paid by themselves updated their card as they paid, and that update is
+// the logged outcome, which the candidate's run must not see as a fact
+// (the customer's own payment is modelled by the customer hazard).
+func (e *Estimator) caseAfter(inv *Invoice, attempts []smartretry.Attempt, decision time.Time, rem float64) smartretry.Case {
+	c := e.Ledger.CaseAfter(inv.ID, attempts, decision, int(rem+0.5))
+	if paid, ok := inv.paidByCustomer(); ok && !c.PMUpdatedAt.IsZero() && !c.PMUpdatedAt.Before(paid) {
+		c.PMUpdatedAt = time.Time{}
+		if u, found := e.lastUpdateBefore(inv, paid); found {
+			c.PMUpdatedAt = u
+		}
+	}
+	return c
+}
+
+// paidByCustomer is when the customer paid inv by themselves in the
+// logged run, if they did.
+func (inv *Invoice) paidByCustomer() (time.Time, bool) {
+	if !inv.Recovered || !inv.ByCustomer {
+		return time.Time{}, false
+	}
+	return inv.FailedAt.Add(time.Duration(inv.RecoveredH * float64(time.Hour))), true
+}
+
+// card is the ledger's history of inv's card.
+func (e *Estimator) card(inv *Invoice) *smartretry.CardHistory {
+	h := e.Ledger.Invoices[inv.ID]
+	pm := h.Finalized.PaymentMethodID
+	if len(h.Attempts) > 0 && h.Attempts[0].PaymentMethodID != "" {
+		pm = h.Attempts[0].PaymentMethodID
+	}
+	return e.Ledger.Cards[pm]
+}
+
+// lastUpdateBefore is the last update of inv's card before t.
+func (e *Estimator) lastUpdateBefore(inv *Invoice, t time.Time) (time.Time, bool) {
+	var last time.Time
+	if card := e.card(inv); card != nil {
+		for _, u := range card.Updates {
+			if u.Before(t) && u.After(last) {
+				last = u
+			}
+		}
+	}
+	return last, !last.IsZero()
+}
+
+// genericDecline is the code a hypothetical failure on updated
+// credentials is given.
+const genericDecline = "do_not_honor"
+
+// updateAfter is the first update of inv's card in (from, to], from the
+// ledger, leaving out the one that came with a logged customer payment
+// (see caseAfter).
+func (e *Estimator) updateAfter(inv *Invoice, from, to time.Time) (time.Time, bool) {
+	card := e.card(inv)
+	if card == nil {
+		return time.Time{}, false
+	}
+	paid, byCustomer := inv.paidByCustomer()
+	for _, u := range card.Updates {
+		if byCustomer && !u.Before(paid) {
+			break
+		}
+		if u.After(from) && !u.After(to) {
+			return u, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // meanInInterval is the mean time of an exponential(lam) event given that
@@ -177,7 +268,7 @@ func meanInInterval(lam, d float64) float64 {
 func (e *Estimator) next(ctx context.Context, inv *Invoice, preset domain.PresetSpec, attempts []smartretry.Attempt, now time.Time, rem float64, left int, end time.Time) (time.Time, bool, error) {
 	k := len(attempts) - 1 // retries so far
 	if preset.SmartRetries {
-		c := e.Ledger.CaseAfter(inv.ID, attempts, now, int(rem+0.5))
+		c := e.caseAfter(inv, attempts, now, rem)
 		rc := c.Context(inv.ID, preset, left, end)
 		plan, err := e.Planner.PlanRetry(ctx, rc)
 		if err != nil {
@@ -197,7 +288,7 @@ func (e *Estimator) next(ctx context.Context, inv *Invoice, preset domain.Preset
 		at = now.Add(time.Hour)
 	}
 	if e.Rules != nil {
-		c := e.Ledger.CaseAfter(inv.ID, attempts, at, int(rem+0.5))
+		c := e.caseAfter(inv, attempts, at, rem)
 		rc := c.Context(inv.ID, preset, left, end)
 		earliest, _ := e.Rules(&rc, at)
 		if earliest.IsZero() {

@@ -133,21 +133,7 @@ func corrected(pop []Invoice, cand, used []Expected, anchor []outcome, cancels b
 // outcome noise).
 func bootstrap(pop []Invoice, cand, base, used []Expected, anchor []outcome, cancels bool, b int, seed uint64) (c, bl, diff Metrics) {
 	n := len(pop)
-	var ct, bt totals
-	for i := range pop {
-		a := float64(pop[i].Amount)
-		if used != nil {
-			ct.add(corrected(pop, cand, used, anchor, cancels, i), a)
-		} else {
-			ct.add(point(cand[i], a), a)
-		}
-		if base != nil {
-			bt.add(point(base[i], a), a)
-		} else {
-			bt.add(observed(&pop[i]), a)
-		}
-	}
-	cEst, bEst := ct.values(n), bt.values(n)
+	cEst, bEst, dEst := pointMetrics(pop, cand, base, used, anchor, cancels)
 	reps := make([][3][5]float64, b)
 	r := rand.New(rand.NewPCG(seed, 0x6261636b74657374))
 	for k := 0; k < b; k++ {
@@ -172,11 +158,37 @@ func bootstrap(pop []Invoice, cand, base, used []Expected, anchor []outcome, can
 			reps[k][2][m] = cv[m] - bv[m]
 		}
 	}
-	var dEst [5]float64
-	for m := range dEst {
-		dEst[m] = cEst[m] - bEst[m]
-	}
 	return metrics(cEst, reps, 0), metrics(bEst, reps, 1), metrics(dEst, reps, 2)
+}
+
+// widened adds the model's spread sd (in Metrics order) to every interval.
+func (m Metrics) widened(sd [5]float64) Metrics {
+	return Metrics{widen(m.RecoveredPct, sd[0]), widen(m.AmountPct, sd[1]), widen(m.RetriesPerRecovered, sd[2]),
+		widen(m.DaysToRecovery, sd[3]), widen(m.Churned, sd[4])}
+}
+
+// pointMetrics are the point estimates of the candidate, the baseline and
+// their difference, as bootstrap computes them.
+func pointMetrics(pop []Invoice, cand, base, used []Expected, anchor []outcome, cancels bool) (c, b, d [5]float64) {
+	var ct, bt totals
+	for i := range pop {
+		a := float64(pop[i].Amount)
+		if used != nil {
+			ct.add(corrected(pop, cand, used, anchor, cancels, i), a)
+		} else {
+			ct.add(point(cand[i], a), a)
+		}
+		if base != nil {
+			bt.add(point(base[i], a), a)
+		} else {
+			bt.add(observed(&pop[i]), a)
+		}
+	}
+	c, b = ct.values(len(pop)), bt.values(len(pop))
+	for m := range d {
+		d[m] = c[m] - b[m]
+	}
+	return c, b, d
 }
 
 func metrics(est [5]float64, reps [][3][5]float64, which int) Metrics {

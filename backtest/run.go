@@ -3,6 +3,7 @@ package backtest
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -21,6 +22,12 @@ type Config struct {
 	Bootstrap int    // replicates (default 1000)
 	Seed      uint64 // bootstrap seed
 	Workers   int    // default 2
+	// Refits is how many times the model is refitted on the ledger
+	// resampled by customer to measure its own uncertainty, which then
+	// widens the intervals (0 or 1: none). Train fits them (default
+	// DefaultTrain: the deployed model's own family and options).
+	Refits int
+	Train  TrainFunc
 	// Progress, if set, is called with invoices done and the total.
 	Progress func(done, total int)
 }
@@ -40,7 +47,16 @@ type Result struct {
 	DRInvoices   int            `json:"doubly_robust_invoices,omitempty"`
 	Customer     CustomerHazard `json:"-"`
 	ModelVersion string         `json:"model_version"`
-	Method       string         `json:"method"`
+	// ModelRefits is how many refits measured the model's uncertainty,
+	// and ModelSD the spread (points) of the candidate's recovery rate
+	// over them; both zero when none were made.
+	ModelRefits int     `json:"model_refits,omitempty"`
+	ModelSD     float64 `json:"model_sd_recovered_pct,omitempty"`
+	// Optimism, for a smart candidate with refits, is how many points the
+	// model overrates its own plans (measured on the refits), already
+	// taken off the candidate's recovery rate.
+	Optimism *float64 `json:"smart_optimism_pp,omitempty"`
+	Method   string   `json:"method"`
 }
 
 // Run estimates the candidate against the baseline over the ledger's
@@ -58,40 +74,24 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	e := &Estimator{Ledger: cfg.Ledger, Scorer: cfg.Scorer, Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules}
 	e.Planner = smartretry.NewPlanner(cfg.Scorer, cfg.Rules)
-	cand := make([]Expected, len(pop))
-	var base, used []Expected
-	if cfg.Baseline != nil {
-		base = make([]Expected, len(pop))
-	} else {
-		used = make([]Expected, len(pop))
+	total := len(pop) * (1 + max(cfg.Refits, 0))
+	var done atomic.Int64
+	progress := func() {
+		if cfg.Progress != nil {
+			cfg.Progress(int(done.Add(1)), total)
+		}
 	}
 	anchor := make([]outcome, len(pop))
+	cand, base, used, err := expectAll(ctx, cfg, pop, e, anchor, progress)
+	if err != nil {
+		return Result{}, err
+	}
 	dr := make([]float64, len(pop))
 	hasDR := make([]bool, len(pop))
-	var done atomic.Int64
-	err := parallel(ctx, cfg.Workers, len(pop), func(i int) error {
+	err = parallel(ctx, cfg.Workers, len(pop), func(i int) error {
 		var err error
-		if cand[i], err = e.Expect(ctx, &pop[i], cfg.Candidate); err != nil {
-			return err
-		}
-		if base != nil {
-			if base[i], err = e.Expect(ctx, &pop[i], *cfg.Baseline); err != nil {
-				return err
-			}
-		} else {
-			h := sharedHours(&pop[i], cfg.Candidate)
-			if used[i], err = e.ExpectLogged(ctx, &pop[i], h); err != nil {
-				return err
-			}
-			anchor[i] = observedUntil(&pop[i], h)
-		}
-		if dr[i], hasDR[i], err = e.ExpectDR(ctx, &pop[i], cfg.Candidate); err != nil {
-			return err
-		}
-		if cfg.Progress != nil {
-			cfg.Progress(int(done.Add(1)), len(pop))
-		}
-		return nil
+		dr[i], hasDR[i], err = e.ExpectDR(ctx, &pop[i], cfg.Candidate)
+		return err
 	})
 	if err != nil {
 		return Result{}, err
@@ -101,6 +101,32 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.BaselineKind = "preset"
 	}
 	res.Candidate, res.Baseline, res.Difference = bootstrap(pop, cand, base, used, anchor, cfg.Candidate.AfterSub == domain.AfterCancel, cfg.Bootstrap, cfg.Seed)
+	if cfg.Refits > 1 {
+		if cfg.Train == nil {
+			cfg.Train = DefaultTrain
+		}
+		sd, opt, err := modelSpread(ctx, cfg, pop, e, anchor, progress)
+		if err != nil {
+			return Result{}, fmt.Errorf("backtest: model spread: %w", err)
+		}
+		if cfg.Candidate.SmartRetries {
+			// The planner's choices are scored by the model that made them:
+			// take off the optimism the refits measured, and carry its
+			// spread as one more error in the interval.
+			res.Candidate.RecoveredPct = shift(res.Candidate.RecoveredPct, -opt.Mean)
+			res.Difference.RecoveredPct = shift(res.Difference.RecoveredPct, -opt.Mean)
+			sd[0][0] = math.Hypot(sd[0][0], opt.SD)
+			sd[2][0] = math.Hypot(sd[2][0], opt.SD)
+			res.Optimism = &opt.Mean
+		}
+		res.Candidate = res.Candidate.widened(sd[0])
+		if base != nil {
+			res.Baseline = res.Baseline.widened(sd[1])
+		}
+		res.Difference = res.Difference.widened(sd[2])
+		res.ModelRefits = cfg.Refits
+		res.ModelSD = sd[0][0]
+	}
 	if used != nil {
 		res.Method = "direct method anchored on the logged runs: prediction under the candidate + (observed − predicted along the logged retries), both counted over the hours the two runs share"
 	} else {

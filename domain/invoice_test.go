@@ -179,3 +179,38 @@ func TestSubscription(t *testing.T) {
 		t.Fatalf("canceled state %+v", s)
 	}
 }
+
+// TestCloneIsIndependent: a clone and its original may each record
+// attempts and reminders (as a decision applies the events it returns)
+// without either seeing the other's.
+func TestCloneIsIndependent(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	inv := &Invoice{}
+	inv.Apply(InvoiceFinalized{Base: Base{OccurredAt: at}, InvoiceID: "in_1", CustomerID: "cus_1", PaymentMethodID: "pm_1",
+		Amount: 1000, Currency: "usd", CollectionMethod: ChargeAutomatically, AutoAdvance: true})
+	try := func(n int) PaymentAttempted {
+		return PaymentAttempted{Base: Base{OccurredAt: at.Add(time.Duration(n) * time.Hour)}, InvoiceID: "in_1", PaymentMethodID: "pm_1",
+			AttemptNumber: n, Amount: 1000, Currency: "usd", Outcome: Failed, DeclineCode: "insufficient_funds", Initiator: InitiatorRetry}
+	}
+	inv.Apply(try(1))
+	inv.Apply(ReminderScheduled{Base: Base{OccurredAt: at}, InvoiceID: "in_1", Kind: ReminderPaymentFailed, At: at.Add(time.Hour)})
+	inv.Attempts = append(make([]PaymentAttempted, 0, 8), inv.Attempts...) // spare capacity both sides could write into
+	c := inv.Clone()
+	c.Apply(try(2))
+	inv.Apply(try(3))
+	c.Apply(ReminderSent{Base: Base{OccurredAt: at.Add(time.Hour)}, InvoiceID: "in_1", Kind: ReminderPaymentFailed})
+	if len(c.Attempts) != 2 || c.Attempts[1].AttemptNumber != 2 || len(inv.Attempts) != 2 || inv.Attempts[1].AttemptNumber != 3 {
+		t.Fatalf("attempts: clone %v, original %v", numbers(c.Attempts), numbers(inv.Attempts))
+	}
+	if !c.Reminders[0].Sent || inv.Reminders[0].Sent {
+		t.Fatalf("a reminder sent on the clone: clone %+v, original %+v", c.Reminders, inv.Reminders)
+	}
+}
+
+func numbers(as []PaymentAttempted) []int {
+	var out []int
+	for _, a := range as {
+		out = append(out, a.AttemptNumber)
+	}
+	return out
+}

@@ -67,6 +67,9 @@
 // order, stepping the clock to each timer's time so that events carry the
 // time they were due, and returns with everything written). A simulation
 // takes months of dunning in as long as the work itself takes.
+// Step is AdvanceTo for a driver that does not read the store between
+// steps: the step's writes may still be committing when it returns, and
+// the next call waits for them, so the driver's work overlaps the commit.
 //
 // # Idempotency and restart
 //

@@ -224,12 +224,32 @@ func (e *Engine) fireDue(ctx context.Context, until time.Time) (int, error) {
 // re-reads the stream) or on the next call; the simulator records
 // between calls. On return every decision up to t is written.
 func (e *Engine) AdvanceTo(ctx context.Context, t time.Time) error {
+	return e.advance(ctx, t, true)
+}
+
+// Step is AdvanceTo for a driver that does not read the store between
+// steps (the simulator, which hands its facts over with Record and asks
+// the engine, not the store, what it needs): the step's writes may still
+// be in flight when it returns, so that the driver's next work overlaps
+// their commit. The next Step, AdvanceTo, Flush or Close waits for them
+// first (and so does a Record that fills the outbox). Events other
+// writers record meanwhile are seen at the next step.
+func (e *Engine) Step(ctx context.Context, t time.Time) error {
+	return e.advance(ctx, t, false)
+}
+
+func (e *Engine) advance(ctx context.Context, t time.Time, wait bool) error {
 	vc, ok := e.clock.(*VirtualClock)
 	if !ok {
 		return errors.New("dunning: AdvanceTo needs a *VirtualClock; use Run with a wall clock")
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	// The previous step's writes first: the subscription must not deliver
+	// recorded events before their revisions are known (see echoed).
+	if err := e.join(ctx); err != nil {
+		return err
+	}
 	for {
 		if err := e.catchUp(ctx); err != nil {
 			return err
@@ -237,6 +257,15 @@ func (e *Engine) AdvanceTo(ctx context.Context, t time.Time) error {
 		fired, err := e.fireDue(ctx, t)
 		if err != nil {
 			return err
+		}
+		if !wait {
+			// Timers the step's decisions arm are in memory and fired
+			// above; only other writers' events need another catch-up,
+			// and the next step does it.
+			if err := e.flushAsync(ctx); err != nil {
+				return err
+			}
+			break
 		}
 		if err := e.flush(ctx); err != nil {
 			return err
@@ -247,6 +276,18 @@ func (e *Engine) AdvanceTo(ctx context.Context, t time.Time) error {
 	}
 	vc.set(t)
 	return nil
+}
+
+// SubscriptionStatus is the status of a subscription as the engine knows
+// it: every event it applied or wrote, written or still in flight ("" for
+// one it never saw).
+func (e *Engine) SubscriptionStatus(id string) domain.SubscriptionStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if sub := e.st.subs[id]; sub != nil {
+		return sub.Status
+	}
+	return ""
 }
 
 // Run drives the engine on its clock until ctx ends: it applies events as

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,8 +30,9 @@ type batch struct {
 	stream   string
 	expected eventstore.ExpectedRevision
 	events   []eventstore.EventData
-	// invoices are the invoices whose decisions the batch carries.
-	invoices map[string]bool
+	// invoices are the invoices whose decisions the batch carries: almost
+	// always one, so the first needs no map.
+	invoices invoiceSet
 	// external batches began with events another writer recorded
 	// (Record); recorded counts those events.
 	external bool
@@ -58,10 +60,7 @@ func (e *Engine) stage(stream, invoiceID string, version int, id uuid.UUID, ev d
 		e.outbox[stream] = b
 		e.order = append(e.order, b)
 	}
-	if b.invoices == nil {
-		b.invoices = map[string]bool{}
-	}
-	b.invoices[invoiceID] = true
+	b.invoices.add(invoiceID)
 	b.events = append(b.events, eventstore.EventData{ID: id, Type: typ, ContentType: eventstore.ContentTypeJSON, Data: data, Metadata: metadata})
 }
 
@@ -199,7 +198,7 @@ func (e *Engine) join(ctx context.Context) error {
 		if err := e.reload(ctx, b.stream); err != nil {
 			return err
 		}
-		for id := range b.invoices {
+		for _, id := range b.invoices.list() {
 			if err := e.reload(ctx, domain.InvoiceStream(id)); err != nil {
 				return err
 			}
@@ -246,7 +245,7 @@ func (e *Engine) appendOneCommit(ctx context.Context, first, second []*batch, f 
 		}
 		kept := all[:0]
 		for _, c := range all {
-			if id, ok := strings.CutPrefix(c.stream, "invoice-"); ok && b.invoices[id] {
+			if id, ok := strings.CutPrefix(c.stream, "invoice-"); ok && b.invoices.has(id) {
 				f.conflicts = append(f.conflicts, c) // not written: re-read it
 			} else {
 				kept = append(kept, c)
@@ -295,11 +294,39 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tai
 			return fmt.Errorf("dunning: append to %s: %w", b.stream, err)
 		}
 		f.conflicts = append(f.conflicts, b)
-		for id := range b.invoices {
+		for _, id := range b.invoices.list() {
 			if tainted != nil {
 				tainted[id] = true
 			}
 		}
 	}
 	return nil
+}
+
+// invoiceSet is a small set of invoice ids.
+type invoiceSet struct {
+	first string
+	more  map[string]bool
+}
+
+func (s *invoiceSet) add(id string) {
+	switch {
+	case s.first == "" || s.first == id:
+		s.first = id
+	default:
+		if s.more == nil {
+			s.more = map[string]bool{}
+		}
+		s.more[id] = true
+	}
+}
+
+func (s *invoiceSet) has(id string) bool { return id != "" && (s.first == id || s.more[id]) }
+
+// list returns the ids, the first added first, the others sorted.
+func (s *invoiceSet) list() []string {
+	if s.first == "" {
+		return nil
+	}
+	return append([]string{s.first}, slices.Sorted(maps.Keys(s.more))...)
 }

@@ -51,6 +51,18 @@ func record(t *testing.T, e *Engine, key string, expected eventstore.ExpectedRev
 // at the revisions and with the IDs they came with, and not applied a
 // second time when the subscription delivers them back.
 func TestRecordWritesWithDecisions(t *testing.T) {
+	for _, step := range []bool{false, true} {
+		name := "AdvanceTo"
+		if step {
+			name = "Step"
+		}
+		t.Run(name, func(t *testing.T) { testRecordWritesWithDecisions(t, step) })
+	}
+}
+
+// With step, the engine is driven by Step, which may return with its
+// writes in flight: Flush writes them, and the next Step reads them back.
+func testRecordWritesWithDecisions(t *testing.T, step bool) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	e, s := newRecordEngine(t, t0)
 	b := domain.Base{OccurredAt: t0}
@@ -72,7 +84,19 @@ func TestRecordWritesWithDecisions(t *testing.T) {
 		t.Fatalf("a recorded finalized invoice is not due at once: next wake %v %v", at, ok)
 	}
 	ctx := context.Background()
-	must(e.AdvanceTo(ctx, t0.Add(time.Hour)))
+	if step {
+		must(e.Step(ctx, t0.Add(time.Hour)))
+		must(e.Flush(ctx))
+		// The default preset pauses the subscription during recovery.
+		if got := e.SubscriptionStatus("sub_1"); got != domain.SubscriptionPausedSt {
+			t.Fatalf("subscription status %q after a failed first charge, want paused", got)
+		}
+		// A step with nothing due reads the first step's writes back.
+		must(e.Step(ctx, t0.Add(2*time.Hour)))
+		must(e.Flush(ctx))
+	} else {
+		must(e.AdvanceTo(ctx, t0.Add(time.Hour)))
+	}
 	if st := e.Stats(); st.Flushes != 1 || st.Charges != 1 {
 		t.Fatalf("facts and the first charge's decisions: %d flushes, %d charges; want one flush with one charge", st.Flushes, st.Charges)
 	}

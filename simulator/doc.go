@@ -110,6 +110,9 @@
 // eventstore.AppendAll in staging order (subscriptions' and other
 // streams' appends first, then invoices'): one atomic synced commit per
 // step on the embedded store, and no fact is read back and decoded by the
-// engine. Record times are the store's
+// engine. The world asks the engine, not the store, whether a subscription
+// still renews, so a step's commit overlaps the world's next step
+// (dunning.Engine.Step); only a customer's own payment, which depends on
+// the invoice's recorded history, waits for the store to hold everything. Record times are the store's
 // and are not part of that guarantee.
 package simulator

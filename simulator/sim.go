@@ -18,16 +18,19 @@ import (
 const PopSimulate = 3
 
 // Engine is the dunning engine as a simulation drives it on a virtual
-// clock (dunning.Engine satisfies it): AdvanceTo fires every timer due up
-// to t and reacts to every event recorded so far, and returns with all of
-// it written; NextWake is its next timer. Record hands it the world's
-// facts: it applies them at once and writes them with its next decisions,
-// in one commit; Flush writes what it holds now.
+// clock (dunning.Engine satisfies it): Step fires every timer due up to t
+// and reacts to every event recorded so far, and may return while the
+// step's writes are still being committed; NextWake is its next timer.
+// Record hands it the world's facts: it applies them at once and writes
+// them with its next decisions, in one commit. Flush writes what it holds
+// and waits, for a read of the store. SubscriptionStatus is what it knows
+// of a subscription, written or not.
 type Engine interface {
-	AdvanceTo(ctx context.Context, t time.Time) error
+	Step(ctx context.Context, t time.Time) error
 	NextWake() (time.Time, bool)
 	Record(ctx context.Context, stream string, expected eventstore.ExpectedRevision, evs []domain.Event, data []eventstore.EventData) error
 	Flush(ctx context.Context) error
+	SubscriptionStatus(id string) domain.SubscriptionStatus
 }
 
 // ChargeRequest and ChargeResult mirror the engine's gateway types, so the
@@ -200,7 +203,7 @@ func (s *Sim) Run(ctx context.Context, eng Engine) error {
 				t = s.end
 			}
 		}
-		if err := eng.AdvanceTo(ctx, t); err != nil {
+		if err := eng.Step(ctx, t); err != nil {
 			return fmt.Errorf("simulate: engine at %s: %w", t.Format(time.RFC3339), err)
 		}
 		for len(s.queue) > 0 && !s.queue[0].at.After(t) {

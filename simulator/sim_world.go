@@ -140,20 +140,15 @@ func (s *Sim) signup(ctx context.Context, c *simCustomer, at time.Time) error {
 // subscription skips the period; a canceled one stops).
 func (s *Sim) renew(ctx context.Context, c *simCustomer, n int, at time.Time) error {
 	if n > 0 {
-		// The subscription's last event says whether it still renews.
-		recs, err := s.store.ReadStream(ctx, domain.SubscriptionStream(c.subID), eventstore.ReadStreamOptions{Direction: eventstore.Backwards, FromEnd: true, Count: 1})
-		if err != nil {
-			return fmt.Errorf("simulate: read %s: %w", c.subID, err)
-		}
-		if len(recs) == 1 {
-			switch recs[0].Type {
-			case domain.TypeSubscriptionCanceled:
-				return nil
-			case domain.TypeSubscriptionPaused:
-				s.Stats.SkippedRenews++
-				s.scheduleRenewal(c, n+1)
-				return nil
-			}
+		// The engine knows the subscription's state (its own decisions
+		// included, written or not) without a read of the store.
+		switch s.eng.SubscriptionStatus(c.subID) {
+		case domain.SubscriptionCanceledSt:
+			return nil
+		case domain.SubscriptionPausedSt:
+			s.Stats.SkippedRenews++
+			s.scheduleRenewal(c, n+1)
+			return nil
 		}
 	}
 	s.Stats.Renewals++
@@ -337,6 +332,11 @@ func (s *Sim) cardUpdate(ctx context.Context, si *simInvoice, at time.Time, src 
 // themselves, if it is still payable.
 func (s *Sim) customerPays(ctx context.Context, si *simInvoice, at time.Time) error {
 	stream := domain.InvoiceStream(si.inv.ID)
+	// The payment depends on what the invoice stream holds: everything
+	// the engine holds is written first.
+	if err := s.eng.Flush(ctx); err != nil {
+		return err
+	}
 	recs, err := s.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
 	if err != nil {
 		return fmt.Errorf("simulate: read %s: %w", stream, err)

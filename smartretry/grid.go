@@ -28,12 +28,14 @@ type grid struct {
 	// linear fast path: exp(-log-odds) factors
 	linBuf prepared
 	eBase  float64
-	eU     []float64
+	eU     []float64 // exp(-uZ), for settled slots
+	uZ     []float64 // the log-odds part of the slot's time alone
+	ready  []bool    // slots whose eU and pFirst are settled
 	ePrev  []float64 // exp(-log-odds of the previous attempt's hour), by slot
 	eGap   []float64 // by whole hours between slots (may alias the model's table: read only)
 	gapBuf []float64
 	eAtt   []float64 // by attempt number - nDone - 1
-	pFirst []float64 // P(success) of the next attempt at each slot
+	pFirst []float64 // P(success) of the next attempt at each slot (settled slots; see firstProb)
 	zFirst []float64 // its log-odds (for ranking)
 	hours  [24]hourPart
 	hbase  hourBase
@@ -166,6 +168,8 @@ func (g *grid) fillLinear(l Linear) {
 	g.lin = p
 	g.eBase = math.Exp(-p.base)
 	g.eU = resize(g.eU, g.n)
+	g.uZ = resize(g.uZ, g.n)
+	g.ready = grow(g.ready, g.n)
 	g.ePrev = resize(g.ePrev, g.n)
 	if g.n < len(ct.eGap) {
 		g.eGap = ct.eGap[:g.n+1]
@@ -189,9 +193,8 @@ func (g *grid) fillLinear(l Linear) {
 	lastAligned := sinceLast >= 0 && sinceLast%time.Hour == 0
 	hl0 := int(sinceLast / time.Hour)
 
-	za, eA := p.attemptLogit(g.nDone+1), g.attemptFactor(g.nDone+1)
-	lastCl := prevClass(p.s.last.hour)
-	zPrev, eLastPrev := ct.prevZ[lastCl], ct.ePrev[lastCl]
+	za := p.attemptLogit(g.nDone + 1)
+	zPrev := ct.prevZ[prevClass(p.s.last.hour)]
 	zc := zoneCursor{loc: g.c.Loc}
 	sec0 := g.start.Unix()
 	var cv civil
@@ -219,19 +222,35 @@ func (g *grid) fillLinear(l Linear) {
 			fz = p.sinceFirstLogit(g.at(j).Sub(p.s.firstT))
 		}
 		u := fz + hp.z + dy.z + hp.hd*dy.since + dy.to/hp.hd
-		g.eU[j] = math.Exp(-u)
+		g.uZ[j] = u
 		g.ePrev[j] = ct.ePrev[hp.prevCl]
 
-		var gz, eg float64
+		var gz float64
 		if h := hl0 + j; lastAligned && h <= foldHours {
-			gz, eg = ct.gapZ[h], ct.eGap[h]
+			gz = ct.gapZ[h]
 		} else {
 			gz = p.gapLogit(g.at(j).Sub(p.s.lastT))
-			eg = math.Exp(-gz)
 		}
 		g.zFirst[j] = p.base + u + za + gz + dy.crossZ + zPrev
-		g.pFirst[j] = 1 / (1 + g.eBase*g.eU[j]*eA*eg*dy.eCross*eLastPrev)
 	}
+}
+
+// settle computes slot j's exponentials: most slots of a grid are only
+// ranked (by zFirst, a sum), and the optimizer, the schedule and the
+// candidate list read these for the slots they use.
+func (g *grid) settle(j int) {
+	if g.lin == nil || g.ready[j] {
+		return
+	}
+	g.eU[j] = math.Exp(-g.uZ[j])
+	g.pFirst[j] = sigmoid(g.zFirst[j])
+	g.ready[j] = true
+}
+
+// firstProb is P(success) of the next attempt at slot j.
+func (g *grid) firstProb(j int) float64 {
+	g.settle(j)
+	return g.pFirst[j]
 }
 
 func (g *grid) at(j int) time.Time { return g.start.Add(time.Duration(j) * time.Hour) }
@@ -267,13 +286,14 @@ func (g *grid) rowAt(prev, j, n int, dst []float64) {
 // prob is P(success) of attempt n at slot j after a failure at slot prev.
 func (g *grid) prob(prev, j, n int) float64 {
 	if prev < 0 && n == g.nDone+1 && g.lin != nil {
-		return g.pFirst[j]
+		return g.firstProb(j)
 	}
 	if g.lin == nil {
 		g.rowAt(prev, j, n, g.row)
 		return g.sc.Score(g.row)
 	}
 	p := g.lin
+	g.settle(j)
 	q := g.eBase * g.eU[j] * g.attemptFactor(n)
 	prevDay := p.s.last.day
 	if prev >= 0 {

@@ -2,7 +2,6 @@ package smartretry
 
 import (
 	"math"
-	"sort"
 	"time"
 )
 
@@ -84,6 +83,7 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	disc, rho, eff := g.disc, g.rem[:g.n], g.rem[g.n:]
 	lead := g.start.Sub(g.c.Decision).Hours() / 24
 	for _, j := range slots {
+		g.settle(j)
 		disc[j] = math.Exp(-obj.DailyDiscount * (lead + float64(j)/24))
 		rho[j] = 1
 		if obj.ReminderValue != 0 {
@@ -113,9 +113,12 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 		if g.lin != nil {
 			eA = g.eBase * g.attemptFactor(n)
 		}
+		from := 0 // first of cont at least spacing after i; states ascend
 		for _, i := range states {
 			bv, bj := 0.0, -1
-			from := sort.SearchInts(cont, i+spacing)
+			for from < len(cont) && cont[from] < i+spacing {
+				from++
+			}
 			if g.lin != nil {
 				// The hot loop: P = 1/(1+q) with q a product of cached factors.
 				cross := g.crossTab[g.dayIdx[i]]
@@ -142,7 +145,7 @@ func solve(g *grid, k int, amount float64, obj Objective) schedule {
 	bv, bj := 0.0, -1
 	effective(eff, V(k-1), rho, disc, amount, first)
 	for _, j := range first {
-		p := g.pFirst[j]
+		p := g.firstProb(j)
 		q := p*amount*disc[j] - obj.AttemptCost + (1-p)*eff[j]
 		if q > bv {
 			bv, bj = q, j

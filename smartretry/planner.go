@@ -117,7 +117,7 @@ func (p *Planner) plan(ctx context.Context, rc domain.RetryContext, candidates b
 		if candidates && allowed > 0 {
 			rec.Candidates = make([]domain.PlannedSlot, 0, allowed)
 			for j := from; j < g.n; j++ {
-				rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: g.at(j), Probability: g.pFirst[j]})
+				rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: g.at(j), Probability: g.firstProb(j)})
 			}
 		}
 	}

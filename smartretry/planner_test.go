@@ -34,8 +34,8 @@ func TestFastPathMatchesFullRows(t *testing.T) {
 		for k := 0; k < 40; k++ {
 			j := r.IntN(g.n)
 			Row(&c, g.at(j), row)
-			if want := m.Score(row); math.Abs(g.pFirst[j]-want) > 1e-9 {
-				t.Fatalf("first attempt at slot %d: fast %g, rows %g", j, g.pFirst[j], want)
+			if want := m.Score(row); math.Abs(g.firstProb(j)-want) > 1e-9 {
+				t.Fatalf("first attempt at slot %d: fast %g, rows %g", j, g.firstProb(j), want)
 			}
 			prev := r.IntN(j+1) - 1
 			n := g.nDone + 1 + r.IntN(4)

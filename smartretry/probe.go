@@ -43,7 +43,7 @@ func probe(g *grid, c *Case, k int, amount float64, obj Objective, sch schedule)
 	lead := g.start.Sub(c.Decision).Hours() / 24
 	disc := math.Exp(-obj.DailyDiscount * (lead + float64(s0)/24))
 	rho := math.Exp(-obj.ReminderValue * float64(g.n-1-s0))
-	p0 := g.pFirst[s0]
+	p0 := g.firstProb(s0)
 	v := p0*amount*disc - obj.AttemptCost + (1-p0)*(rho*rest.value+(1-rho)*amount*disc)
 	if v <= sch.value {
 		return sch, false

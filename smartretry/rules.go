@@ -1,7 +1,7 @@
 package smartretry
 
 import (
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -26,22 +26,33 @@ func CardHistoryOf(rc *domain.RetryContext) domain.CardHistory {
 	if rc.PaymentMethodUpdatedAt != nil {
 		since = *rc.PaymentMethodUpdatedAt
 	}
-	own := make(map[int64]bool, len(rc.Attempts))
+	h.Attempts = make([]domain.CardAttempt, 0, len(rc.Attempts)+len(rc.CardAttempts))
 	for _, a := range rc.Attempts {
-		own[a.OccurredAt.UnixNano()] = true
 		if !since.IsZero() && !a.OccurredAt.After(since) {
 			continue
 		}
 		h.Attempts = append(h.Attempts, domain.CardAttemptOf(a))
 	}
 	for _, t := range rc.CardAttempts {
-		if own[t.UnixNano()] || (!since.IsZero() && !t.After(since)) {
+		if ownAttempt(rc.Attempts, t) || (!since.IsZero() && !t.After(since)) {
 			continue
 		}
 		// Another invoice's attempt on the card: it counts toward the
 		// caps; its codes are not in the context.
 		h.Attempts = append(h.Attempts, domain.CardAttempt{At: t, Declined: true})
 	}
-	sort.Slice(h.Attempts, func(i, j int) bool { return h.Attempts[i].At.Before(h.Attempts[j].At) })
+	slices.SortStableFunc(h.Attempts, func(a, b domain.CardAttempt) int { return a.At.Compare(b.At) })
 	return h
+}
+
+// ownAttempt reports whether t is the time of one of the invoice's own
+// attempts (a context lists few, so a scan beats building a set).
+func ownAttempt(own []domain.PaymentAttempted, t time.Time) bool {
+	n := t.UnixNano()
+	for _, a := range own {
+		if a.OccurredAt.UnixNano() == n {
+			return true
+		}
+	}
+	return false
 }

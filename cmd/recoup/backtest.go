@@ -22,7 +22,7 @@ var backtestCmd = &cobra.Command{Use: "backtest"}
 func init() {
 	var dir, model, candidate, baseline string
 	var store *backend.Flags
-	var boot int
+	var boot, refits int
 	var seed uint64
 	var asJSON bool
 	cmd := backtestCmd
@@ -32,9 +32,14 @@ func init() {
 		Long: `backtest replays every failed invoice of the ledger under a candidate preset
 against the fitted smart-retry model (direct method), with the customer's own
 payments modelled from the same ledger, and compares it with the baseline: the
-presets the runs actually used (observed) or another preset file. Where the
-engine logged propensities for explored retries, a doubly robust recovery rate
-is reported beside it. Intervals are 95% bootstrap intervals.`,
+presets the runs actually used (observed) or another preset file. Against the
+observed baseline, each invoice's estimate is anchored on its logged run (its
+observed outcome minus the model's prediction along the retries actually made,
+over the hours both runs share). Where the engine logged propensities for
+explored retries, a doubly robust recovery rate is reported beside it.
+Intervals are 95% bootstrap intervals over invoices, widened by the spread of
+the estimate over --refits refits of the model on the ledger resampled by
+customer (the model's own uncertainty).`,
 		Example: `  recoup backtest --data ./data --candidate more-retries.json
   recoup backtest --data ./data --candidate smart.json --baseline default.json --json
   recoup backtest --store kurrentdb --kurrentdb-url 'esdb://localhost:2113?tls=false' --model model.json --candidate more-retries.json
@@ -49,6 +54,9 @@ is reported beside it. Intervals are 95% bootstrap intervals.`,
 			}
 			if boot < 100 {
 				return fmt.Errorf("--bootstrap: need at least 100 replicates, got %d", boot)
+			}
+			if refits < 0 || refits > 200 {
+				return fmt.Errorf("--refits: must be between 0 and 200, got %d", refits)
 			}
 			cand, err := readPreset("candidate", candidate)
 			if err != nil {
@@ -89,7 +97,7 @@ is reported beside it. Intervals are 95% bootstrap intervals.`,
 				sc = m
 			}
 			update, done := progressBar(ctx, "backtest", 0)
-			res, err := backtest.Run(ctx, backtest.Config{Ledger: l, Scorer: sc, Candidate: cand, Baseline: base, Bootstrap: boot, Seed: seed,
+			res, err := backtest.Run(ctx, backtest.Config{Ledger: l, Scorer: sc, Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base, Bootstrap: boot, Seed: seed, Refits: refits,
 				Progress: func(n, total int) { update(int64(n), int64(total)) }})
 			done()
 			if err != nil {
@@ -112,6 +120,7 @@ is reported beside it. Intervals are 95% bootstrap intervals.`,
 	fl.StringVar(&candidate, "candidate", "", "preset file (JSON, as the presets API takes) to evaluate (required)")
 	fl.StringVar(&baseline, "baseline", "", "preset file to compare against (default: the presets the runs used)")
 	fl.IntVar(&boot, "bootstrap", 1000, "bootstrap replicates")
+	fl.IntVar(&refits, "refits", 10, "model refits on the ledger resampled by customer, whose spread widens the intervals (0: sampling only)")
 	fl.Uint64Var(&seed, "seed", 1, "bootstrap seed")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	rootCmd.AddCommand(cmd)
@@ -149,6 +158,9 @@ func printBacktest(w io.Writer, cand domain.PresetSpec, r backtest.Result) {
 	row("retries per recovered", r.Candidate.RetriesPerRecovered, r.Baseline.RetriesPerRecovered, r.Difference.RetriesPerRecovered, "%.2f")
 	row("days to recovery", r.Candidate.DaysToRecovery, r.Baseline.DaysToRecovery, r.Difference.DaysToRecovery, "%.2f")
 	row("subscriptions churned", r.Candidate.Churned, r.Baseline.Churned, r.Difference.Churned, "%.0f")
+	if r.ModelRefits > 1 {
+		fmt.Fprintf(w, "\nmodel uncertainty: the candidate's recovery rate moves by %.2f points (sd) over %d refits of the model; included in the intervals\n", r.ModelSD, r.ModelRefits)
+	}
 	if r.DR != nil {
 		fmt.Fprintf(w, "\ndoubly robust recovery on the %d invoices with logged propensities: %.1f%% [%.1f, %.1f] (direct method on the same: %.1f%%)\n",
 			r.DRInvoices, r.DR.Est, r.DR.Lo, r.DR.Hi, r.DRDirect.Est)

@@ -38,6 +38,35 @@ type Stats struct {
 	Elapsed  time.Duration
 	RPS      float64
 	P50, P99 time.Duration
+
+	lat []time.Duration // sorted, for Merge
+}
+
+// Merge combines runs of the same request into one summary: requests and
+// time add up, and the percentiles are over every latency. Alternating
+// short runs of two requests and merging each one's runs compares them
+// under the same background load, which sequential long runs on a shared
+// machine do not.
+func Merge(runs ...Stats) Stats {
+	var out Stats
+	for _, r := range runs {
+		out.Requests += r.Requests
+		out.Elapsed += r.Elapsed
+		out.lat = append(out.lat, r.lat...)
+	}
+	if out.Elapsed > 0 {
+		out.RPS = float64(out.Requests) / out.Elapsed.Seconds()
+	}
+	if len(out.lat) > 0 {
+		slices.Sort(out.lat)
+		out.P50, out.P99 = percentiles(out.lat)
+	}
+	return out
+}
+
+// percentiles of sorted latencies.
+func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
+	return lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
 }
 
 func (s Stats) String() string {
@@ -107,10 +136,8 @@ func run(ctx context.Context, req Request, conns int, d time.Duration, rate floa
 		return Stats{}, fmt.Errorf("loadgen: no request completed in %s", d)
 	}
 	slices.Sort(all)
-	return Stats{
-		Requests: len(all), Elapsed: d, RPS: float64(len(all)) / d.Seconds(),
-		P50: all[len(all)/2], P99: all[min(len(all)-1, len(all)*99/100)],
-	}, nil
+	p50, p99 := percentiles(all)
+	return Stats{Requests: len(all), Elapsed: d, RPS: float64(len(all)) / d.Seconds(), P50: p50, P99: p99, lat: all}, nil
 }
 
 // loop sends until until; with every > 0 the k-th request is scheduled

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,5 +72,26 @@ func TestRunCyclesBodies(t *testing.T) {
 	}
 	if len(seen) != len(bodies) {
 		t.Fatalf("seen %v, want only %q", seen, bodies)
+	}
+}
+
+func TestMergeAddsRunsUp(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	var runs []Stats
+	for range 3 {
+		st, err := Run(t.Context(), Request{Method: "GET", URL: srv.URL, Want: 200}, 2, 200*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, st)
+	}
+	m := Merge(runs...)
+	want := runs[0].Requests + runs[1].Requests + runs[2].Requests
+	if m.Requests != want || m.Elapsed != 600*time.Millisecond || m.RPS != float64(want)/0.6 {
+		t.Fatalf("merged %+v from %+v", m, runs)
+	}
+	if len(m.lat) != want || !slices.IsSorted(m.lat) || m.P50 != m.lat[want/2] || m.P99 != m.lat[want*99/100] {
+		t.Fatalf("merged p50 %v p99 %v are not the percentiles of the %d latencies", m.P50, m.P99, len(m.lat))
 	}
 }

@@ -18,11 +18,19 @@ import (
 // explored and their propensities logged), a model trained on it, and
 // each candidate backtested from the history and replayed in the world.
 type CheckOptions struct {
-	Seed       uint64
-	Invoices   int     // default 20,000
-	Explore    float64 // default 0.3; the engine's own default is 0.05
-	Bootstrap  int     // default 400
-	Workers    int     // default 2
+	Seed     uint64
+	Invoices int     // default 20,000
+	Explore  float64 // default 0.3; the engine's own default is 0.05
+	// Near is the share of explored retries drawn from the next day
+	// (HistoryOptions.Near); negative means none, zero the training
+	// history's default (TrainOptions.Near).
+	Near      float64
+	Bootstrap int // default 400
+	// Refits of the model on the ledger resampled by customer, whose
+	// spread widens the intervals (backtest.Config.Refits); default 10,
+	// negative for none.
+	Refits     int
+	Workers    int // default 2
 	Candidates []domain.PresetSpec
 	// Progress, if set, hears each stage and how far it got.
 	Progress func(stage string, done, total int)
@@ -37,6 +45,7 @@ type CheckRow struct {
 	Truth     float64           `json:"truth_recovered_pct"`
 	Covered   bool              `json:"covered"`
 	Observed  float64           `json:"observed_recovered_pct"` // the logged history's own rate
+	ModelSD   float64           `json:"model_sd_pp"`            // the estimate's spread over model refits
 	Seconds   float64           `json:"seconds"`
 }
 
@@ -45,6 +54,8 @@ type CheckReport struct {
 	World      string     `json:"world"`
 	Invoices   int        `json:"failed_invoices"`
 	Explore    float64    `json:"explore"`
+	Refits     int        `json:"model_refits"`
+	Near       float64    `json:"near_share_of_explored"`
 	TrainRows  int        `json:"training_rows"`
 	AUC        float64    `json:"held_out_auc"`
 	Method     string     `json:"method"`
@@ -88,6 +99,18 @@ func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckRepo
 	if opt.Bootstrap <= 0 {
 		opt.Bootstrap = 400
 	}
+	switch {
+	case opt.Refits < 0:
+		opt.Refits = 0
+	case opt.Refits == 0:
+		opt.Refits = 10
+	}
+	switch {
+	case opt.Near < 0:
+		opt.Near = 0
+	case opt.Near == 0:
+		opt.Near = DefaultNear
+	}
 	if opt.Workers <= 0 {
 		opt.Workers = 2
 	}
@@ -101,7 +124,7 @@ func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckRepo
 	}
 	progress("history", 0, opt.Invoices)
 	rec, err := History(ctx, m, HistoryOptions{Seed: opt.Seed, Pop: simulator.PopTraining, First: CheckHistoryFirst, Invoices: opt.Invoices,
-		Preset: domain.DefaultPresetSpec(), Explore: opt.Explore})
+		Preset: domain.DefaultPresetSpec(), Explore: opt.Explore, Near: opt.Near})
 	if err != nil {
 		return CheckReport{}, fmt.Errorf("check: %w", err)
 	}
@@ -110,11 +133,11 @@ func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckRepo
 	if err != nil {
 		return CheckReport{}, fmt.Errorf("check: %w", err)
 	}
-	rep := CheckReport{World: m.W.Name, Invoices: opt.Invoices, Explore: opt.Explore, TrainRows: sum.Rows, AUC: sum.Test.AUC}
+	rep := CheckReport{World: m.W.Name, Invoices: opt.Invoices, Explore: opt.Explore, Near: opt.Near, Refits: opt.Refits, TrainRows: sum.Rows, AUC: sum.Test.AUC}
 	for _, cand := range opt.Candidates {
 		start := time.Now()
-		res, err := backtest.Run(ctx, backtest.Config{Ledger: rec.Ledger, Scorer: model, Candidate: cand, Bootstrap: opt.Bootstrap,
-			Seed: opt.Seed + 1, Workers: opt.Workers,
+		res, err := backtest.Run(ctx, backtest.Config{Ledger: rec.Ledger, Scorer: model, Rules: smartretry.NetworkRules, Candidate: cand, Bootstrap: opt.Bootstrap,
+			Seed: opt.Seed + 1, Workers: opt.Workers, Refits: opt.Refits,
 			Progress: func(done, total int) { progress("backtest "+cand.Name, done, total) }})
 		if err != nil {
 			return rep, fmt.Errorf("check %s: %w", cand.Name, err)
@@ -126,21 +149,23 @@ func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckRepo
 		iv := res.Candidate.RecoveredPct
 		rep.Method = res.Method
 		rep.Candidates = append(rep.Candidates, CheckRow{Candidate: cand.Name, Preset: cand, Estimate: iv, HalfWidth: (iv.Hi - iv.Lo) / 2,
-			Truth: truth, Covered: iv.Lo <= truth && truth <= iv.Hi, Observed: res.Baseline.RecoveredPct.Est, Seconds: time.Since(start).Seconds()})
+			Truth: truth, Covered: iv.Lo <= truth && truth <= iv.Hi, Observed: res.Baseline.RecoveredPct.Est, ModelSD: res.ModelSD, Seconds: time.Since(start).Seconds()})
 	}
 	return rep, nil
 }
 
 // replayTruth runs the candidate on the history's own invoices in the
 // world and returns the share recovered within its window, in percent. A
-// smart candidate plans with the model trained on the history, as the
-// server would after `recoup train`.
+// smart candidate plans with the model trained on the history and the
+// network rules, as the server would after `recoup train`; the backtest
+// applies the same rules to fixed schedules, as the engine and the world
+// do (a retry the rules push past the window is not made).
 func replayTruth(ctx context.Context, m *simulator.Model, rec *Recorded, model smartretry.Scorer, cand domain.PresetSpec, workers int, progress func(done, total int)) (float64, error) {
 	retries, window := smartretry.Budget(cand)
 	b := simulator.Budget{Retries: retries, WindowDays: int(window / (24 * time.Hour))}
 	var pol simulator.Policy
 	if cand.SmartRetries {
-		pol = &simulator.Planner{Label: cand.Name, Func: PlannerFunc(smartretry.NewPlanner(model, nil)), Preset: cand}
+		pol = &simulator.Planner{Label: cand.Name, Func: PlannerFunc(smartretry.NewPlanner(model, smartretry.NetworkRules)), Preset: cand}
 	} else {
 		f, err := simulator.FromPreset(cand.Name, cand, b)
 		if err != nil {

@@ -24,6 +24,10 @@ func HistoryPreset() domain.PresetSpec {
 		DuringRecovery: domain.DuringPause, AfterSub: domain.AfterCancel, AfterInvoice: domain.InvoiceLeaveOverdue}
 }
 
+// DefaultNear is the share of a recorded history's explored retries
+// drawn from the day after the decision (HistoryOptions.Near).
+const DefaultNear = 0.5
+
 // TrainOptions size the training history.
 type TrainOptions struct {
 	Invoices int     // failed invoices in the history (default 50,000)
@@ -41,7 +45,7 @@ func Train(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOption
 		opt.Explore = 0.3
 	}
 	if opt.Near <= 0 {
-		opt.Near = 0.5
+		opt.Near = DefaultNear
 	}
 	rec, err := History(ctx, m, HistoryOptions{Seed: seed, Pop: simulator.PopTraining, First: TrainingFirst, Invoices: opt.Invoices, Preset: HistoryPreset(), Explore: opt.Explore, Near: opt.Near})
 	if err != nil {

