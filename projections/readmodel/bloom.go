@@ -5,26 +5,27 @@ import "hash/maphash"
 // absent remembers, after a Reset, which record IDs were ever written, as
 // a Bloom filter: an ID it has never seen cannot be in the database, so a
 // rebuild creating millions of records skips a Pebble read for each.
-// Past bloomMaxEntries it switches itself off (answers are then always
+// Past its capacity (set per table) it switches itself off (answers are then always
 // "maybe": still exact, no longer a shortcut). Without a Reset in this
 // process it is off and every cache miss reads Pebble.
 type absent struct {
-	on   bool
-	bits []uint64
-	n    int
-	seed maphash.Seed
+	on       bool
+	bits     []uint64
+	n        int
+	capacity int
+	seed     maphash.Seed
 }
 
 // bloomBits per expected entry and probes: about 1% false positives.
 const (
 	bloomBitsPerEntry = 10
 	bloomProbes       = 7
-	bloomMaxEntries   = 4 << 20
 )
 
-func (a *absent) reset() {
-	a.on, a.n, a.seed = true, 0, maphash.MakeSeed()
-	a.bits = make([]uint64, bloomMaxEntries*bloomBitsPerEntry/64)
+// reset empties the filter, sized for capacity entries.
+func (a *absent) reset(capacity int) {
+	a.on, a.n, a.capacity, a.seed = true, 0, capacity, maphash.MakeSeed()
+	a.bits = make([]uint64, max(1, capacity*bloomBitsPerEntry/64))
 }
 
 func (a *absent) hashes(id []byte) (uint64, uint64) {
@@ -37,7 +38,7 @@ func (a *absent) add(id string) {
 	if !a.on {
 		return
 	}
-	if a.n++; a.n > bloomMaxEntries {
+	if a.n++; a.n > a.capacity {
 		a.on = false // saturated: fall back to reading
 		return
 	}

@@ -112,7 +112,7 @@ type Cards struct {
 
 // NewCards returns the card-activity projection over db.
 func NewCards(db *DB) *Cards {
-	p := &Cards{t: newTable[Card](kindCard, defaultMaxCached)}
+	p := &Cards{t: newTable[Card](kindCard, defaultMaxCached, 1<<20)}
 	p.base = base{db: db, name: NameCards, kinds: []string{kindCard}, tables: []flusher{p.t}}
 	return p
 }

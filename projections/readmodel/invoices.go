@@ -23,7 +23,7 @@ type Invoices struct {
 
 // NewInvoices returns the invoices projection over db.
 func NewInvoices(db *DB) *Invoices {
-	p := &Invoices{t: newTable[Invoice](kindInvoice, defaultMaxCached)}
+	p := &Invoices{t: newTable[Invoice](kindInvoice, defaultMaxCached, 4<<20)}
 	p.base = base{db: db, name: NameInvoices, kinds: []string{kindInvoice}, tables: []flusher{p.t}}
 	return p
 }

@@ -129,9 +129,9 @@ type Presets struct {
 // NewPresets returns the presets projection over db.
 func NewPresets(db *DB) *Presets {
 	p := &Presets{
-		presets:  newTable[Preset](kindPreset, defaultMaxCached),
-		products: newTable[Product](kindProduct, defaultMaxCached),
-		account:  newTable[Account](kindAccount, 1),
+		presets:  newTable[Preset](kindPreset, defaultMaxCached, 1<<16),
+		products: newTable[Product](kindProduct, defaultMaxCached, 1<<16),
+		account:  newTable[Account](kindAccount, 1, 1),
 	}
 	p.base = base{db: db, name: NamePresets, kinds: []string{kindPreset, kindProduct, kindAccount},
 		tables: []flusher{p.presets, p.products, p.account}}

@@ -22,7 +22,7 @@ const (
 )
 
 // defaultMaxCached bounds each table's cache of decoded records.
-const defaultMaxCached = 100_000
+const defaultMaxCached = 32_768
 
 // flusher is a table seen by the commit path.
 type flusher interface {

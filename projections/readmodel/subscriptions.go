@@ -83,7 +83,7 @@ type Subscriptions struct {
 
 // NewSubscriptions returns the subscriptions projection over db.
 func NewSubscriptions(db *DB) *Subscriptions {
-	p := &Subscriptions{t: newTable[Subscription](kindSubscription, defaultMaxCached)}
+	p := &Subscriptions{t: newTable[Subscription](kindSubscription, defaultMaxCached, 1<<20)}
 	p.base = base{db: db, name: NameSubscriptions, kinds: []string{kindSubscription}, tables: []flusher{p.t}}
 	return p
 }

@@ -12,16 +12,23 @@ type row[R any] interface {
 	sequence() uint64
 }
 
-// entry is a cached record: cur is being changed by the batch, old is the
-// committed version (to diff indexes against).
+// entry is a cached record: cur is being changed by the batch; oldIx and
+// oldSeq are the index entries and sequence of the committed version,
+// to diff indexes against (a whole second copy of the record would
+// double the cache's memory).
 type entry[R any] struct {
 	id     string
 	cur    R
-	old    R
+	oldIx  [maxIndexes]ixEntry
+	nOld   uint8
+	oldSeq uint64
 	exists bool
 	dirty  bool
 	gen    uint64 // the batch that last used it
 }
+
+// maxIndexes bounds the index entries of one record.
+const maxIndexes = 6
 
 // table caches the records of one kind between batches. Reads of records
 // the batch changed come from the cache; flush writes each changed record
@@ -36,6 +43,7 @@ type table[R any, P row[R]] struct {
 	maxCached int
 	gen       uint64
 	seen      absent
+	expected  int // records the Bloom filter is sized for
 	// last is the entry get returned last: a stream's events are
 	// appended together, so they tend to follow each other in $all. It
 	// is cleared whenever items drops entries.
@@ -43,12 +51,14 @@ type table[R any, P row[R]] struct {
 
 	enc            enc
 	key, val       []byte
-	oldIx, newIx   []ixEntry
+	newIx          []ixEntry
 	oldKey, newKey []byte
 }
 
-func newTable[R any, P row[R]](kind string, maxCached int) *table[R, P] {
-	return &table[R, P]{kind: kind, items: map[string]*entry[R]{}, maxCached: maxCached}
+// newTable returns a table caching up to maxCached records, whose Bloom
+// filter of written IDs (after a Reset) holds up to expected records.
+func newTable[R any, P row[R]](kind string, maxCached, expected int) *table[R, P] {
+	return &table[R, P]{kind: kind, items: map[string]*entry[R]{}, maxCached: maxCached, expected: expected}
 }
 
 // get returns the cached entry of id, loading it from the database on a
@@ -92,7 +102,10 @@ func (t *table[R, P]) lookup(db *DB, wait func() error, id []byte) (*entry[R], e
 		if err := d.done(); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", t.kind, e.id, err)
 		}
-		e.old, e.exists = e.cur, true
+		e.exists = true
+		if err := e.remember(P(&e.cur).indexes(t.newIx[:0]), P(&e.cur).sequence()); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", t.kind, e.id, err)
+		}
 	}
 	t.items[e.id] = e
 	return e, nil
@@ -114,22 +127,27 @@ func (t *table[R, P]) flush(w *ops) error {
 	for _, e := range t.dirty {
 		cur := P(&e.cur)
 		t.newIx = cur.indexes(t.newIx[:0])
-		t.oldIx = t.oldIx[:0]
+		var oldIx []ixEntry
 		if e.exists {
-			t.oldIx = P(&e.old).indexes(t.oldIx)
+			oldIx = e.oldIx[:e.nOld]
 		}
 		seq := cur.sequence()
-		for _, ix := range t.oldIx {
-			if !contains(t.newIx, ix) || P(&e.old).sequence() != seq {
-				t.oldKey = indexKey(t.oldKey, t.kind, ix, P(&e.old).sequence())
+		for _, ix := range oldIx {
+			if !contains(t.newIx, ix) || e.oldSeq != seq {
+				t.oldKey = indexKey(t.oldKey, t.kind, ix, e.oldSeq)
 				w.delete(t.oldKey)
 			}
 		}
 		for _, ix := range t.newIx {
-			if !e.exists || !contains(t.oldIx, ix) || P(&e.old).sequence() != seq {
+			if !e.exists || !contains(oldIx, ix) || e.oldSeq != seq {
 				t.newKey = indexKey(t.newKey, t.kind, ix, seq)
 				w.set(t.newKey, []byte(e.id))
 			}
+		}
+		// What is written becomes the committed version; if the write
+		// fails, the cache is discarded whole.
+		if err := e.remember(t.newIx, seq); err != nil {
+			return fmt.Errorf("%s %s: %w", t.kind, e.id, err)
 		}
 		t.seen.add(e.id)
 		t.enc.reset()
@@ -144,7 +162,7 @@ func (t *table[R, P]) flush(w *ops) error {
 // mirrors the database.
 func (t *table[R, P]) committed() {
 	for _, e := range t.dirty {
-		e.old, e.exists, e.dirty = e.cur, true, false
+		e.exists, e.dirty = true, false
 	}
 	t.dirty = t.dirty[:0]
 	t.gen++
@@ -170,7 +188,17 @@ func (t *table[R, P]) discard() {
 // database is about to be emptied.
 func (t *table[R, P]) reset() {
 	t.discard()
-	t.seen.reset()
+	t.seen.reset(t.expected)
+}
+
+// remember records the index entries and sequence of the version about
+// to be committed.
+func (e *entry[R]) remember(ixs []ixEntry, seq uint64) error {
+	if len(ixs) > maxIndexes {
+		return fmt.Errorf("%d index entries, at most %d", len(ixs), maxIndexes)
+	}
+	e.nOld, e.oldSeq = uint8(copy(e.oldIx[:], ixs)), seq
+	return nil
 }
 
 func contains(ixs []ixEntry, ix ixEntry) bool {
