@@ -13,7 +13,7 @@ import (
 // invoice belongs to one of a few hidden classes that the ledger never
 // names: a funds shortfall whose customer is paid on one of the common
 // pay schedules (one class per schedule), a cure that comes within
-// hours or over days (two classes), or a card that will not be paid
+// hours, a day or two, or several days (three classes), or a card that will not be paid
 // (one class). A class fixes how the chance of an attempt depends on its
 // time and on the previous attempt:
 //
@@ -21,8 +21,9 @@ import (
 //     previous attempt, a chance that depends on the hours since that
 //     deposit; with no deposit since the previous attempt, one small
 //     chance (the balance has not changed, so retrying rarely helps);
-//   - cure c: a chance by hours since the first failure, separately for
-//     an attempt in the same day-long block as the previous one (an
+//   - cure c (fast, medium, slow): a chance by hours since the first failure and the local
+//     hour's quarter of the day (issuers approve more by day), separately
+//     for an attempt in the same day-long block as the previous one (an
 //     issuer's decision is sticky within a day) and in a later one;
 //   - dead: one small chance.
 //
@@ -49,7 +50,10 @@ type Mixture struct {
 	FallbackPrior map[string][]float64
 	GlobalPrior   []float64
 	// LogLik is the fitted log-likelihood per sequence (training).
-	LogLik  float64
+	LogLik float64
+	// Test scores a fit on the other sequences on held-out ones
+	// (MixtureOptions.HoldOut); zero when none were held out.
+	Test    Metrics
 	version string
 }
 
@@ -71,9 +75,11 @@ var schedNames = [numSched]string{"weekly_friday", "biweekly_friday_a", "biweekl
 // Classes: the funds schedules, then the fast and slow cures, then dead.
 const (
 	classCureFast = numSched
-	classCureSlow = numSched + 1
-	classDead     = numSched + 2
-	NumClasses    = numSched + 3
+	classCureMid  = numSched + 1
+	classCureSlow = numSched + 2
+	classDead     = numSched + 3
+	numCures      = 3
+	NumClasses    = numSched + 4
 )
 
 // ClassName names class k.
@@ -83,6 +89,8 @@ func ClassName(k int) string {
 		return "funds_" + schedNames[k]
 	case k == classCureFast:
 		return "cure_fast"
+	case k == classCureMid:
+		return "cure_medium"
 	case k == classCureSlow:
 		return "cure_slow"
 	}
@@ -102,8 +110,9 @@ var (
 	numCure       = len(cureEdges) + 1
 	cellFundsOld  = 0
 	cellFundsNew  = 1
-	cellCure      = cellFundsNew + numAge // [2 cures][numCure][same block 0/1]
-	cellDead      = cellCure + 2*numCure*2
+	numBands      = 4                     // local quarters of the day
+	cellCure      = cellFundsNew + numAge // [numCures][numCure][numBands][same block 0/1]
+	cellDead      = cellCure + numCures*numCure*numBands*2
 	numCells      = cellDead + 1
 	blockHours    = 24.0
 	lookbackDays  = 40
@@ -117,9 +126,12 @@ var (
 			return 0.5 * math.Exp(-float64(cell-cellFundsNew)/8)
 		case cell < cellDead:
 			i := cell - cellCure
-			c, b := i/(2*numCure), (i/2)%numCure
-			if c == 0 {
+			c, b := i/(2*numCure*numBands), (i/(2*numBands))%numCure
+			switch c {
+			case 0:
 				return 0.3 * math.Exp(-float64(b)/4)
+			case 1:
+				return 0.05 + 0.3*math.Exp(-math.Abs(float64(b)-6)/3)
 			}
 			return 0.05 + 0.25*float64(b)/float64(numCure)
 		}
@@ -143,7 +155,10 @@ type point struct {
 
 // deposits lists, per schedule, the pay deposits (Unix seconds) around an
 // invoice's run, from lookbackDays before from to a day after to.
-type deposits [numSched][]int64
+type deposits struct {
+	pay [numSched][]int64
+	loc *time.Location
+}
 
 func payDeposits(loc *time.Location, from, to time.Time, hour int) *deposits {
 	var d deposits
@@ -152,8 +167,9 @@ func payDeposits(loc *time.Location, from, to time.Time, hour int) *deposits {
 }
 
 func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
-	for s := range d {
-		d[s] = d[s][:0]
+	d.loc = loc
+	for s := range d.pay {
+		d.pay[s] = d.pay[s][:0]
 	}
 	c0, c1 := toCivil(from, loc), toCivil(to, loc)
 	for day := c0.day - lookbackDays; day <= c1.day+1; day++ {
@@ -191,7 +207,7 @@ func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
 		at := time.Date(y, time.Month(m), dd, hour, 0, 0, 0, loc).Unix()
 		for s := 0; s < numSched; s++ {
 			if mask&(1<<s) != 0 {
-				d[s] = append(d[s], at)
+				d.pay[s] = append(d.pay[s], at)
 			}
 		}
 	}
@@ -200,8 +216,8 @@ func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
 // at describes time t of a run whose first failure was at first.
 func (d *deposits) at(t, first time.Time) point {
 	p := point{unix: t.Unix(), h: t.Sub(first).Hours()}
-	for s := range d {
-		list := d[s]
+	for s := range d.pay {
+		list := d.pay[s]
 		i := sort.Search(len(list), func(k int) bool { return list[k] > p.unix })
 		p.idx[s] = int32(i)
 		p.fcell[s] = uint16(cellFundsOld)
@@ -209,7 +225,8 @@ func (d *deposits) at(t, first time.Time) point {
 			p.fcell[s] = uint16(cellFundsNew + bucket(ageEdges, float64(p.unix-list[i-1])/3600))
 		}
 	}
-	p.ccell = uint16(2 * bucket(cureEdges, p.h))
+	band := int(toCivil(t, d.loc).hour / 6)
+	p.ccell = uint16(2 * (bucket(cureEdges, p.h)*numBands + min(band, numBands-1)))
 	p.block = int32(math.Floor(p.h / blockHours))
 	return p
 }
@@ -229,7 +246,7 @@ func cell(k int, a, b *point) int {
 	if a.block == b.block {
 		same = 1
 	}
-	return cellCure + (k-classCureFast)*2*numCure + int(b.ccell) + same
+	return cellCure + (k-classCureFast)*2*numCure*numBands + int(b.ccell) + same
 }
 
 // PriorKey is the class prior's key of an invoice.

@@ -74,11 +74,37 @@ func MixtureSequences(l *Ledger) []MixtureSequence {
 type MixtureOptions struct {
 	Iterations   int   // EM iterations of the final fit (default 60)
 	DepositHours []int // candidate deposit hours (default 0, 2, …, 10)
+	HoldOut      int   // every HoldOut-th sequence scores a first fit (0: none)
 }
 
 // FitMixture fits the latent-class model by EM: for each candidate
 // deposit hour a short fit, then the best by likelihood to convergence.
+// With opt.HoldOut it first fits on the other sequences and reports the
+// metrics on every HoldOut-th (Mixture.Test), then refits on all.
 func FitMixture(ctx context.Context, seqs []MixtureSequence, opt MixtureOptions) (*Mixture, error) {
+	if opt.HoldOut > 1 && len(seqs) >= 2*opt.HoldOut {
+		var train, test []MixtureSequence
+		for i := range seqs {
+			if i%opt.HoldOut == opt.HoldOut-1 {
+				test = append(test, seqs[i])
+			} else {
+				train = append(train, seqs[i])
+			}
+		}
+		o := opt
+		o.HoldOut = 0
+		m, err := FitMixture(ctx, train, o)
+		if err != nil {
+			return nil, err
+		}
+		o.DepositHours = []int{m.DepositHour}
+		all, err := FitMixture(ctx, seqs, o)
+		if err != nil {
+			return nil, err
+		}
+		all.Test = MixtureMetrics(m, test)
+		return all, nil
+	}
 	if len(seqs) == 0 {
 		return nil, errors.New("fit mixture: no failed invoices in the ledger")
 	}
@@ -89,7 +115,13 @@ func FitMixture(ctx context.Context, seqs []MixtureSequence, opt MixtureOptions)
 		opt.DepositHours = []int{0, 2, 4, 6, 8, 10}
 	}
 	var best *Mixture
+	if len(opt.DepositHours) == 1 {
+		best = &Mixture{DepositHour: opt.DepositHours[0]}
+	}
 	for _, hr := range opt.DepositHours {
+		if len(opt.DepositHours) == 1 {
+			break
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("fit mixture: %w", err)
 		}

@@ -170,90 +170,136 @@ func classList(cs []domain.Contribution) string {
 // retry after it, whose previous attempt it becomes); the customer's own
 // payment after each failure's reminder counts as the optimizer's does
 // (Objective.ReminderValue). It stops when no slot is worth its cost.
+// Then each chosen slot in turn is moved to the best other place while
+// that raises the chance (a few passes of local search), which undoes
+// greedy's early commitments.
 func (p *MixturePlanner) choose(post []float64, last *point, pts []point, from, k int, amount float64, obj Objective) []int {
 	n := len(pts)
-	spacing := max(int(math.Ceil(obj.MinSpacing.Hours())), 1)
-	K := len(post)
-	surv := make([]float64, K) // P(all chosen fail | class)
-	for i := range surv {
-		surv[i] = 1
+	s := &search{
+		m: p.M, post: post, last: last, pts: pts, from: from,
+		spacing: max(int(math.Ceil(obj.MinSpacing.Hours())), 1),
+		surv:    make([]float64, len(post)),
+		same:    make([]bool, n),
+		rho:     make([]float64, n),
 	}
-	remind := 1.0 // Π rho over the chosen slots
-	var chosen []int
-	haz := p.M.Hazard
-	value := 0.0 // chance of recovery of the chosen set
 	// A slot that every class sees as the slot before it (same deposit
 	// periods and buckets, same cure bucket and block) has the same
 	// hazards as it, before and after, and a smaller reminder worth: it
 	// is only a candidate when the slot before it was not.
-	same := make([]bool, n)
-	for j := from + 1; j < n; j++ {
-		same[j] = pts[j].sameCells(&pts[j-1])
-	}
-	for len(chosen) < k {
-		bestV, bestJ := value, -1
-		var bestPos int
-		pos := 0
-		open := false // the slot before was a feasible candidate
-		for j := from; j < n; j++ {
-			for pos < len(chosen) && chosen[pos] < j {
-				pos++
-			}
-			if (pos > 0 && j-chosen[pos-1] < spacing) || (pos < len(chosen) && chosen[pos]-j < spacing) {
-				open = false
-				continue
-			}
-			if open && same[j] {
-				continue
-			}
-			open = true
-			a := last
-			if pos > 0 {
-				a = &pts[chosen[pos-1]]
-			}
-			cur := &pts[j]
-			var s float64
-			if pos < len(chosen) {
-				b := &pts[chosen[pos]]
-				for q := 0; q < K; q++ {
-					s += post[q] * surv[q] * (1 - haz[cell(q, a, cur)]) * (1 - haz[cell(q, cur, b)]) / (1 - haz[cell(q, a, b)])
-				}
-			} else {
-				for q := 0; q < K; q++ {
-					s += post[q] * surv[q] * (1 - haz[cell(q, a, cur)])
-				}
-			}
-			rho := 1.0
-			if obj.ReminderValue != 0 {
-				rho = math.Exp(-obj.ReminderValue * float64(n-1-j))
-			}
-			v := 1 - remind*rho*s
-			if v > bestV {
-				bestV, bestJ, bestPos = v, j, pos
-			}
+	for j := from; j < n; j++ {
+		s.same[j] = j > from && pts[j].sameCells(&pts[j-1])
+		s.rho[j] = 1
+		if obj.ReminderValue != 0 {
+			s.rho[j] = math.Exp(-obj.ReminderValue * float64(n-1-j))
 		}
-		if bestJ < 0 || (bestV-value)*amount <= obj.AttemptCost {
+	}
+	var chosen []int
+	value := 0.0
+	for len(chosen) < k {
+		s.survival(chosen)
+		v, j, pos := s.bestInsert(chosen)
+		if j < 0 || (v-value)*amount <= obj.AttemptCost {
 			break
 		}
-		// Insert and recompute the survivals along the new sequence.
-		chosen = append(chosen, 0)
-		copy(chosen[bestPos+1:], chosen[bestPos:])
-		chosen[bestPos] = bestJ
-		remind = 1
-		for q := range surv {
-			surv[q] = 1
-		}
-		a := last
-		for _, j := range chosen {
-			for q := range surv {
-				surv[q] *= 1 - haz[cell(q, a, &pts[j])]
+		chosen = insertAt(chosen, pos, j)
+		value = v
+	}
+	rest := make([]int, 0, len(chosen))
+	for pass := 0; pass < 3 && len(chosen) > 1; pass++ {
+		moved := false
+		for i := 0; i < len(chosen); i++ {
+			rest = append(append(rest[:0], chosen[:i]...), chosen[i+1:]...)
+			s.survival(rest)
+			v, j, pos := s.bestInsert(rest)
+			if j >= 0 && j != chosen[i] && v > value+1e-9 {
+				chosen = insertAt(append(chosen[:0], rest...), pos, j)
+				value, moved = v, true
 			}
-			if obj.ReminderValue != 0 {
-				remind *= math.Exp(-obj.ReminderValue * float64(n-1-j))
-			}
-			a = &pts[j]
 		}
-		value = bestV
+		if !moved {
+			break
+		}
 	}
 	return chosen
+}
+
+func insertAt(a []int, pos, v int) []int {
+	a = append(a, 0)
+	copy(a[pos+1:], a[pos:])
+	a[pos] = v
+	return a
+}
+
+// search is the planner's state while choosing slots.
+type search struct {
+	m       *Mixture
+	post    []float64
+	last    *point
+	pts     []point
+	from    int
+	spacing int
+	same    []bool
+	rho     []float64 // the customer does not pay after a failure at j
+	surv    []float64 // P(every chosen retry fails | class)
+	remind  float64   // Π rho over the chosen slots
+}
+
+// survival sets surv and remind for the sorted slots chosen.
+func (s *search) survival(chosen []int) {
+	for q := range s.surv {
+		s.surv[q] = 1
+	}
+	s.remind = 1
+	a := s.last
+	for _, j := range chosen {
+		for q := range s.surv {
+			s.surv[q] *= 1 - s.m.Hazard[cell(q, a, &s.pts[j])]
+		}
+		s.remind *= s.rho[j]
+		a = &s.pts[j]
+	}
+}
+
+// bestInsert returns the chance of recovery with the best slot added to
+// chosen (whose survival is set), the slot and its place; j < 0 if none
+// fits.
+func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
+	haz, post, surv := s.m.Hazard, s.post, s.surv
+	K := len(post)
+	bestV, bestJ, bestPos := -1.0, -1, 0
+	pos = 0
+	open := false // the slot before was a feasible candidate
+	for j := s.from; j < len(s.pts); j++ {
+		for pos < len(chosen) && chosen[pos] < j {
+			pos++
+		}
+		if (pos > 0 && j-chosen[pos-1] < s.spacing) || (pos < len(chosen) && chosen[pos]-j < s.spacing) {
+			open = false
+			continue
+		}
+		if open && s.same[j] {
+			continue
+		}
+		open = true
+		a := s.last
+		if pos > 0 {
+			a = &s.pts[chosen[pos-1]]
+		}
+		cur := &s.pts[j]
+		var sum float64
+		if pos < len(chosen) {
+			b := &s.pts[chosen[pos]]
+			for q := 0; q < K; q++ {
+				sum += post[q] * surv[q] * (1 - haz[cell(q, a, cur)]) * (1 - haz[cell(q, cur, b)]) / (1 - haz[cell(q, a, b)])
+			}
+		} else {
+			for q := 0; q < K; q++ {
+				sum += post[q] * surv[q] * (1 - haz[cell(q, a, cur)])
+			}
+		}
+		if v := 1 - s.remind*s.rho[j]*sum; v > bestV {
+			bestV, bestJ, bestPos = v, j, pos
+		}
+	}
+	return bestV, bestJ, bestPos
 }

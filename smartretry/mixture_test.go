@@ -196,3 +196,19 @@ func BenchmarkMixturePlan(b *testing.B) {
 		}
 	}
 }
+
+// The held-out score of a well-specified mixture is calibrated.
+func TestMixtureHeldOutCalibration(t *testing.T) {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	m, err := FitMixture(context.Background(), paySequences(r, 5000, loc), MixtureOptions{Iterations: 30, DepositHours: []int{3, 6}, HoldOut: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Test.Rows < 1000 || m.Test.AUC < 0.7 || m.Test.MaxGap > 0.03 {
+		t.Errorf("held-out metrics %+v: want ≥ 1000 rows, AUC ≥ 0.7 and calibration within 3 points", m.Test)
+	}
+}
