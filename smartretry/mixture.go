@@ -283,3 +283,58 @@ func (m *Mixture) setVersion() {
 	}
 	m.version = fmt.Sprintf("mixture-%016x", h.Sum64())
 }
+
+// grid describes the hourly times start + j h, j in [from, n), into
+// pts: as at does for each, walking the deposits, buckets and zone
+// periods forward instead of searching them per slot.
+func (d *deposits) grid(pts []point, start, first time.Time, from int) {
+	n := len(pts)
+	if from >= n {
+		return
+	}
+	z := zoneCursor{loc: d.loc}
+	t0 := start.Add(time.Duration(from) * time.Hour)
+	p := d.at(t0, first)
+	pts[from] = p
+	var ab [numSched]int // age bucket of each schedule
+	for s := range d.pay {
+		if p.idx[s] > 0 {
+			ab[s] = bucket(ageEdges, float64(p.unix-d.pay[s][p.idx[s]-1])/3600)
+		}
+	}
+	cb := bucket(cureEdges, p.h)
+	frac := float64(t0.Unix()-first.Unix())/3600 - p.h // 0 up to rounding
+	for j := from + 1; j < n; j++ {
+		p.unix += 3600
+		p.h = float64(j-from) + pts[from].h + frac
+		for s := range d.pay {
+			list := d.pay[s]
+			i := int(p.idx[s])
+			moved := false
+			for i < len(list) && list[i] <= p.unix {
+				i++
+				moved = true
+			}
+			if moved {
+				p.idx[s] = int32(i)
+				ab[s] = 0
+			}
+			if i == 0 {
+				continue
+			}
+			age := float64(p.unix-list[i-1]) / 3600
+			for ab[s] < len(ageEdges) && ageEdges[ab[s]] <= age {
+				ab[s]++
+			}
+			p.fcell[s] = uint16(cellFundsNew + ab[s])
+		}
+		for cb < len(cureEdges) && cureEdges[cb] <= p.h {
+			cb++
+		}
+		off := z.offsetAt(p.unix)
+		band := int(((p.unix+int64(off))%86400+86400)%86400) / (6 * 3600)
+		p.ccell = uint16(2 * (cb*numBands + min(band, numBands-1)))
+		p.block = int32(math.Floor(p.h / blockHours))
+		pts[j] = p
+	}
+}

@@ -114,9 +114,7 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
 	post, last := p.posterior(&c, dep)
 	pts := make([]point, n)
-	for j := from; j < n; j++ {
-		pts[j] = dep.at(start.Add(time.Duration(j)*time.Hour), first.At)
-	}
+	dep.grid(pts, start, first.At, from)
 	slots := p.choose(post, &last, pts, from, rc.RetriesLeft, float64(c.Amount), obj)
 	if len(slots) == 0 {
 		return stop("no slot's expected recovery covers the attempt cost")

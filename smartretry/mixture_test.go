@@ -212,3 +212,24 @@ func TestMixtureHeldOutCalibration(t *testing.T) {
 		t.Errorf("held-out metrics %+v: want ≥ 1000 rows, AUC ≥ 0.7 and calibration within 3 points", m.Test)
 	}
 }
+
+// The grid walk describes every hour as describing it alone does.
+func TestMixtureGridMatchesPoints(t *testing.T) {
+	for _, zone := range []string{"America/New_York", "Asia/Kolkata", "Europe/London"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Skip("no time zone data")
+		}
+		first := time.Date(2026, 3, 20, 9, 17, 0, 0, loc) // spans a DST change
+		start := first.Add(5 * time.Hour)
+		dep := payDeposits(loc, first, start.Add(15*24*time.Hour), 4)
+		pts := make([]point, 15*24)
+		dep.grid(pts, start, first, 3)
+		for j := 3; j < len(pts); j++ {
+			want := dep.at(start.Add(time.Duration(j)*time.Hour), first)
+			if pts[j].idx != want.idx || pts[j].fcell != want.fcell || pts[j].ccell != want.ccell || pts[j].block != want.block || pts[j].unix != want.unix || math.Abs(pts[j].h-want.h) > 1e-9 {
+				t.Fatalf("%s slot %d: grid %+v, alone %+v", zone, j, pts[j], want)
+			}
+		}
+	}
+}

@@ -99,7 +99,7 @@ then each policy's share of the oracle's uplift over the evenly spaced schedule.
 	f.StringArrayVar(&presets, "preset", nil, "preset file (JSON PresetSpec) to evaluate; repeatable")
 	f.StringArrayVar(&budgets, "budget", nil, "retry budget RETRIES/DAYS; repeatable (default 3/7 and 8/14)")
 	f.IntVar(&workers, "workers", 0, "replay goroutines (default GOMAXPROCS)")
-	f.StringVar(&family, "smart-family", "logistic", "smart policy family: logistic, mixture (latent-class hazard model, as smart-mixture) or both")
+	f.StringVar(&family, "smart-family", "mixture", "smart policy family: mixture (latent-class hazard model), logistic, or both (the mixture as smart-mixture)")
 	return cmd
 }
 

@@ -43,16 +43,16 @@ func TrainMixture(ctx context.Context, m *simulator.Model, seed uint64, opt Trai
 	return p, nil
 }
 
-// EvalMixturePlanner is the latent-class smart policy for `recoup eval`
-// (named "smart-mixture"): trained like EvalPlanner's on a history of the
-// world's training population.
-func EvalMixturePlanner(opt TrainOptions) simulator.NamedPlanner {
+// EvalMixturePlanner is the latent-class smart policy for `recoup eval`,
+// under name: trained like EvalPlanner's on a history of the world's
+// training population.
+func EvalMixturePlanner(name string, opt TrainOptions) simulator.NamedPlanner {
 	var (
 		mu      sync.Mutex
 		planner *smartretry.MixturePlanner
 	)
 	return simulator.NamedPlanner{
-		Name: "smart-mixture",
+		Name: name,
 		Prepare: func(ctx context.Context, m *simulator.Model, seed uint64) error {
 			p, err := TrainMixture(ctx, m, seed, opt)
 			if err != nil {
