@@ -39,8 +39,8 @@ import (
 const bulkDir = "bulk"
 
 // defaultBulkSpill is how many changed records a projection keeps in
-// memory in bulk mode before writing them out (tens of MB).
-const defaultBulkSpill = 1 << 15
+// memory in bulk mode before writing them out (some tens of MB).
+const defaultBulkSpill = 1 << 16
 
 // dirtyRecords counts the records changed since the last write.
 func (b *base) dirtyRecords() int {
