@@ -40,7 +40,7 @@ const bulkDir = "bulk"
 
 // defaultBulkSpill is how many changed records a projection keeps in
 // memory in bulk mode before writing them out (some tens of MB).
-const defaultBulkSpill = 1 << 16
+const defaultBulkSpill = 1 << 15
 
 // dirtyRecords counts the records changed since the last write.
 func (b *base) dirtyRecords() int {
