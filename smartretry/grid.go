@@ -330,6 +330,10 @@ func (g *grid) buildCrossTable() {
 		g.crossTab[di] = resize(g.crossTab[di], d)
 		prevDay := g.civ[firstSlot[di]].day
 		for dj := range d {
+			if dj < di { // an earlier day's anchors cannot be after prevDay
+				g.crossTab[di][dj] = 1
+				continue
+			}
 			an := &g.anchor[firstSlot[dj]]
 			f := 1.0
 			for a := 0; a < numAnchors; a++ {
