@@ -22,7 +22,7 @@ import (
 //     deposit; with no deposit since the previous attempt, one small
 //     chance (the balance has not changed, so retrying rarely helps);
 //   - cure c (fast, medium, slow): a chance by hours since the first failure and the local
-//     hour's quarter of the day (issuers approve more by day), separately
+//     hour's three-hour band (issuers approve more by day), separately
 //     for an attempt in the same day-long block as the previous one (an
 //     issuer's decision is sticky within a day) and in a later one;
 //   - dead: one small chance.
@@ -110,7 +110,7 @@ var (
 	numCure       = len(cureEdges) + 1
 	cellFundsOld  = 0
 	cellFundsNew  = 1
-	numBands      = 4                     // local quarters of the day
+	numBands      = 8                     // local three-hour bands of the day
 	cellCure      = cellFundsNew + numAge // [numCures][numCure][numBands][same block 0/1]
 	cellDead      = cellCure + numCures*numCure*numBands*2
 	numCells      = cellDead + 1
@@ -225,7 +225,7 @@ func (d *deposits) at(t, first time.Time) point {
 			p.fcell[s] = uint16(cellFundsNew + bucket(ageEdges, float64(p.unix-list[i-1])/3600))
 		}
 	}
-	band := int(toCivil(t, d.loc).hour / 6)
+	band := int(toCivil(t, d.loc).hour / float64(24/numBands))
 	p.ccell = uint16(2 * (bucket(cureEdges, p.h)*numBands + min(band, numBands-1)))
 	p.block = int32(math.Floor(p.h / blockHours))
 	return p
@@ -332,7 +332,7 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 			cb++
 		}
 		off := z.offsetAt(p.unix)
-		band := int(((p.unix+int64(off))%86400+86400)%86400) / (6 * 3600)
+		band := int(((p.unix+int64(off))%86400+86400)%86400) / (24 / numBands * 3600)
 		p.ccell = uint16(2 * (cb*numBands + min(band, numBands-1)))
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p

@@ -255,6 +255,20 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 			h := (num[c] + 2*initialHazard(c)) / (den[c] + 2)
 			haz[c] = min(max(h, minHazard), maxHazard)
 		}
+		// A cure cell is pulled towards its class, bucket and block
+		// pooled over the hour bands, so sparse bands borrow strength.
+		for c := cellCure; c < cellDead; c++ {
+			i := c - cellCure
+			same, rest := i%2, i/2
+			b0 := cellCure + (rest/numBands)*numBands*2 + same
+			var pn, pd float64
+			for band := 0; band < numBands; band++ {
+				pn += num[b0+2*band]
+				pd += den[b0+2*band]
+			}
+			pooled := (pn + 2*initialHazard(c)) / (pd + 2)
+			haz[c] = min(max((num[c]+5*pooled)/(den[c]+5), minHazard), maxHazard)
+		}
 		global = normalised(gcnt, nil, 0)
 		for key, v := range fcnt {
 			fprior[key] = normalised(v, global, 20)

@@ -103,8 +103,16 @@ func TestMixtureLearnsPaydaysAndSpreadsRetries(t *testing.T) {
 	}
 	cat, _ := categoryOf("insufficient_funds")
 	pr := m.prior(string(cat), string(domain.Debit), "US")
-	if got := pr[schedFirst] + pr[schedLastBD] + pr[schedSemimonthly]; got < 0.8 {
-		t.Errorf("prior mass on the 1st, the last business day and 15th+last: %.2f, want ≥ 0.8 (prior %v)", got, pr)
+	// The funds classes hold most of the mass, and of theirs nearly all
+	// goes to the schedules of this world (15th+last shares the last
+	// business day's deposits).
+	var funds float64
+	for k := 0; k < numSched; k++ {
+		funds += pr[k]
+	}
+	right := pr[schedFirst] + pr[schedLastBD] + pr[schedSemimonthly]
+	if funds < 0.7 || right/funds < 0.95 {
+		t.Errorf("prior mass on funds classes %.2f (want ≥ 0.7), of which on the 1st, the last business day and 15th+last %.2f (want ≥ 0.95); prior %v", funds, right/funds, pr)
 	}
 	if pr[schedFirst] < 0.25 || pr[schedLastBD]+pr[schedSemimonthly] < 0.25 {
 		t.Errorf("both schedules should keep mass: 1st %.2f, last business day %.2f, 15th+last %.2f", pr[schedFirst], pr[schedLastBD], pr[schedSemimonthly])
