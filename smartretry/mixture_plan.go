@@ -115,7 +115,11 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 	post, last := p.posterior(&c, dep)
 	pts := make([]point, n)
 	dep.grid(pts, start, first.At, from)
-	slots := p.choose(post, &last, pts, from, rc.RetriesLeft, float64(c.Amount), obj)
+	sv := make([]survivals, n)
+	for j := from; j < n; j++ {
+		sv[j].fill(p.M, &pts[j])
+	}
+	slots := p.choose(post, &last, pts, sv, from, rc.RetriesLeft, float64(c.Amount), obj)
 	if len(slots) == 0 {
 		return stop("no slot's expected recovery covers the attempt cost")
 	}
@@ -171,10 +175,10 @@ func classList(cs []domain.Contribution) string {
 // Then each chosen slot in turn is moved to the best other place while
 // that raises the chance (a few passes of local search), which undoes
 // greedy's early commitments.
-func (p *MixturePlanner) choose(post []float64, last *point, pts []point, from, k int, amount float64, obj Objective) []int {
+func (p *MixturePlanner) choose(post []float64, last *point, pts []point, sv []survivals, from, k int, amount float64, obj Objective) []int {
 	n := len(pts)
 	s := &search{
-		m: p.M, post: post, last: last, pts: pts, from: from,
+		m: p.M, post: post, last: last, pts: pts, sv: sv, from: from,
 		spacing: max(int(math.Ceil(obj.MinSpacing.Hours())), 1),
 		surv:    make([]float64, len(post)),
 		same:    make([]bool, n),
@@ -234,6 +238,7 @@ type search struct {
 	post    []float64
 	last    *point
 	pts     []point
+	sv      []survivals // the hazards' complements of each point, by class
 	from    int
 	spacing int
 	same    []bool
@@ -251,7 +256,7 @@ func (s *search) survival(chosen []int) {
 	a := s.last
 	for _, j := range chosen {
 		for q := range s.surv {
-			s.surv[q] *= 1 - s.m.Hazard[cell(q, a, &s.pts[j])]
+			s.surv[q] *= s.sv[j].of(q, a, &s.pts[j])
 		}
 		s.remind *= s.rho[j]
 		a = &s.pts[j]
@@ -262,7 +267,7 @@ func (s *search) survival(chosen []int) {
 // chosen (whose survival is set), the slot and its place; j < 0 if none
 // fits.
 func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
-	haz, post, surv := s.m.Hazard, s.post, s.surv
+	post, surv := s.post, s.surv
 	K := len(post)
 	bestV, bestJ, bestPos := -1.0, -1, 0
 	pos = 0
@@ -283,16 +288,16 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 		if pos > 0 {
 			a = &s.pts[chosen[pos-1]]
 		}
-		cur := &s.pts[j]
+		cur, svj := &s.pts[j], &s.sv[j]
 		var sum float64
 		if pos < len(chosen) {
-			b := &s.pts[chosen[pos]]
+			b, svb := &s.pts[chosen[pos]], &s.sv[chosen[pos]]
 			for q := 0; q < K; q++ {
-				sum += post[q] * surv[q] * (1 - haz[cell(q, a, cur)]) * (1 - haz[cell(q, cur, b)]) / (1 - haz[cell(q, a, b)])
+				sum += post[q] * surv[q] * svj.of(q, a, cur) * svb.of(q, cur, b) / svb.of(q, a, b)
 			}
 		} else {
 			for q := 0; q < K; q++ {
-				sum += post[q] * surv[q] * (1 - haz[cell(q, a, cur)])
+				sum += post[q] * surv[q] * svj.of(q, a, cur)
 			}
 		}
 		if v := 1 - s.remind*s.rho[j]*sum; v > bestV {
@@ -300,4 +305,43 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 		}
 	}
 	return bestV, bestJ, bestPos
+}
+
+// survivals are the complements 1 − hazard of an attempt at one point for
+// each class and each case of the attempt before it, looked up once so
+// the search multiplies without walking the cell layout.
+type survivals struct {
+	newPay [numSched]float64    // funds: a deposit came since the previous attempt
+	cure   [numCures][2]float64 // by whether the previous attempt fell in the same block
+	old    float64              // funds: no deposit since
+	dead   float64
+}
+
+func (v *survivals) fill(m *Mixture, p *point) {
+	for s := range v.newPay {
+		v.newPay[s] = 1 - m.Hazard[p.fcell[s]]
+	}
+	for c := range v.cure {
+		base := cellCure + c*2*numCure*numBands + int(p.ccell)
+		v.cure[c][0], v.cure[c][1] = 1-m.Hazard[base], 1-m.Hazard[base+1]
+	}
+	v.old, v.dead = 1-m.Hazard[cellFundsOld], 1-m.Hazard[cellDead]
+}
+
+// of is 1 − the hazard of class k for an attempt at b (whose survivals
+// v are) after one at a: the same as 1 − Hazard[cell(k, a, b)].
+func (v *survivals) of(k int, a, b *point) float64 {
+	switch {
+	case k < numSched:
+		if b.idx[k] > a.idx[k] {
+			return v.newPay[k]
+		}
+		return v.old
+	case k == classDead:
+		return v.dead
+	}
+	if a.block == b.block {
+		return v.cure[k-classCureFast][1]
+	}
+	return v.cure[k-classCureFast][0]
 }

@@ -241,3 +241,30 @@ func TestMixtureGridMatchesPoints(t *testing.T) {
 		}
 	}
 }
+
+// The planner's looked-up survivals are the hazard table's complements.
+func TestMixtureSurvivalsMatchCells(t *testing.T) {
+	m := &Mixture{Hazard: make([]float64, numCells)}
+	for c := range m.Hazard {
+		m.Hazard[c] = float64(c+1) / float64(numCells+2)
+	}
+	loc, _ := location("Europe/Berlin")
+	first := time.Date(2026, 5, 27, 13, 0, 0, 0, loc)
+	dep := payDeposits(loc, first, first.Add(15*24*time.Hour), 2)
+	pts := make([]point, 14*24)
+	dep.grid(pts, first.Add(time.Hour), first, 0)
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 2000; trial++ {
+		i, j := r.IntN(len(pts)), r.IntN(len(pts))
+		if i > j {
+			i, j = j, i
+		}
+		var v survivals
+		v.fill(m, &pts[j])
+		for k := 0; k < NumClasses; k++ {
+			if got, want := v.of(k, &pts[i], &pts[j]), 1-m.Hazard[cell(k, &pts[i], &pts[j])]; got != want {
+				t.Fatalf("class %d, slots %d→%d: %g, want %g", k, i, j, got, want)
+			}
+		}
+	}
+}
