@@ -93,7 +93,7 @@
 // funds class per common pay schedule, three cure speeds and a dead card.
 // A class's hazard is a table over the hours since that schedule's last
 // deposit (and whether one came since the previous attempt), or over the
-// hours since the first failure, the local quarter of the day and whether
+// hours since the first failure, the local hour and whether
 // the previous attempt fell in the same day; the class prior is a table
 // by the first decline's category, funding and country,
 // smoothed level by level. Both are fitted by EM over invoice-level

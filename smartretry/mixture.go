@@ -22,7 +22,7 @@ import (
 //     deposit; with no deposit since the previous attempt, one small
 //     chance (the balance has not changed, so retrying rarely helps);
 //   - cure c (fast, medium, slow): a chance by hours since the first failure and the local
-//     hour's three-hour band (issuers approve more by day), separately
+//     hour (issuers approve more by day; sparse hours borrow from the day), separately
 //     for an attempt in the same day-long block as the previous one (an
 //     issuer's decision is sticky within a day) and in a later one;
 //   - dead: one small chance.
@@ -110,7 +110,7 @@ var (
 	numCure       = len(cureEdges) + 1
 	cellFundsOld  = 0
 	cellFundsNew  = 1
-	numBands      = 8                     // local three-hour bands of the day
+	numBands      = 24                    // local hours of the day
 	cellCure      = cellFundsNew + numAge // [numCures][numCure][numBands][same block 0/1]
 	cellDead      = cellCure + numCures*numCure*numBands*2
 	numCells      = cellDead + 1

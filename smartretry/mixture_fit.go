@@ -267,7 +267,7 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 				pd += den[b0+2*band]
 			}
 			pooled := (pn + 2*initialHazard(c)) / (pd + 2)
-			haz[c] = min(max((num[c]+5*pooled)/(den[c]+5), minHazard), maxHazard)
+			haz[c] = min(max((num[c]+20*pooled)/(den[c]+20), minHazard), maxHazard)
 		}
 		global = normalised(gcnt, nil, 0)
 		for key, v := range fcnt {
