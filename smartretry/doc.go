@@ -83,6 +83,29 @@
 // domain.EarliestRetry): the planner never proposes a slot before the
 // earliest allowed time, and proposes nothing for a card they forbid.
 //
+// # Latent-class family
+//
+// A logistic hazard planned one attempt at a time sees an invoice's
+// history only through features, so it cannot represent "this customer
+// is paid on the 1st or on the last business day, and the failure just
+// after the last business day's deposit rules that one out". Mixture
+// (mixture.go) is a discrete-time hazard model with hidden classes: one
+// funds class per common pay schedule, three cure speeds and a dead card.
+// A class's hazard is a table over the hours since that schedule's last
+// deposit (and whether one came since the previous attempt), or over the
+// hours since the first failure, the local quarter of the day and whether
+// the previous attempt fell in the same day; the class prior is a table
+// by the first decline's category, funding and country,
+// smoothed level by level. Both are fitted by EM over invoice-level
+// attempt sequences from the ledger (mixture_fit.go), with the local
+// deposit hour chosen by likelihood, and scored on held-out sequences
+// (mixture_metrics.go). MixturePlanner (mixture_plan.go) computes the
+// posterior from the invoice's failed retries and chooses a set of
+// retries maximising the chance of recovery within the window under it:
+// greedy insertion, each planned failure updating the posterior of the
+// ones after it, then moves of single retries while they help. An
+// invoice whose card was updated goes to the logistic planner.
+//
 // The package reads ledger events and never the simulator, so the
 // simulator's hidden truth cannot leak into a model; internal/smartsim
 // joins the two for evaluation, and package backtest estimates preset

@@ -31,6 +31,7 @@ func newEvalCmd() *cobra.Command {
 		presets  []string
 		budgets  []string
 		workers  int
+		family   string
 	)
 	cmd := &cobra.Command{
 		Use:   "eval --world FILE|NAME --seed S",
@@ -53,7 +54,11 @@ then each policy's share of the oracle's uplift over the evenly spaced schedule.
 			if err != nil {
 				return fmt.Errorf("--world: %w", err)
 			}
-			opt := simulator.EvalOptions{Seed: seed, Invoices: invoices, Training: training, Workers: workers, Planners: evalPlanners}
+			planners, err := smartFamily(family)
+			if err != nil {
+				return err
+			}
+			opt := simulator.EvalOptions{Seed: seed, Invoices: invoices, Training: training, Workers: workers, Planners: planners}
 			for _, f := range presets {
 				p, err := simulator.LoadPreset(f)
 				if err != nil {
@@ -94,6 +99,7 @@ then each policy's share of the oracle's uplift over the evenly spaced schedule.
 	f.StringArrayVar(&presets, "preset", nil, "preset file (JSON PresetSpec) to evaluate; repeatable")
 	f.StringArrayVar(&budgets, "budget", nil, "retry budget RETRIES/DAYS; repeatable (default 3/7 and 8/14)")
 	f.IntVar(&workers, "workers", 0, "replay goroutines (default GOMAXPROCS)")
+	f.StringVar(&family, "smart-family", "mixture", "smart policy family: mixture (latent-class hazard model), logistic, or both (the mixture as smart-mixture)")
 	return cmd
 }
 

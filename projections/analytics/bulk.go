@@ -19,7 +19,7 @@ import "context"
 //     to the database file as they fill, within its memory_limit.
 
 // defaultBulkCommit is how many events a bulk transaction holds at most.
-const defaultBulkCommit = 1 << 20
+const defaultBulkCommit = 1 << 18
 
 // Sync implements projections.Syncer: it commits the open bulk
 // transaction, if any, and ends bulk mode.

@@ -39,7 +39,7 @@ import (
 const bulkDir = "bulk"
 
 // defaultBulkSpill is how many changed records a projection keeps in
-// memory in bulk mode before writing them out (tens of MB).
+// memory in bulk mode before writing them out (some tens of MB).
 const defaultBulkSpill = 1 << 15
 
 // dirtyRecords counts the records changed since the last write.

@@ -48,6 +48,7 @@ type DeviceSeen struct {
 }
 
 func (r *Card) sequence() uint64                { return r.seq }
+func (r *Card) settled() bool                   { return false }
 func (r *Card) indexes(dst []ixEntry) []ixEntry { return dst }
 
 func (r *Card) encode(e *enc) {

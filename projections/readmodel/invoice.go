@@ -119,6 +119,9 @@ func (d *Dunning) setNext() {
 }
 
 func (r *Invoice) sequence() uint64 { return r.seq }
+func (r *Invoice) settled() bool {
+	return r.Status == domain.InvoicePaidStatus || r.Status == domain.InvoiceVoid
+}
 
 func (r *Invoice) indexes(dst []ixEntry) []ixEntry {
 	dst = append(dst, ixEntry{"all", ""}, ixEntry{"status", string(r.Status)})

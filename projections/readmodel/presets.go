@@ -35,6 +35,7 @@ type Preset struct {
 }
 
 func (r *Preset) sequence() uint64 { return r.seq }
+func (r *Preset) settled() bool    { return false }
 func (r *Preset) indexes(dst []ixEntry) []ixEntry {
 	return append(dst, ixEntry{"all", ""})
 }
@@ -68,6 +69,7 @@ type Product struct {
 }
 
 func (r *Product) sequence() uint64 { return r.seq }
+func (r *Product) settled() bool    { return false }
 func (r *Product) indexes(dst []ixEntry) []ixEntry {
 	return append(dst, ixEntry{"all", ""})
 }
@@ -98,6 +100,7 @@ type Account struct {
 }
 
 func (r *Account) sequence() uint64                { return r.seq }
+func (r *Account) settled() bool                   { return false }
 func (r *Account) indexes(dst []ixEntry) []ixEntry { return dst }
 
 func (r *Account) encode(e *enc) {

@@ -38,6 +38,7 @@ type Subscription struct {
 }
 
 func (r *Subscription) sequence() uint64 { return r.seq }
+func (r *Subscription) settled() bool    { return r.Status == domain.SubscriptionCanceledSt }
 
 func (r *Subscription) indexes(dst []ixEntry) []ixEntry {
 	dst = append(dst, ixEntry{"all", ""}, ixEntry{"status", string(r.Status)})

@@ -10,6 +10,10 @@ type row[R any] interface {
 	decode(d *dec)
 	indexes(dst []ixEntry) []ixEntry
 	sequence() uint64
+	// settled reports that the record is unlikely to change again (a
+	// paid or void invoice, a canceled subscription): the cache drops
+	// such records first.
+	settled() bool
 }
 
 // entry is a cached record: cur is being changed by the batch; oldIx and
@@ -169,10 +173,18 @@ func (t *table[R, P]) committed() {
 	if len(t.items) <= t.maxCached {
 		return
 	}
-	keep := make(map[string]*entry[R], t.maxCached/2) // a fresh map returns the memory
-	for id, e := range t.items {
-		if e.gen+2 >= t.gen && len(keep) < t.maxCached/2 {
-			keep[id] = e
+	// Keep up to half of the recently used records, those still in play
+	// first (a history's open invoices are what its next events touch;
+	// paid ones rarely hear again). A fresh map returns the memory.
+	keep := make(map[string]*entry[R], t.maxCached/2)
+	for _, settled := range []bool{false, true} {
+		for id, e := range t.items {
+			if len(keep) >= t.maxCached/2 {
+				break
+			}
+			if e.gen+2 >= t.gen && P(&e.cur).settled() == settled {
+				keep[id] = e
+			}
 		}
 	}
 	t.items, t.last = keep, nil
