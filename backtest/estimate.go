@@ -27,6 +27,9 @@ type Estimator struct {
 	Rules    smartretry.Rules
 	// Planner is used for smart presets.
 	Planner *smartretry.Planner
+	// recal, if set, is the out-of-fold recalibration Scorer carries,
+	// which refits are scored with too.
+	recal *Recalibration
 }
 
 // state is a point of an invoice's run: the attempts so far (all failed),

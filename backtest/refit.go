@@ -64,7 +64,7 @@ func modelSpread(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, a
 			return sd, opt, fmt.Errorf("refit %d: %w", k+1, err)
 		}
 		re := *e
-		re.Scorer = sc // the planner stays the deployed one
+		re.Scorer = recalibrated(sc, e.recal) // the planner stays the deployed one
 		cand, base, used, err := expectAll(ctx, cfg, pop, &re, nil, progress)
 		if err != nil {
 			return sd, opt, err
@@ -130,7 +130,7 @@ func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator,
 	p := *e.Planner
 	p.Scorer = sc
 	own, dep := *e, *e
-	own.Scorer, own.Planner = sc, &p
+	own.Scorer, own.Planner = recalibrated(sc, e.recal), &p
 	dep.Planner = &p // plans of the refit, scored by the deployed model
 	diff := make([]float64, len(idx))
 	err := parallel(ctx, cfg.Workers, len(idx), func(j int) error {

@@ -56,7 +56,10 @@ type Result struct {
 	// model overrates its own plans (measured on the refits), already
 	// taken off the candidate's recovery rate.
 	Optimism *float64 `json:"smart_optimism_pp,omitempty"`
-	Method   string   `json:"method"`
+	// Recalibration is the out-of-fold recalibration the estimates are
+	// scored with (nil when the model is not linear).
+	Recalibration *Recalibration `json:"out_of_fold_recalibration,omitempty"`
+	Method        string         `json:"method"`
 }
 
 // Run estimates the candidate against the baseline over the ledger's
@@ -72,7 +75,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if len(pop) == 0 {
 		return Result{}, fmt.Errorf("backtest: data: the ledger has no failed invoices")
 	}
-	e := &Estimator{Ledger: cfg.Ledger, Scorer: cfg.Scorer, Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules}
+	if cfg.Train == nil {
+		cfg.Train = DefaultTrain
+	}
+	// The planner is the deployed model's; the estimates score with the
+	// model recalibrated out of fold (recal.go), which values the
+	// planner's choices by what the model's claims are worth.
+	r, err := crossRecal(ctx, cfg.Ledger, cfg.Train)
+	if err != nil {
+		return Result{}, fmt.Errorf("backtest: recalibration: %w", err)
+	}
+	e := &Estimator{Ledger: cfg.Ledger, Scorer: recalibrated(cfg.Scorer, r), Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules, recal: r}
 	e.Planner = smartretry.NewPlanner(cfg.Scorer, cfg.Rules)
 	total := len(pop) * (1 + max(cfg.Refits, 0))
 	var done atomic.Int64
@@ -96,15 +109,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Invoices: len(pop), Customer: e.Customer, ModelVersion: cfg.Scorer.Version(), BaselineKind: "observed"}
+	res := Result{Invoices: len(pop), Customer: e.Customer, ModelVersion: cfg.Scorer.Version(), BaselineKind: "observed", Recalibration: r}
 	if base != nil {
 		res.BaselineKind = "preset"
 	}
 	res.Candidate, res.Baseline, res.Difference = bootstrap(pop, cand, base, used, anchor, cfg.Candidate.AfterSub == domain.AfterCancel, cfg.Bootstrap, cfg.Seed)
 	if cfg.Refits > 1 {
-		if cfg.Train == nil {
-			cfg.Train = DefaultTrain
-		}
 		sd, opt, err := modelSpread(ctx, cfg, pop, e, anchor, progress)
 		if err != nil {
 			return Result{}, fmt.Errorf("backtest: model spread: %w", err)
