@@ -45,3 +45,25 @@ func BenchmarkPlanner(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRecommendHandlerSchedule is BenchmarkRecommendHandler on the
+// body `recoup bench` sends: an inline failed payment with no candidates
+// and no as_of, so the handler plans the schedule only.
+func BenchmarkRecommendHandlerSchedule(b *testing.B) {
+	h := newHarness(b, withPlanner)
+	defer h.close()
+	c := inlineBody()["context"].(map[string]any)
+	c["failed_at"] = time.Now().UTC().Add(-2 * time.Hour).Format(time.RFC3339)
+	body, _ := json.Marshal(map[string]any{"context": c})
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/v1/recommendations/retry", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+writeKey)
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.api.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}

@@ -35,11 +35,17 @@ func decodeJSON(r *http.Request, dst any) error {
 				fmt.Sprintf("the body must be JSON with Content-Type: application/json, not %q (with curl, use --json or -H 'Content-Type: application/json')", ct))
 		}
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
+	// The body is read into a pooled buffer: decoding copies every value
+	// it keeps, so nothing refers to the buffer once decodeBytes returns.
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if r.ContentLength > 0 && r.ContentLength <= MaxBodyBytes {
+		buf.Grow(int(r.ContentLength) + 1) // +1: ReadFrom needs room to see EOF
+	}
+	if _, err := buf.ReadFrom(r.Body); err != nil {
 		return asBodyProblem(err)
 	}
-	return decodeBytes(body, dst)
+	return decodeBytes(buf.Bytes(), dst)
 }
 
 // decodeBytes is decodeJSON on a body already read; the fuzz test and the

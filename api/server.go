@@ -174,18 +174,19 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 	}
 }
 
-var newline = []byte{'\n'}
-
-// writeJSON sends v with status.
+// writeJSON sends v with status, followed by a newline. The body is
+// encoded into a pooled buffer and written once: json.Marshal would copy
+// its internal buffer into a fresh slice on every response.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	// Encoder escapes HTML like json.Marshal and appends the newline.
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return fmt.Errorf("encode response: %w", err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
-	_, _ = w.Write(newline) // not append(b, '\n'): that copies the body again
+	_, _ = w.Write(buf.Bytes())
 	return nil
 }
 
