@@ -143,6 +143,7 @@ func (p *Planner) plan(ctx context.Context, rc domain.RetryContext, candidates b
 		ModelVersion: p.Scorer.Version(),
 		Propensity:   1,
 	}
+	plan.Schedule = make([]domain.PlannedSlot, 0, len(sch.slots))
 	for i, j := range sch.slots {
 		plan.Schedule = append(plan.Schedule, domain.PlannedSlot{At: g.at(j), Probability: sch.probs[i]})
 	}
@@ -178,7 +179,7 @@ func ceilFrom(origin, t time.Time) time.Time {
 func explain(p *domain.RetryPlan, loc *time.Location, left int) string {
 	// Appends rather than fmt: this runs for every recommendation served.
 	const layout = "Mon 2 Jan 15:04"
-	b := make([]byte, 0, 256)
+	b := make([]byte, 0, 512) // a typical explanation is 300-400 bytes
 	b = append(b, "retry at "...)
 	b = p.At.In(loc).AppendFormat(b, layout)
 	b = append(b, " local (P(success)="...)
