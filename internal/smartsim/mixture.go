@@ -4,20 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 
-	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/dunning"
 	"github.com/recoupledger/recoup/simulator"
 	"github.com/recoupledger/recoup/smartretry"
 )
-
-// MixturePlannerFunc adapts a mixture planner to the simulator's planner
-// policy.
-func MixturePlannerFunc(p *smartretry.MixturePlanner) simulator.PlannerFunc {
-	return func(rc domain.RetryContext) (domain.RetryPlan, error) {
-		return p.PlanRetry(context.Background(), rc)
-	}
-}
 
 // TrainMixture records the training history as Train does, fits the
 // logistic model (the fallback for invoices whose card was updated) and
@@ -47,29 +38,11 @@ func TrainMixture(ctx context.Context, m *simulator.Model, seed uint64, opt Trai
 // under name: trained like EvalPlanner's on a history of the world's
 // training population.
 func EvalMixturePlanner(name string, opt TrainOptions) simulator.NamedPlanner {
-	var (
-		mu      sync.Mutex
-		planner *smartretry.MixturePlanner
-	)
-	return simulator.NamedPlanner{
-		Name: name,
-		Prepare: func(ctx context.Context, m *simulator.Model, seed uint64) error {
-			p, err := TrainMixture(ctx, m, seed, opt)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			planner = p
-			mu.Unlock()
-			return nil
-		},
-		New: func(simulator.Budget) (simulator.PlannerFunc, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if planner == nil {
-				return nil, fmt.Errorf("smart mixture: not trained (Prepare did not run)")
-			}
-			return MixturePlannerFunc(planner), nil
-		},
-	}
+	return trainedPolicy(name, func(ctx context.Context, m *simulator.Model, seed uint64) (dunning.RetryPlanner, error) {
+		p, err := TrainMixture(ctx, m, seed, opt)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	})
 }

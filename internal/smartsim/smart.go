@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/dunning"
 	"github.com/recoupledger/recoup/simulator"
 	"github.com/recoupledger/recoup/smartretry"
 )
@@ -77,35 +78,29 @@ func EvalObjective() smartretry.Objective {
 	return o
 }
 
-// PlannerFunc adapts a planner to the simulator's planner policy.
-func PlannerFunc(p *smartretry.Planner) simulator.PlannerFunc {
+// PlannerFunc adapts a planner of either smart family to the simulator's
+// planner policy.
+func PlannerFunc(p dunning.RetryPlanner) simulator.PlannerFunc {
 	return func(rc domain.RetryContext) (domain.RetryPlan, error) {
 		return p.PlanRetry(context.Background(), rc)
 	}
 }
 
-// EvalPlanner is the smart policy for `recoup eval`: before the budgets it
-// trains on a history drawn from the same world (training population),
-// then plans with the fitted model at every budget.
-func EvalPlanner(opt TrainOptions, onTrained func(smartretry.Summary)) simulator.NamedPlanner {
+// trainedPolicy is a planner policy of `recoup eval` that trains in
+// Prepare, before the budgets, on a history of the world's training
+// population, and plans with the result at every budget.
+func trainedPolicy(name string, train func(ctx context.Context, m *simulator.Model, seed uint64) (dunning.RetryPlanner, error)) simulator.NamedPlanner {
 	var (
 		mu      sync.Mutex
-		planner *smartretry.Planner
+		planner dunning.RetryPlanner
 	)
 	return simulator.NamedPlanner{
-		Name: "smart",
+		Name: name,
 		Prepare: func(ctx context.Context, m *simulator.Model, seed uint64) error {
-			model, sum, rec, err := Train(ctx, m, seed, opt)
+			p, err := train(ctx, m, seed)
 			if err != nil {
 				return err
 			}
-			if onTrained != nil {
-				onTrained(sum)
-			}
-			p := smartretry.NewPlanner(model, nil)
-			p.Objective = EvalObjective()
-			p.Objective.ReminderValue = smartretry.EstimateReminderValue(rec.Ledger)
-			slog.Debug("smart: reminder value", "per_hour", p.Objective.ReminderValue)
 			mu.Lock()
 			planner = p
 			mu.Unlock()
@@ -115,9 +110,29 @@ func EvalPlanner(opt TrainOptions, onTrained func(smartretry.Summary)) simulator
 			mu.Lock()
 			defer mu.Unlock()
 			if planner == nil {
-				return nil, fmt.Errorf("smart: not trained (Prepare did not run)")
+				return nil, fmt.Errorf("%s: not trained (Prepare did not run)", name)
 			}
 			return PlannerFunc(planner), nil
 		},
 	}
+}
+
+// EvalPlanner is the smart policy for `recoup eval`: before the budgets it
+// trains on a history drawn from the same world (training population),
+// then plans with the fitted model at every budget.
+func EvalPlanner(opt TrainOptions, onTrained func(smartretry.Summary)) simulator.NamedPlanner {
+	return trainedPolicy("smart", func(ctx context.Context, m *simulator.Model, seed uint64) (dunning.RetryPlanner, error) {
+		model, sum, rec, err := Train(ctx, m, seed, opt)
+		if err != nil {
+			return nil, err
+		}
+		if onTrained != nil {
+			onTrained(sum)
+		}
+		p := smartretry.NewPlanner(model, nil)
+		p.Objective = EvalObjective()
+		p.Objective.ReminderValue = smartretry.EstimateReminderValue(rec.Ledger)
+		slog.Debug("smart: reminder value", "per_hour", p.Objective.ReminderValue)
+		return p, nil
+	})
 }

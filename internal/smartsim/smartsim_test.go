@@ -126,7 +126,7 @@ func TestSmartOnSimulatedWorld(t *testing.T) {
 	rep, err := simulator.Eval(ctx, m, simulator.EvalOptions{Seed: 5, Invoices: 2500, Training: 1500, SearchStep: 6,
 		Planners: []simulator.NamedPlanner{
 			{Name: "smart", New: func(simulator.Budget) (simulator.PlannerFunc, error) { return PlannerFunc(p), nil }},
-			{Name: "smart-mixture", New: func(simulator.Budget) (simulator.PlannerFunc, error) { return MixturePlannerFunc(mp), nil }},
+			{Name: "smart-mixture", New: func(simulator.Budget) (simulator.PlannerFunc, error) { return PlannerFunc(mp), nil }},
 		}})
 	if err != nil {
 		t.Fatal(err)
