@@ -3,8 +3,10 @@ package smartretry
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -20,6 +22,30 @@ type MixturePlanner struct {
 	Fallback  *Planner
 	Objective Objective
 	Rules     Rules
+
+	rhos atomic.Pointer[rhoTable]
+}
+
+// rhoTable holds exp(−rv·d) for whole hours d, the share of what later
+// retries leave that the customer does not pay after a reminder d hours
+// before the window's end (Objective.ReminderValue): computed once per
+// planner rather than once per slot of every plan.
+type rhoTable struct {
+	rv  float64
+	exp []float64
+}
+
+// rho returns exp(−rv·d) for d = 0 … n−1 at least.
+func (p *MixturePlanner) rho(rv float64, n int) []float64 {
+	if t := p.rhos.Load(); t != nil && t.rv == rv && len(t.exp) >= n {
+		return t.exp
+	}
+	t := &rhoTable{rv: rv, exp: make([]float64, max(n, int(DefaultWindow/time.Hour)+1))}
+	for d := range t.exp {
+		t.exp[d] = math.Exp(-rv * float64(d))
+	}
+	p.rhos.Store(t)
+	return t.exp
 }
 
 // NewMixturePlanner returns a planner over m with the default objective.
@@ -155,7 +181,11 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 	for j := from; j < n; j++ {
 		sv[j].fill(p.M, &pts[j])
 	}
-	slots := sc.s.choose(p.M, post, &last, pts, sv, from, rc.RetriesLeft, float64(c.Amount), obj)
+	var rho []float64
+	if obj.ReminderValue != 0 {
+		rho = p.rho(obj.ReminderValue, n)
+	}
+	slots := sc.s.choose(p.M, post, &last, pts, sv, from, rc.RetriesLeft, float64(c.Amount), obj, rho)
 	if len(slots) == 0 {
 		return stop("no slot's expected recovery covers the attempt cost")
 	}

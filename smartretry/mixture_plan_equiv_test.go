@@ -1,9 +1,13 @@
 package smartretry
 
 import (
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -109,5 +113,52 @@ func comparePlans(t *testing.T, ctx context.Context, p *MixturePlanner, rc domai
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("plan differs from the reference's for %+v, objective %+v:\n got  %+v\n want %+v", rc, p.Objective, got, want)
+	}
+}
+
+// The planner's plans are the reference's on both default worlds: a
+// mixture trained on each and planning requests recorded replaying it
+// (testdata/mixture_<world>.json.gz, written by
+// internal/smartsim's TestWriteMixtureFixtures), each planned as
+// recorded, with other budgets and windows, and with the costs of the
+// objective varied.
+func TestMixturePlannerMatchesReferenceOnWorlds(t *testing.T) {
+	ctx := context.Background()
+	for _, world := range []string{"b2c_us", "b2b_global"} {
+		f, err := os.Open(filepath.Join("testdata", "mixture_"+world+".json.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fx struct {
+			Mixture   *Mixture
+			Objective Objective
+			Contexts  []domain.RetryContext
+		}
+		err = json.NewDecoder(zr).Decode(&fx)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := fx.Mixture
+		if len(m.Hazard) != numCells || len(m.GlobalPrior) != NumClasses {
+			t.Fatalf("%s: the fixture's mixture has %d cells and %d classes, the model %d and %d: write the fixtures again (RECOUP_WRITE_MIXTURE_FIXTURES=1 go test ./internal/smartsim -run TestWriteMixtureFixtures)",
+				world, len(m.Hazard), len(m.GlobalPrior), numCells, NumClasses)
+		}
+		m.setVersion()
+		r := rand.New(rand.NewPCG(21, 22))
+		for _, rc := range fx.Contexts {
+			p := NewMixturePlanner(m, nil, nil)
+			p.Objective = fx.Objective
+			comparePlans(t, ctx, p, rc)
+			rc.RetriesLeft = 1 + r.IntN(8)
+			rc.WindowEnd = rc.Attempts[0].OccurredAt.Add(time.Duration(3+r.IntN(12)) * 24 * time.Hour)
+			p.Objective.AttemptCost = []float64{0, 10, 50}[r.IntN(3)]
+			comparePlans(t, ctx, p, rc)
+		}
+		t.Logf("%s: %d requests compared, each twice", world, len(fx.Contexts))
 	}
 }

@@ -34,9 +34,10 @@ type search struct {
 // (Objective.ReminderValue). It stops when no slot is worth its cost.
 // Then each chosen slot in turn is moved to the best other place while
 // that raises the chance (a few passes of local search), which undoes
-// greedy's early commitments. The slots returned are s's until the next
+// greedy's early commitments. rho[d] is exp(−obj.ReminderValue·d), nil
+// when ReminderValue is 0. The slots returned are s's until the next
 // choose.
-func (s *search) choose(m *Mixture, post []float64, last *point, pts []point, sv []survivals, from, k int, amount float64, obj Objective) []int {
+func (s *search) choose(m *Mixture, post []float64, last *point, pts []point, sv []survivals, from, k int, amount float64, obj Objective, rho []float64) []int {
 	n := len(pts)
 	s.m, s.post, s.last, s.pts, s.sv, s.from = m, post, last, pts, sv, from
 	s.spacing = max(int(math.Ceil(obj.MinSpacing.Hours())), 1)
@@ -56,8 +57,8 @@ func (s *search) choose(m *Mixture, post []float64, last *point, pts []point, sv
 		}
 		s.fver[j] = ver
 		s.rho[j] = 1
-		if obj.ReminderValue != 0 {
-			s.rho[j] = math.Exp(-obj.ReminderValue * float64(n-1-j))
+		if rho != nil {
+			s.rho[j] = rho[n-1-j] // exp(−ReminderValue·(n−1−j))
 		}
 	}
 	chosen := s.chosen[:0]
@@ -159,9 +160,11 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 		least = min(least, s.segmentLoss(&sg, lo, hi, pos))
 	}
 	limit := least + 1e-9*least + 1e-12
+	// NaN losses (a zero survival) compare as nothing: check them all.
+	exact = exact || math.IsNaN(limit)
 	bestV, bestJ, bestPos := -1.0, -1, 0
 	for i, j := range s.cj {
-		if !exact && !(s.loss[j] <= limit) && !math.IsNaN(limit) {
+		if !exact && !(s.loss[j] <= limit) {
 			continue
 		}
 		if v := s.value(chosen, int(j), int(s.cpos[i])); v > bestV {
