@@ -23,7 +23,27 @@ type MixturePlanner struct {
 	Objective Objective
 	Rules     Rules
 
-	rhos atomic.Pointer[rhoTable]
+	rhos  atomic.Pointer[rhoTable]
+	check atomic.Pointer[modelCheck]
+}
+
+// modelCheck records whether every hazard of m is a number in [0, 1],
+// checked once per model: the planner's bounds (chunkMins) rely on it.
+type modelCheck struct {
+	m  *Mixture
+	ok bool
+}
+
+func (p *MixturePlanner) valid() bool {
+	if c := p.check.Load(); c != nil && c.m == p.M {
+		return c.ok
+	}
+	c := &modelCheck{m: p.M, ok: true}
+	for _, h := range p.M.Hazard {
+		c.ok = c.ok && h >= 0 && h <= 1
+	}
+	p.check.Store(c)
+	return c.ok
 }
 
 // rhoTable holds exp(−rv·d) for whole hours d, the share of what later
@@ -185,7 +205,7 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 	if obj.ReminderValue != 0 {
 		rho = p.rho(obj.ReminderValue, n)
 	}
-	slots := sc.s.choose(p.M, post, &last, pts, sv, from, rc.RetriesLeft, float64(c.Amount), obj, rho)
+	slots := sc.s.choose(p.M, post, &last, pts, sv, from, rc.RetriesLeft, float64(c.Amount), obj, rho, p.valid())
 	if len(slots) == 0 {
 		return stop("no slot's expected recovery covers the attempt cost")
 	}

@@ -22,6 +22,10 @@ type search struct {
 	// candidates of one bestInsert: slot and place; approximate loss by slot
 	cj, cpos []int32
 	loss     []float64
+	segs     []segment
+	spans    []slotSpan
+	chunks   []chunkMin
+	prune    bool // bounds hold (chunkMins)
 }
 
 // choose picks up to k slots of pts[from:] by greedy insertion: each
@@ -35,9 +39,9 @@ type search struct {
 // Then each chosen slot in turn is moved to the best other place while
 // that raises the chance (a few passes of local search), which undoes
 // greedy's early commitments. rho[d] is exp(−obj.ReminderValue·d), nil
-// when ReminderValue is 0. The slots returned are s's until the next
+// when ReminderValue is 0; valid says every hazard of m is in [0, 1]. The slots returned are s's until the next
 // choose.
-func (s *search) choose(m *Mixture, post []float64, last *point, pts []point, sv []survivals, from, k int, amount float64, obj Objective, rho []float64) []int {
+func (s *search) choose(m *Mixture, post []float64, last *point, pts []point, sv []survivals, from, k int, amount float64, obj Objective, rho []float64, valid bool) []int {
 	n := len(pts)
 	s.m, s.post, s.last, s.pts, s.sv, s.from = m, post, last, pts, sv, from
 	s.spacing = max(int(math.Ceil(obj.MinSpacing.Hours())), 1)
@@ -61,6 +65,7 @@ func (s *search) choose(m *Mixture, post []float64, last *point, pts []point, sv
 			s.rho[j] = rho[n-1-j] // exp(−ReminderValue·(n−1−j))
 		}
 	}
+	s.chunkMins(valid && obj.ReminderValue >= 0)
 	chosen := s.chosen[:0]
 	value := 0.0
 	for len(chosen) < k {
@@ -126,17 +131,20 @@ func (s *search) survival(chosen []int) {
 // order with value would give, the best value and on ties the earliest
 // slot, found in two passes. The first ranks the candidates by an
 // approximate loss, 1 − value as segment computes it (the classes' terms
-// regrouped so that a slot costs a few multiplications); the second
-// computes value exactly for the few whose approximate loss is within a
-// margin of the least, a thousand times the approximation's error, so
-// the best slot is always among them.
+// regrouped so that a slot costs a few multiplications), chunk by chunk
+// of slots, beginning with the chunk of least lower bound and skipping
+// every chunk whose bound exceeds the least loss found by more than the
+// margin; the second computes value exactly for the few candidates whose
+// approximate loss is within that margin of the least, a thousand times
+// the approximation's error, so the best slot is always among them.
 func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	n := len(s.pts)
 	s.loss = resize(s.loss, n)
 	s.cj, s.cpos = s.cj[:0], s.cpos[:0]
-	least := math.Inf(1)
+	s.spans = s.spans[:0]
+	s.segs = resize(s.segs, len(chosen)+1)
 	exact := len(s.post) != NumClasses // segment knows these classes only
-	var sg segment
+	first := -1                        // the span of least bound
 	for pos := 0; pos <= len(chosen); pos++ {
 		lo, hi := s.from, n-1
 		if pos > 0 {
@@ -156,8 +164,29 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 			}
 			continue
 		}
-		s.segmentAt(&sg, chosen, pos)
-		least = min(least, s.segmentLoss(&sg, lo, hi, pos))
+		sg := &s.segs[pos]
+		s.segmentAt(sg, chosen, pos)
+		if !s.prune {
+			s.spans = append(s.spans, slotSpan{lo: int32(lo), hi: int32(hi), first: int32(lo), pos: int32(pos), bound: math.Inf(-1)})
+			continue
+		}
+		for u := lo / chunkSlots; u <= hi/chunkSlots; u++ {
+			sp := slotSpan{lo: int32(max(lo, u*chunkSlots)), hi: int32(min(hi, u*chunkSlots+chunkSlots-1)), first: int32(lo), pos: int32(pos),
+				bound: s.bound(sg, &s.chunks[u])}
+			if first < 0 || sp.bound < s.spans[first].bound {
+				first = len(s.spans)
+			}
+			s.spans = append(s.spans, sp)
+		}
+	}
+	least := math.Inf(1)
+	if first >= 0 {
+		least = s.spanLoss(&s.spans[first], least)
+	}
+	for i := range s.spans {
+		if sp := &s.spans[i]; i != first && !(sp.bound > least+1e-9*least+1e-12) {
+			least = s.spanLoss(sp, least)
+		}
 	}
 	limit := least + 1e-9*least + 1e-12
 	// NaN losses (a zero survival) compare as nothing: check them all.
@@ -167,21 +196,98 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 		if !exact && !(s.loss[j] <= limit) {
 			continue
 		}
-		if v := s.value(chosen, int(j), int(s.cpos[i])); v > bestV {
+		// Ties go to the earliest slot, as in a scan in order.
+		if v := s.value(chosen, int(j), int(s.cpos[i])); v > bestV || (v == bestV && int(j) < bestJ) {
 			bestV, bestJ, bestPos = v, int(j), int(s.cpos[i])
 		}
 	}
 	return bestV, bestJ, bestPos
 }
 
-// segmentLoss sets the approximate loss of the candidates in [lo, hi] of
-// the segment, lists them, and returns the least.
-func (s *search) segmentLoss(sg *segment, lo, hi, pos int) float64 {
-	least := math.Inf(1)
+// chunkSlots is how many slots share a lower bound of the loss.
+const chunkSlots = 8
+
+// slotSpan is the slots lo…hi of a chunk in the gap of place pos, whose first
+// candidate is first, and a lower bound of their approximate losses.
+type slotSpan struct {
+	lo, hi, first, pos int32
+	bound              float64
+}
+
+// chunkMin holds, over the slots of a chunk, the least survival of each
+// funds class (either case), of each cure class (either block), and the
+// least reminder factor: with the segment's least weights, a lower bound
+// of any of the chunk's losses.
+type chunkMin struct {
+	np  [numSched]float64
+	cu  [numCures]float64
+	rho float64
+}
+
+// chunkMins sets the chunks' minima. Bounds are used only when every
+// survival and reminder factor is a number in [0, 1] (valid), for which
+// the products are monotone.
+func (s *search) chunkMins(valid bool) {
+	n := len(s.pts)
+	s.chunks = resize(s.chunks, (n+chunkSlots-1)/chunkSlots)
+	s.prune = valid
+	if !valid {
+		return
+	}
+	for u := s.from / chunkSlots; u < len(s.chunks); u++ {
+		lo, hi := max(u*chunkSlots, s.from), min(n, (u+1)*chunkSlots)
+		v := &s.sv[lo]
+		cm := &s.chunks[u]
+		cm.rho = s.rho[lo]
+		for q := range cm.np {
+			cm.np[q] = min(v.old, v.newPay[q])
+		}
+		for c := range cm.cu {
+			cm.cu[c] = min(v.cure[c][0], v.cure[c][1])
+		}
+		for j := lo + 1; j < hi; j++ {
+			v := &s.sv[j]
+			for q := range cm.np {
+				if x := v.newPay[q]; x < cm.np[q] {
+					cm.np[q] = x
+				}
+			}
+			for c := range cm.cu {
+				if x := v.cure[c][0]; x < cm.cu[c] {
+					cm.cu[c] = x
+				}
+				if x := v.cure[c][1]; x < cm.cu[c] {
+					cm.cu[c] = x
+				}
+			}
+			if s.rho[j] < cm.rho {
+				cm.rho = s.rho[j]
+			}
+		}
+	}
+}
+
+// bound is a lower bound of the approximate loss of any slot of the chunk
+// in the segment, less a relative 1e-12 for its rounding.
+func (s *search) bound(sg *segment, cm *chunkMin) float64 {
+	f := sg.dead
+	for q := 0; q < numSched; q++ {
+		f += sg.flb[q] * cm.np[q]
+	}
+	for c := 0; c < numCures; c++ {
+		f += sg.clb[c] * cm.cu[c]
+	}
+	return s.remind * cm.rho * f * (1 - 1e-12)
+}
+
+// spanLoss sets the approximate loss of the span's candidates, lists
+// them, and returns the least of least and theirs.
+func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
+	sg := &s.segs[sp.pos]
 	fj := -1 // the slot whose funds term funds holds
 	var funds float64
-	for j := lo; j <= hi; j++ {
-		if j != lo && s.same[j] {
+	for j := int(sp.lo); j <= int(sp.hi); j++ {
+		if j != int(sp.first) && s.same[j] {
 			continue
 		}
 		p, v := &s.pts[j], &s.sv[j]
@@ -190,7 +296,7 @@ func (s *search) segmentLoss(sg *segment, lo, hi, pos int) float64 {
 		}
 		l := s.remind * s.rho[j] * (funds + sg.rest(p, v))
 		s.loss[j] = l
-		s.cj, s.cpos = append(s.cj, int32(j)), append(s.cpos, int32(pos))
+		s.cj, s.cpos = append(s.cj, int32(j)), append(s.cpos, sp.pos)
 		least = min(least, l)
 	}
 	return least
@@ -233,6 +339,8 @@ type segment struct {
 	fb   [numSched][2]float64 // funds: w·S(j→b) without / with a deposit between j and b
 	old  float64              // funds: S with no deposit since the previous attempt
 	cb   [numCures][2]float64 // cure: w·S(j→b) by whether j shares b's block
+	flb  [numSched]float64    // the least of fb, by class
+	clb  [numCures]float64    // the least of cb, by class
 	dead float64              // the dead class's term, the same for every j
 	hasB bool
 	aIdx [numSched]int32
@@ -252,11 +360,12 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 		sg.b, svb = &s.pts[chosen[pos]], &s.sv[chosen[pos]]
 	}
 	for q := range sg.w {
-		w := s.post[q] * s.surv[q]
-		if sg.hasB {
-			w /= svb.of(q, sg.a, sg.b)
+		sg.w[q] = s.post[q] * s.surv[q]
+	}
+	if sg.hasB {
+		for q := range sg.w {
+			sg.w[q] /= svb.of(q, sg.a, sg.b)
 		}
-		sg.w[q] = w
 	}
 	sg.old = 1 - s.m.Hazard[cellFundsOld]
 	for q := 0; q < numSched; q++ {
@@ -273,6 +382,12 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 		} else {
 			sg.cb[c] = [2]float64{w, w}
 		}
+	}
+	for q := range sg.flb {
+		sg.flb[q] = min(sg.fb[q][0], sg.fb[q][1])
+	}
+	for c := range sg.clb {
+		sg.clb[c] = min(sg.cb[c][0], sg.cb[c][1])
 	}
 	sg.dead = sg.w[classDead] * (1 - s.m.Hazard[cellDead])
 	if sg.hasB {
