@@ -80,7 +80,7 @@ func (p *MixturePlanner) recommend(ctx context.Context, rc domain.RetryContext, 
 		return rec, nil
 	}
 	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
-	post, last := p.posterior(&c, dep)
+	post, last := p.posterior(nil, &c, dep)
 	pts := make([]point, n)
 	dep.grid(pts, start, first.At, from)
 	rec.Candidates = make([]domain.PlannedSlot, 0, n-from)
