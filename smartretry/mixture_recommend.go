@@ -84,7 +84,7 @@ func (p *MixturePlanner) recommend(ctx context.Context, rc domain.RetryContext, 
 		return rec, nil
 	}
 	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
-	post, last := p.posterior(&c, dep)
+	post, last := p.posterior(nil, &c, dep)
 	if rec.Plan.Retry {
 		p.explainPlan(&rec.Plan, &c, dep, post, &last, start.Add(time.Duration(from)*time.Hour), rc.RetriesLeft)
 	}
