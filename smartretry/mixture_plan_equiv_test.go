@@ -116,6 +116,36 @@ func comparePlans(t *testing.T, ctx context.Context, p *MixturePlanner, rc domai
 	}
 }
 
+// worldFixture reads the mixture and requests recorded on a default
+// world (testdata/mixture_<world>.json.gz).
+func worldFixture(tb testing.TB, world string) (*Mixture, Objective, []domain.RetryContext) {
+	tb.Helper()
+	f, err := os.Open(filepath.Join("testdata", "mixture_"+world+".json.gz"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var fx struct {
+		Mixture   *Mixture
+		Objective Objective
+		Contexts  []domain.RetryContext
+	}
+	if err := json.NewDecoder(zr).Decode(&fx); err != nil {
+		tb.Fatal(err)
+	}
+	m := fx.Mixture
+	if len(m.Hazard) != numCells || len(m.GlobalPrior) != NumClasses {
+		tb.Fatalf("%s: the fixture's mixture has %d cells and %d classes, the model %d and %d: write the fixtures again (RECOUP_WRITE_MIXTURE_FIXTURES=1 go test ./internal/smartsim -run TestWriteMixtureFixtures)",
+			world, len(m.Hazard), len(m.GlobalPrior), numCells, NumClasses)
+	}
+	m.setVersion()
+	return m, fx.Objective, fx.Contexts
+}
+
 // The planner's plans are the reference's on both default worlds: a
 // mixture trained on each and planning requests recorded replaying it
 // (testdata/mixture_<world>.json.gz, written by
@@ -125,40 +155,48 @@ func comparePlans(t *testing.T, ctx context.Context, p *MixturePlanner, rc domai
 func TestMixturePlannerMatchesReferenceOnWorlds(t *testing.T) {
 	ctx := context.Background()
 	for _, world := range []string{"b2c_us", "b2b_global"} {
-		f, err := os.Open(filepath.Join("testdata", "mixture_"+world+".json.gz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fx struct {
-			Mixture   *Mixture
-			Objective Objective
-			Contexts  []domain.RetryContext
-		}
-		err = json.NewDecoder(zr).Decode(&fx)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := fx.Mixture
-		if len(m.Hazard) != numCells || len(m.GlobalPrior) != NumClasses {
-			t.Fatalf("%s: the fixture's mixture has %d cells and %d classes, the model %d and %d: write the fixtures again (RECOUP_WRITE_MIXTURE_FIXTURES=1 go test ./internal/smartsim -run TestWriteMixtureFixtures)",
-				world, len(m.Hazard), len(m.GlobalPrior), numCells, NumClasses)
-		}
-		m.setVersion()
+		m, obj, contexts := worldFixture(t, world)
 		r := rand.New(rand.NewPCG(21, 22))
-		for _, rc := range fx.Contexts {
+		for _, rc := range contexts {
 			p := NewMixturePlanner(m, nil, nil)
-			p.Objective = fx.Objective
+			p.Objective = obj
 			comparePlans(t, ctx, p, rc)
 			rc.RetriesLeft = 1 + r.IntN(8)
 			rc.WindowEnd = rc.Attempts[0].OccurredAt.Add(time.Duration(3+r.IntN(12)) * 24 * time.Hour)
 			p.Objective.AttemptCost = []float64{0, 10, 50}[r.IntN(3)]
 			comparePlans(t, ctx, p, rc)
 		}
-		t.Logf("%s: %d requests compared, each twice", world, len(fx.Contexts))
+		t.Logf("%s: %d requests compared, each twice", world, len(contexts))
+	}
+}
+
+// BenchmarkMixturePlanWorld plans eight retries over 14 days, as the
+// smartretry.recommend.us row does, with the mixture trained on the B2C
+// world; ref=1 runs the reference search instead.
+func BenchmarkMixturePlanWorld(b *testing.B) {
+	m, obj, _ := worldFixture(b, "b2c_us")
+	p := NewMixturePlanner(m, nil, nil)
+	p.Objective = obj
+	r := rand.New(rand.NewPCG(2, 2))
+	ctxs := make([]domain.RetryContext, 64)
+	for i := range ctxs {
+		c := WorkloadCase(r)
+		c.Attempts[0].DeclineCode = []string{"insufficient_funds", "do_not_honor", "generic_decline"}[i%3]
+		ctxs[i] = c.Context("in_b", domain.PresetSpec{}, 8, c.Attempts[0].At.Add(14*24*time.Hour))
+	}
+	plan := p.PlanRetry
+	if os.Getenv("ref") == "1" {
+		plan = func(ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error) {
+			return refPlanRetry(p, ctx, rc)
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := plan(ctx, ctxs[i%len(ctxs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

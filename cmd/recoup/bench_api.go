@@ -33,9 +33,8 @@ const (
 // connections, in the same run (in alternating rounds); then p50 and p99
 // latency at a quarter of that throughput, and p99 at saturation.
 // Recommendation requests cycle through a varied set of inline failed
-// payments (benchRecommendations). The model has the shape of a trained
-// one with fixed weights: the cost of scoring the grid and optimizing
-// does not depend on the weights' values. Rate limiting is off (it would
+// payments (benchRecommendations). The server plans with the model it
+// ships, the latent-class mixture (benchMixturePlanner). Rate limiting is off (it would
 // measure the limit, not the server).
 func benchAPI(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 	phase := 8 * time.Second
@@ -57,7 +56,11 @@ func benchAPI(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Config{Store: store, Keys: keys, Idempotency: idem, Recommender: benchPlanner(),
+	planner, err := benchMixturePlanner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := api.New(api.Config{Store: store, Keys: keys, Idempotency: idem, Recommender: planner,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err
