@@ -173,7 +173,13 @@ func TestMixturePlannerMatchesReferenceOnWorlds(t *testing.T) {
 // BenchmarkMixturePlanWorld plans eight retries over 14 days, as the
 // smartretry.recommend.us row does, with the mixture trained on the B2C
 // world; ref=1 runs the reference search instead.
-func BenchmarkMixturePlanWorld(b *testing.B) {
+func BenchmarkMixturePlanWorld(b *testing.B) { benchmarkMixturePlanWorld(b, 8, 14) }
+
+// BenchmarkMixturePlanWorldAPI plans the API benchmark's budget, the
+// default preset's three retries within seven days.
+func BenchmarkMixturePlanWorldAPI(b *testing.B) { benchmarkMixturePlanWorld(b, 3, 7) }
+
+func benchmarkMixturePlanWorld(b *testing.B, retries, days int) {
 	m, obj, _ := worldFixture(b, "b2c_us")
 	p := NewMixturePlanner(m, nil, nil)
 	p.Objective = obj
@@ -182,7 +188,7 @@ func BenchmarkMixturePlanWorld(b *testing.B) {
 	for i := range ctxs {
 		c := WorkloadCase(r)
 		c.Attempts[0].DeclineCode = []string{"insufficient_funds", "do_not_honor", "generic_decline"}[i%3]
-		ctxs[i] = c.Context("in_b", domain.PresetSpec{}, 8, c.Attempts[0].At.Add(14*24*time.Hour))
+		ctxs[i] = c.Context("in_b", domain.PresetSpec{}, retries, c.Attempts[0].At.Add(time.Duration(days)*24*time.Hour))
 	}
 	plan := p.PlanRetry
 	if os.Getenv("ref") == "1" {
@@ -198,5 +204,28 @@ func BenchmarkMixturePlanWorld(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// The grid walk (which skips a schedule until its next deposit or age
+// edge) describes every hour as describing it alone does, for random
+// zones, first failures, starts and deposit hours.
+func TestMixtureGridMatchesPointsRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for trial := 0; trial < 200; trial++ {
+		loc, _ := location(workloadZones[r.IntN(len(workloadZones))])
+		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
+		start := ceilFrom(first, first.Add(time.Duration(r.IntN(72*60))*time.Minute))
+		n := 24 * (3 + r.IntN(12))
+		dep := payDeposits(loc, first, start.Add(time.Duration(n)*time.Hour), r.IntN(12))
+		pts := make([]point, n)
+		from := r.IntN(5)
+		dep.grid(pts, start, first, from)
+		for j := from; j < n; j++ {
+			want := dep.at(start.Add(time.Duration(j)*time.Hour), first)
+			if pts[j].idx != want.idx || pts[j].fcell != want.fcell || pts[j].ccell != want.ccell || pts[j].block != want.block || pts[j].unix != want.unix || math.Abs(pts[j].h-want.h) > 1e-9 {
+				t.Fatalf("trial %d (%s, first %v, start %v) slot %d: grid %+v, alone %+v", trial, loc, first, start, j, pts[j], want)
+			}
+		}
 	}
 }
