@@ -13,9 +13,9 @@ import (
 
 // Config describes one backtest.
 type Config struct {
-	Ledger    *smartretry.Ledger
-	Scorer    smartretry.Scorer
-	Rules     smartretry.Rules
+	Ledger *smartretry.Ledger
+	Scorer smartretry.Scorer
+	Rules  smartretry.Rules
 	// Planner plans a smart candidate's retries: the deployed model
 	// file's planner (smartretry.Loaded.Planner), whose family may differ
 	// from Scorer's; nil plans with the logistic planner over Scorer.
