@@ -66,7 +66,8 @@ func rawDump(t *testing.T, db *DB) []byte {
 // TestBulkRebuildEqualsIncremental rebuilds through bulk mode with
 // spills after every few changed records (so records and their index
 // entries are rewritten across ingested tables) and compares with the
-// incremental path.
+// incremental path, with the flush of a spill split across goroutines
+// at every size and at none.
 func TestBulkRebuildEqualsIncremental(t *testing.T) {
 	events := record(t, scenario())
 	inc := openDB(t, t.TempDir())
@@ -74,7 +75,12 @@ func TestBulkRebuildEqualsIncremental(t *testing.T) {
 	applyAll(t, Projections(inc), events, 1)
 	want, wantIx := dump(t, inc), rawDump(t, inc)
 
-	for _, spill := range []int{1, 2, 5, defaultBulkSpill} {
+	defer func(n int) { parallelFlush = n }(parallelFlush)
+	for i, spill := range []int{1, 2, 5, defaultBulkSpill, 1, 5, defaultBulkSpill} {
+		parallelFlush = 1
+		if i >= 4 {
+			parallelFlush = 1 << 30
+		}
 		db := openDB(t, t.TempDir())
 		ps := Projections(db)
 		resetForBulk(t, ps, spill)

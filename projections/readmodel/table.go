@@ -41,8 +41,11 @@ const maxIndexes = 6
 // keeps memory flat on any history while still absorbing the locality of
 // events (an invoice's events come close together).
 type table[R any, P row[R]] struct {
-	kind      string
-	items     map[string]*entry[R]
+	kind  string
+	items map[string]*entry[R]
+	// prev holds what the last eviction dropped until the write then in
+	// flight lands: those records are read from here, not the database.
+	prev      map[string]*entry[R]
 	dirty     []*entry[R]
 	maxCached int
 	gen       uint64
@@ -66,32 +69,38 @@ func newTable[R any, P row[R]](kind string, maxCached, expected int) *table[R, P
 }
 
 // get returns the cached entry of id, loading it from the database on a
-// miss (after wait, which lets a background commit land). A record that
-// does not exist yet comes back with exists false.
-func (t *table[R, P]) get(db *DB, wait func() error, id []byte) (*entry[R], error) {
+// miss. A record that does not exist yet comes back with exists false.
+func (t *table[R, P]) get(db *DB, id []byte) (*entry[R], error) {
 	if e := t.last; e != nil && e.id == string(id) {
 		e.gen = t.gen
 		return e, nil
 	}
-	e, err := t.lookup(db, wait, id)
+	e, err := t.lookup(db, id)
 	if err == nil {
 		t.last = e
 	}
 	return e, err
 }
 
-func (t *table[R, P]) lookup(db *DB, wait func() error, id []byte) (*entry[R], error) {
+// lookup finds id in the cache, then among the entries the last
+// eviction dropped, then in the database. The database can be read while
+// a write is in flight: every record that write holds was in the cache
+// when it was flushed, so it is in items or prev, and anything else's
+// latest version landed before that write began.
+func (t *table[R, P]) lookup(db *DB, id []byte) (*entry[R], error) {
 	if e, ok := t.items[string(id)]; ok {
 		e.gen = t.gen
+		return e, nil
+	}
+	if e, ok := t.prev[string(id)]; ok {
+		e.gen = t.gen
+		t.items[e.id] = e
 		return e, nil
 	}
 	e := &entry[R]{id: string(id), gen: t.gen}
 	if t.seen.surely(id) {
 		t.items[e.id] = e
 		return e, nil
-	}
-	if err := wait(); err != nil {
-		return nil, err
 	}
 	t.key = recordKey(t.key, t.kind, e.id)
 	var found bool
@@ -126,8 +135,38 @@ func (t *table[R, P]) touch(e *entry[R]) {
 	}
 }
 
-// flush adds every changed record and its index changes to w.
-func (t *table[R, P]) flush(w *ops) error {
+// flush adds every changed record to rec and its index changes to ixw
+// (the same ops, or two: a bulk write keeps them apart, see bulk.go).
+// With two, the index changes are computed on another goroutine while
+// this one encodes the records: a bulk write flushes hundreds of
+// thousands of records at once, and the two halves share no state.
+func (t *table[R, P]) flush(rec, ixw *ops) error {
+	if rec == ixw || len(t.dirty) < parallelFlush {
+		if err := t.flushIndexes(ixw); err != nil {
+			return err
+		}
+		t.flushRecords(rec)
+		return nil
+	}
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err = t.flushIndexes(ixw)
+	}()
+	t.flushRecords(rec)
+	<-done
+	return err
+}
+
+// parallelFlush is the number of changed records from which flush
+// splits its work (a variable for tests).
+var parallelFlush = 4096
+
+// flushIndexes adds the index changes of every changed record to w and
+// remembers the new entries as the committed version's: if the write
+// fails, the cache is discarded whole.
+func (t *table[R, P]) flushIndexes(w *ops) error {
 	for _, e := range t.dirty {
 		cur := P(&e.cur)
 		t.newIx = cur.indexes(t.newIx[:0])
@@ -148,18 +187,23 @@ func (t *table[R, P]) flush(w *ops) error {
 				w.set(t.newKey, []byte(e.id))
 			}
 		}
-		// What is written becomes the committed version; if the write
-		// fails, the cache is discarded whole.
 		if err := e.remember(t.newIx, seq); err != nil {
 			return fmt.Errorf("%s %s: %w", t.kind, e.id, err)
 		}
+	}
+	return nil
+}
+
+// flushRecords adds every changed record to w. It touches none of what
+// flushIndexes does (the index fields of the entries, its buffers).
+func (t *table[R, P]) flushRecords(w *ops) {
+	for _, e := range t.dirty {
 		t.seen.add(e.id)
 		t.enc.reset()
-		cur.encode(&t.enc)
+		P(&e.cur).encode(&t.enc)
 		t.key = recordKey(t.key, t.kind, e.id)
 		w.set(t.key, t.enc.b)
 	}
-	return nil
 }
 
 // committed records that the flushed batch is durable: the cache now
@@ -187,12 +231,18 @@ func (t *table[R, P]) committed() {
 			}
 		}
 	}
-	t.items, t.last = keep, nil
+	// The dropped entries stay reachable until the write in flight
+	// lands (see lookup).
+	t.prev, t.items, t.last = t.items, keep, nil
 }
+
+// landed records that the last flushed write is in the database: the
+// entries the last eviction dropped can be read back from it.
+func (t *table[R, P]) landed() { t.prev = nil }
 
 // discard forgets everything cached, after a failed batch.
 func (t *table[R, P]) discard() {
-	t.items, t.last = make(map[string]*entry[R]), nil
+	t.items, t.prev, t.last = make(map[string]*entry[R]), nil, nil
 	t.dirty = t.dirty[:0]
 }
 
