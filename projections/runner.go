@@ -13,6 +13,13 @@ import (
 // DefaultBatchSize is the number of events per batch while catching up.
 const DefaultBatchSize = 4096
 
+// RebuildBatchSize is the batch size `recoup rebuild` uses. Projections
+// rebuilding from zero gather their writes across batches themselves
+// (bulk modes), so a batch need not be large; a small one lets reading
+// $all and applying overlap from the first events on, where one of
+// tens of thousands of events would be read whole before any is applied.
+const RebuildBatchSize = DefaultBatchSize
+
 // Options tunes a Runner.
 type Options struct {
 	// BatchSize bounds the events handed to Apply at once (default

@@ -38,9 +38,9 @@ import (
 //   - Memory is bounded by the spill size, not by the history: after a
 //     spill the caches shrink as after any commit, and records needed
 //     again are read back (the Bloom filter of absent spares the reads of
-//     records that were never written). The records a spill holds stay
-//     reachable until it lands (table.prev), so a cache miss never waits
-//     for a spill in flight.
+//     records that were never written). Until a spill lands, a record
+//     it holds is read back from its buffer (table.load), so a cache
+//     miss never waits for a spill in flight.
 //   - Bulk mode ends at the first Sync (the Runner syncs at the head of
 //     $all): live batches are small and go through ordinary commits.
 
@@ -130,7 +130,8 @@ func (b *base) spill() error {
 		ch <- b.db.ingest(w, b.name)
 	}()
 	b.pending = ch
-	for _, t := range b.tables {
+	for i, t := range b.tables {
+		t.spilling(&w.parts[2*i])
 		t.committed()
 	}
 	return nil

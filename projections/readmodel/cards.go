@@ -136,7 +136,7 @@ func (p *Cards) handle(ev *eventstore.RecordedEvent) error {
 	if len(f.PaymentMethodID) == 0 {
 		return fmt.Errorf("%s at %d: payment_method_id: must not be empty", ev.Type, ev.Position.Commit)
 	}
-	e, err := p.t.get(p.db, f.PaymentMethodID)
+	e, err := p.t.get(p.db, p.wait, f.PaymentMethodID)
 	if err != nil || e.cur.applied > ev.Position.Commit {
 		return err
 	}

@@ -51,7 +51,7 @@ func (p *Invoices) handle(ev *eventstore.RecordedEvent) error {
 	if len(f.InvoiceID) == 0 {
 		return fmt.Errorf("%s at %d: invoice_id: must not be empty", ev.Type, ev.Position.Commit)
 	}
-	e, err := p.t.get(p.db, f.InvoiceID)
+	e, err := p.t.get(p.db, p.wait, f.InvoiceID)
 	if err != nil {
 		return err
 	}

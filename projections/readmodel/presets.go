@@ -167,7 +167,7 @@ func (p *Presets) handlePreset(ev *eventstore.RecordedEvent) error {
 	if len(f.PresetID) == 0 {
 		return fmt.Errorf("%s at %d: preset_id: must not be empty", ev.Type, ev.Position.Commit)
 	}
-	e, err := p.presets.get(p.db, f.PresetID)
+	e, err := p.presets.get(p.db, p.wait, f.PresetID)
 	if err != nil || e.cur.applied > ev.Position.Commit {
 		return err
 	}
@@ -199,7 +199,7 @@ func (p *Presets) handleProduct(ev *eventstore.RecordedEvent) error {
 	if len(f.ProductID) == 0 {
 		return fmt.Errorf("%s at %d: product_id: must not be empty", ev.Type, ev.Position.Commit)
 	}
-	e, err := p.products.get(p.db, f.ProductID)
+	e, err := p.products.get(p.db, p.wait, f.ProductID)
 	if err != nil || e.cur.applied > ev.Position.Commit {
 		return err
 	}
@@ -224,7 +224,7 @@ func (p *Presets) handleAccount(ev *eventstore.RecordedEvent) error {
 	if err != nil {
 		return err
 	}
-	e, err := p.account.get(p.db, []byte(accountID))
+	e, err := p.account.get(p.db, p.wait, []byte(accountID))
 	if err != nil || e.cur.applied > ev.Position.Commit {
 		return err
 	}

@@ -29,6 +29,7 @@ type flusher interface {
 	flush(rec, ix *ops) error
 	pending() int
 	committed()
+	spilling(rec *ops)
 	landed()
 	discard()
 	reset()

@@ -108,7 +108,7 @@ func (p *Subscriptions) handle(ev *eventstore.RecordedEvent) error {
 	if len(f.SubscriptionID) == 0 {
 		return fmt.Errorf("%s at %d: subscription_id: must not be empty", ev.Type, ev.Position.Commit)
 	}
-	e, err := p.t.get(p.db, f.SubscriptionID)
+	e, err := p.t.get(p.db, p.wait, f.SubscriptionID)
 	if err != nil {
 		return err
 	}

@@ -43,9 +43,10 @@ const maxIndexes = 6
 type table[R any, P row[R]] struct {
 	kind  string
 	items map[string]*entry[R]
-	// prev holds what the last eviction dropped until the write then in
-	// flight lands: those records are read from here, not the database.
-	prev      map[string]*entry[R]
+	// spilled maps the IDs of the records of the bulk spill in flight
+	// to their place in its records (spillOps), until it lands.
+	spilled   map[string]uint32
+	spillOps  *ops
 	dirty     []*entry[R]
 	maxCached int
 	gen       uint64
@@ -68,33 +69,28 @@ func newTable[R any, P row[R]](kind string, maxCached, expected int) *table[R, P
 	return &table[R, P]{kind: kind, items: map[string]*entry[R]{}, maxCached: maxCached, expected: expected}
 }
 
-// get returns the cached entry of id, loading it from the database on a
-// miss. A record that does not exist yet comes back with exists false.
-func (t *table[R, P]) get(db *DB, id []byte) (*entry[R], error) {
+// get returns the cached entry of id, loading it on a miss (see
+// lookup). A record that does not exist yet comes back with exists false.
+func (t *table[R, P]) get(db *DB, wait func() error, id []byte) (*entry[R], error) {
 	if e := t.last; e != nil && e.id == string(id) {
 		e.gen = t.gen
 		return e, nil
 	}
-	e, err := t.lookup(db, id)
+	e, err := t.lookup(db, wait, id)
 	if err == nil {
 		t.last = e
 	}
 	return e, err
 }
 
-// lookup finds id in the cache, then among the entries the last
-// eviction dropped, then in the database. The database can be read while
-// a write is in flight: every record that write holds was in the cache
-// when it was flushed, so it is in items or prev, and anything else's
-// latest version landed before that write began.
-func (t *table[R, P]) lookup(db *DB, id []byte) (*entry[R], error) {
+// lookup finds id in the cache, else loads it: from the bulk spill in
+// flight if that holds it, else from the database. While a spill is in
+// flight the database is read without waiting for it: every other
+// record's latest version landed before the spill began. While an
+// ordinary commit is in flight, a read waits for it (wait).
+func (t *table[R, P]) lookup(db *DB, wait func() error, id []byte) (*entry[R], error) {
 	if e, ok := t.items[string(id)]; ok {
 		e.gen = t.gen
-		return e, nil
-	}
-	if e, ok := t.prev[string(id)]; ok {
-		e.gen = t.gen
-		t.items[e.id] = e
 		return e, nil
 	}
 	e := &entry[R]{id: string(id), gen: t.gen}
@@ -102,15 +98,12 @@ func (t *table[R, P]) lookup(db *DB, id []byte) (*entry[R], error) {
 		t.items[e.id] = e
 		return e, nil
 	}
-	t.key = recordKey(t.key, t.kind, e.id)
-	var found bool
-	var err error
-	t.val, found, err = db.get(db.pdb, t.key, t.val)
+	val, found, err := t.load(db, wait, e.id)
 	if err != nil {
 		return nil, err
 	}
 	if found {
-		d := newDec(t.val)
+		d := newDec(val)
 		P(&e.cur).decode(d)
 		if err := d.done(); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", t.kind, e.id, err)
@@ -122,6 +115,36 @@ func (t *table[R, P]) lookup(db *DB, id []byte) (*entry[R], error) {
 	}
 	t.items[e.id] = e
 	return e, nil
+}
+
+// load returns the stored form of record id.
+func (t *table[R, P]) load(db *DB, wait func() error, id string) ([]byte, bool, error) {
+	if t.spillOps != nil {
+		if i, ok := t.spilled[id]; ok {
+			return t.spillOps.val(t.spillOps.list[i]), true, nil
+		}
+	} else if err := wait(); err != nil {
+		return nil, false, err
+	}
+	t.key = recordKey(t.key, t.kind, id)
+	var found bool
+	var err error
+	t.val, found, err = db.get(db.pdb, t.key, t.val)
+	return t.val, found, err
+}
+
+// spilling records that the changed records were flushed to rec, in
+// order, by a bulk spill now in flight: until it lands, lookup reads
+// them from there.
+func (t *table[R, P]) spilling(rec *ops) {
+	if t.spilled == nil {
+		t.spilled = make(map[string]uint32, len(t.dirty))
+	}
+	clear(t.spilled)
+	for i, e := range t.dirty {
+		t.spilled[e.id] = uint32(i)
+	}
+	t.spillOps = rec
 }
 
 // pending counts the records changed since the last flush.
@@ -231,18 +254,21 @@ func (t *table[R, P]) committed() {
 			}
 		}
 	}
-	// The dropped entries stay reachable until the write in flight
-	// lands (see lookup).
-	t.prev, t.items, t.last = t.items, keep, nil
+	t.items, t.last = keep, nil
 }
 
-// landed records that the last flushed write is in the database: the
-// entries the last eviction dropped can be read back from it.
-func (t *table[R, P]) landed() { t.prev = nil }
+// landed records that the last flushed write is in the database.
+func (t *table[R, P]) landed() {
+	if t.spillOps != nil {
+		clear(t.spilled)
+		t.spillOps = nil
+	}
+}
 
 // discard forgets everything cached, after a failed batch.
 func (t *table[R, P]) discard() {
-	t.items, t.prev, t.last = make(map[string]*entry[R]), nil, nil
+	t.items, t.last = make(map[string]*entry[R]), nil
+	t.landed()
 	t.dirty = t.dirty[:0]
 }
 
