@@ -3,8 +3,8 @@ package smartretry
 import (
 	"context"
 	"math"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
