@@ -49,7 +49,9 @@ func BenchmarkPlanner(b *testing.B) {
 // BenchmarkRecommendHandlerSchedule is BenchmarkRecommendHandler on the
 // body `recoup bench` sends: an inline failed payment with no candidates
 // and no as_of, so the handler plans the schedule only.
-func BenchmarkRecommendHandlerSchedule(b *testing.B) { benchmarkRecommendHandlerSchedule(b, withPlanner) }
+func BenchmarkRecommendHandlerSchedule(b *testing.B) {
+	benchmarkRecommendHandlerSchedule(b, withPlanner)
+}
 
 // BenchmarkRecommendHandlerScheduleMixture is
 // BenchmarkRecommendHandlerSchedule with the model the server ships, the
