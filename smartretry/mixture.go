@@ -23,8 +23,9 @@ import (
 //     chance (the balance has not changed, so retrying rarely helps);
 //   - cure c (fast, medium, slow): a chance by hours since the first failure and the local
 //     hour (issuers approve more by day; sparse hours borrow from the day), separately
-//     for an attempt in the same day-long block as the previous one (an
-//     issuer's decision is sticky within a day) and in a later one;
+//     by how many day-long blocks separate the attempt from the previous
+//     one (numGap: an issuer's decision is sticky within a day, and a hold
+//     is likelier to have lifted after a longer wait);
 //   - dead: one small chance.
 //
 // The class prior depends on what the ledger tells of the invoice (the
@@ -49,6 +50,11 @@ type Mixture struct {
 	Prior         map[string][]float64
 	FallbackPrior map[string][]float64
 	GlobalPrior   []float64
+	// Activity are the classes' rates of card activity per hour, and
+	// CureOnset the cure classes' distributions of when a hold lifts (see
+	// mixture_activity.go); nil means the mixture ignores activity.
+	Activity  []float64
+	CureOnset []float64
 	// LogLik is the fitted log-likelihood per sequence (training).
 	LogLik float64
 	// Test scores a fit on the other sequences on held-out ones
@@ -111,8 +117,8 @@ var (
 	cellFundsOld  = 0
 	cellFundsNew  = 1
 	numBands      = 24                    // local hours of the day
-	cellCure      = cellFundsNew + numAge // [numCures][numCure][numBands][same block 0/1]
-	cellDead      = cellCure + numCures*numCure*numBands*2
+	cellCure      = cellFundsNew + numAge // [numCures][numCure][numBands][numGap]
+	cellDead      = cellCure + numCures*numCure*numBands*numGap
 	numCells      = cellDead + 1
 	blockHours    = 24.0
 	lookbackDays  = 40
@@ -126,7 +132,7 @@ var (
 			return 0.5 * math.Exp(-float64(cell-cellFundsNew)/8)
 		case cell < cellDead:
 			i := cell - cellCure
-			c, b := i/(2*numCure*numBands), (i/(2*numBands))%numCure
+			c, b := i/(numGap*numCure*numBands), (i/(numGap*numBands))%numCure
 			switch c {
 			case 0:
 				return 0.3 * math.Exp(-float64(b)/4)
@@ -226,7 +232,7 @@ func (d *deposits) at(t, first time.Time) point {
 		}
 	}
 	band := int(toCivil(t, d.loc).hour / float64(24/numBands))
-	p.ccell = uint16(2 * (bucket(cureEdges, p.h)*numBands + min(band, numBands-1)))
+	p.ccell = uint16(numGap * (bucket(cureEdges, p.h)*numBands + min(band, numBands-1)))
 	p.block = int32(math.Floor(p.h / blockHours))
 	return p
 }
@@ -242,11 +248,29 @@ func cell(k int, a, b *point) int {
 	case k == classDead:
 		return cellDead
 	}
-	same := 0
-	if a.block == b.block {
-		same = 1
+	return cellCure + (k-classCureFast)*numGap*numCure*numBands + int(b.ccell) + gapOf(a, b)
+}
+
+// numGap counts the cure cells' cases of the previous attempt, by the
+// day-long blocks between it and the attempt (gapOf): the same block (an
+// issuer's decision is sticky within a day), the next one, two or three
+// later, or more. The longer the wait since a failure, the likelier a hold
+// has lifted since, which a class's chance by time since the first
+// failure alone cannot tell. Blocks, not hours, so that slots of one block
+// share their cells whatever came before (the planner relies on it).
+const numGap = 4
+
+// gapOf is the gap case of an attempt at b after one at a.
+func gapOf(a, b *point) int {
+	switch d := b.block - a.block; {
+	case d <= 0:
+		return 0
+	case d == 1:
+		return 1
+	case d <= 3:
+		return 2
 	}
-	return cellCure + (k-classCureFast)*2*numCure*numBands + int(b.ccell) + same
+	return 3
 }
 
 // PriorKey is the class prior's key of an invoice.
@@ -278,6 +302,10 @@ func (m *Mixture) setVersion() {
 		h.Write(b[:])
 	}
 	for _, v := range m.GlobalPrior {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		h.Write(b[:])
+	}
+	for _, v := range append(append([]float64(nil), m.Activity...), m.CureOnset...) {
 		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
 		h.Write(b[:])
 	}
@@ -333,7 +361,7 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		}
 		off := z.offsetAt(p.unix)
 		band := int(((p.unix+int64(off))%86400+86400)%86400) / (24 / numBands * 3600)
-		p.ccell = uint16(2 * (cb*numBands + min(band, numBands-1)))
+		p.ccell = uint16(numGap * (cb*numBands + min(band, numBands-1)))
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p
 	}
