@@ -12,16 +12,17 @@ import (
 // Mixture is the latent-class family of the hazard model. A failed
 // invoice belongs to one of a few hidden classes that the ledger never
 // names: a funds shortfall whose customer is paid on one of the common
-// pay schedules (one class per schedule), a cure that comes within
-// hours, a day or two, or several days (three classes), or a card that will not be paid
-// (one class). A class fixes how the chance of an attempt depends on its
-// time and on the previous attempt:
+// pay schedules (one class per schedule), a hold or error that lifts
+// within six hours, a day, two, four, seven or fourteen days (six
+// classes), or a card that will not be paid (one class). A class fixes
+// how the chance of an attempt depends on its time and on the previous
+// attempt:
 //
 //   - funds, schedule s: after a pay deposit of s that came since the
 //     previous attempt, a chance that depends on the hours since that
 //     deposit; with no deposit since the previous attempt, one small
 //     chance (the balance has not changed, so retrying rarely helps);
-//   - cure c (fast, medium, slow): a chance by hours since the first failure and the local
+//   - cure c (by when it lifts): a chance by hours since the first failure and the local
 //     hour (issuers approve more by day; sparse hours borrow from the day), separately
 //     by how many day-long blocks separate the attempt from the previous
 //     one (numGap: an issuer's decision is sticky within a day, and a hold
@@ -78,27 +79,31 @@ const (
 
 var schedNames = [numSched]string{"weekly_friday", "biweekly_friday_a", "biweekly_friday_b", "15th_and_last_bd", "last_bd", "1st", "25th", "5th_bd"}
 
-// Classes: the funds schedules, then the fast and slow cures, then dead.
+// Classes: the funds schedules, then the cures by when the hold lifts,
+// then dead.
 const (
-	classCureFast = numSched
-	classCureMid  = numSched + 1
-	classCureSlow = numSched + 2
-	classDead     = numSched + 3
-	numCures      = 3
-	NumClasses    = numSched + 4
+	classCureFast = numSched // the first cure class
+	numCures      = 6
+	classDead     = numSched + numCures
+	NumClasses    = classDead + 1
 )
+
+// cureLift bounds, in hours since the first failure, when the holds of
+// each cure class lift: class c's within [cureLift[c], cureLift[c+1]).
+// Narrow windows keep a class's chance close to one curve, so that the
+// activity telling when a hold lifted has little left to correct; a hold
+// that lifts after the longest window looks like a dead card within it.
+var cureLift = [numCures + 1]float64{0, 6, 24, 48, 96, 168, math.Inf(1)}
+
+var cureNames = [numCures]string{"cure_6h", "cure_1d", "cure_2d", "cure_4d", "cure_7d", "cure_14d"}
 
 // ClassName names class k.
 func ClassName(k int) string {
 	switch {
 	case k < numSched:
 		return "funds_" + schedNames[k]
-	case k == classCureFast:
-		return "cure_fast"
-	case k == classCureMid:
-		return "cure_medium"
-	case k == classCureSlow:
-		return "cure_slow"
+	case k < classDead:
+		return cureNames[k-classCureFast]
 	}
 	return "dead"
 }
@@ -133,13 +138,11 @@ var (
 		case cell < cellDead:
 			i := cell - cellCure
 			c, b := i/(numGap*numCure*numBands), (i/(numGap*numBands))%numCure
-			switch c {
-			case 0:
-				return 0.3 * math.Exp(-float64(b)/4)
-			case 1:
-				return 0.05 + 0.3*math.Exp(-math.Abs(float64(b)-6)/3)
+			// Likely once the bucket reaches the class's window.
+			if b < len(cureEdges) && cureEdges[b] <= cureLift[c] {
+				return 0.02
 			}
-			return 0.05 + 0.25*float64(b)/float64(numCure)
+			return 0.4
 		}
 		return 0.002
 	}
@@ -261,8 +264,11 @@ func cell(k int, a, b *point) int {
 const numGap = 4
 
 // gapOf is the gap case of an attempt at b after one at a.
-func gapOf(a, b *point) int {
-	switch d := b.block - a.block; {
+func gapOf(a, b *point) int { return gapIdx(b.block - a.block) }
+
+// gapIdx is the gap case of a gap of d blocks.
+func gapIdx(d int32) int {
+	switch {
 	case d <= 0:
 		return 0
 	case d == 1:

@@ -209,25 +209,20 @@ func initialActivity(r float64) []float64 {
 	return lam
 }
 
-// initialOnset starts the cure classes' onsets early, around a day or
-// two, and spread over the window (with some never).
+// initialOnset starts each cure class's onsets uniform over its window
+// (cureLift), the last one with the open-ended last bin; never is the
+// dead class's. EM keeps each class within its window.
 func initialOnset() []float64 {
 	J := numOnset + 1
 	pi := make([]float64, numCures*J)
 	for c := 0; c < numCures; c++ {
 		row := pi[c*J : (c+1)*J]
 		var z float64
-		for j := 0; j < J; j++ {
-			h := float64(j * onsetStep)
-			switch c {
-			case 0:
-				row[j] = math.Exp(-h / 12)
-			case 1:
-				row[j] = math.Exp(-math.Abs(h-48) / 24)
-			default:
+		for j := 0; j < numOnset; j++ {
+			if h := float64(j * onsetStep); h >= cureLift[c] && h < cureLift[c+1] {
 				row[j] = 1
+				z++
 			}
-			z += row[j]
 		}
 		for j := range row {
 			row[j] /= z

@@ -22,10 +22,10 @@ import (
 // the new fingerprint recorded. A change of meaning that the fingerprint
 // cannot see (what a cell stands for, how a prior key is built) must raise
 // it too.
-const MixtureSchema = 1
+const MixtureSchema = 2
 
 // mixtureLayoutV is the layout fingerprint of MixtureSchema.
-const mixtureLayoutV = "77596c5b74728598"
+const mixtureLayoutV = "afc82ea1b74dc144"
 
 // Model families a model file may hold.
 const (
@@ -91,6 +91,7 @@ var mixtureLayout = sync.OnceValue(func() MixtureLayout {
 	fmt.Fprintf(h, "classes %v\ncells %d\nfields %v\n", l.Classes, l.Cells, l.Fields)
 	fmt.Fprintf(h, "age %v\ncure %v\nbands %d\nblock %v\nlookback %d\n", ageEdges, cureEdges, numBands, blockHours, lookbackDays)
 	fmt.Fprintf(h, "offsets %d %d %d %d\nschedules %v\n", cellFundsOld, cellFundsNew, cellCure, cellDead, schedNames)
+	fmt.Fprintf(h, "gaps %d\nactivity %d %d %d %d\nonset %d %d\n", numGap, actQuiet, actLive, actDead, numAct, onsetStep, numOnset)
 	l.Fingerprint = hex.EncodeToString(h.Sum(nil))[:16]
 	return l
 })

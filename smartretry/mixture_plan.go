@@ -107,7 +107,11 @@ var classFeatures = func() [NumClasses]string {
 // attempts so far (the invoice's card not updated since).
 func (p *MixturePlanner) Posterior(c *Case) []float64 {
 	first := c.first()
-	dep := payDeposits(c.Loc, first.At, c.last().At, p.M.DepositHour)
+	end := c.last().At
+	if c.Decision.After(end) {
+		end = c.Decision // the activity seen up to the decision counts
+	}
+	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
 	post, _ := p.posterior(nil, c, dep)
 	return post
 }

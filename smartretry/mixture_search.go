@@ -215,7 +215,7 @@ type slotSpan struct {
 }
 
 // chunkMin holds, over the slots of a chunk, the least survival of each
-// funds class (either case), of each cure class (either block), and the
+// funds class (either case), of each cure class (any gap), and the
 // least reminder factor: with the segment's least weights, a lower bound
 // of any of the chunk's losses.
 type chunkMin struct {
@@ -243,7 +243,7 @@ func (s *search) chunkMins(valid bool) {
 			cm.np[q] = min(v.old, v.newPay[q])
 		}
 		for c := range cm.cu {
-			cm.cu[c] = min(v.cure[c][0], v.cure[c][1])
+			cm.cu[c] = minOf(v.cure[c][:])
 		}
 		for j := lo + 1; j < hi; j++ {
 			v := &s.sv[j]
@@ -253,10 +253,7 @@ func (s *search) chunkMins(valid bool) {
 				}
 			}
 			for c := range cm.cu {
-				if x := v.cure[c][0]; x < cm.cu[c] {
-					cm.cu[c] = x
-				}
-				if x := v.cure[c][1]; x < cm.cu[c] {
+				if x := minOf(v.cure[c][:]); x < cm.cu[c] {
 					cm.cu[c] = x
 				}
 			}
@@ -331,17 +328,17 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 // post·surv·S(a→j)·S(j→b)/S(a→b), where S is the survival of an attempt
 // given the one before. Within a segment the funds classes' S depend on j
 // only through its funds cells, which change a few times a day, and the
-// cure classes' only through j's cure cell and whether j shares a block
-// with a or b.
+// cure classes' only through j's cure cell and its gaps in blocks from a
+// and to b (gapOf).
 type segment struct {
 	a, b *point
-	w    [NumClasses]float64  // post·surv/S(a→b) (post·surv without b)
-	fb   [numSched][2]float64 // funds: w·S(j→b) without / with a deposit between j and b
-	old  float64              // funds: S with no deposit since the previous attempt
-	cb   [numCures][2]float64 // cure: w·S(j→b) by whether j shares b's block
-	flb  [numSched]float64    // the least of fb, by class
-	clb  [numCures]float64    // the least of cb, by class
-	dead float64              // the dead class's term, the same for every j
+	w    [NumClasses]float64       // post·surv/S(a→b) (post·surv without b)
+	fb   [numSched][2]float64      // funds: w·S(j→b) without / with a deposit between j and b
+	old  float64                   // funds: S with no deposit since the previous attempt
+	cb   [numCures][numGap]float64 // cure: w·S(j→b) by the gap from j to b
+	flb  [numSched]float64         // the least of fb, by class
+	clb  [numCures]float64         // the least of cb, by class
+	dead float64                   // the dead class's term, the same for every j
 	hasB bool
 	aIdx [numSched]int32
 	bIdx [numSched]int32
@@ -377,17 +374,18 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	}
 	for c := 0; c < numCures; c++ {
 		w := sg.w[classCureFast+c]
-		if sg.hasB {
-			sg.cb[c] = [2]float64{w * svb.cure[c][0], w * svb.cure[c][1]}
-		} else {
-			sg.cb[c] = [2]float64{w, w}
+		for g := range sg.cb[c] {
+			sg.cb[c][g] = w
+			if sg.hasB {
+				sg.cb[c][g] *= svb.cure[c][g]
+			}
 		}
 	}
 	for q := range sg.flb {
 		sg.flb[q] = min(sg.fb[q][0], sg.fb[q][1])
 	}
 	for c := range sg.clb {
-		sg.clb[c] = min(sg.cb[c][0], sg.cb[c][1])
+		sg.clb[c] = minOf(sg.cb[c][:])
 	}
 	sg.dead = sg.w[classDead] * (1 - s.m.Hazard[cellDead])
 	if sg.hasB {
@@ -417,16 +415,23 @@ func (sg *segment) funds(p *point, v *survivals) float64 {
 
 // rest is the cure and dead classes' part of the loss's sum.
 func (sg *segment) rest(p *point, v *survivals) float64 {
-	sa, sb := 0, 0
-	if p.block == sg.aBlk {
-		sa = 1
-	}
-	if sg.hasB && p.block == sg.bBlk {
-		sb = 1
+	sa, sb := gapIdx(p.block-sg.aBlk), 0
+	if sg.hasB {
+		sb = gapIdx(sg.bBlk - p.block)
 	}
 	r := sg.dead
 	for c := 0; c < numCures; c++ {
 		r += sg.cb[c][sb] * v.cure[c][sa]
 	}
 	return r
+}
+
+func minOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs[1:] {
+		if x < m {
+			m = x
+		}
+	}
+	return m
 }
