@@ -186,6 +186,9 @@ func (s *Server) createBacktest(w http.ResponseWriter, r *http.Request) error {
 	}
 	cfg := backtest.Config{Scorer: s.cfg.Model, Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base,
 		Bootstrap: boot, Seed: req.Seed, Refits: refits}
+	if p, ok := s.cfg.Recommender.(backtest.RetryPlanner); ok {
+		cfg.Planner = p // a smart candidate plans as the server does
+	}
 	s.jobs.wg.Add(1)
 	go s.runBacktest(jb, cfg)
 	w.Header().Set("Location", "/v1/backtests/"+jb.view.ID)

@@ -26,10 +26,16 @@ type Estimator struct {
 	Customer CustomerHazard
 	Rules    smartretry.Rules
 	// Planner is used for smart presets.
-	Planner *smartretry.Planner
+	Planner RetryPlanner
 	// recal, if set, is the out-of-fold recalibration Scorer carries,
 	// which refits are scored with too.
 	recal *Recalibration
+}
+
+// RetryPlanner plans a smart preset's next retry: the deployed model
+// file's planner, of either family (smartretry.Load), as the engine's.
+type RetryPlanner interface {
+	PlanRetry(ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error)
 }
 
 // state is a point of an invoice's run: the attempts so far (all failed),

@@ -69,7 +69,7 @@ func modelSpread(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, a
 		if err != nil {
 			return sd, opt, err
 		}
-		if cfg.Candidate.SmartRetries {
+		if _, logistic := e.Planner.(*smartretry.Planner); cfg.Candidate.SmartRetries && logistic {
 			o, err := refitOptimism(ctx, cfg, pop, e, sc, k)
 			if err != nil {
 				return sd, opt, err
@@ -86,7 +86,8 @@ func modelSpread(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, a
 		}
 	}
 	n := float64(cfg.Refits)
-	if cfg.Candidate.SmartRetries && n > 1 {
+	if _, logistic := e.Planner.(*smartretry.Planner); cfg.Candidate.SmartRetries && logistic && n > 1 {
+		opt.Measured = true
 		opt.Mean = optSum / n
 		opt.SD = math.Sqrt(max(optSum2-optSum*optSum/n, 0) / (n - 1))
 	}
@@ -105,6 +106,11 @@ func modelSpread(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, a
 // chose itself, against the deployed model's view of the same plans.
 type optimism struct {
 	Mean, SD float64
+	// Measured is false when the deployed planner is not the logistic
+	// planner the refits can stand in for (a mixture model file's): its
+	// choices do not select on the scorer's fitted noise, and its own
+	// optimism would need refits of its family.
+	Measured bool
 }
 
 // optimismSample bounds the invoices each refit's optimism is measured on:
@@ -127,7 +133,7 @@ func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator,
 		r.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
 		idx = idx[:optimismSample]
 	}
-	p := *e.Planner
+	p := *e.Planner.(*smartretry.Planner)
 	p.Scorer = sc
 	own, dep := *e, *e
 	own.Scorer, own.Planner = recalibrated(sc, e.recal), &p

@@ -13,9 +13,13 @@ import (
 
 // Config describes one backtest.
 type Config struct {
-	Ledger    *smartretry.Ledger
-	Scorer    smartretry.Scorer
-	Rules     smartretry.Rules
+	Ledger *smartretry.Ledger
+	Scorer smartretry.Scorer
+	Rules  smartretry.Rules
+	// Planner plans a smart candidate's retries: the deployed model
+	// file's planner (smartretry.Loaded.Planner), whose family may differ
+	// from Scorer's; nil plans with the logistic planner over Scorer.
+	Planner   RetryPlanner
 	Candidate domain.PresetSpec
 	// Baseline is nil for the presets each run actually used (observed).
 	Baseline  *domain.PresetSpec
@@ -86,7 +90,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, fmt.Errorf("backtest: recalibration: %w", err)
 	}
 	e := &Estimator{Ledger: cfg.Ledger, Scorer: recalibrated(cfg.Scorer, r), Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules, recal: r}
-	e.Planner = smartretry.NewPlanner(cfg.Scorer, cfg.Rules)
+	e.Planner = cfg.Planner
+	if e.Planner == nil {
+		e.Planner = smartretry.NewPlanner(cfg.Scorer, cfg.Rules)
+	}
 	total := len(pop) * (1 + max(cfg.Refits, 0))
 	var done atomic.Int64
 	progress := func() {
@@ -119,7 +126,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("backtest: model spread: %w", err)
 		}
-		if cfg.Candidate.SmartRetries {
+		if cfg.Candidate.SmartRetries && opt.Measured {
 			// The planner's choices are scored by the model that made them:
 			// take off the optimism the refits measured, and carry its
 			// spread as one more error in the interval.

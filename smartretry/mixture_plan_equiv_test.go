@@ -116,6 +116,36 @@ func comparePlans(t *testing.T, ctx context.Context, p *MixturePlanner, rc domai
 	}
 }
 
+// worldFixture reads the mixture and requests recorded on a default
+// world (testdata/mixture_<world>.json.gz).
+func worldFixture(tb testing.TB, world string) (*Mixture, Objective, []domain.RetryContext) {
+	tb.Helper()
+	f, err := os.Open(filepath.Join("testdata", "mixture_"+world+".json.gz"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var fx struct {
+		Mixture   *Mixture
+		Objective Objective
+		Contexts  []domain.RetryContext
+	}
+	if err := json.NewDecoder(zr).Decode(&fx); err != nil {
+		tb.Fatal(err)
+	}
+	m := fx.Mixture
+	if len(m.Hazard) != numCells || len(m.GlobalPrior) != NumClasses {
+		tb.Fatalf("%s: the fixture's mixture has %d cells and %d classes, the model %d and %d: write the fixtures again (RECOUP_WRITE_MIXTURE_FIXTURES=1 go test ./internal/smartsim -run TestWriteMixtureFixtures)",
+			world, len(m.Hazard), len(m.GlobalPrior), numCells, NumClasses)
+	}
+	m.setVersion()
+	return m, fx.Objective, fx.Contexts
+}
+
 // The planner's plans are the reference's on both default worlds: a
 // mixture trained on each and planning requests recorded replaying it
 // (testdata/mixture_<world>.json.gz, written by
@@ -125,40 +155,77 @@ func comparePlans(t *testing.T, ctx context.Context, p *MixturePlanner, rc domai
 func TestMixturePlannerMatchesReferenceOnWorlds(t *testing.T) {
 	ctx := context.Background()
 	for _, world := range []string{"b2c_us", "b2b_global"} {
-		f, err := os.Open(filepath.Join("testdata", "mixture_"+world+".json.gz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fx struct {
-			Mixture   *Mixture
-			Objective Objective
-			Contexts  []domain.RetryContext
-		}
-		err = json.NewDecoder(zr).Decode(&fx)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := fx.Mixture
-		if len(m.Hazard) != numCells || len(m.GlobalPrior) != NumClasses {
-			t.Fatalf("%s: the fixture's mixture has %d cells and %d classes, the model %d and %d: write the fixtures again (RECOUP_WRITE_MIXTURE_FIXTURES=1 go test ./internal/smartsim -run TestWriteMixtureFixtures)",
-				world, len(m.Hazard), len(m.GlobalPrior), numCells, NumClasses)
-		}
-		m.setVersion()
+		m, obj, contexts := worldFixture(t, world)
 		r := rand.New(rand.NewPCG(21, 22))
-		for _, rc := range fx.Contexts {
+		for _, rc := range contexts {
 			p := NewMixturePlanner(m, nil, nil)
-			p.Objective = fx.Objective
+			p.Objective = obj
 			comparePlans(t, ctx, p, rc)
 			rc.RetriesLeft = 1 + r.IntN(8)
 			rc.WindowEnd = rc.Attempts[0].OccurredAt.Add(time.Duration(3+r.IntN(12)) * 24 * time.Hour)
 			p.Objective.AttemptCost = []float64{0, 10, 50}[r.IntN(3)]
 			comparePlans(t, ctx, p, rc)
 		}
-		t.Logf("%s: %d requests compared, each twice", world, len(fx.Contexts))
+		t.Logf("%s: %d requests compared, each twice", world, len(contexts))
+	}
+}
+
+// BenchmarkMixturePlanWorld plans eight retries over 14 days, as the
+// smartretry.recommend.us row does, with the mixture trained on the B2C
+// world; ref=1 runs the reference search instead.
+func BenchmarkMixturePlanWorld(b *testing.B) { benchmarkMixturePlanWorld(b, 8, 14) }
+
+// BenchmarkMixturePlanWorldAPI plans the API benchmark's budget, the
+// default preset's three retries within seven days.
+func BenchmarkMixturePlanWorldAPI(b *testing.B) { benchmarkMixturePlanWorld(b, 3, 7) }
+
+func benchmarkMixturePlanWorld(b *testing.B, retries, days int) {
+	m, obj, _ := worldFixture(b, "b2c_us")
+	p := NewMixturePlanner(m, nil, nil)
+	p.Objective = obj
+	r := rand.New(rand.NewPCG(2, 2))
+	ctxs := make([]domain.RetryContext, 64)
+	for i := range ctxs {
+		c := WorkloadCase(r)
+		c.Attempts[0].DeclineCode = []string{"insufficient_funds", "do_not_honor", "generic_decline"}[i%3]
+		ctxs[i] = c.Context("in_b", domain.PresetSpec{}, retries, c.Attempts[0].At.Add(time.Duration(days)*24*time.Hour))
+	}
+	plan := p.PlanRetry
+	if os.Getenv("ref") == "1" {
+		plan = func(ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error) {
+			return refPlanRetry(p, ctx, rc)
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := plan(ctx, ctxs[i%len(ctxs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// The grid walk (which skips a schedule until its next deposit or age
+// edge) describes every hour as describing it alone does, for random
+// zones, first failures, starts and deposit hours.
+func TestMixtureGridMatchesPointsRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for trial := 0; trial < 200; trial++ {
+		loc, _ := location(workloadZones[r.IntN(len(workloadZones))])
+		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
+		start := ceilFrom(first, first.Add(time.Duration(r.IntN(72*60))*time.Minute))
+		n := 24 * (3 + r.IntN(12))
+		dep := payDeposits(loc, first, start.Add(time.Duration(n)*time.Hour), r.IntN(12))
+		pts := make([]point, n)
+		from := r.IntN(5)
+		dep.grid(pts, start, first, from)
+		for j := from; j < n; j++ {
+			want := dep.at(start.Add(time.Duration(j)*time.Hour), first)
+			if pts[j].idx != want.idx || pts[j].fcell != want.fcell || pts[j].ccell != want.ccell || pts[j].block != want.block || pts[j].unix != want.unix || math.Abs(pts[j].h-want.h) > 1e-9 {
+				t.Fatalf("trial %d (%s, first %v, start %v) slot %d: grid %+v, alone %+v", trial, loc, first, start, j, pts[j], want)
+			}
+		}
 	}
 }

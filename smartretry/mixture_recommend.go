@@ -28,10 +28,14 @@ func (p *MixturePlanner) recommend(ctx context.Context, rc domain.RetryContext, 
 			return Recommendation{}, err
 		}
 		if !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(c.first().At) {
+			rec, err := p.Fallback.RecommendSchedule(ctx, rc)
 			if candidates {
-				return p.Fallback.Recommend(ctx, rc)
+				rec, err = p.Fallback.Recommend(ctx, rc)
 			}
-			return p.Fallback.RecommendSchedule(ctx, rc)
+			if err == nil && rec.Plan.Retry {
+				rec.Plan.Explanation += "; the card was updated since the first failure, so the logistic model planned this (the latent classes describe the old card)"
+			}
+			return rec, err
 		}
 	}
 	plan, err := p.PlanRetry(ctx, rc)
@@ -60,7 +64,7 @@ func (p *MixturePlanner) recommend(ctx context.Context, rc domain.RetryContext, 
 		end = first.At.Add(DefaultWindow)
 	}
 	rec.Window, rec.Location = [2]time.Time{start, end}, c.Loc
-	if !candidates || end.Before(start) {
+	if end.Before(start) {
 		return rec, nil
 	}
 	rules := p.Rules
@@ -81,6 +85,12 @@ func (p *MixturePlanner) recommend(ctx context.Context, rc domain.RetryContext, 
 	}
 	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
 	post, last := p.posterior(nil, &c, dep)
+	if rec.Plan.Retry {
+		p.explainPlan(&rec.Plan, &c, dep, post, &last, start.Add(time.Duration(from)*time.Hour), rc.RetriesLeft)
+	}
+	if !candidates {
+		return rec, nil
+	}
 	pts := make([]point, n)
 	dep.grid(pts, start, first.At, from)
 	rec.Candidates = make([]domain.PlannedSlot, 0, n-from)

@@ -214,14 +214,18 @@ type slotSpan struct {
 	bound              float64
 }
 
-// chunkMin holds, over the slots of a chunk, the least survival of each
-// funds class (either case), of each cure class (any gap), and the
-// least reminder factor: with the segment's least weights, a lower bound
-// of any of the chunk's losses.
+// chunkMin describes the slots of a chunk for a lower bound of their
+// losses: the least survival of each funds class after a deposit (np),
+// of each cure class by gap case (cu, gapOf), the least reminder factor, and
+// the range of the deposit counts and blocks of the slots (both grow
+// with the slot), which tell for most chunks which case of each class
+// holds in a segment.
 type chunkMin struct {
-	np  [numSched]float64
-	cu  [numCures]float64
-	rho float64
+	np             [numSched]float64
+	cu             [numCures][numGap]float64
+	rho            float64
+	idxLo, idxHi   [numSched]int32
+	blockLo, block int32 // blocks of the first and last slot
 }
 
 // chunkMins sets the chunks' minima. Bounds are used only when every
@@ -239,12 +243,8 @@ func (s *search) chunkMins(valid bool) {
 		v := &s.sv[lo]
 		cm := &s.chunks[u]
 		cm.rho = s.rho[lo]
-		for q := range cm.np {
-			cm.np[q] = min(v.old, v.newPay[q])
-		}
-		for c := range cm.cu {
-			cm.cu[c] = minOf(v.cure[c][:])
-		}
+		cm.np = v.newPay
+		cm.cu = v.cure
 		for j := lo + 1; j < hi; j++ {
 			v := &s.sv[j]
 			for q := range cm.np {
@@ -253,26 +253,54 @@ func (s *search) chunkMins(valid bool) {
 				}
 			}
 			for c := range cm.cu {
-				if x := minOf(v.cure[c][:]); x < cm.cu[c] {
-					cm.cu[c] = x
+				for g, x := range v.cure[c] {
+					if x < cm.cu[c][g] {
+						cm.cu[c][g] = x
+					}
 				}
 			}
 			if s.rho[j] < cm.rho {
 				cm.rho = s.rho[j]
 			}
 		}
+		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
+		cm.blockLo, cm.block = s.pts[lo].block, s.pts[hi-1].block
 	}
 }
 
 // bound is a lower bound of the approximate loss of any slot of the chunk
-// in the segment, less a relative 1e-12 for its rounding.
+// in the segment, less a relative 1e-12 for its rounding. For each class
+// it takes the case that holds for every slot of the chunk when one does
+// (no deposit since a, or one; a deposit before b, or none; a's block or
+// a later one; b's block or an earlier one), else the lesser of the two.
 func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 	f := sg.dead
 	for q := 0; q < numSched; q++ {
-		f += sg.flb[q] * cm.np[q]
+		x := sg.old // no deposit since a
+		switch {
+		case cm.idxLo[q] > sg.aIdx[q]:
+			x = cm.np[q]
+		case cm.idxHi[q] > sg.aIdx[q]:
+			x = min(x, cm.np[q])
+		}
+		y := sg.flb[q]
+		switch {
+		case !sg.hasB || sg.bIdx[q] > cm.idxHi[q]:
+			y = sg.fb[q][1] // a deposit between every slot and b
+		case sg.bIdx[q] <= cm.idxLo[q]:
+			y = sg.fb[q][0]
+		}
+		f += y * x
 	}
 	for c := 0; c < numCures; c++ {
-		f += sg.clb[c] * cm.cu[c]
+		// The slots' gap cases from a, and to b, run over a range
+		// (blocks grow with the slot).
+		x := minOf(cm.cu[c][gapIdx(cm.blockLo-sg.aBlk) : gapIdx(cm.block-sg.aBlk)+1])
+		y := sg.cb[c][0] // no b: every case alike
+		if sg.hasB {
+			y = minOf(sg.cb[c][gapIdx(sg.bBlk-cm.block) : gapIdx(sg.bBlk-cm.blockLo)+1])
+		}
+		f += y * x
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
 }
@@ -335,7 +363,7 @@ type segment struct {
 	w    [NumClasses]float64       // post·surv/S(a→b) (post·surv without b)
 	fb   [numSched][2]float64      // funds: w·S(j→b) without / with a deposit between j and b
 	old  float64                   // funds: S with no deposit since the previous attempt
-	cb   [numCures][numGap]float64 // cure: w·S(j→b) by the gap from j to b
+	cb   [numCures][numGap]float64 // cure: w·S(j→b) by the gap from j to b (gapOf)
 	flb  [numSched]float64         // the least of fb, by class
 	clb  [numCures]float64         // the least of cb, by class
 	dead float64                   // the dead class's term, the same for every j
