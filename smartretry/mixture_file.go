@@ -25,7 +25,7 @@ import (
 const MixtureSchema = 2
 
 // mixtureLayoutV is the layout fingerprint of MixtureSchema.
-const mixtureLayoutV = "afc82ea1b74dc144"
+const mixtureLayoutV = "33c35bbb7b29c51e"
 
 // Model families a model file may hold.
 const (
@@ -179,6 +179,35 @@ func checkMixture(m *Mixture) error {
 	}
 	if err := checkPrior(m.GlobalPrior); err != nil {
 		return bad("GlobalPrior", "%v", err)
+	}
+	if (m.Activity == nil) != (m.CureOnset == nil) {
+		return bad("Activity", "activity rates and cure onsets come together or not at all")
+	}
+	if m.Activity != nil {
+		if len(m.Activity) != numAct {
+			return bad("Activity", "%d rates, this layout has %d", len(m.Activity), numAct)
+		}
+		for c, r := range m.Activity {
+			if !(r > 0 && r < 1e3) {
+				return bad(fmt.Sprintf("Activity[%d]", c), "a rate per hour must be above 0 and finite, got %v", r)
+			}
+		}
+		J := numOnset + 1
+		if len(m.CureOnset) != numCures*J {
+			return bad("CureOnset", "%d probabilities, this layout has %d", len(m.CureOnset), numCures*J)
+		}
+		for c := 0; c < numCures; c++ {
+			var sum float64
+			for _, v := range m.CureOnset[c*J : (c+1)*J] {
+				if !(v >= 0 && v <= 1) {
+					return bad("CureOnset", "a probability must be between 0 and 1, got %v", v)
+				}
+				sum += v
+			}
+			if math.Abs(sum-1) > 1e-6 {
+				return bad("CureOnset", "class %s's onsets sum to %v, not 1", ClassName(classCureFast+c), sum)
+			}
+		}
 	}
 	for _, t := range []struct {
 		name string

@@ -314,7 +314,7 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 				pd += den[b0+numGap*band]
 			}
 			pooled := (pn + 2*initialHazard(c)) / (pd + 2)
-			haz[c] = min(max((num[c]+20*pooled)/(den[c]+20), minHazard), maxHazard)
+			haz[c] = min(max((num[c]+8*pooled)/(den[c]+8), minHazard), maxHazard)
 		}
 		if act != nil {
 			act.mStep()
