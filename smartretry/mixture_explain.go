@@ -1,11 +1,8 @@
 package smartretry
 
 import (
-	"fmt"
 	"math"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -32,29 +29,46 @@ import (
 // recommendations (API, CLI) only; the engine's plans keep PlanRetry's.
 const topClasses = 3
 
-func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, earliest time.Time, left int) {
+func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, earliest time.Time, left int, b []byte) []byte {
+	// Appends with strconv rather than fmt into the caller's buffer b,
+	// returned for reuse: this runs for every recommendation served.
 	first := c.first()
 	cat, _ := categoryOf(first.DeclineCode)
 	prior, level := p.M.priorLevel(string(cat), string(c.Funding), c.Country)
 	out := make([]domain.Contribution, 0, topClasses+1+len(plan.Schedule))
-	order := make([]int, len(post))
-	for k := range order {
-		order[k] = k
+	var ob [NumClasses]int
+	order := ob[:0]
+	if len(post) > NumClasses {
+		order = make([]int, 0, len(post))
 	}
-	sort.SliceStable(order, func(a, b int) bool { return post[order[a]] > post[order[b]] })
+	for k := range post {
+		order = append(order, k)
+		// Insertion keeps ties in class order, as a stable sort would.
+		for i := k; i > 0 && post[order[i]] > post[order[i-1]]; i-- {
+			order[i], order[i-1] = order[i-1], order[i]
+		}
+	}
 	for _, k := range order[:topClasses] {
 		out = append(out, domain.Contribution{Feature: "class:" + ClassName(k), Value: post[k], Effect: logit(post[k]) - logit(prior[k])})
 	}
 	top := order[0]
-	facts := fmt.Sprintf("decline category %s, funding %s, country %s", cat, orNone(string(c.Funding)), orNone(c.Country))
+	facts := "decline category " + string(cat) + ", funding " + orNone(string(c.Funding)) + ", country " + orNone(c.Country)
 	out = append(out, domain.Contribution{Feature: "prior:" + ClassName(top) + " given " + facts + " (" + level + ")",
 		Value: prior[top], Effect: logit(prior[top]) - logit(p.M.GlobalPrior[top])})
 
-	var b strings.Builder
 	plan.Contributions = nil
-	b.WriteString(explain(plan, c.Loc, left))
-	fmt.Fprintf(&b, "; class prior from %s (%s); most likely class %s (%.0f%%)", facts, level, ClassName(top), 100*post[top])
-	w := append([]float64(nil), post...)
+	b = appendExplain(b, plan, c.Loc, left)
+	b = append(b, "; class prior from "...)
+	b = append(b, facts...)
+	b = append(b, " ("...)
+	b = append(b, level...)
+	b = append(b, "); most likely class "...)
+	b = append(b, ClassName(top)...)
+	b = append(b, " ("...)
+	b = strconv.AppendFloat(b, 100*post[top], 'f', 0, 64)
+	b = append(b, "%)"...)
+	var wb [NumClasses]float64
+	w := append(wb[:0], post...)
 	prev := *last
 	spacing := time.Duration(math.Ceil(p.Objective.MinSpacing.Hours())) * time.Hour
 	if spacing <= 0 {
@@ -84,13 +98,22 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 			alt /= z
 		}
 		why := p.M.slotWhy(lead, dep, &prev, &pt, c.Loc)
-		label := "slot " + strconv.Itoa(i+1) + " " + s.At.In(c.Loc).Format("Mon 2 Jan 15:04") + " local"
+		lb := make([]byte, 0, 64)
+		lb = append(lb, "slot "...)
+		lb = strconv.AppendInt(lb, int64(i+1), 10)
+		lb = append(lb, ' ')
+		lb = s.At.In(c.Loc).AppendFormat(lb, "Mon 2 Jan 15:04")
+		lb = append(lb, " local"...)
+		label := string(lb)
 		e := domain.Contribution{Feature: label + ": " + why, Value: pr}
 		if alt > 0 {
 			e.Effect = logit(pr) - logit(alt)
 		}
 		out = append(out, e)
-		fmt.Fprintf(&b, "; %s: %s", label, why)
+		b = append(b, "; "...)
+		b = append(b, label...)
+		b = append(b, ": "...)
+		b = append(b, why...)
 		for k := range w {
 			w[k] *= 1 - p.M.Hazard[cell(k, &prev, &pt)]
 		}
@@ -98,7 +121,8 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		from = s.At.Add(spacing)
 	}
 	plan.Contributions = out
-	plan.Explanation = b.String()
+	plan.Explanation = string(b)
+	return b
 }
 
 // priorLevel is prior with the level of the table that answered.
@@ -122,7 +146,14 @@ func (m *Mixture) slotWhy(k int, dep *deposits, a, b *point, loc *time.Location)
 			return "class " + name + ", though no " + schedNames[k] + " pay deposit came since the previous attempt"
 		}
 		d := time.Unix(dep.pay[k][b.idx[k]-1], 0).In(loc)
-		return fmt.Sprintf("%.0fh after the %s pay deposit of %s (class %s)", float64(b.unix-d.Unix())/3600, schedNames[k], d.Format("Mon 2 Jan 15:04"), name)
+		s := strconv.AppendFloat(make([]byte, 0, 96), float64(b.unix-d.Unix())/3600, 'f', 0, 64)
+		s = append(s, "h after the "...)
+		s = append(s, schedNames[k]...)
+		s = append(s, " pay deposit of "...)
+		s = d.AppendFormat(s, "Mon 2 Jan 15:04")
+		s = append(s, " (class "...)
+		s = append(s, name...)
+		return string(append(s, ')'))
 	case k == classDead:
 		return "class " + name + " (a small constant chance)"
 	}
@@ -130,7 +161,14 @@ func (m *Mixture) slotWhy(k int, dep *deposits, a, b *point, loc *time.Location)
 	if a.block == b.block {
 		day = "the same day of the run (24 hours from the failure) as the previous attempt"
 	}
-	return fmt.Sprintf("%.0fh after the failure, at %s local, %s (class %s)", b.h, time.Unix(b.unix, 0).In(loc).Format("15:04"), day, name)
+	s := strconv.AppendFloat(make([]byte, 0, 128), b.h, 'f', 0, 64)
+	s = append(s, "h after the failure, at "...)
+	s = time.Unix(b.unix, 0).In(loc).AppendFormat(s, "15:04")
+	s = append(s, " local, "...)
+	s = append(s, day...)
+	s = append(s, " (class "...)
+	s = append(s, name...)
+	return string(append(s, ')'))
 }
 
 func logit(p float64) float64 {

@@ -71,6 +71,9 @@ func randomPlanCase(r *rand.Rand) (domain.RetryContext, Objective, Rules) {
 		c.Attempts = append(c.Attempts, Attempt{At: at, DeclineCode: c.Attempts[0].DeclineCode})
 	}
 	c.Decision = at.Add(time.Duration(r.IntN(180)) * time.Minute)
+	if r.IntN(5) == 0 { // the card updated since the first failure
+		c.PMUpdatedAt = c.Attempts[0].At.Add(time.Duration(r.IntN(int(c.Decision.Sub(c.Attempts[0].At)/time.Minute)+1)) * time.Minute)
+	}
 	window := time.Duration(3+r.IntN(12)) * 24 * time.Hour
 	rc := c.Context("in_eq", domain.PresetSpec{}, 1+r.IntN(8), c.Attempts[0].At.Add(window))
 	obj := DefaultObjective()
@@ -84,18 +87,24 @@ func randomPlanCase(r *rand.Rand) (domain.RetryContext, Objective, Rules) {
 	return rc, obj, rules
 }
 
-// The planner's plans are the reference's (the search as it was before
-// it was made fast, mixture_plan_ref_test.go), field by field, on random
-// mixtures, some with hazards on a few levels so that slots tie.
+// The planner's plans and recommendations are the reference's (the
+// search as it was before it was made fast, and recommendations as they
+// were before they shared the plan's grid: mixture_plan_ref_test.go),
+// field by field, on random mixtures, some with hazards on a few levels
+// so that slots tie, with and without a fallback for updated cards.
 func TestMixturePlannerMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	ctx := context.Background()
 	cases := 0
 	for model := 0; model < 12; model++ {
 		m := randomMixture(r, model%3*2)
+		fallback := NewPlanner(randomModel(r), nil)
 		for i := 0; i < 150; i++ {
 			rc, obj, rules := randomPlanCase(r)
 			p := NewMixturePlanner(m, nil, rules)
+			if i%2 == 0 {
+				p.Fallback = fallback
+			}
 			p.Objective = obj
 			comparePlans(t, ctx, p, rc)
 			cases++
@@ -106,6 +115,19 @@ func TestMixturePlannerMatchesReference(t *testing.T) {
 
 func comparePlans(t *testing.T, ctx context.Context, p *MixturePlanner, rc domain.RetryContext) {
 	t.Helper()
+	for _, candidates := range []bool{false, true} {
+		got, err := p.RecommendSchedule(ctx, rc)
+		if candidates {
+			got, err = p.Recommend(ctx, rc)
+		}
+		want, werr := refRecommend(p, ctx, rc, candidates)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("recommendation error %v, reference %v", err, werr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("recommendation (candidates %v) differs from the reference's for %+v, objective %+v:\n got  %+v\n want %+v", candidates, rc, p.Objective, got, want)
+		}
+	}
 	got, err := p.PlanRetry(ctx, rc)
 	want, werr := refPlanRetry(p, ctx, rc)
 	if (err == nil) != (werr == nil) {
