@@ -129,11 +129,10 @@ func customerHash(customer string) uint64 {
 
 // crossRecal fits the out-of-fold recalibration of train's models on the
 // ledger's rows (nil when the model is not linear).
-func crossRecal(ctx context.Context, l *smartretry.Ledger, train TrainFunc) (*Recalibration, error) {
+func crossRecal(ctx context.Context, l *smartretry.Ledger, rows []smartretry.TrainingRow, train TrainFunc) (*Recalibration, error) {
 	if partOf == nil {
 		return nil, nil
 	}
-	rows := l.Rows()
 	fold := make([]int, len(rows))
 	for i := range rows {
 		c := l.Invoices[rows[i].InvoiceID].Finalized.CustomerID

@@ -5,6 +5,11 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/recoupledger/recoup/backtest"
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/simulator"
+	"github.com/recoupledger/recoup/smartretry"
 )
 
 // Backtests of preset changes, estimated from a recorded history under
@@ -60,6 +65,61 @@ func TestBacktestCoversTruth(t *testing.T) {
 		}
 		if r.HalfWidth >= 2 && rep.Invoices >= 20000 {
 			t.Errorf("%s: interval half-width %.2f pp at %d invoices, want < 2", r.Candidate, r.HalfWidth, rep.Invoices)
+		}
+	}
+}
+
+// The fits a backtest makes before any candidate (recalibration, outcome
+// models, refits) are the candidate's business only through Prepare: a
+// run given them answers exactly as a run that fits them itself. The
+// mixture outcome family and a deployed mixture planner run end to end.
+func TestBacktestSharesFits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records and fits a world's history")
+	}
+	ctx := context.Background()
+	rec, err := History(ctx, world(t, "b2c_us"), HistoryOptions{Seed: 3, Pop: simulator.PopTraining, First: CheckHistoryFirst, Invoices: 1500,
+		Preset: domain.DefaultPresetSpec(), Explore: 0.3, Near: DefaultNear})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, _, err := smartretry.Train(ctx, rec.Ledger.Rows(), smartretry.TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, err := smartretry.FitMixture(ctx, smartretry.MixtureSequences(rec.Ledger), smartretry.MixtureOptions{Iterations: 10, DepositHours: []int{4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands := CheckCandidates()
+	for _, family := range []backtest.Family{backtest.FamilyLogistic, backtest.FamilyMixture} {
+		cfg := backtest.Config{Ledger: rec.Ledger, Scorer: model, Mixture: mix, Rules: smartretry.NetworkRules, Bootstrap: 100, Seed: 5, Refits: 2, Family: family}
+		fitted, err := backtest.Prepare(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cand := range []domain.PresetSpec{cands[0], cands[1]} {
+			c := cfg
+			c.Candidate = cand
+			alone, err := backtest.Run(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Fitted = fitted
+			shared, err := backtest.Run(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if alone.Candidate != shared.Candidate || alone.ModelSD != shared.ModelSD {
+				t.Errorf("%s, %s: with shared fits %+v (sd %v), fitting alone %+v (sd %v)", family, cand.Name, shared.Candidate, shared.ModelSD, alone.Candidate, alone.ModelSD)
+			}
+			iv := shared.Candidate.RecoveredPct
+			if !(iv.Lo <= iv.Est && iv.Est <= iv.Hi) || iv.Est <= 0 || iv.Est >= 100 || shared.Outcome != family {
+				t.Errorf("%s, %s: recovery %+v, outcome model %q", family, cand.Name, iv, shared.Outcome)
+			}
+			if cand.SmartRetries && (shared.Optimism == nil || shared.ModelSD != max(shared.ScoringSD, shared.OptimismSD)) {
+				t.Errorf("%s, %s: optimism %v, model sd %v from scoring %v and optimism %v", family, cand.Name, shared.Optimism, shared.ModelSD, shared.ScoringSD, shared.OptimismSD)
+			}
 		}
 	}
 }
