@@ -70,6 +70,10 @@
 // Step is AdvanceTo for a driver that does not read the store between
 // steps: the step's writes may still be committing when it returns, and
 // the next call waits for them, so the driver's work overlaps the commit.
+// A driver that hands the engine every fact it writes (Record) can split
+// a step further: Decide fires what is due on the engine's memory without
+// waiting for the store, and Commit starts writing the step, so the
+// engine's decisions overlap the previous commit too.
 //
 // # Idempotency and restart
 //
@@ -109,7 +113,11 @@
 // applied at once and written with the engine's next flush, in one commit
 // with its decisions, keeping their IDs and expected revisions; a refused
 // recorded append fails the flush. The subscription skips them when it
-// delivers them back.
+// delivers them back. Such a writer reads what the engine knows instead of
+// the store (SubscriptionStatus, Invoice: decisions staged or in flight
+// included), and may record an invoice's next events at the exact revision
+// that view leaves the stream at: Record checks it against the staged
+// append, which the store checks in turn.
 //
 // # Concurrency
 //

@@ -238,6 +238,46 @@ func (e *Engine) Step(ctx context.Context, t time.Time) error {
 	return e.advance(ctx, t, false)
 }
 
+// Decide fires every timer due up to t, in order, on what the engine
+// holds, and leaves its decisions staged: it neither catches up with the
+// store nor waits for a write in flight, so it overlaps the commit of the
+// previous step. The next Commit, Step, AdvanceTo or Flush writes them. It is for
+// a driver that hands the engine every fact it writes (Record), as the
+// simulator does, so that the engine's memory is all there is to know;
+// events other writers record are seen at the next Step.
+func (e *Engine) Decide(ctx context.Context, t time.Time) error {
+	vc, ok := e.clock.(*VirtualClock)
+	if !ok {
+		return errors.New("dunning: Decide needs a *VirtualClock; use Run with a wall clock")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, err := e.fireDue(ctx, t); err != nil {
+		return err
+	}
+	vc.set(t)
+	return nil
+}
+
+// Commit ends a step driven by Decide: it waits for the write in flight,
+// catches up with what other writers recorded meanwhile, and starts
+// writing everything staged (decisions and recorded facts) as one flush,
+// returning while it is in flight, so that the driver's next step
+// overlaps the commit. The next Commit, Decide's flush of a full outbox,
+// Step, AdvanceTo, Flush or Close waits for it. Timers that the catch-up
+// makes due fire at the next Decide.
+func (e *Engine) Commit(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.join(ctx); err != nil {
+		return err
+	}
+	if err := e.catchUp(ctx); err != nil {
+		return err
+	}
+	return e.flushAsync(ctx)
+}
+
 func (e *Engine) advance(ctx context.Context, t time.Time, wait bool) error {
 	vc, ok := e.clock.(*VirtualClock)
 	if !ok {
@@ -288,6 +328,20 @@ func (e *Engine) SubscriptionStatus(id string) domain.SubscriptionStatus {
 		return sub.Status
 	}
 	return ""
+}
+
+// Invoice is a copy of an invoice's aggregate as the engine knows it:
+// every event it applied or wrote, written or not (nil for one it never
+// saw). Its Version is the revision the stream will be at once everything
+// staged is written, so a driver can record the invoice's next events
+// with an exact expected revision (Record) without reading the store.
+func (e *Engine) Invoice(id string) *domain.Invoice {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if inv := e.st.invoices[id]; inv != nil && inv.agg.Exists() {
+		return inv.agg.Clone()
+	}
+	return nil
 }
 
 // Run drives the engine on its clock until ctx ends: it applies events as

@@ -34,8 +34,10 @@ type revRange struct{ first, last uint64 }
 // stages them, encoded as data (the writer's IDs, types and metadata), to
 // be appended to stream with expected at the engine's next flush, with its
 // decisions. The events must be of one stream. A stream that already has
-// staged events takes more only with eventstore.Any, since they join the
-// staged append and its expected revision.
+// staged events takes more, joining the staged append and its expected
+// revision, with eventstore.Any or with the exact revision the staged
+// events leave the stream at (checked here, since the store checks only
+// the staged append's own expectation).
 func (e *Engine) Record(ctx context.Context, stream string, expected eventstore.ExpectedRevision, evs []domain.Event, data []eventstore.EventData) error {
 	if len(evs) == 0 || len(evs) != len(data) {
 		return fmt.Errorf("dunning: record to %s: %d events with %d encodings", stream, len(evs), len(data))
@@ -48,8 +50,8 @@ func (e *Engine) Record(ctx context.Context, stream string, expected eventstore.
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	b := e.outbox[stream]
-	if b != nil && !expected.IsAny() {
-		return fmt.Errorf("dunning: record to %s: expected revision %v after events already staged for the stream (only Any can join them)", stream, expected)
+	if b != nil && !expected.IsAny() && !b.continuedBy(expected) {
+		return fmt.Errorf("dunning: record to %s: expected revision %v after events already staged for the stream (only Any, or the revision they leave it at, can join them)", stream, expected)
 	}
 	if b == nil {
 		b = &batch{stream: stream, expected: expected, external: true}
@@ -65,6 +67,24 @@ func (e *Engine) Record(ctx context.Context, stream string, expected eventstore.
 		return e.flushAsync(ctx)
 	}
 	return nil
+}
+
+// continuedBy reports whether expected is exactly the revision the
+// stream will be at after b: b's own expectation is definite (no stream,
+// or an exact revision) and b's events follow it.
+func (b *batch) continuedBy(expected eventstore.ExpectedRevision) bool {
+	want, ok := expected.Revision()
+	if !ok {
+		return false
+	}
+	n := uint64(len(b.events))
+	switch {
+	case b.expected.IsNoStream():
+		return want == n-1
+	default:
+		last, ok := b.expected.Revision()
+		return ok && want == last+n
+	}
 }
 
 // Flush writes everything staged (recorded events and decisions) and

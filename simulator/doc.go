@@ -110,9 +110,12 @@
 // eventstore.AppendAll in staging order (subscriptions' and other
 // streams' appends first, then invoices'): one atomic synced commit per
 // step on the embedded store, and no fact is read back and decoded by the
-// engine. The world asks the engine, not the store, whether a subscription
-// still renews, so a step's commit overlaps the world's next step
-// (dunning.Engine.Step); only a customer's own payment, which depends on
-// the invoice's recorded history, waits for the store to hold everything. Record times are the store's
-// and are not part of that guarantee.
+// engine. The world never reads the store: it asks the engine whether a
+// subscription still renews, and a customer's own payment is decided on
+// the engine's view of the invoice and recorded at the exact revision that
+// view leaves the stream at. So a step's commit is in flight while the
+// engine takes the next step's decisions (dunning.Engine.Decide) and the
+// world records its facts; the step after waits for it
+// (dunning.Engine.Commit). Record times are the store's and are not part
+// of that guarantee.
 package simulator

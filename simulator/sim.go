@@ -18,19 +18,23 @@ import (
 const PopSimulate = 3
 
 // Engine is the dunning engine as a simulation drives it on a virtual
-// clock (dunning.Engine satisfies it): Step fires every timer due up to t
-// and reacts to every event recorded so far, and may return while the
-// step's writes are still being committed; NextWake is its next timer.
-// Record hands it the world's facts: it applies them at once and writes
-// them with its next decisions, in one commit. Flush writes what it holds
-// and waits, for a read of the store. SubscriptionStatus is what it knows
-// of a subscription, written or not.
+// clock (dunning.Engine satisfies it). Decide fires every timer due up to
+// t on what the engine holds and stages its decisions, without waiting
+// for the store; Commit starts writing everything staged as one flush
+// (after waiting for the previous one and catching up with the store)
+// and returns while it is in flight. NextWake is its next timer. Record
+// hands it the world's facts: it applies them at once and writes them with
+// its decisions, in one commit. Flush writes what it holds and waits.
+// SubscriptionStatus and Invoice are what it knows of a subscription and
+// an invoice, written or not, so the world never reads the store.
 type Engine interface {
-	Step(ctx context.Context, t time.Time) error
+	Decide(ctx context.Context, t time.Time) error
+	Commit(ctx context.Context) error
 	NextWake() (time.Time, bool)
 	Record(ctx context.Context, stream string, expected eventstore.ExpectedRevision, evs []domain.Event, data []eventstore.EventData) error
 	Flush(ctx context.Context) error
 	SubscriptionStatus(id string) domain.SubscriptionStatus
+	Invoice(id string) *domain.Invoice
 }
 
 // ChargeRequest and ChargeResult mirror the engine's gateway types, so the
@@ -87,11 +91,10 @@ type SimStats struct {
 // Sim is a world driving a ledger: its customers subscribe and renew, its
 // issuers answer the engine's charges (it is the engine's gateway), its
 // cards show activity and get updated, and its customers pay on their
-// own. Every fact it records goes through the store with a deterministic
+// own. Every fact it records goes to the engine with a deterministic
 // event ID; the engine's decisions are the engine's.
 type Sim struct {
 	m     *Model
-	store eventstore.Store
 	opt   SimOptions
 	start time.Time
 	end   time.Time
@@ -154,7 +157,7 @@ func (opt *SimOptions) Validate() error {
 }
 
 // NewSim prepares a simulation of opt.Customers customers over opt.Days.
-func NewSim(m *Model, store eventstore.Store, opt SimOptions) (*Sim, error) {
+func NewSim(m *Model, opt SimOptions) (*Sim, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
@@ -162,7 +165,7 @@ func NewSim(m *Model, store eventstore.Store, opt SimOptions) (*Sim, error) {
 		p := domain.DefaultPresetSpec()
 		opt.Preset = &p
 	}
-	s := &Sim{m: m, store: store, opt: opt, start: m.start, invoices: map[string]*simInvoice{}, charges: map[string]ChargeResult{}}
+	s := &Sim{m: m, opt: opt, start: m.start, invoices: map[string]*simInvoice{}, charges: map[string]ChargeResult{}}
 	s.meta = domain.EncodeMetadata(domain.Metadata{CorrelationID: fmt.Sprintf("simulate-%d", opt.Seed)})
 	s.end = s.start.AddDate(0, 0, opt.Days)
 	return s, nil
@@ -177,34 +180,32 @@ func (s *Sim) End() time.Time { return s.end }
 // Run drives the world and the engine from Start to End on the engine's
 // virtual clock: it always moves to the earliest of the next world event
 // and the engine's next timer, so facts and decisions interleave in time.
+//
+// A step at time t is: the engine decides what is due up to t (Decide)
+// and starts writing (Commit: one commit of those decisions and of the
+// facts recorded since the last one, in flight while the world goes on),
+// then the world's facts up to t are recorded. When they make the next
+// time t again (a timer or a fact due by t), the engine decides again and
+// the world records again, and the next step's commit takes both.
 func (s *Sim) Run(ctx context.Context, eng Engine) error {
 	s.eng = eng
 	if err := s.setup(ctx); err != nil {
 		return err
 	}
 	day := -1
-	for {
+	var last time.Time // the time of the last commit
+	for t := s.next(); ; t = s.next() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t := s.end
-		if len(s.queue) > 0 && s.queue[0].at.Before(t) {
-			t = s.queue[0].at
-		}
-		if w, ok := eng.NextWake(); ok && w.Before(t) {
-			t = w
-		}
-		if s.opt.Step > 0 {
-			// Move in whole steps: world facts of a step reach the engine
-			// together at its end (never before they happen), so that a
-			// flush writes many streams at once.
-			t = s.start.Add((t.Sub(s.start)/s.opt.Step + 1) * s.opt.Step)
-			if t.After(s.end) {
-				t = s.end
-			}
-		}
-		if err := eng.Step(ctx, t); err != nil {
+		if err := eng.Decide(ctx, t); err != nil {
 			return fmt.Errorf("simulate: engine at %s: %w", t.Format(time.RFC3339), err)
+		}
+		if t.After(last) {
+			if err := eng.Commit(ctx); err != nil {
+				return fmt.Errorf("simulate: engine at %s: %w", t.Format(time.RFC3339), err)
+			}
+			last = t
 		}
 		for len(s.queue) > 0 && !s.queue[0].at.After(t) {
 			ev := heap.Pop(&s.queue).(*worldEvent)
@@ -222,6 +223,29 @@ func (s *Sim) Run(ctx context.Context, eng Engine) error {
 			}
 		}
 	}
+}
+
+// next is the time the clock moves to next: the earliest of the next
+// world fact and the engine's next timer, at the end of its step when the
+// clock moves in steps.
+func (s *Sim) next() time.Time {
+	t := s.end
+	if len(s.queue) > 0 && s.queue[0].at.Before(t) {
+		t = s.queue[0].at
+	}
+	if w, ok := s.eng.NextWake(); ok && w.Before(t) {
+		t = w
+	}
+	if s.opt.Step > 0 {
+		// Move in whole steps: world facts of a step reach the engine
+		// together at its end (never before they happen), so that a
+		// commit writes many streams at once.
+		t = s.start.Add((t.Sub(s.start)/s.opt.Step + 1) * s.opt.Step)
+		if t.After(s.end) {
+			t = s.end
+		}
+	}
+	return t
 }
 
 // eventID is a deterministic event ID for a world fact.
@@ -257,22 +281,6 @@ func (s *Sim) encode(key string, evs []domain.Event) ([]eventstore.EventData, er
 	}
 	s.Stats.WorldEvents += len(evs)
 	return data, nil
-}
-
-// appendNow writes events at once (after the staged ones), for writes
-// that depend on what the store holds.
-func (s *Sim) appendNow(ctx context.Context, key string, expected eventstore.ExpectedRevision, evs ...domain.Event) error {
-	if err := s.eng.Flush(ctx); err != nil {
-		return err
-	}
-	data, err := s.encode(key, evs)
-	if err != nil {
-		return err
-	}
-	if _, err := s.store.Append(ctx, evs[0].StreamName(), expected, data...); err != nil {
-		return fmt.Errorf("simulate: append to %s: %w", evs[0].StreamName(), err)
-	}
-	return nil
 }
 
 // outcome decides an attempt on a declined invoice at wall time at, with

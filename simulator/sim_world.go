@@ -3,7 +3,6 @@ package simulator
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -183,18 +182,6 @@ func (s *Sim) scheduleRenewal(c *simCustomer, n int) {
 	s.push(&worldEvent{at: c.anchor.AddDate(0, months, 0), kind: kindRenew, cust: c, n: n})
 }
 
-func decodeAll(recs []eventstore.RecordedEvent) ([]domain.Event, error) {
-	out := make([]domain.Event, 0, len(recs))
-	for i := range recs {
-		e, err := domain.Decode(recs[i].Type, recs[i].Data)
-		if err != nil {
-			return nil, fmt.Errorf("simulate: %s@%d: %w", recs[i].Stream, recs[i].Revision, err)
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
-
 // Charge answers the engine's charge of an invoice: the first attempt is
 // declined with the customer's decline probability, and a declined
 // invoice's later attempts follow its hidden recovery process. Repeated
@@ -329,23 +316,15 @@ func (s *Sim) cardUpdate(ctx context.Context, si *simInvoice, at time.Time, src 
 }
 
 // customerPays: the customer puts in a new card and pays the invoice
-// themselves, if it is still payable.
+// themselves, if it is still payable. The payment depends on the
+// invoice's history, which the engine holds whole (its decisions and the
+// world's facts, written or staged): the payment is recorded at the exact
+// revision that history leaves the stream at.
 func (s *Sim) customerPays(ctx context.Context, si *simInvoice, at time.Time) error {
-	stream := domain.InvoiceStream(si.inv.ID)
-	// The payment depends on what the invoice stream holds: everything
-	// the engine holds is written first.
-	if err := s.eng.Flush(ctx); err != nil {
-		return err
+	inv := s.eng.Invoice(si.inv.ID)
+	if inv == nil {
+		return fmt.Errorf("simulate: customer payment of %s: the engine does not know the invoice", si.inv.ID)
 	}
-	recs, err := s.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{})
-	if err != nil {
-		return fmt.Errorf("simulate: read %s: %w", stream, err)
-	}
-	evs, err := decodeAll(recs)
-	if err != nil {
-		return err
-	}
-	inv := domain.RebuildInvoice(evs)
 	if inv.Status != domain.InvoiceOpen && inv.Status != domain.InvoiceUncollectible {
 		si.done = true
 		return nil
@@ -359,15 +338,7 @@ func (s *Sim) customerPays(ctx context.Context, si *simInvoice, at time.Time) er
 	if err != nil {
 		return fmt.Errorf("simulate: customer payment of %s: %w", si.inv.ID, err)
 	}
-	err = s.appendNow(ctx, "invoice/"+si.inv.ID+"/customer", eventstore.Exact(uint64(len(recs)-1)), out...)
-	var wrong *eventstore.WrongExpectedVersionError
-	if errors.As(err, &wrong) {
-		// The engine wrote to the invoice meanwhile; the customer tries
-		// again an hour later.
-		s.push(&worldEvent{at: at.Add(time.Hour), kind: kindCustomerPays, cust: si.cust, inv: si, n: si.custVer})
-		return nil
-	}
-	if err != nil {
+	if err := s.stage(ctx, "invoice/"+si.inv.ID+"/customer", eventstore.Exact(uint64(inv.Version-1)), out...); err != nil {
 		return err
 	}
 	si.done = true

@@ -50,7 +50,7 @@ func Simulate(ctx context.Context, m *Model, dir string, opt SimOptions, engineO
 
 // SimulateInto runs a simulation against an open store.
 func SimulateInto(ctx context.Context, m *Model, store eventstore.Store, opt SimOptions, engineOpts ...dunning.Option) (SimStats, error) {
-	sim, err := NewSim(m, store, opt)
+	sim, err := NewSim(m, opt)
 	if err != nil {
 		return SimStats{}, err
 	}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -14,12 +15,57 @@ import (
 // MixturePlanner plans retries with the latent-class model. It implements
 // the engine's RetryPlanner. An invoice whose card was updated since its
 // first failure is another process; Fallback (the logistic planner)
-// plans it.
+// plans it. It is safe for concurrent use; M must not be changed once
+// planned with.
 type MixturePlanner struct {
 	M         *Mixture
 	Fallback  *Planner
 	Objective Objective
 	Rules     Rules
+
+	rhos  atomic.Pointer[rhoTable]
+	check atomic.Pointer[modelCheck]
+}
+
+// modelCheck records whether every hazard of m is a number in [0, 1],
+// checked once per model: the planner's bounds (chunkMins) rely on it.
+type modelCheck struct {
+	m  *Mixture
+	ok bool
+}
+
+func (p *MixturePlanner) valid() bool {
+	if c := p.check.Load(); c != nil && c.m == p.M {
+		return c.ok
+	}
+	c := &modelCheck{m: p.M, ok: true}
+	for _, h := range p.M.Hazard {
+		c.ok = c.ok && h >= 0 && h <= 1
+	}
+	p.check.Store(c)
+	return c.ok
+}
+
+// rhoTable holds exp(−rv·d) for whole hours d, the share of what later
+// retries leave that the customer does not pay after a reminder d hours
+// before the window's end (Objective.ReminderValue): computed once per
+// planner rather than once per slot of every plan.
+type rhoTable struct {
+	rv  float64
+	exp []float64
+}
+
+// rho returns exp(−rv·d) for d = 0 … n−1 at least.
+func (p *MixturePlanner) rho(rv float64, n int) []float64 {
+	if t := p.rhos.Load(); t != nil && t.rv == rv && len(t.exp) >= n {
+		return t.exp
+	}
+	t := &rhoTable{rv: rv, exp: make([]float64, max(n, int(DefaultWindow/time.Hour)+1))}
+	for d := range t.exp {
+		t.exp[d] = math.Exp(-rv * float64(d))
+	}
+	p.rhos.Store(t)
+	return t.exp
 }
 
 // NewMixturePlanner returns a planner over m with the default objective.
@@ -27,21 +73,51 @@ func NewMixturePlanner(m *Mixture, fallback *Planner, rules Rules) *MixturePlann
 	return &MixturePlanner{M: m, Fallback: fallback, Objective: DefaultObjective(), Rules: rules}
 }
 
+// mixScratch is one plan's working memory. Scratches are pooled: a plan
+// over a 14-day grid needs tens of kilobytes of per-slot state, which
+// would otherwise cost the server more in garbage collection than the
+// search itself.
+type mixScratch struct {
+	dep  deposits
+	pts  []point
+	sv   []survivals
+	post []float64
+	w    []float64
+	s    search
+}
+
+var mixScratchPool = sync.Pool{New: func() any { return new(mixScratch) }}
+
+func (sc *mixScratch) release() {
+	sc.dep.loc = nil
+	sc.s.m, sc.s.last, sc.s.pts, sc.s.sv, sc.s.post = nil, nil, nil, nil, nil
+	mixScratchPool.Put(sc)
+}
+
+// classFeatures name the classes in a plan's contributions.
+var classFeatures = func() [NumClasses]string {
+	var f [NumClasses]string
+	for k := range f {
+		f[k] = "class " + ClassName(k)
+	}
+	return f
+}()
+
 // Posterior is the class posterior of an invoice after its failed
 // attempts so far (the invoice's card not updated since).
 func (p *MixturePlanner) Posterior(c *Case) []float64 {
-	post, _ := p.posterior(c, nil)
+	first := c.first()
+	dep := payDeposits(c.Loc, first.At, c.last().At, p.M.DepositHour)
+	post, _ := p.posterior(nil, c, dep)
 	return post
 }
 
-func (p *MixturePlanner) posterior(c *Case, dep *deposits) ([]float64, point) {
+// posterior writes the class posterior into post (resized) and returns
+// it with the point of the last attempt.
+func (p *MixturePlanner) posterior(post []float64, c *Case, dep *deposits) ([]float64, point) {
 	first := c.first()
-	if dep == nil {
-		dep = payDeposits(c.Loc, first.At, c.last().At, p.M.DepositHour)
-	}
 	cat, _ := categoryOf(first.DeclineCode)
-	pr := p.M.prior(string(cat), string(c.Funding), c.Country)
-	post := append([]float64(nil), pr...)
+	post = append(post[:0], p.M.prior(string(cat), string(c.Funding), c.Country)...)
 	prev := dep.at(first.At, first.At)
 	for _, a := range c.Attempts[1:] {
 		cur := dep.at(a.At, first.At)
@@ -111,20 +187,33 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 	if from >= n {
 		return stop("no retry allowed: the window has ended")
 	}
-	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
-	post, last := p.posterior(&c, dep)
-	pts := make([]point, n)
+	sc := mixScratchPool.Get().(*mixScratch)
+	defer sc.release()
+	dep := &sc.dep
+	dep.fill(c.Loc, first.At, end, p.M.DepositHour)
+	post, last := p.posterior(sc.post, &c, dep)
+	sc.post = post
+	sc.pts = resize(sc.pts, n)
+	pts := sc.pts
 	dep.grid(pts, start, first.At, from)
-	sv := make([]survivals, n)
+	sc.sv = resize(sc.sv, n)
+	sv := sc.sv
 	for j := from; j < n; j++ {
 		sv[j].fill(p.M, &pts[j])
 	}
-	slots := p.choose(post, &last, pts, sv, from, rc.RetriesLeft, float64(c.Amount), obj)
+	var rho []float64
+	if obj.ReminderValue != 0 {
+		rho = p.rho(obj.ReminderValue, n)
+	}
+	slots := sc.s.choose(p.M, post, &last, pts, sv, from, rc.RetriesLeft, float64(c.Amount), obj, rho, p.valid())
 	if len(slots) == 0 {
 		return stop("no slot's expected recovery covers the attempt cost")
 	}
 	plan := domain.RetryPlan{Retry: true, Source: domain.SourceSmart, ModelVersion: p.M.Version(), Propensity: 1}
-	w := append([]float64(nil), post...)
+	plan.Schedule = make([]domain.PlannedSlot, 0, len(slots))
+	sc.w = append(sc.w[:0], post...)
+	w := sc.w
+	var cs [NumClasses]domain.Contribution
 	prev := &last
 	for i, j := range slots {
 		var pj, z float64
@@ -133,7 +222,7 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 			pj += w[k] * h
 			z += w[k]
 			if i == 0 {
-				plan.Contributions = append(plan.Contributions, domain.Contribution{Feature: "class " + ClassName(k), Value: post[k], Effect: post[k] * h})
+				cs[k] = domain.Contribution{Feature: classFeatures[k], Value: post[k], Effect: post[k] * h}
 			}
 			w[k] *= 1 - h
 		}
@@ -141,10 +230,22 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 		prev = &pts[j]
 	}
 	plan.At, plan.Probability = plan.Schedule[0].At, plan.Schedule[0].Probability
-	sort.SliceStable(plan.Contributions, func(a, b int) bool { return plan.Contributions[a].Value > plan.Contributions[b].Value })
-	plan.Contributions = plan.Contributions[:min(len(plan.Contributions), 5)]
-	plan.Explanation = explain(&plan, c.Loc, rc.RetriesLeft) + "; latent classes:" + classList(plan.Contributions)
+	plan.Contributions = topContributions(cs[:len(w)], 5)
+	b := appendExplain(make([]byte, 0, 640), &plan, c.Loc, rc.RetriesLeft)
+	plan.Explanation = string(classList(b, &plan))
 	return plan, nil
+}
+
+// topContributions returns a copy of the top of cs by value, ties in the
+// order of cs (cs is sorted in place: insertion sort, stable, on a dozen
+// classes).
+func topContributions(cs []domain.Contribution, top int) []domain.Contribution {
+	for i := 1; i < len(cs); i++ {
+		for k := i; k > 0 && cs[k].Value > cs[k-1].Value; k-- {
+			cs[k], cs[k-1] = cs[k-1], cs[k]
+		}
+	}
+	return append([]domain.Contribution(nil), cs[:min(len(cs), top)]...)
 }
 
 // sameCells reports whether every class's hazard cells are the same for
@@ -153,158 +254,17 @@ func (p *point) sameCells(q *point) bool {
 	return p.idx == q.idx && p.fcell == q.fcell && p.ccell == q.ccell && p.block == q.block
 }
 
-func classList(cs []domain.Contribution) string {
-	b := make([]byte, 0, 128)
-	for _, c := range cs {
+// classList appends the plan's classes and their posteriors to an
+// explanation.
+func classList(b []byte, p *domain.RetryPlan) []byte {
+	b = append(b, "; latent classes:"...)
+	for _, c := range p.Contributions {
 		b = append(b, ' ')
 		b = append(b, c.Feature[len("class "):]...)
 		b = append(b, '=')
 		b = strconv.AppendFloat(b, c.Value, 'f', 2, 64)
 	}
-	return string(b)
-}
-
-// choose picks up to k slots of pts[from:] by greedy insertion: each
-// step adds the slot that most raises the chance of recovery within the
-// window, Σ over classes of the posterior times the chance that some
-// planned retry succeeds, with each planned failure updating the
-// posterior of the ones after it (an insertion changes the hazard of the
-// retry after it, whose previous attempt it becomes); the customer's own
-// payment after each failure's reminder counts as the optimizer's does
-// (Objective.ReminderValue). It stops when no slot is worth its cost.
-// Then each chosen slot in turn is moved to the best other place while
-// that raises the chance (a few passes of local search), which undoes
-// greedy's early commitments.
-func (p *MixturePlanner) choose(post []float64, last *point, pts []point, sv []survivals, from, k int, amount float64, obj Objective) []int {
-	n := len(pts)
-	s := &search{
-		m: p.M, post: post, last: last, pts: pts, sv: sv, from: from,
-		spacing: max(int(math.Ceil(obj.MinSpacing.Hours())), 1),
-		surv:    make([]float64, len(post)),
-		same:    make([]bool, n),
-		rho:     make([]float64, n),
-	}
-	// A slot that every class sees as the slot before it (same deposit
-	// periods and buckets, same cure bucket and block) has the same
-	// hazards as it, before and after, and a smaller reminder worth: it
-	// is only a candidate when the slot before it was not.
-	for j := from; j < n; j++ {
-		s.same[j] = j > from && pts[j].sameCells(&pts[j-1])
-		s.rho[j] = 1
-		if obj.ReminderValue != 0 {
-			s.rho[j] = math.Exp(-obj.ReminderValue * float64(n-1-j))
-		}
-	}
-	var chosen []int
-	value := 0.0
-	for len(chosen) < k {
-		s.survival(chosen)
-		v, j, pos := s.bestInsert(chosen)
-		if j < 0 || (v-value)*amount <= obj.AttemptCost {
-			break
-		}
-		chosen = insertAt(chosen, pos, j)
-		value = v
-	}
-	rest := make([]int, 0, len(chosen))
-	for pass := 0; pass < 3 && len(chosen) > 1; pass++ {
-		moved := false
-		for i := 0; i < len(chosen); i++ {
-			rest = append(append(rest[:0], chosen[:i]...), chosen[i+1:]...)
-			s.survival(rest)
-			v, j, pos := s.bestInsert(rest)
-			if j >= 0 && j != chosen[i] && v > value+1e-9 {
-				chosen = insertAt(append(chosen[:0], rest...), pos, j)
-				value, moved = v, true
-			}
-		}
-		if !moved {
-			break
-		}
-	}
-	return chosen
-}
-
-func insertAt(a []int, pos, v int) []int {
-	a = append(a, 0)
-	copy(a[pos+1:], a[pos:])
-	a[pos] = v
-	return a
-}
-
-// search is the planner's state while choosing slots.
-type search struct {
-	m       *Mixture
-	post    []float64
-	last    *point
-	pts     []point
-	sv      []survivals // the hazards' complements of each point, by class
-	from    int
-	spacing int
-	same    []bool
-	rho     []float64 // the customer does not pay after a failure at j
-	surv    []float64 // P(every chosen retry fails | class)
-	remind  float64   // Π rho over the chosen slots
-}
-
-// survival sets surv and remind for the sorted slots chosen.
-func (s *search) survival(chosen []int) {
-	for q := range s.surv {
-		s.surv[q] = 1
-	}
-	s.remind = 1
-	a := s.last
-	for _, j := range chosen {
-		for q := range s.surv {
-			s.surv[q] *= s.sv[j].of(q, a, &s.pts[j])
-		}
-		s.remind *= s.rho[j]
-		a = &s.pts[j]
-	}
-}
-
-// bestInsert returns the chance of recovery with the best slot added to
-// chosen (whose survival is set), the slot and its place; j < 0 if none
-// fits.
-func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
-	post, surv := s.post, s.surv
-	K := len(post)
-	bestV, bestJ, bestPos := -1.0, -1, 0
-	pos = 0
-	open := false // the slot before was a feasible candidate
-	for j := s.from; j < len(s.pts); j++ {
-		for pos < len(chosen) && chosen[pos] < j {
-			pos++
-		}
-		if (pos > 0 && j-chosen[pos-1] < s.spacing) || (pos < len(chosen) && chosen[pos]-j < s.spacing) {
-			open = false
-			continue
-		}
-		if open && s.same[j] {
-			continue
-		}
-		open = true
-		a := s.last
-		if pos > 0 {
-			a = &s.pts[chosen[pos-1]]
-		}
-		cur, svj := &s.pts[j], &s.sv[j]
-		var sum float64
-		if pos < len(chosen) {
-			b, svb := &s.pts[chosen[pos]], &s.sv[chosen[pos]]
-			for q := 0; q < K; q++ {
-				sum += post[q] * surv[q] * svj.of(q, a, cur) * svb.of(q, cur, b) / svb.of(q, a, b)
-			}
-		} else {
-			for q := 0; q < K; q++ {
-				sum += post[q] * surv[q] * svj.of(q, a, cur)
-			}
-		}
-		if v := 1 - s.remind*s.rho[j]*sum; v > bestV {
-			bestV, bestJ, bestPos = v, j, pos
-		}
-	}
-	return bestV, bestJ, bestPos
+	return b
 }
 
 // survivals are the complements 1 − hazard of an attempt at one point for
@@ -344,4 +304,10 @@ func (v *survivals) of(k int, a, b *point) float64 {
 		return v.cure[k-classCureFast][1]
 	}
 	return v.cure[k-classCureFast][0]
+}
+
+// fundsSame reports whether every funds class sees an attempt at p as
+// one at q (same deposits before it, same age buckets).
+func (p *point) fundsSame(q *point) bool {
+	return p.idx == q.idx && p.fcell == q.fcell
 }

@@ -69,7 +69,7 @@ func ModelVersion(w []float64) string {
 
 // NewModelFile describes a fitted logistic model.
 func NewModelFile(m *Logistic, s Summary) ModelFile {
-	return ModelFile{Schema: ModelSchema, Family: "logistic", ModelVersion: m.Version(), FeatureNames: FeatureNames(), Weights: m.W, Summary: s}
+	return ModelFile{Schema: ModelSchema, Family: FamilyLogistic, ModelVersion: m.Version(), FeatureNames: FeatureNames(), Weights: m.W, Summary: s}
 }
 
 // WriteModel writes the file atomically (temporary file, then rename), so
@@ -79,6 +79,10 @@ func WriteModel(path string, f ModelFile) error {
 	if err != nil {
 		return fmt.Errorf("write model %s: %w", path, err)
 	}
+	return writeAtomic(path, b)
+}
+
+func writeAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return fmt.Errorf("write model %s: %w", path, err)
@@ -122,20 +126,29 @@ func DecodeModel(b []byte) (*Logistic, ModelFile, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, f, fmt.Errorf("%w: %v", ErrModelFile, err)
 	}
-	if f.Family != "logistic" {
-		return nil, f, fmt.Errorf("%w: family: %q is not supported (want \"logistic\")", ErrModelFile, f.Family)
+	m, err := checkLogistic(&f)
+	return m, f, err
+}
+
+// checkLogistic validates a decoded logistic model file.
+func checkLogistic(f *ModelFile) (*Logistic, error) {
+	if f.Schema != ModelSchema {
+		return nil, fmt.Errorf("%w: schema: version %d is not supported (this build reads version %d); retrain with `recoup train`", ErrModelFile, f.Schema, ModelSchema)
+	}
+	if f.Family != FamilyLogistic {
+		return nil, fmt.Errorf("%w: family: %q is not supported (want \"logistic\")", ErrModelFile, f.Family)
 	}
 	if !slices.Equal(f.FeatureNames, lay.names) {
-		return nil, f, fmt.Errorf("%w: feature_names: the file's %d features do not match this build's %d; retrain with `recoup train`", ErrModelFile, len(f.FeatureNames), len(lay.names))
+		return nil, fmt.Errorf("%w: feature_names: the file's %d features do not match this build's %d; retrain with `recoup train`", ErrModelFile, len(f.FeatureNames), len(lay.names))
 	}
 	if len(f.Weights) != len(f.FeatureNames) {
-		return nil, f, fmt.Errorf("%w: weights: %d weights for %d features", ErrModelFile, len(f.Weights), len(f.FeatureNames))
+		return nil, fmt.Errorf("%w: weights: %d weights for %d features", ErrModelFile, len(f.Weights), len(f.FeatureNames))
 	}
 	if v := f.ReminderValue; math.IsNaN(v) || v < 0 || v >= 1 {
-		return nil, f, fmt.Errorf("%w: reminder_value: must be at least 0 and below 1 (a rate per hour), got %v", ErrModelFile, v)
+		return nil, fmt.Errorf("%w: reminder_value: must be at least 0 and below 1 (a rate per hour), got %v", ErrModelFile, v)
 	}
 	if f.ModelVersion != ModelVersion(f.Weights) {
-		return nil, f, fmt.Errorf("%w: model_version: %q does not match the weights (file altered or corrupt)", ErrModelFile, f.ModelVersion)
+		return nil, fmt.Errorf("%w: model_version: %q does not match the weights (file altered or corrupt)", ErrModelFile, f.ModelVersion)
 	}
-	return NewLogistic(f.Weights, f.ModelVersion), f, nil
+	return NewLogistic(f.Weights, f.ModelVersion), nil
 }

@@ -177,9 +177,14 @@ func ceilFrom(origin, t time.Time) time.Time {
 }
 
 func explain(p *domain.RetryPlan, loc *time.Location, left int) string {
+	// A typical explanation is 300-400 bytes.
+	return string(appendExplain(make([]byte, 0, 512), p, loc, left))
+}
+
+// appendExplain appends the explanation of p to b.
+func appendExplain(b []byte, p *domain.RetryPlan, loc *time.Location, left int) []byte {
 	// Appends rather than fmt: this runs for every recommendation served.
 	const layout = "Mon 2 Jan 15:04"
-	b := make([]byte, 0, 512) // a typical explanation is 300-400 bytes
 	b = append(b, "retry at "...)
 	b = p.At.In(loc).AppendFormat(b, layout)
 	b = append(b, " local (P(success)="...)
@@ -212,6 +217,5 @@ func explain(p *domain.RetryPlan, loc *time.Location, left int) string {
 		}
 	}
 	b = append(b, "; model "...)
-	b = append(b, p.ModelVersion...)
-	return string(b)
+	return append(b, p.ModelVersion...)
 }

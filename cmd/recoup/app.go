@@ -119,12 +119,12 @@ func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
 		mpath = modelFile(opts.data)
 	}
 	var retryPlanner dunning.RetryPlanner
-	if m, f, err := smartretry.ReadModel(mpath); err == nil {
-		a.model, a.version = m, f.ModelVersion
-		planner := smartretry.NewPlanner(m, smartretry.NetworkRules)
-		planner.Objective = f.Objective()
-		cfg.Recommender, cfg.Model = planner, m
+	if lm, err := smartretry.Load(mpath); err == nil {
+		a.model, a.version = lm.Logistic, lm.Version
+		planner := lm.Planner(smartretry.NetworkRules)
+		cfg.Recommender, cfg.Model = planner, lm.Logistic
 		retryPlanner = planner
+		opts.log.Info("model loaded", "path", mpath, "family", lm.Family, "version", lm.Version)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("model %s: %w", mpath, err)
 	} else {

@@ -86,11 +86,11 @@ customer (the model's own uncertainty).`,
 			}
 			var sc smartretry.Scorer
 			if _, statErr := os.Stat(model); statErr == nil {
-				m, _, err := loadModel(model)
+				lm, err := loadModel(model)
 				if err != nil {
 					return err
 				}
-				sc = m
+				sc = lm.Logistic
 			} else {
 				// No model yet: fit one on this ledger, as train would.
 				m, _, err := smartretry.Train(ctx, l.Rows(), smartretry.TrainOptions{})

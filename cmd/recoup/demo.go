@@ -106,21 +106,22 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	model, sum, err := smartretry.Train(ctx, ledger.Rows(), smartretry.TrainOptions{})
+	lm, err := smartretry.TrainFamily(ctx, ledger, smartretry.FamilyMixture, smartretry.TrainOptions{}, dir)
 	if err != nil {
 		return err
 	}
-	sum.Invoices, sum.DataSource = len(ledger.Invoices), dir
-	mf := smartretry.NewModelFile(model, sum)
-	mf.ReminderValue = smartretry.EstimateReminderValue(ledger)
-	if err := smartretry.WriteModel(defaultModelPath(dir), mf); err != nil {
+	if err := lm.Write(defaultModelPath(dir)); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "model %s: %d rows, held-out AUC %.3f, log-loss %.4f, Brier %.4f, %s\n",
-		mf.ModelVersion, sum.Rows, sum.Test.AUC, sum.Test.LogLoss, sum.Test.Brier, calibrationSummary(sum.Test))
+	mt := lm.Mixture.Test
+	fmt.Fprintf(out, "mixture model %s: %d failed invoices, held-out AUC %.3f, log-loss %.4f, Brier %.4f, %s\n",
+		lm.Version, lm.MixtureFile.Training.Sequences, mt.AUC, mt.LogLoss, mt.Brier, calibrationSummary(mt))
+	sum := lm.LogisticFile.Summary
+	fmt.Fprintf(out, "its logistic fallback %s: %d rows, held-out AUC %.3f, log-loss %.4f, Brier %.4f, %s\n",
+		lm.Logistic.Version(), sum.Rows, sum.Test.AUC, sum.Test.LogLoss, sum.Test.Brier, calibrationSummary(sum.Test))
 
 	step(3, fmt.Sprintf("evaluating retry policies on %d held-out failed invoices", demoFlags.evalInvoices))
-	if err := demoEval(ctx, out, m, model, &mf); err != nil {
+	if err := demoEval(ctx, out, m, lm); err != nil {
 		return err
 	}
 
@@ -147,12 +148,13 @@ func demoDir(path string) (string, error) {
 	return path, nil
 }
 
-// demoEval replays the policies, with the model just trained as "smart",
-// on a held-out population of the same world and prints the report.
-func demoEval(ctx context.Context, out io.Writer, m *simulator.Model, model *smartretry.Logistic, mf *smartretry.ModelFile) error {
-	planner := smartretry.NewPlanner(model, nil)
-	planner.Objective = smartsim.EvalObjective()
-	planner.Objective.ReminderValue = mf.ReminderValue
+// demoEval replays the policies, with the model just trained (the file
+// the server loads) as "smart", on a held-out population of the same
+// world and prints the report.
+func demoEval(ctx context.Context, out io.Writer, m *simulator.Model, lm *smartretry.Loaded) error {
+	obj := smartsim.EvalObjective()
+	obj.ReminderValue = lm.Objective().ReminderValue
+	planner := lm.PlannerWith(obj, nil)
 	smart := simulator.NamedPlanner{Name: "smart", New: func(simulator.Budget) (simulator.PlannerFunc, error) {
 		return smartsim.PlannerFunc(planner), nil
 	}}

@@ -55,7 +55,7 @@ described by flags.`,
 				}
 				model = defaultModelPath(f.dir)
 			}
-			m, mf, err := loadModel(model)
+			lm, err := loadModel(model)
 			if err != nil {
 				return err
 			}
@@ -67,16 +67,14 @@ described by flags.`,
 			} else if rc, err = contextFromFlags(&f); err != nil {
 				return err
 			}
-			p := smartretry.NewPlanner(m, nil)
-			p.Objective = mf.Objective()
-			rec, err := p.Recommend(cmd.Context(), rc)
+			rec, err := lm.Planner(nil).Recommend(cmd.Context(), rc)
 			if err != nil {
 				return err
 			}
 			if f.asJSON {
 				return printRecommendationJSON(cmd.OutOrStdout(), rc, rec, f.candidates)
 			}
-			printRecommendation(cmd.OutOrStdout(), rc, rec, mf, f.candidates)
+			printRecommendation(cmd.OutOrStdout(), rc, rec, lm, f.candidates)
 			return nil
 		},
 	}
@@ -204,11 +202,11 @@ func topCandidates(rec smartretry.Recommendation, n int) []domain.PlannedSlot {
 	return c
 }
 
-func printRecommendation(w io.Writer, rc domain.RetryContext, rec smartretry.Recommendation, mf smartretry.ModelFile, n int) {
+func printRecommendation(w io.Writer, rc domain.RetryContext, rec smartretry.Recommendation, lm *smartretry.Loaded, n int) {
 	loc := rec.Location
 	first := rc.Attempts[0].OccurredAt
 	p := rec.Plan
-	fmt.Fprintf(w, "model %s (trained %s)\n", p.ModelVersion, mf.Summary.TrainedAt.Format(time.DateOnly))
+	fmt.Fprintf(w, "model %s (%s family, trained %s)\n", p.ModelVersion, lm.Family, lm.TrainedAt().Format(time.DateOnly))
 	fmt.Fprintf(w, "invoice %s: %d failed attempt(s), last %s; %d retries left until %s (%s)\n", rc.InvoiceID, len(rc.Attempts),
 		rc.Attempts[len(rc.Attempts)-1].DeclineCode, rc.RetriesLeft, rc.WindowEnd.In(loc).Format("Mon 2 Jan 15:04"), loc)
 	if !p.Retry {

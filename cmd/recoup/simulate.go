@@ -70,15 +70,14 @@ every retry it schedules (model version heuristic-v1).`,
 			}
 			var engineOpts []dunning.Option
 			if modelFile != "" {
-				logit, mf, err := loadModel(modelFile)
+				lm, err := loadModel(modelFile)
 				if err != nil {
 					return err
 				}
-				planner := smartretry.NewPlanner(logit, smartretry.NetworkRules)
-				planner.Objective = mf.Objective()
+				planner := lm.Planner(smartretry.NetworkRules)
 				engineOpts = append(engineOpts, dunning.WithPlanner(planner))
 				if opt.Preset == nil || !opt.Preset.SmartRetries {
-					fmt.Fprintf(cmd.ErrOrStderr(), "note: the preset does not use smart retries, so model %s plans nothing (pass --preset with smart_retries)\n", mf.ModelVersion)
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: the preset does not use smart retries, so model %s plans nothing (pass --preset with smart_retries)\n", lm.Version)
 				}
 			}
 			bars := newSimProgress(os.Stderr)

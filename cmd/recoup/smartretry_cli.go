@@ -91,19 +91,24 @@ func openLedgerStore(ctx context.Context, store *backend.Flags, dir string) (eve
 	return st, nil
 }
 
-// loadModel reads a model file, naming the flag in errors.
-func loadModel(path string) (*smartretry.Logistic, smartretry.ModelFile, error) {
-	m, f, err := smartretry.ReadModel(path)
+// loadModel reads a model file of either family, naming the flag in
+// errors.
+func loadModel(path string) (*smartretry.Loaded, error) {
+	l, err := smartretry.Load(path)
 	if err != nil {
-		return nil, f, fmt.Errorf("--model: %w", err)
+		return nil, fmt.Errorf("--model: %w", err)
 	}
-	return m, f, nil
+	return l, nil
 }
 
 // printMetrics writes held-out metrics and the calibration table.
 func printMetrics(w io.Writer, s smartretry.Summary) {
-	m := s.Test
 	fmt.Fprintf(w, "rows: %d (train %d, held out %d)   fit: %d iterations, %s\n", s.Rows, s.TrainRows, s.TestRows, s.Fit.Iterations, s.Fit.Status)
+	printHeldOut(w, s.Test)
+}
+
+// printHeldOut writes held-out metrics and the calibration table by decile.
+func printHeldOut(w io.Writer, m smartretry.Metrics) {
 	fmt.Fprintf(w, "held-out: base rate %.4f  log-loss %.4f  Brier %.4f  AUC %.4f\n", m.BaseRate, m.LogLoss, m.Brier, m.AUC)
 	fmt.Fprintf(w, "calibration by decile of prediction:\n")
 	fmt.Fprintf(w, "  %-6s %8s %10s %10s %8s\n", "decile", "rows", "predicted", "observed", "gap pp")

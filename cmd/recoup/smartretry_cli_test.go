@@ -28,14 +28,34 @@ func TestTrainRecommendBacktestCommands(t *testing.T) {
 	}
 	var tr struct {
 		Model        string             `json:"model"`
+		Family       string             `json:"family"`
 		ModelVersion string             `json:"model_version"`
 		Training     smartretry.Summary `json:"training"`
+		Mixture      struct {
+			Test     smartretry.Metrics        `json:"test"`
+			Training smartretry.MixtureSummary `json:"training"`
+		} `json:"mixture"`
 	}
 	if err := json.Unmarshal([]byte(out), &tr); err != nil {
 		t.Fatalf("train output is not JSON: %v\n%s", err, out)
 	}
 	if tr.Training.Rows == 0 || tr.Training.Test.Rows == 0 || len(tr.Training.Test.Calibration) == 0 || tr.Model != filepath.Join(dir, "model.json") {
 		t.Fatalf("training summary %+v", tr)
+	}
+	// The default family is the mixture, with its own held-out metrics.
+	if mt := tr.Mixture.Test; tr.Family != smartretry.FamilyMixture || !strings.HasPrefix(tr.ModelVersion, "mixture-") || mt.Rows == 0 ||
+		len(mt.Calibration) != 10 || mt.AUC <= 0.5 || mt.LogLoss <= 0 || mt.Brier <= 0 || tr.Mixture.Training.Sequences == 0 {
+		t.Fatalf("mixture training %+v", tr)
+	}
+	if lm, err := smartretry.Load(tr.Model); err != nil || lm.Family != smartretry.FamilyMixture || lm.Version != tr.ModelVersion {
+		t.Fatalf("the written model: %v %+v", err, lm)
+	}
+	out, err = runRecoup(t, "train", "--data", dir, "--family", "logistic", "--out", filepath.Join(t.TempDir(), "logistic.json"))
+	if err != nil || !strings.Contains(out, "logistic model lr1-") || !strings.Contains(out, "calibration by decile") {
+		t.Fatalf("train --family logistic: %v\n%s", err, out)
+	}
+	if _, err := runRecoup(t, "train", "--data", dir, "--family", "trees"); err == nil || !strings.Contains(err.Error(), "--family") {
+		t.Fatalf("train --family trees: %v, want an error naming --family", err)
 	}
 	// A failed invoice of the ledger to recommend for.
 	st, err := pebble.Open(datadir.New(dir).Events(), pebble.Options{})

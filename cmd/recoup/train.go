@@ -15,16 +15,31 @@ func init() {
 	var store *backend.Flags
 	var lambda, testShare float64
 	var asJSON bool
+	var family string
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Fit the smart-retry model on a ledger's payment attempts",
-		Long: `train reads every event of the data directory's ledger, turns each retry
-after a failed payment into a row (features known when the retry was planned,
-labelled by its outcome), fits the logistic hazard model on 80% of invoices
-and reports log-loss, Brier score, AUC and calibration by decile on the other
-20%. The model file is versioned JSON.`,
+		Long: `train reads every event of the data directory's ledger and fits a model of
+one of two families, then writes the model file (versioned JSON) that serve,
+recommend, simulate --model, backtest and the demo plan with.
+
+  mixture   (default) the latent-class hazard model: each failed invoice
+            belongs to a hidden class (a pay schedule, a cure speed, a dead
+            card) whose chance of success depends on the attempt's time; EM
+            over the failed invoices' attempt sequences. It is what recoup
+            eval measures as smart. The file also holds a logistic model,
+            which plans invoices whose card was updated and which backtests
+            score with.
+  logistic  the logistic hazard model alone: each retry after a failure is
+            a row (features known when it was planned, labelled by its
+            outcome).
+
+Metrics are reported on held-out data: log-loss, Brier score, AUC and
+calibration by decile. The logistic model holds out --test-share of invoices
+(by a hash of the invoice ID); the mixture holds out every round(1/share)-th
+failed invoice for its metrics, then refits on all.`,
 		Example: `  recoup train --data ./data --out ./data/model.json
-  recoup train --data ./data --json
+  recoup train --data ./data --family logistic --json
   recoup train --store kurrentdb --kurrentdb-url 'esdb://localhost:2113?tls=false' --out model.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -33,6 +48,9 @@ and reports log-loss, Brier score, AUC and calibration by decile on the other
 			}
 			if lambda < 0 {
 				return fmt.Errorf("--lambda: must be ≥ 0, got %g", lambda)
+			}
+			if family != smartretry.FamilyMixture && family != smartretry.FamilyLogistic {
+				return fmt.Errorf("--family: %q is not a model family (mixture or logistic)", family)
 			}
 			if testShare <= 0 || testShare >= 1 {
 				return fmt.Errorf("--test-share: must be between 0 and 1, got %g", testShare)
@@ -48,24 +66,34 @@ and reports log-loss, Brier score, AUC and calibration by decile on the other
 			if err != nil {
 				return err
 			}
-			rows := l.Rows()
-			m, sum, err := smartretry.Train(ctx, rows, smartretry.TrainOptions{Fit: smartretry.FitOptions{Lambda: lambda}, TestShare: testShare})
+			lm, err := smartretry.TrainFamily(ctx, l, family, smartretry.TrainOptions{Fit: smartretry.FitOptions{Lambda: lambda}, TestShare: testShare}, dir)
 			if err != nil {
 				return err
 			}
-			sum.Invoices, sum.DataSource = len(l.Invoices), dir
-			f := smartretry.NewModelFile(m, sum)
-			f.ReminderValue = smartretry.EstimateReminderValue(l)
-			if err := smartretry.WriteModel(out, f); err != nil {
+			if err := lm.Write(out); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
+			sum := lm.LogisticFile.Summary
 			if asJSON {
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"model": out, "model_version": f.ModelVersion, "training": sum})
+				doc := map[string]any{"model": out, "family": lm.Family, "model_version": lm.Version, "training": sum}
+				if mf := lm.MixtureFile; mf != nil {
+					// training stays the logistic model's summary (here the
+					// fallback's), as for the logistic family.
+					doc["mixture"] = map[string]any{"training": mf.Training, "test": lm.Mixture.Test, "deposit_hour": lm.Mixture.DepositHour,
+						"fallback_version": lm.Logistic.Version()}
+				}
+				return enc.Encode(doc)
 			}
-			fmt.Fprintf(w, "model %s written to %s\n", f.ModelVersion, out)
+			fmt.Fprintf(w, "%s model %s written to %s\n", lm.Family, lm.Version, out)
+			if mf := lm.MixtureFile; mf != nil {
+				fmt.Fprintf(w, "\nlatent-class mixture: %d failed invoices, every %dth held out; pay deposits at %02d:00 local\n",
+					mf.Training.Sequences, mf.Training.HoldOut, lm.Mixture.DepositHour)
+				printHeldOut(w, lm.Mixture.Test)
+				fmt.Fprintf(w, "\nlogistic model %s (plans invoices whose card was updated; backtests score with it):\n", lm.Logistic.Version())
+			}
 			printMetrics(w, sum)
 			return nil
 		},
@@ -76,5 +104,6 @@ and reports log-loss, Brier score, AUC and calibration by decile on the other
 	cmd.Flags().Float64Var(&lambda, "lambda", smartretry.DefaultLambda, "L2 penalty on standardised weights")
 	cmd.Flags().Float64Var(&testShare, "test-share", 0.2, "share of invoices held out for the metrics")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the training summary as JSON")
+	cmd.Flags().StringVar(&family, "family", smartretry.FamilyMixture, "model family: mixture (latent classes, with a logistic fallback) or logistic")
 	rootCmd.AddCommand(cmd)
 }

@@ -1,0 +1,328 @@
+package smartretry
+
+// The mixture planner as it was before its search was made fast: the
+// reference that TestMixturePlannerMatchesReference compares the planner
+// with, kept verbatim but for names.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/recoupledger/recoup/domain"
+)
+
+// PlanRetry implements the engine's RetryPlanner.
+func refPlanRetry(p *MixturePlanner, ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error) {
+	if err := ctx.Err(); err != nil {
+		return domain.RetryPlan{}, fmt.Errorf("plan retry: %w", err)
+	}
+	stop := func(why string) (domain.RetryPlan, error) {
+		return domain.RetryPlan{Source: domain.SourceSmart, ModelVersion: p.M.Version(), Explanation: why}, nil
+	}
+	if rc.RetriesLeft <= 0 {
+		return stop("no retries left in the preset")
+	}
+	c, err := CaseFromContext(&rc)
+	if err != nil {
+		return domain.RetryPlan{}, err
+	}
+	if c.last().Succeeded {
+		return stop("the last attempt succeeded")
+	}
+	first := c.first()
+	if !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(first.At) && p.Fallback != nil {
+		return p.Fallback.PlanRetry(ctx, rc)
+	}
+	obj := p.Objective
+	start := rc.Now
+	if s := c.last().At.Add(obj.MinSpacing); s.After(start) {
+		start = s
+	}
+	start = ceilFrom(first.At, start)
+	end := rc.WindowEnd
+	if end.IsZero() {
+		end = first.At.Add(DefaultWindow)
+	}
+	if end.Before(start) {
+		return stop("the window has ended")
+	}
+	n := int(end.Sub(start)/time.Hour) + 1
+	rules := p.Rules
+	if rules == nil {
+		rules = NetworkRules
+	}
+	earliest, rule := rules(&rc, start)
+	if earliest.IsZero() {
+		return stop("no retry allowed: the card networks forbid retrying this card (" + rule + ")")
+	}
+	from := 0
+	if d := earliest.Sub(start); d > 0 {
+		from = int((d + time.Hour - 1) / time.Hour)
+	}
+	if from >= n {
+		return stop("no retry allowed: the window has ended")
+	}
+	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
+	post, last := refPosterior(p, &c, dep)
+	pts := make([]point, n)
+	dep.grid(pts, start, first.At, from)
+	sv := make([]refSurvivals, n)
+	for j := from; j < n; j++ {
+		sv[j].refFill(p.M, &pts[j])
+	}
+	slots := refChoose(p, post, &last, pts, sv, from, rc.RetriesLeft, float64(c.Amount), obj)
+	if len(slots) == 0 {
+		return stop("no slot's expected recovery covers the attempt cost")
+	}
+	plan := domain.RetryPlan{Retry: true, Source: domain.SourceSmart, ModelVersion: p.M.Version(), Propensity: 1}
+	w := append([]float64(nil), post...)
+	prev := &last
+	for i, j := range slots {
+		var pj, z float64
+		for k := range w {
+			h := p.M.Hazard[cell(k, prev, &pts[j])]
+			pj += w[k] * h
+			z += w[k]
+			if i == 0 {
+				plan.Contributions = append(plan.Contributions, domain.Contribution{Feature: "class " + ClassName(k), Value: post[k], Effect: post[k] * h})
+			}
+			w[k] *= 1 - h
+		}
+		plan.Schedule = append(plan.Schedule, domain.PlannedSlot{At: start.Add(time.Duration(j) * time.Hour), Probability: pj / z})
+		prev = &pts[j]
+	}
+	plan.At, plan.Probability = plan.Schedule[0].At, plan.Schedule[0].Probability
+	sort.SliceStable(plan.Contributions, func(a, b int) bool { return plan.Contributions[a].Value > plan.Contributions[b].Value })
+	plan.Contributions = plan.Contributions[:min(len(plan.Contributions), 5)]
+	plan.Explanation = explain(&plan, c.Loc, rc.RetriesLeft) + "; latent classes:" + refClassList(plan.Contributions)
+	return plan, nil
+}
+
+// sameCells reports whether every class's hazard cells are the same for
+// an attempt at p as at q, whatever the attempts around them.
+func refSameCells(p, q *point) bool {
+	return p.idx == q.idx && p.fcell == q.fcell && p.ccell == q.ccell && p.block == q.block
+}
+
+func refClassList(cs []domain.Contribution) string {
+	b := make([]byte, 0, 128)
+	for _, c := range cs {
+		b = append(b, ' ')
+		b = append(b, c.Feature[len("class "):]...)
+		b = append(b, '=')
+		b = strconv.AppendFloat(b, c.Value, 'f', 2, 64)
+	}
+	return string(b)
+}
+
+// choose picks up to k slots of pts[from:] by greedy insertion: each
+// step adds the slot that most raises the chance of recovery within the
+// window, Σ over classes of the posterior times the chance that some
+// planned retry succeeds, with each planned failure updating the
+// posterior of the ones after it (an insertion changes the hazard of the
+// retry after it, whose previous attempt it becomes); the customer's own
+// payment after each failure's reminder counts as the optimizer's does
+// (Objective.ReminderValue). It stops when no slot is worth its cost.
+// Then each chosen slot in turn is moved to the best other place while
+// that raises the chance (a few passes of local search), which undoes
+// greedy's early commitments.
+func refChoose(p *MixturePlanner, post []float64, last *point, pts []point, sv []refSurvivals, from, k int, amount float64, obj Objective) []int {
+	n := len(pts)
+	s := &refSearch{
+		m: p.M, post: post, last: last, pts: pts, sv: sv, from: from,
+		spacing: max(int(math.Ceil(obj.MinSpacing.Hours())), 1),
+		surv:    make([]float64, len(post)),
+		same:    make([]bool, n),
+		rho:     make([]float64, n),
+	}
+	// A slot that every class sees as the slot before it (same deposit
+	// periods and buckets, same cure bucket and block) has the same
+	// hazards as it, before and after, and a smaller reminder worth: it
+	// is only a candidate when the slot before it was not.
+	for j := from; j < n; j++ {
+		s.same[j] = j > from && refSameCells(&pts[j], &pts[j-1])
+		s.rho[j] = 1
+		if obj.ReminderValue != 0 {
+			s.rho[j] = math.Exp(-obj.ReminderValue * float64(n-1-j))
+		}
+	}
+	var chosen []int
+	value := 0.0
+	for len(chosen) < k {
+		s.refSurvival(chosen)
+		v, j, pos := s.refBestInsert(chosen)
+		if j < 0 || (v-value)*amount <= obj.AttemptCost {
+			break
+		}
+		chosen = refInsertAt(chosen, pos, j)
+		value = v
+	}
+	rest := make([]int, 0, len(chosen))
+	for pass := 0; pass < 3 && len(chosen) > 1; pass++ {
+		moved := false
+		for i := 0; i < len(chosen); i++ {
+			rest = append(append(rest[:0], chosen[:i]...), chosen[i+1:]...)
+			s.refSurvival(rest)
+			v, j, pos := s.refBestInsert(rest)
+			if j >= 0 && j != chosen[i] && v > value+1e-9 {
+				chosen = refInsertAt(append(chosen[:0], rest...), pos, j)
+				value, moved = v, true
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	return chosen
+}
+
+func refInsertAt(a []int, pos, v int) []int {
+	a = append(a, 0)
+	copy(a[pos+1:], a[pos:])
+	a[pos] = v
+	return a
+}
+
+// refSearch is the planner's state while choosing slots.
+type refSearch struct {
+	m       *Mixture
+	post    []float64
+	last    *point
+	pts     []point
+	sv      []refSurvivals // the hazards' complements of each point, by class
+	from    int
+	spacing int
+	same    []bool
+	rho     []float64 // the customer does not pay after a failure at j
+	surv    []float64 // P(every chosen retry fails | class)
+	remind  float64   // Π rho over the chosen slots
+}
+
+// survival sets surv and remind for the sorted slots chosen.
+func (s *refSearch) refSurvival(chosen []int) {
+	for q := range s.surv {
+		s.surv[q] = 1
+	}
+	s.remind = 1
+	a := s.last
+	for _, j := range chosen {
+		for q := range s.surv {
+			s.surv[q] *= s.sv[j].refOf(q, a, &s.pts[j])
+		}
+		s.remind *= s.rho[j]
+		a = &s.pts[j]
+	}
+}
+
+// bestInsert returns the chance of recovery with the best slot added to
+// chosen (whose survival is set), the slot and its place; j < 0 if none
+// fits.
+func (s *refSearch) refBestInsert(chosen []int) (value float64, j, pos int) {
+	post, surv := s.post, s.surv
+	K := len(post)
+	bestV, bestJ, bestPos := -1.0, -1, 0
+	pos = 0
+	open := false // the slot before was a feasible candidate
+	for j := s.from; j < len(s.pts); j++ {
+		for pos < len(chosen) && chosen[pos] < j {
+			pos++
+		}
+		if (pos > 0 && j-chosen[pos-1] < s.spacing) || (pos < len(chosen) && chosen[pos]-j < s.spacing) {
+			open = false
+			continue
+		}
+		if open && s.same[j] {
+			continue
+		}
+		open = true
+		a := s.last
+		if pos > 0 {
+			a = &s.pts[chosen[pos-1]]
+		}
+		cur, svj := &s.pts[j], &s.sv[j]
+		var sum float64
+		if pos < len(chosen) {
+			b, svb := &s.pts[chosen[pos]], &s.sv[chosen[pos]]
+			for q := 0; q < K; q++ {
+				sum += post[q] * surv[q] * svj.refOf(q, a, cur) * svb.refOf(q, cur, b) / svb.refOf(q, a, b)
+			}
+		} else {
+			for q := 0; q < K; q++ {
+				sum += post[q] * surv[q] * svj.refOf(q, a, cur)
+			}
+		}
+		if v := 1 - s.remind*s.rho[j]*sum; v > bestV {
+			bestV, bestJ, bestPos = v, j, pos
+		}
+	}
+	return bestV, bestJ, bestPos
+}
+
+// refSurvivals are the complements 1 − hazard of an attempt at one point for
+// each class and each case of the attempt before it, looked up once so
+// the refSearch multiplies without walking the cell layout.
+type refSurvivals struct {
+	newPay [numSched]float64    // funds: a deposit came since the previous attempt
+	cure   [numCures][2]float64 // by whether the previous attempt fell in the same block
+	old    float64              // funds: no deposit since
+	dead   float64
+}
+
+func (v *refSurvivals) refFill(m *Mixture, p *point) {
+	for s := range v.newPay {
+		v.newPay[s] = 1 - m.Hazard[p.fcell[s]]
+	}
+	for c := range v.cure {
+		base := cellCure + c*2*numCure*numBands + int(p.ccell)
+		v.cure[c][0], v.cure[c][1] = 1-m.Hazard[base], 1-m.Hazard[base+1]
+	}
+	v.old, v.dead = 1-m.Hazard[cellFundsOld], 1-m.Hazard[cellDead]
+}
+
+// of is 1 − the hazard of class k for an attempt at b (whose refSurvivals
+// v are) after one at a: the same as 1 − Hazard[cell(k, a, b)].
+func (v *refSurvivals) refOf(k int, a, b *point) float64 {
+	switch {
+	case k < numSched:
+		if b.idx[k] > a.idx[k] {
+			return v.newPay[k]
+		}
+		return v.old
+	case k == classDead:
+		return v.dead
+	}
+	if a.block == b.block {
+		return v.cure[k-classCureFast][1]
+	}
+	return v.cure[k-classCureFast][0]
+}
+
+func refPosterior(p *MixturePlanner, c *Case, dep *deposits) ([]float64, point) {
+	first := c.first()
+	if dep == nil {
+		dep = payDeposits(c.Loc, first.At, c.last().At, p.M.DepositHour)
+	}
+	cat, _ := categoryOf(first.DeclineCode)
+	pr := p.M.prior(string(cat), string(c.Funding), c.Country)
+	post := append([]float64(nil), pr...)
+	prev := dep.at(first.At, first.At)
+	for _, a := range c.Attempts[1:] {
+		cur := dep.at(a.At, first.At)
+		for k := range post {
+			post[k] *= 1 - p.M.Hazard[cell(k, &prev, &cur)]
+		}
+		prev = cur
+	}
+	var z float64
+	for _, v := range post {
+		z += v
+	}
+	for k := range post {
+		post[k] /= z
+	}
+	return post, prev
+}

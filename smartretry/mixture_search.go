@@ -1,0 +1,432 @@
+package smartretry
+
+import "math"
+
+// search is the mixture planner's state while choosing slots. It lives in
+// a pooled scratch (mixScratch), so its slices are reused across plans.
+type search struct {
+	m       *Mixture
+	post    []float64
+	last    *point
+	pts     []point
+	sv      []survivals // the hazards' complements of each point, by class
+	from    int
+	spacing int
+	same    []bool
+	fver    []int32   // count of changes of the funds cells up to each slot
+	rho     []float64 // the customer does not pay after a failure at j
+	surv    []float64 // P(every chosen retry fails | class)
+	remind  float64   // Π rho over the chosen slots
+
+	chosen, rest []int
+	// candidates of one bestInsert: slot and place; approximate loss by slot
+	cj, cpos []int32
+	loss     []float64
+	segs     []segment
+	spans    []slotSpan
+	chunks   []chunkMin
+	prune    bool // bounds hold (chunkMins)
+}
+
+// choose picks up to k slots of pts[from:] by greedy insertion: each
+// step adds the slot that most raises the chance of recovery within the
+// window, Σ over classes of the posterior times the chance that some
+// planned retry succeeds, with each planned failure updating the
+// posterior of the ones after it (an insertion changes the hazard of the
+// retry after it, whose previous attempt it becomes); the customer's own
+// payment after each failure's reminder counts as the optimizer's does
+// (Objective.ReminderValue). It stops when no slot is worth its cost.
+// Then each chosen slot in turn is moved to the best other place while
+// that raises the chance (a few passes of local search), which undoes
+// greedy's early commitments. rho[d] is exp(−obj.ReminderValue·d), nil
+// when ReminderValue is 0; valid says every hazard of m is in [0, 1]. The slots returned are s's until the next
+// choose.
+func (s *search) choose(m *Mixture, post []float64, last *point, pts []point, sv []survivals, from, k int, amount float64, obj Objective, rho []float64, valid bool) []int {
+	n := len(pts)
+	s.m, s.post, s.last, s.pts, s.sv, s.from = m, post, last, pts, sv, from
+	s.spacing = max(int(math.Ceil(obj.MinSpacing.Hours())), 1)
+	s.surv = resize(s.surv, len(post))
+	s.same = resize(s.same, n)
+	s.fver = resize(s.fver, n)
+	s.rho = resize(s.rho, n)
+	// A slot that every class sees as the slot before it (same deposit
+	// periods and buckets, same cure bucket and block) has the same
+	// hazards as it, before and after, and a smaller reminder worth: it
+	// is only a candidate when the slot before it was not.
+	var ver int32
+	for j := from; j < n; j++ {
+		s.same[j] = j > from && pts[j].sameCells(&pts[j-1])
+		if j > from && !pts[j].fundsSame(&pts[j-1]) {
+			ver++
+		}
+		s.fver[j] = ver
+		s.rho[j] = 1
+		if rho != nil {
+			s.rho[j] = rho[n-1-j] // exp(−ReminderValue·(n−1−j))
+		}
+	}
+	s.chunkMins(valid && obj.ReminderValue >= 0)
+	chosen := s.chosen[:0]
+	value := 0.0
+	for len(chosen) < k {
+		s.survival(chosen)
+		v, j, pos := s.bestInsert(chosen)
+		if j < 0 || (v-value)*amount <= obj.AttemptCost {
+			break
+		}
+		chosen = insertAt(chosen, pos, j)
+		value = v
+	}
+	rest := s.rest[:0]
+	for pass := 0; pass < 3 && len(chosen) > 1; pass++ {
+		moved := false
+		for i := 0; i < len(chosen); i++ {
+			rest = append(append(rest[:0], chosen[:i]...), chosen[i+1:]...)
+			s.survival(rest)
+			v, j, pos := s.bestInsert(rest)
+			if j >= 0 && j != chosen[i] && v > value+1e-9 {
+				chosen = insertAt(append(chosen[:0], rest...), pos, j)
+				value, moved = v, true
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	s.chosen, s.rest = chosen, rest
+	return chosen
+}
+
+func insertAt(a []int, pos, v int) []int {
+	a = append(a, 0)
+	copy(a[pos+1:], a[pos:])
+	a[pos] = v
+	return a
+}
+
+// survival sets surv and remind for the sorted slots chosen.
+func (s *search) survival(chosen []int) {
+	for q := range s.surv {
+		s.surv[q] = 1
+	}
+	s.remind = 1
+	a := s.last
+	for _, j := range chosen {
+		for q := range s.surv {
+			s.surv[q] *= s.sv[j].of(q, a, &s.pts[j])
+		}
+		s.remind *= s.rho[j]
+		a = &s.pts[j]
+	}
+}
+
+// bestInsert returns the chance of recovery with the best slot added to
+// chosen (whose survival is set), the slot and its place; j < 0 if none
+// fits.
+//
+// The candidates are the slots at least the minimum spacing from every
+// chosen one, less those whose cells are the same as the slot before's
+// (same): in each gap between chosen slots, a run of slots whose first
+// is always a candidate. The answer is what a scan of the candidates in
+// order with value would give, the best value and on ties the earliest
+// slot, found in two passes. The first ranks the candidates by an
+// approximate loss, 1 − value as segment computes it (the classes' terms
+// regrouped so that a slot costs a few multiplications), chunk by chunk
+// of slots, beginning with the chunk of least lower bound and skipping
+// every chunk whose bound exceeds the least loss found by more than the
+// margin; the second computes value exactly for the few candidates whose
+// approximate loss is within that margin of the least, a thousand times
+// the approximation's error, so the best slot is always among them.
+func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
+	n := len(s.pts)
+	s.loss = resize(s.loss, n)
+	s.cj, s.cpos = s.cj[:0], s.cpos[:0]
+	s.spans = s.spans[:0]
+	s.segs = resize(s.segs, len(chosen)+1)
+	exact := len(s.post) != NumClasses // segment knows these classes only
+	first := -1                        // the span of least bound
+	for pos := 0; pos <= len(chosen); pos++ {
+		lo, hi := s.from, n-1
+		if pos > 0 {
+			lo = max(lo, chosen[pos-1]+s.spacing)
+		}
+		if pos < len(chosen) {
+			hi = chosen[pos] - s.spacing
+		}
+		if lo > hi {
+			continue
+		}
+		if exact {
+			for j := lo; j <= hi; j++ {
+				if j == lo || !s.same[j] {
+					s.cj, s.cpos = append(s.cj, int32(j)), append(s.cpos, int32(pos))
+				}
+			}
+			continue
+		}
+		sg := &s.segs[pos]
+		s.segmentAt(sg, chosen, pos)
+		if !s.prune {
+			s.spans = append(s.spans, slotSpan{lo: int32(lo), hi: int32(hi), first: int32(lo), pos: int32(pos), bound: math.Inf(-1)})
+			continue
+		}
+		for u := lo / chunkSlots; u <= hi/chunkSlots; u++ {
+			sp := slotSpan{lo: int32(max(lo, u*chunkSlots)), hi: int32(min(hi, u*chunkSlots+chunkSlots-1)), first: int32(lo), pos: int32(pos),
+				bound: s.bound(sg, &s.chunks[u])}
+			if first < 0 || sp.bound < s.spans[first].bound {
+				first = len(s.spans)
+			}
+			s.spans = append(s.spans, sp)
+		}
+	}
+	least := math.Inf(1)
+	if first >= 0 {
+		least = s.spanLoss(&s.spans[first], least)
+	}
+	for i := range s.spans {
+		if sp := &s.spans[i]; i != first && !(sp.bound > least+1e-9*least+1e-12) {
+			least = s.spanLoss(sp, least)
+		}
+	}
+	limit := least + 1e-9*least + 1e-12
+	// NaN losses (a zero survival) compare as nothing: check them all.
+	exact = exact || math.IsNaN(limit)
+	bestV, bestJ, bestPos := -1.0, -1, 0
+	for i, j := range s.cj {
+		if !exact && !(s.loss[j] <= limit) {
+			continue
+		}
+		// Ties go to the earliest slot, as in a scan in order.
+		if v := s.value(chosen, int(j), int(s.cpos[i])); v > bestV || (v == bestV && int(j) < bestJ) {
+			bestV, bestJ, bestPos = v, int(j), int(s.cpos[i])
+		}
+	}
+	return bestV, bestJ, bestPos
+}
+
+// chunkSlots is how many slots share a lower bound of the loss.
+const chunkSlots = 8
+
+// slotSpan is the slots lo…hi of a chunk in the gap of place pos, whose first
+// candidate is first, and a lower bound of their approximate losses.
+type slotSpan struct {
+	lo, hi, first, pos int32
+	bound              float64
+}
+
+// chunkMin holds, over the slots of a chunk, the least survival of each
+// funds class (either case), of each cure class (either block), and the
+// least reminder factor: with the segment's least weights, a lower bound
+// of any of the chunk's losses.
+type chunkMin struct {
+	np  [numSched]float64
+	cu  [numCures]float64
+	rho float64
+}
+
+// chunkMins sets the chunks' minima. Bounds are used only when every
+// survival and reminder factor is a number in [0, 1] (valid), for which
+// the products are monotone.
+func (s *search) chunkMins(valid bool) {
+	n := len(s.pts)
+	s.chunks = resize(s.chunks, (n+chunkSlots-1)/chunkSlots)
+	s.prune = valid
+	if !valid {
+		return
+	}
+	for u := s.from / chunkSlots; u < len(s.chunks); u++ {
+		lo, hi := max(u*chunkSlots, s.from), min(n, (u+1)*chunkSlots)
+		v := &s.sv[lo]
+		cm := &s.chunks[u]
+		cm.rho = s.rho[lo]
+		for q := range cm.np {
+			cm.np[q] = min(v.old, v.newPay[q])
+		}
+		for c := range cm.cu {
+			cm.cu[c] = min(v.cure[c][0], v.cure[c][1])
+		}
+		for j := lo + 1; j < hi; j++ {
+			v := &s.sv[j]
+			for q := range cm.np {
+				if x := v.newPay[q]; x < cm.np[q] {
+					cm.np[q] = x
+				}
+			}
+			for c := range cm.cu {
+				if x := v.cure[c][0]; x < cm.cu[c] {
+					cm.cu[c] = x
+				}
+				if x := v.cure[c][1]; x < cm.cu[c] {
+					cm.cu[c] = x
+				}
+			}
+			if s.rho[j] < cm.rho {
+				cm.rho = s.rho[j]
+			}
+		}
+	}
+}
+
+// bound is a lower bound of the approximate loss of any slot of the chunk
+// in the segment, less a relative 1e-12 for its rounding.
+func (s *search) bound(sg *segment, cm *chunkMin) float64 {
+	f := sg.dead
+	for q := 0; q < numSched; q++ {
+		f += sg.flb[q] * cm.np[q]
+	}
+	for c := 0; c < numCures; c++ {
+		f += sg.clb[c] * cm.cu[c]
+	}
+	return s.remind * cm.rho * f * (1 - 1e-12)
+}
+
+// spanLoss sets the approximate loss of the span's candidates, lists
+// them, and returns the least of least and theirs.
+func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
+	sg := &s.segs[sp.pos]
+	fj := -1 // the slot whose funds term funds holds
+	var funds float64
+	for j := int(sp.lo); j <= int(sp.hi); j++ {
+		if j != int(sp.first) && s.same[j] {
+			continue
+		}
+		p, v := &s.pts[j], &s.sv[j]
+		if fj < 0 || s.fver[j] != s.fver[fj] {
+			funds, fj = sg.funds(p, v), j
+		}
+		l := s.remind * s.rho[j] * (funds + sg.rest(p, v))
+		s.loss[j] = l
+		s.cj, s.cpos = append(s.cj, int32(j)), append(s.cpos, sp.pos)
+		least = min(least, l)
+	}
+	return least
+}
+
+// value is the chance of recovery with slot j inserted at pos into
+// chosen (whose survival is set).
+func (s *search) value(chosen []int, j, pos int) float64 {
+	post, surv := s.post, s.surv
+	a := s.last
+	if pos > 0 {
+		a = &s.pts[chosen[pos-1]]
+	}
+	cur, svj := &s.pts[j], &s.sv[j]
+	var sum float64
+	if pos < len(chosen) {
+		b, svb := &s.pts[chosen[pos]], &s.sv[chosen[pos]]
+		for q := range post {
+			sum += post[q] * surv[q] * svj.of(q, a, cur) * svb.of(q, cur, b) / svb.of(q, a, b)
+		}
+	} else {
+		for q := range post {
+			sum += post[q] * surv[q] * svj.of(q, a, cur)
+		}
+	}
+	return 1 - s.remind*s.rho[j]*sum
+}
+
+// segment holds, for the slots between two chosen ones (a before, b
+// after, b nil at the end), each class's weight in the chance that every
+// retry fails: with a slot j inserted, class q contributes
+// post·surv·S(a→j)·S(j→b)/S(a→b), where S is the survival of an attempt
+// given the one before. Within a segment the funds classes' S depend on j
+// only through its funds cells, which change a few times a day, and the
+// cure classes' only through j's cure cell and whether j shares a block
+// with a or b.
+type segment struct {
+	a, b *point
+	w    [NumClasses]float64  // post·surv/S(a→b) (post·surv without b)
+	fb   [numSched][2]float64 // funds: w·S(j→b) without / with a deposit between j and b
+	old  float64              // funds: S with no deposit since the previous attempt
+	cb   [numCures][2]float64 // cure: w·S(j→b) by whether j shares b's block
+	flb  [numSched]float64    // the least of fb, by class
+	clb  [numCures]float64    // the least of cb, by class
+	dead float64              // the dead class's term, the same for every j
+	hasB bool
+	aIdx [numSched]int32
+	bIdx [numSched]int32
+	aBlk int32
+	bBlk int32
+}
+
+func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
+	sg.a = s.last
+	if pos > 0 {
+		sg.a = &s.pts[chosen[pos-1]]
+	}
+	sg.b, sg.hasB = nil, pos < len(chosen)
+	var svb *survivals
+	if sg.hasB {
+		sg.b, svb = &s.pts[chosen[pos]], &s.sv[chosen[pos]]
+	}
+	for q := range sg.w {
+		sg.w[q] = s.post[q] * s.surv[q]
+	}
+	if sg.hasB {
+		for q := range sg.w {
+			sg.w[q] /= svb.of(q, sg.a, sg.b)
+		}
+	}
+	sg.old = 1 - s.m.Hazard[cellFundsOld]
+	for q := 0; q < numSched; q++ {
+		if sg.hasB {
+			sg.fb[q] = [2]float64{sg.w[q] * svb.old, sg.w[q] * svb.newPay[q]}
+		} else {
+			sg.fb[q] = [2]float64{sg.w[q], sg.w[q]}
+		}
+	}
+	for c := 0; c < numCures; c++ {
+		w := sg.w[classCureFast+c]
+		if sg.hasB {
+			sg.cb[c] = [2]float64{w * svb.cure[c][0], w * svb.cure[c][1]}
+		} else {
+			sg.cb[c] = [2]float64{w, w}
+		}
+	}
+	for q := range sg.flb {
+		sg.flb[q] = min(sg.fb[q][0], sg.fb[q][1])
+	}
+	for c := range sg.clb {
+		sg.clb[c] = min(sg.cb[c][0], sg.cb[c][1])
+	}
+	sg.dead = sg.w[classDead] * (1 - s.m.Hazard[cellDead])
+	if sg.hasB {
+		sg.dead *= svb.dead
+		sg.bIdx, sg.bBlk = sg.b.idx, sg.b.block
+	}
+	sg.aIdx, sg.aBlk = sg.a.idx, sg.a.block
+}
+
+// funds is the funds classes' part of the loss's sum for an attempt at p
+// (survivals v) in the segment.
+func (sg *segment) funds(p *point, v *survivals) float64 {
+	var f float64
+	for q := 0; q < numSched; q++ {
+		x := sg.old
+		if p.idx[q] > sg.aIdx[q] {
+			x = v.newPay[q]
+		}
+		y := 0
+		if !sg.hasB || sg.bIdx[q] > p.idx[q] {
+			y = 1
+		}
+		f += sg.fb[q][y] * x
+	}
+	return f
+}
+
+// rest is the cure and dead classes' part of the loss's sum.
+func (sg *segment) rest(p *point, v *survivals) float64 {
+	sa, sb := 0, 0
+	if p.block == sg.aBlk {
+		sa = 1
+	}
+	if sg.hasB && p.block == sg.bBlk {
+		sb = 1
+	}
+	r := sg.dead
+	for c := 0; c < numCures; c++ {
+		r += sg.cb[c][sb] * v.cure[c][sa]
+	}
+	return r
+}
