@@ -31,6 +31,10 @@ type Fitted struct {
 	mixErr  error
 }
 
+// mixtureOptions fit mixtures as `recoup train` does (TrainFamily with
+// its default held-out share: the deposit hour chosen on four fifths).
+var mixtureOptions = smartretry.MixtureOptions{HoldOut: 5}
+
 // Prepare fits what Run needs for cfg's ledger, family, refits and seed;
 // pass the result as Config.Fitted to every candidate of that ledger.
 func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
@@ -47,7 +51,7 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 	}
 	f.models = Models{Logistic: cfg.Scorer}
 	if cfg.Family == FamilyMixture {
-		if f.models.Mixture, err = smartretry.FitMixture(ctx, seqs, smartretry.MixtureOptions{}); err != nil {
+		if f.models.Mixture, err = smartretry.FitMixture(ctx, seqs, mixtureOptions); err != nil {
 			return nil, fmt.Errorf("backtest: mixture: %w", err)
 		}
 	}
@@ -90,7 +94,7 @@ func (f *Fitted) refitMixtures(ctx context.Context) error {
 					seqs = append(seqs, f.seqs[i])
 				}
 			}
-			m, err := smartretry.FitMixture(ctx, seqs, smartretry.MixtureOptions{})
+			m, err := smartretry.FitMixture(ctx, seqs, mixtureOptions)
 			if err != nil {
 				f.mixErr = fmt.Errorf("backtest: refit %d: mixture: %w", k+1, err)
 				return

@@ -84,23 +84,22 @@ customer (the model's own uncertainty).`,
 				}
 				model = defaultModelPath(dir)
 			}
-			var sc smartretry.Scorer
+			var lm *smartretry.Loaded
 			if _, statErr := os.Stat(model); statErr == nil {
-				lm, err := loadModel(model)
-				if err != nil {
+				if lm, err = loadModel(model); err != nil {
 					return err
 				}
-				sc = lm.Logistic
 			} else {
 				// No model yet: fit one on this ledger, as train would.
-				m, _, err := smartretry.Train(ctx, l.Rows(), smartretry.TrainOptions{})
-				if err != nil {
+				if lm, err = smartretry.TrainFamily(ctx, l, smartretry.FamilyMixture, smartretry.TrainOptions{}, "backtest"); err != nil {
 					return fmt.Errorf("--model: %s does not exist and fitting one failed: %w", model, err)
 				}
-				sc = m
 			}
 			update, done := progressBar(ctx, "backtest", 0)
-			res, err := backtest.Run(ctx, backtest.Config{Ledger: l, Scorer: sc, Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base, Bootstrap: boot, Seed: seed, Refits: refits,
+			// A smart candidate is planned by the model file's planner, as
+			// serve would plan it.
+			res, err := backtest.Run(ctx, backtest.Config{Ledger: l, Scorer: lm.Logistic, Mixture: lm.Mixture, Planner: backtest.ShippedPlanner(lm.Objective(), smartretry.NetworkRules),
+				Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base, Bootstrap: boot, Seed: seed, Refits: refits,
 				Family: backtest.Family(outcome), Progress: func(n, total int) { update(int64(n), int64(total)) }})
 			done()
 			if err != nil {

@@ -150,32 +150,26 @@ func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckRepo
 		return CheckReport{}, fmt.Errorf("check: %w", err)
 	}
 	progress("history", opt.Invoices, opt.Invoices)
-	model, sum, err := smartretry.Train(ctx, rec.Ledger.Rows(), smartretry.TrainOptions{})
+	// The shipped model, trained on the history's ledger as `recoup
+	// train` does (the smart family's file: a mixture with its logistic
+	// fallback, or the logistic alone).
+	progress("train", 0, 1)
+	lm, err := smartretry.TrainFamily(ctx, rec.Ledger, opt.SmartFamily, smartretry.TrainOptions{}, "check")
 	if err != nil {
 		return CheckReport{}, fmt.Errorf("check: %w", err)
 	}
+	sum := lm.LogisticFile.Summary
 	rep := CheckReport{World: m.W.Name, Invoices: opt.Invoices, Explore: opt.Explore, Near: opt.Near, Refits: opt.Refits, TrainRows: sum.Rows, AUC: sum.Test.AUC,
 		Outcome: string(opt.Family), Smart: opt.SmartFamily}
-	// The shipped planner's objective, as `recoup train` writes it into
-	// the model file: the default with the ledger's reminder value.
-	obj := smartretry.DefaultObjective()
-	obj.ReminderValue = smartretry.EstimateReminderValue(rec.Ledger)
-	shipped := backtest.ShippedPlanner(obj, smartretry.NetworkRules)
-	cfg := backtest.Config{Ledger: rec.Ledger, Scorer: model, Rules: smartretry.NetworkRules, Bootstrap: opt.Bootstrap,
+	shipped := backtest.ShippedPlanner(lm.Objective(), smartretry.NetworkRules)
+	cfg := backtest.Config{Ledger: rec.Ledger, Scorer: lm.Logistic, Mixture: lm.Mixture, Rules: smartretry.NetworkRules, Bootstrap: opt.Bootstrap,
 		Seed: opt.Seed + 1, Workers: opt.Workers, Refits: opt.Refits, Family: opt.Family, Planner: shipped}
-	if opt.SmartFamily == "mixture" {
-		// The shipped smart model, trained on the same ledger.
-		progress("mixture", 0, 1)
-		if cfg.Mixture, err = smartretry.FitMixture(ctx, smartretry.MixtureSequences(rec.Ledger), smartretry.MixtureOptions{}); err != nil {
-			return CheckReport{}, fmt.Errorf("check: %w", err)
-		}
-	}
 	progress("fit", 0, 1)
 	if cfg.Fitted, err = backtest.Prepare(ctx, cfg); err != nil {
 		return CheckReport{}, fmt.Errorf("check: %w", err)
 	}
 	progress("fit", 1, 1)
-	planner := shipped(backtest.Models{Logistic: model, Mixture: cfg.Mixture})
+	planner := shipped(backtest.Models{Logistic: lm.Logistic, Mixture: lm.Mixture})
 	for _, cand := range opt.Candidates {
 		start := time.Now()
 		c := cfg
