@@ -184,7 +184,12 @@ func (s *Server) createBacktest(w http.ResponseWriter, r *http.Request) error {
 	if req.ModelRefits != nil {
 		refits = *req.ModelRefits
 	}
-	cfg := backtest.Config{Scorer: s.cfg.Model, Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base,
+	obj := smartretry.DefaultObjective()
+	if s.cfg.Objective != nil {
+		obj = *s.cfg.Objective
+	}
+	cfg := backtest.Config{Scorer: s.cfg.Model, Mixture: s.cfg.Mixture, Planner: backtest.ShippedPlanner(obj, smartretry.NetworkRules),
+		Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base,
 		Bootstrap: boot, Seed: req.Seed, Refits: refits}
 	s.jobs.wg.Add(1)
 	go s.runBacktest(jb, cfg)

@@ -21,6 +21,10 @@ type Fitted struct {
 	recal  *Recalibration
 	models Models
 	refit  []Models
+	// refitRecal is each refit's own out-of-fold recalibration, fitted on
+	// its resample as recal is on the ledger: the recalibration is part
+	// of the estimate, so its uncertainty is part of the model's.
+	refitRecal []*Recalibration
 	// The refits' resamples (customers drawn, by index into groups), kept
 	// to fit the refits' mixtures when a candidate first needs them: a
 	// deployed mixture planner's refits plan only smart candidates.
@@ -74,7 +78,12 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 		if err != nil {
 			return nil, fmt.Errorf("backtest: refit %d: %w", k+1, err)
 		}
+		rr, err := crossRecal(ctx, cfg.Ledger, sample, cfg.Train)
+		if err != nil {
+			return nil, fmt.Errorf("backtest: refit %d: recalibration: %w", k+1, err)
+		}
 		f.refit = append(f.refit, Models{Logistic: sc})
+		f.refitRecal = append(f.refitRecal, rr)
 	}
 	if cfg.Family == FamilyMixture {
 		if err := f.refitMixtures(ctx); err != nil {
@@ -110,12 +119,22 @@ func (f *Fitted) matches(cfg Config) bool {
 	return f.family == cfg.Family && f.refits == cfg.Refits && f.seed == cfg.Seed
 }
 
-// outcome is the outcome model of the family over m.
-func (f *Fitted) outcome(m Models) Outcome {
+// outcome is the outcome model of the family over the deployed models.
+func (f *Fitted) outcome() Outcome {
+	return f.outcomeOf(f.models, f.recal)
+}
+
+// refitOutcome is the outcome model of the family over refit k, scored
+// with its own recalibration.
+func (f *Fitted) refitOutcome(k int) Outcome {
+	return f.outcomeOf(f.refit[k], f.refitRecal[k])
+}
+
+func (f *Fitted) outcomeOf(m Models, r *Recalibration) Outcome {
 	if f.family != FamilyMixture {
 		m.Mixture = nil
 	}
-	return m.outcome(f.recal)
+	return m.outcome(r)
 }
 
 // group is one customer's training rows and sequences.

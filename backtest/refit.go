@@ -36,7 +36,7 @@ func modelSpread(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *E
 	var sum, sum2 [3][5]float64
 	for k, m := range f.refit {
 		re := *e
-		re.Outcome = f.outcome(m) // the planner stays the deployed one
+		re.Outcome = f.refitOutcome(k) // the planner stays the deployed one
 		cand, base, used, err := expectAll(ctx, cfg, pop, &re, nil, progress)
 		if err != nil {
 			return sd, opt, err
@@ -106,7 +106,7 @@ func refitOptimism(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e 
 	}
 	p := cfg.Planner(pm)
 	own, dep := *e, *e
-	own.Outcome, own.Planner = f.outcome(m), p
+	own.Outcome, own.Planner = f.refitOutcome(k), p
 	dep.Planner = p // plans of the refit, scored by the deployed model
 	diff := make([]float64, len(idx))
 	err := parallel(ctx, cfg.Workers, len(idx), func(j int) error {

@@ -133,7 +133,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	r := f.recal
-	e := &Estimator{Ledger: cfg.Ledger, Outcome: f.outcome(f.models), Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules,
+	e := &Estimator{Ledger: cfg.Ledger, Outcome: f.outcome(), Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules,
 		Planner: cfg.Planner(cfg.deployed())}
 	total := len(pop) * (1 + max(cfg.Refits, 0))
 	var done atomic.Int64
