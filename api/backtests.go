@@ -184,13 +184,16 @@ func (s *Server) createBacktest(w http.ResponseWriter, r *http.Request) error {
 	if req.ModelRefits != nil {
 		refits = *req.ModelRefits
 	}
-	obj := smartretry.DefaultObjective()
-	if s.cfg.Objective != nil {
-		obj = *s.cfg.Objective
-	}
-	cfg := backtest.Config{Scorer: s.cfg.Model, Mixture: s.cfg.Mixture, Planner: backtest.ShippedPlanner(obj, smartretry.NetworkRules),
-		Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base,
+	cfg := backtest.Config{Scorer: s.cfg.Model, Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base,
 		Bootstrap: boot, Seed: req.Seed, Refits: refits}
+	// A smart candidate plans as the server does: the served planner's
+	// family and objective, rebuilt over each refit of the models.
+	switch p := s.cfg.Recommender.(type) {
+	case *smartretry.MixturePlanner:
+		cfg.Mixture, cfg.Planner = p.M, backtest.ShippedPlanner(p.Objective, smartretry.NetworkRules)
+	case *smartretry.Planner:
+		cfg.Planner = backtest.ShippedPlanner(p.Objective, smartretry.NetworkRules)
+	}
 	s.jobs.wg.Add(1)
 	go s.runBacktest(jb, cfg)
 	w.Header().Set("Location", "/v1/backtests/"+jb.view.ID)

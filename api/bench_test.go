@@ -50,7 +50,23 @@ func BenchmarkPlanner(b *testing.B) {
 // body `recoup bench` sends: an inline failed payment with no candidates
 // and no as_of, so the handler plans the schedule only.
 func BenchmarkRecommendHandlerSchedule(b *testing.B) {
-	h := newHarness(b, withPlanner)
+	benchmarkRecommendHandlerSchedule(b, withPlanner)
+}
+
+// BenchmarkRecommendHandlerScheduleMixture is
+// BenchmarkRecommendHandlerSchedule with the model the server ships, the
+// latent-class mixture.
+func BenchmarkRecommendHandlerScheduleMixture(b *testing.B) {
+	lm, err := testMixture()
+	if err != nil {
+		b.Fatal(err)
+	}
+	planner := lm.Planner(nil)
+	benchmarkRecommendHandlerSchedule(b, func(c *Config) { c.Recommender = planner })
+}
+
+func benchmarkRecommendHandlerSchedule(b *testing.B, opts ...harnessOption) {
+	h := newHarness(b, opts...)
 	defer h.close()
 	c := inlineBody()["context"].(map[string]any)
 	c["failed_at"] = time.Now().UTC().Add(-2 * time.Hour).Format(time.RFC3339)

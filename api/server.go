@@ -34,12 +34,6 @@ type Config struct {
 	// Model scores retry times for backtests (the trained model); nil
 	// answers 501.
 	Model smartretry.Scorer
-	// Mixture is the trained latent-class mixture when the served smart
-	// model is the mixture (nil: the logistic), and Objective the served
-	// planner's objective (nil: the default): backtests plan a smart
-	// candidate with the same planner as the recommendations.
-	Mixture   *smartretry.Mixture
-	Objective *smartretry.Objective
 	// Analytics answers named queries and ad-hoc SQL. It must refuse
 	// external access: opened with analytics.OpenReadOnly, or a
 	// read-write database locked down (see LockDownAnalytics).

@@ -13,6 +13,13 @@ import (
 // DefaultBatchSize is the number of events per batch while catching up.
 const DefaultBatchSize = 4096
 
+// RebuildBatchSize is the batch size `recoup rebuild` uses. Projections
+// rebuilding from zero gather their writes across batches themselves
+// (bulk modes), so a batch need not be large; a small one lets reading
+// $all and applying overlap from the first events on, where one of
+// tens of thousands of events would be read whole before any is applied.
+const RebuildBatchSize = DefaultBatchSize
+
 // Options tunes a Runner.
 type Options struct {
 	// BatchSize bounds the events handed to Apply at once (default
@@ -143,6 +150,9 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 	batches := make(chan batch, 1)
 	free := make(chan []eventstore.RecordedEvent, len(r.bufs))
 	for _, b := range r.bufs {
+		if cap(b) < r.opts.BatchSize {
+			b = make([]eventstore.RecordedEvent, 0, r.opts.BatchSize) // not grown by appends
+		}
 		free <- b[:0]
 	}
 	var wg sync.WaitGroup
@@ -266,19 +276,29 @@ func (r *Runner) read(ctx context.Context, sub eventstore.Subscription, head che
 // Syncer is implemented by projections that finish writing a batch in
 // the background after Apply returns: Sync waits until everything
 // accepted is stored, and reports a failure of that background write.
+// The Runner calls the Syncs of its projections concurrently, never one
+// with the same projection's Apply.
 type Syncer interface {
 	Sync(ctx context.Context) error
 }
 
+// sync syncs the projections concurrently: each waits on its own
+// writes (a bulk rebuild's last tables, their fsyncs), which then
+// overlap. Projections share no state a Sync touches.
 func (r *Runner) sync(ctx context.Context) error {
-	for _, p := range r.projs {
+	errs := make([]error, len(r.projs))
+	var wg sync.WaitGroup
+	for i, p := range r.projs {
 		if s, ok := p.(Syncer); ok {
-			if err := s.Sync(ctx); err != nil {
-				return fmt.Errorf("projection %s: %w", p.Name(), err)
-			}
+			wg.Go(func() {
+				if err := s.Sync(ctx); err != nil {
+					errs[i] = fmt.Errorf("projection %s: %w", p.Name(), err)
+				}
+			})
 		}
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // apply hands each projection the part of batch after its checkpoint.

@@ -106,6 +106,29 @@
 // ones after it, then moves of single retries while they help. An
 // invoice whose card was updated goes to the logistic planner.
 //
+// # Model files
+//
+// `recoup train` writes one file of either family (train_family.go);
+// Load reads it (load.go) and returns a planner of the file's family,
+// which serve, recommend, simulate --model, backtest and the demo use,
+// behind Recommender (the engine's RetryPlanner plus recommendations
+// with scored candidates). The family field chooses the format, each
+// family with its own schema version. The logistic file is described
+// above. The mixture file (mixture_file.go) holds the Mixture's exported
+// fields as encoding/json writes them, a SHA-256 of that encoding, the
+// layout fingerprint (classes, cells, bucket edges, the struct's fields),
+// and a complete logistic file as its fallback, which plans invoices
+// whose card was updated and which backtests score with. A file of
+// another schema, layout or family, or whose tables do not match its
+// checksum and version, is refused naming the field;
+// TestMixtureSchemaPinsLayout ties the fingerprint to MixtureSchema, so a
+// change of the mixture's fields or cells cannot ship without a new
+// schema version. Every plan of a mixture file names the file's version,
+// the fallback's included. A mixture recommendation (mixture_explain.go)
+// explains the class posterior, the invoice facts that set the prior and
+// what sets each planned retry's chance (a pay deposit some hours before,
+// or the hours since the failure and the local hour).
+//
 // The package reads ledger events and never the simulator, so the
 // simulator's hidden truth cannot leak into a model; internal/smartsim
 // joins the two for evaluation, and package backtest estimates preset

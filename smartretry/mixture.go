@@ -172,8 +172,16 @@ func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
 		d.pay[s] = d.pay[s][:0]
 	}
 	c0, c1 := toCivil(from, loc), toCivil(to, loc)
+	var am [5]int // the month's anchors, computed once per month
+	amY, amM := 0, 0
 	for day := c0.day - lookbackDays; day <= c1.day+1; day++ {
 		y, m, dd := civilFromDays(day)
+		if y != amY || m != amM {
+			amY, amM = y, m
+			for i, kind := range [5]int{anchorLastBD, anchorMid, anchorFirst, anchor25th, anchorFifthBD} {
+				am[i] = monthlyAnchor(kind, y, m)
+			}
+		}
 		wd := weekdayOf(day)
 		var mask uint16
 		if wd == 5 {
@@ -185,19 +193,19 @@ func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
 			}
 		}
 		if wd != 0 && wd != 6 {
-			if day == monthlyAnchor(anchorLastBD, y, m) {
+			if day == am[0] {
 				mask |= 1<<schedLastBD | 1<<schedSemimonthly
 			}
-			if day == monthlyAnchor(anchorMid, y, m) {
+			if day == am[1] {
 				mask |= 1 << schedSemimonthly
 			}
-			if day == monthlyAnchor(anchorFirst, y, m) {
+			if day == am[2] {
 				mask |= 1 << schedFirst
 			}
-			if day == monthlyAnchor(anchor25th, y, m) {
+			if day == am[3] {
 				mask |= 1 << sched25th
 			}
-			if day == monthlyAnchor(anchorFifthBD, y, m) {
+			if day == am[4] {
 				mask |= 1 << schedFifthBD
 			}
 		}
@@ -296,11 +304,13 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 	t0 := start.Add(time.Duration(from) * time.Hour)
 	p := d.at(t0, first)
 	pts[from] = p
-	var ab [numSched]int // age bucket of each schedule
+	var ab [numSched]int     // age bucket of each schedule
+	var next [numSched]int64 // no earlier time changes the schedule's cell
 	for s := range d.pay {
 		if p.idx[s] > 0 {
 			ab[s] = bucket(ageEdges, float64(p.unix-d.pay[s][p.idx[s]-1])/3600)
 		}
+		next[s] = d.nextChange(s, int(p.idx[s]), ab[s], p.unix)
 	}
 	cb := bucket(cureEdges, p.h)
 	frac := float64(t0.Unix()-first.Unix())/3600 - p.h // 0 up to rounding
@@ -308,6 +318,9 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		p.unix += 3600
 		p.h = float64(j-from) + pts[from].h + frac
 		for s := range d.pay {
+			if p.unix < next[s] {
+				continue
+			}
 			list := d.pay[s]
 			i := int(p.idx[s])
 			moved := false
@@ -319,14 +332,14 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 				p.idx[s] = int32(i)
 				ab[s] = 0
 			}
-			if i == 0 {
-				continue
+			if i > 0 {
+				age := float64(p.unix-list[i-1]) / 3600
+				for ab[s] < len(ageEdges) && ageEdges[ab[s]] <= age {
+					ab[s]++
+				}
+				p.fcell[s] = uint16(cellFundsNew + ab[s])
 			}
-			age := float64(p.unix-list[i-1]) / 3600
-			for ab[s] < len(ageEdges) && ageEdges[ab[s]] <= age {
-				ab[s]++
-			}
-			p.fcell[s] = uint16(cellFundsNew + ab[s])
+			next[s] = d.nextChange(s, i, ab[s], p.unix)
 		}
 		for cb < len(cureEdges) && cureEdges[cb] <= p.h {
 			cb++
@@ -337,4 +350,21 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p
 	}
+}
+
+// nextChange is a time after now before which the cell of schedule s
+// cannot change, for a time with i deposits of s at or before it and age
+// bucket ab: the next deposit, or the deposit's age reaching the bucket's
+// upper edge (rounded down to whole seconds, so no earlier time reaches
+// it), or now+1 when that has passed.
+func (d *deposits) nextChange(s, i, ab int, now int64) int64 {
+	list := d.pay[s]
+	t := int64(math.MaxInt64)
+	if i < len(list) {
+		t = list[i]
+	}
+	if i > 0 && ab < len(ageEdges) {
+		t = min(t, list[i-1]+int64(math.Floor(ageEdges[ab]*3600)))
+	}
+	return max(t, now+1)
 }

@@ -138,6 +138,15 @@ func (p *MixturePlanner) posterior(post []float64, c *Case, dep *deposits) ([]fl
 
 // PlanRetry implements the engine's RetryPlanner.
 func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error) {
+	return p.plan(ctx, rc, nil, false)
+}
+
+// plan plans a retry. With rec (a recommendation, the card not updated
+// since the first failure) it also sets rec's window and location, and
+// explains the plan as explainPlan does instead of PlanRetry's way; with
+// candidates it scores every allowed slot as the next attempt into
+// rec.Candidates. Both reuse the plan's grid and posterior.
+func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *Recommendation, candidates bool) (domain.RetryPlan, error) {
 	if err := ctx.Err(); err != nil {
 		return domain.RetryPlan{}, fmt.Errorf("plan retry: %w", err)
 	}
@@ -155,7 +164,7 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 		return stop("the last attempt succeeded")
 	}
 	first := c.first()
-	if !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(first.At) && p.Fallback != nil {
+	if rec == nil && !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(first.At) && p.Fallback != nil {
 		return p.Fallback.PlanRetry(ctx, rc)
 	}
 	obj := p.Objective
@@ -167,6 +176,9 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 	end := rc.WindowEnd
 	if end.IsZero() {
 		end = first.At.Add(DefaultWindow)
+	}
+	if rec != nil {
+		rec.Window, rec.Location = [2]time.Time{start, end}, c.Loc
 	}
 	if end.Before(start) {
 		return stop("the window has ended")
@@ -196,6 +208,16 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 	sc.pts = resize(sc.pts, n)
 	pts := sc.pts
 	dep.grid(pts, start, first.At, from)
+	if rec != nil && candidates {
+		rec.Candidates = make([]domain.PlannedSlot, 0, n-from)
+		for j := from; j < n; j++ {
+			var pr float64
+			for k, w := range post {
+				pr += w * p.M.Hazard[cell(k, &last, &pts[j])]
+			}
+			rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: start.Add(time.Duration(j) * time.Hour), Probability: pr})
+		}
+	}
 	sc.sv = resize(sc.sv, n)
 	sv := sc.sv
 	for j := from; j < n; j++ {
@@ -230,10 +252,21 @@ func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) 
 		prev = &pts[j]
 	}
 	plan.At, plan.Probability = plan.Schedule[0].At, plan.Schedule[0].Probability
+	if rec != nil {
+		p.explainPlan(&plan, &c, dep, post, &last, start.Add(time.Duration(from)*time.Hour), rc.RetriesLeft)
+		return plan, nil
+	}
 	plan.Contributions = topContributions(cs[:len(w)], 5)
 	b := appendExplain(make([]byte, 0, 640), &plan, c.Loc, rc.RetriesLeft)
 	plan.Explanation = string(classList(b, &plan))
 	return plan, nil
+}
+
+// cardUpdatedSinceFirst reports what CaseFromContext's Case would: a
+// credential update after the first attempt, known at rc.Now.
+func cardUpdatedSinceFirst(rc *domain.RetryContext) bool {
+	u := rc.PaymentMethodUpdatedAt
+	return len(rc.Attempts) > 0 && u != nil && !u.After(rc.Now) && u.After(rc.Attempts[0].OccurredAt)
 }
 
 // topContributions returns a copy of the top of cs by value, ties in the

@@ -71,6 +71,9 @@ func randomPlanCase(r *rand.Rand) (domain.RetryContext, Objective, Rules) {
 		c.Attempts = append(c.Attempts, Attempt{At: at, DeclineCode: c.Attempts[0].DeclineCode})
 	}
 	c.Decision = at.Add(time.Duration(r.IntN(180)) * time.Minute)
+	if r.IntN(5) == 0 { // the card updated since the first failure
+		c.PMUpdatedAt = c.Attempts[0].At.Add(time.Duration(r.IntN(int(c.Decision.Sub(c.Attempts[0].At)/time.Minute)+1)) * time.Minute)
+	}
 	window := time.Duration(3+r.IntN(12)) * 24 * time.Hour
 	rc := c.Context("in_eq", domain.PresetSpec{}, 1+r.IntN(8), c.Attempts[0].At.Add(window))
 	obj := DefaultObjective()
@@ -84,18 +87,24 @@ func randomPlanCase(r *rand.Rand) (domain.RetryContext, Objective, Rules) {
 	return rc, obj, rules
 }
 
-// The planner's plans are the reference's (the search as it was before
-// it was made fast, mixture_plan_ref_test.go), field by field, on random
-// mixtures, some with hazards on a few levels so that slots tie.
+// The planner's plans and recommendations are the reference's (the
+// search as it was before it was made fast, and recommendations as they
+// were before they shared the plan's grid: mixture_plan_ref_test.go),
+// field by field, on random mixtures, some with hazards on a few levels
+// so that slots tie, with and without a fallback for updated cards.
 func TestMixturePlannerMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	ctx := context.Background()
 	cases := 0
 	for model := 0; model < 12; model++ {
 		m := randomMixture(r, model%3*2)
+		fallback := NewPlanner(randomModel(r), nil)
 		for i := 0; i < 150; i++ {
 			rc, obj, rules := randomPlanCase(r)
 			p := NewMixturePlanner(m, nil, rules)
+			if i%2 == 0 {
+				p.Fallback = fallback
+			}
 			p.Objective = obj
 			comparePlans(t, ctx, p, rc)
 			cases++
@@ -106,6 +115,19 @@ func TestMixturePlannerMatchesReference(t *testing.T) {
 
 func comparePlans(t *testing.T, ctx context.Context, p *MixturePlanner, rc domain.RetryContext) {
 	t.Helper()
+	for _, candidates := range []bool{false, true} {
+		got, err := p.RecommendSchedule(ctx, rc)
+		if candidates {
+			got, err = p.Recommend(ctx, rc)
+		}
+		want, werr := refRecommend(p, ctx, rc, candidates)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("recommendation error %v, reference %v", err, werr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("recommendation (candidates %v) differs from the reference's for %+v, objective %+v:\n got  %+v\n want %+v", candidates, rc, p.Objective, got, want)
+		}
+	}
 	got, err := p.PlanRetry(ctx, rc)
 	want, werr := refPlanRetry(p, ctx, rc)
 	if (err == nil) != (werr == nil) {
@@ -114,6 +136,36 @@ func comparePlans(t *testing.T, ctx context.Context, p *MixturePlanner, rc domai
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("plan differs from the reference's for %+v, objective %+v:\n got  %+v\n want %+v", rc, p.Objective, got, want)
 	}
+}
+
+// worldFixture reads the mixture and requests recorded on a default
+// world (testdata/mixture_<world>.json.gz).
+func worldFixture(tb testing.TB, world string) (*Mixture, Objective, []domain.RetryContext) {
+	tb.Helper()
+	f, err := os.Open(filepath.Join("testdata", "mixture_"+world+".json.gz"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var fx struct {
+		Mixture   *Mixture
+		Objective Objective
+		Contexts  []domain.RetryContext
+	}
+	if err := json.NewDecoder(zr).Decode(&fx); err != nil {
+		tb.Fatal(err)
+	}
+	m := fx.Mixture
+	if len(m.Hazard) != numCells || len(m.GlobalPrior) != NumClasses {
+		tb.Fatalf("%s: the fixture's mixture has %d cells and %d classes, the model %d and %d: write the fixtures again (RECOUP_WRITE_MIXTURE_FIXTURES=1 go test ./internal/smartsim -run TestWriteMixtureFixtures)",
+			world, len(m.Hazard), len(m.GlobalPrior), numCells, NumClasses)
+	}
+	m.setVersion()
+	return m, fx.Objective, fx.Contexts
 }
 
 // The planner's plans are the reference's on both default worlds: a
@@ -125,40 +177,77 @@ func comparePlans(t *testing.T, ctx context.Context, p *MixturePlanner, rc domai
 func TestMixturePlannerMatchesReferenceOnWorlds(t *testing.T) {
 	ctx := context.Background()
 	for _, world := range []string{"b2c_us", "b2b_global"} {
-		f, err := os.Open(filepath.Join("testdata", "mixture_"+world+".json.gz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fx struct {
-			Mixture   *Mixture
-			Objective Objective
-			Contexts  []domain.RetryContext
-		}
-		err = json.NewDecoder(zr).Decode(&fx)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := fx.Mixture
-		if len(m.Hazard) != numCells || len(m.GlobalPrior) != NumClasses {
-			t.Fatalf("%s: the fixture's mixture has %d cells and %d classes, the model %d and %d: write the fixtures again (RECOUP_WRITE_MIXTURE_FIXTURES=1 go test ./internal/smartsim -run TestWriteMixtureFixtures)",
-				world, len(m.Hazard), len(m.GlobalPrior), numCells, NumClasses)
-		}
-		m.setVersion()
+		m, obj, contexts := worldFixture(t, world)
 		r := rand.New(rand.NewPCG(21, 22))
-		for _, rc := range fx.Contexts {
+		for _, rc := range contexts {
 			p := NewMixturePlanner(m, nil, nil)
-			p.Objective = fx.Objective
+			p.Objective = obj
 			comparePlans(t, ctx, p, rc)
 			rc.RetriesLeft = 1 + r.IntN(8)
 			rc.WindowEnd = rc.Attempts[0].OccurredAt.Add(time.Duration(3+r.IntN(12)) * 24 * time.Hour)
 			p.Objective.AttemptCost = []float64{0, 10, 50}[r.IntN(3)]
 			comparePlans(t, ctx, p, rc)
 		}
-		t.Logf("%s: %d requests compared, each twice", world, len(fx.Contexts))
+		t.Logf("%s: %d requests compared, each twice", world, len(contexts))
+	}
+}
+
+// BenchmarkMixturePlanWorld plans eight retries over 14 days, as the
+// smartretry.recommend.us row does, with the mixture trained on the B2C
+// world; ref=1 runs the reference search instead.
+func BenchmarkMixturePlanWorld(b *testing.B) { benchmarkMixturePlanWorld(b, 8, 14) }
+
+// BenchmarkMixturePlanWorldAPI plans the API benchmark's budget, the
+// default preset's three retries within seven days.
+func BenchmarkMixturePlanWorldAPI(b *testing.B) { benchmarkMixturePlanWorld(b, 3, 7) }
+
+func benchmarkMixturePlanWorld(b *testing.B, retries, days int) {
+	m, obj, _ := worldFixture(b, "b2c_us")
+	p := NewMixturePlanner(m, nil, nil)
+	p.Objective = obj
+	r := rand.New(rand.NewPCG(2, 2))
+	ctxs := make([]domain.RetryContext, 64)
+	for i := range ctxs {
+		c := WorkloadCase(r)
+		c.Attempts[0].DeclineCode = []string{"insufficient_funds", "do_not_honor", "generic_decline"}[i%3]
+		ctxs[i] = c.Context("in_b", domain.PresetSpec{}, retries, c.Attempts[0].At.Add(time.Duration(days)*24*time.Hour))
+	}
+	plan := p.PlanRetry
+	if os.Getenv("ref") == "1" {
+		plan = func(ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error) {
+			return refPlanRetry(p, ctx, rc)
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := plan(ctx, ctxs[i%len(ctxs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// The grid walk (which skips a schedule until its next deposit or age
+// edge) describes every hour as describing it alone does, for random
+// zones, first failures, starts and deposit hours.
+func TestMixtureGridMatchesPointsRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for trial := 0; trial < 200; trial++ {
+		loc, _ := location(workloadZones[r.IntN(len(workloadZones))])
+		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
+		start := ceilFrom(first, first.Add(time.Duration(r.IntN(72*60))*time.Minute))
+		n := 24 * (3 + r.IntN(12))
+		dep := payDeposits(loc, first, start.Add(time.Duration(n)*time.Hour), r.IntN(12))
+		pts := make([]point, n)
+		from := r.IntN(5)
+		dep.grid(pts, start, first, from)
+		for j := from; j < n; j++ {
+			want := dep.at(start.Add(time.Duration(j)*time.Hour), first)
+			if pts[j].idx != want.idx || pts[j].fcell != want.fcell || pts[j].ccell != want.ccell || pts[j].block != want.block || pts[j].unix != want.unix || math.Abs(pts[j].h-want.h) > 1e-9 {
+				t.Fatalf("trial %d (%s, first %v, start %v) slot %d: grid %+v, alone %+v", trial, loc, first, start, j, pts[j], want)
+			}
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -325,4 +326,181 @@ func refPosterior(p *MixturePlanner, c *Case, dep *deposits) ([]float64, point) 
 		post[k] /= z
 	}
 	return post, prev
+}
+
+// refRecommend is MixturePlanner.recommend as it was before it shared the
+// plan's grid and posterior: PlanRetry, then the window, the explanation
+// and the candidates computed again.
+func refRecommend(p *MixturePlanner, ctx context.Context, rc domain.RetryContext, candidates bool) (Recommendation, error) {
+	if len(rc.Attempts) > 0 && p.Fallback != nil {
+		c, err := CaseFromContext(&rc)
+		if err != nil {
+			return Recommendation{}, err
+		}
+		if !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(c.first().At) {
+			rec, err := p.Fallback.RecommendSchedule(ctx, rc)
+			if candidates {
+				rec, err = p.Fallback.Recommend(ctx, rc)
+			}
+			if err == nil && rec.Plan.Retry {
+				rec.Plan.Explanation += "; the card was updated since the first failure, so the logistic model planned this (the latent classes describe the old card)"
+			}
+			return rec, err
+		}
+	}
+	plan, err := p.PlanRetry(ctx, rc)
+	if err != nil {
+		return Recommendation{}, err
+	}
+	rec := Recommendation{Plan: plan}
+	if rc.RetriesLeft <= 0 {
+		return rec, nil
+	}
+	c, err := CaseFromContext(&rc)
+	if err != nil {
+		return Recommendation{}, err
+	}
+	if c.last().Succeeded {
+		return rec, nil
+	}
+	first := c.first()
+	start := rc.Now
+	if s := c.last().At.Add(p.Objective.MinSpacing); s.After(start) {
+		start = s
+	}
+	start = ceilFrom(first.At, start)
+	end := rc.WindowEnd
+	if end.IsZero() {
+		end = first.At.Add(DefaultWindow)
+	}
+	rec.Window, rec.Location = [2]time.Time{start, end}, c.Loc
+	if end.Before(start) {
+		return rec, nil
+	}
+	rules := p.Rules
+	if rules == nil {
+		rules = NetworkRules
+	}
+	earliest, _ := rules(&rc, start)
+	if earliest.IsZero() {
+		return rec, nil
+	}
+	n := int(end.Sub(start)/time.Hour) + 1
+	from := 0
+	if d := earliest.Sub(start); d > 0 {
+		from = int((d + time.Hour - 1) / time.Hour)
+	}
+	if from >= n {
+		return rec, nil
+	}
+	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
+	post, last := p.posterior(nil, &c, dep)
+	if rec.Plan.Retry {
+		refExplainPlan(p, &rec.Plan, &c, dep, post, &last, start.Add(time.Duration(from)*time.Hour), rc.RetriesLeft)
+	}
+	if !candidates {
+		return rec, nil
+	}
+	pts := make([]point, n)
+	dep.grid(pts, start, first.At, from)
+	rec.Candidates = make([]domain.PlannedSlot, 0, n-from)
+	for j := from; j < n; j++ {
+		var pr float64
+		for k, w := range post {
+			pr += w * p.M.Hazard[cell(k, &last, &pts[j])]
+		}
+		rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: start.Add(time.Duration(j) * time.Hour), Probability: pr})
+	}
+	return rec, nil
+}
+
+// refExplainPlan is explainPlan as it was before it appended with strconv.
+func refExplainPlan(p *MixturePlanner, plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, earliest time.Time, left int) {
+	first := c.first()
+	cat, _ := categoryOf(first.DeclineCode)
+	prior, level := p.M.priorLevel(string(cat), string(c.Funding), c.Country)
+	out := make([]domain.Contribution, 0, topClasses+1+len(plan.Schedule))
+	order := make([]int, len(post))
+	for k := range order {
+		order[k] = k
+	}
+	sort.SliceStable(order, func(a, b int) bool { return post[order[a]] > post[order[b]] })
+	for _, k := range order[:topClasses] {
+		out = append(out, domain.Contribution{Feature: "class:" + ClassName(k), Value: post[k], Effect: logit(post[k]) - logit(prior[k])})
+	}
+	top := order[0]
+	facts := fmt.Sprintf("decline category %s, funding %s, country %s", cat, orNone(string(c.Funding)), orNone(c.Country))
+	out = append(out, domain.Contribution{Feature: "prior:" + ClassName(top) + " given " + facts + " (" + level + ")",
+		Value: prior[top], Effect: logit(prior[top]) - logit(p.M.GlobalPrior[top])})
+
+	var b strings.Builder
+	plan.Contributions = nil
+	b.WriteString(explain(plan, c.Loc, left))
+	fmt.Fprintf(&b, "; class prior from %s (%s); most likely class %s (%.0f%%)", facts, level, ClassName(top), 100*post[top])
+	w := append([]float64(nil), post...)
+	prev := *last
+	spacing := time.Duration(math.Ceil(p.Objective.MinSpacing.Hours())) * time.Hour
+	if spacing <= 0 {
+		spacing = time.Hour
+	}
+	from := earliest
+	for i, s := range plan.Schedule {
+		pt := dep.at(s.At, first.At)
+		var z, pr, best float64
+		lead := 0
+		for k := range w {
+			h := p.M.Hazard[cell(k, &prev, &pt)]
+			z += w[k]
+			pr += w[k] * h
+			if w[k]*h > best {
+				best, lead = w[k]*h, k
+			}
+		}
+		pr /= z
+		// The same chance at the earliest hour this retry could have had.
+		var alt float64
+		if !from.After(s.At) {
+			ap := dep.at(from, first.At)
+			for k := range w {
+				alt += w[k] * p.M.Hazard[cell(k, &prev, &ap)]
+			}
+			alt /= z
+		}
+		why := refSlotWhy(p.M, lead, dep, &prev, &pt, c.Loc)
+		label := "slot " + strconv.Itoa(i+1) + " " + s.At.In(c.Loc).Format("Mon 2 Jan 15:04") + " local"
+		e := domain.Contribution{Feature: label + ": " + why, Value: pr}
+		if alt > 0 {
+			e.Effect = logit(pr) - logit(alt)
+		}
+		out = append(out, e)
+		fmt.Fprintf(&b, "; %s: %s", label, why)
+		for k := range w {
+			w[k] *= 1 - p.M.Hazard[cell(k, &prev, &pt)]
+		}
+		prev = pt
+		from = s.At.Add(spacing)
+	}
+	plan.Contributions = out
+	plan.Explanation = b.String()
+}
+
+// slotWhy says in words what sets class k's chance of an attempt at b
+// after one at a.
+func refSlotWhy(m *Mixture, k int, dep *deposits, a, b *point, loc *time.Location) string {
+	name := ClassName(k)
+	switch {
+	case k < numSched:
+		if b.idx[k] <= a.idx[k] {
+			return "class " + name + ", though no " + schedNames[k] + " pay deposit came since the previous attempt"
+		}
+		d := time.Unix(dep.pay[k][b.idx[k]-1], 0).In(loc)
+		return fmt.Sprintf("%.0fh after the %s pay deposit of %s (class %s)", float64(b.unix-d.Unix())/3600, schedNames[k], d.Format("Mon 2 Jan 15:04"), name)
+	case k == classDead:
+		return "class " + name + " (a small constant chance)"
+	}
+	day := "a later day of the run than the previous attempt"
+	if a.block == b.block {
+		day = "the same day of the run (24 hours from the failure) as the previous attempt"
+	}
+	return fmt.Sprintf("%.0fh after the failure, at %s local, %s (class %s)", b.h, time.Unix(b.unix, 0).In(loc).Format("15:04"), day, name)
 }

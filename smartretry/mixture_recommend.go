@@ -2,7 +2,6 @@ package smartretry
 
 import (
 	"context"
-	"time"
 
 	"github.com/recoupledger/recoup/domain"
 )
@@ -22,74 +21,21 @@ func (p *MixturePlanner) RecommendSchedule(ctx context.Context, rc domain.RetryC
 }
 
 func (p *MixturePlanner) recommend(ctx context.Context, rc domain.RetryContext, candidates bool) (Recommendation, error) {
-	if len(rc.Attempts) > 0 && p.Fallback != nil {
-		c, err := CaseFromContext(&rc)
-		if err != nil {
-			return Recommendation{}, err
+	if p.Fallback != nil && cardUpdatedSinceFirst(&rc) {
+		rec, err := p.Fallback.RecommendSchedule(ctx, rc)
+		if candidates {
+			rec, err = p.Fallback.Recommend(ctx, rc)
 		}
-		if !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(c.first().At) {
-			if candidates {
-				return p.Fallback.Recommend(ctx, rc)
-			}
-			return p.Fallback.RecommendSchedule(ctx, rc)
+		if err == nil && rec.Plan.Retry {
+			rec.Plan.Explanation += "; the card was updated since the first failure, so the logistic model planned this (the latent classes describe the old card)"
 		}
+		return rec, err
 	}
-	plan, err := p.PlanRetry(ctx, rc)
+	var rec Recommendation
+	plan, err := p.plan(ctx, rc, &rec, candidates)
 	if err != nil {
 		return Recommendation{}, err
 	}
-	rec := Recommendation{Plan: plan}
-	if rc.RetriesLeft <= 0 {
-		return rec, nil
-	}
-	c, err := CaseFromContext(&rc)
-	if err != nil {
-		return Recommendation{}, err
-	}
-	if c.last().Succeeded {
-		return rec, nil
-	}
-	first := c.first()
-	start := rc.Now
-	if s := c.last().At.Add(p.Objective.MinSpacing); s.After(start) {
-		start = s
-	}
-	start = ceilFrom(first.At, start)
-	end := rc.WindowEnd
-	if end.IsZero() {
-		end = first.At.Add(DefaultWindow)
-	}
-	rec.Window, rec.Location = [2]time.Time{start, end}, c.Loc
-	if !candidates || end.Before(start) {
-		return rec, nil
-	}
-	rules := p.Rules
-	if rules == nil {
-		rules = NetworkRules
-	}
-	earliest, _ := rules(&rc, start)
-	if earliest.IsZero() {
-		return rec, nil
-	}
-	n := int(end.Sub(start)/time.Hour) + 1
-	from := 0
-	if d := earliest.Sub(start); d > 0 {
-		from = int((d + time.Hour - 1) / time.Hour)
-	}
-	if from >= n {
-		return rec, nil
-	}
-	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
-	post, last := p.posterior(nil, &c, dep)
-	pts := make([]point, n)
-	dep.grid(pts, start, first.At, from)
-	rec.Candidates = make([]domain.PlannedSlot, 0, n-from)
-	for j := from; j < n; j++ {
-		var pr float64
-		for k, w := range post {
-			pr += w * p.M.Hazard[cell(k, &last, &pts[j])]
-		}
-		rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: start.Add(time.Duration(j) * time.Hour), Probability: pr})
-	}
+	rec.Plan = plan
 	return rec, nil
 }

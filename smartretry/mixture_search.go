@@ -214,14 +214,18 @@ type slotSpan struct {
 	bound              float64
 }
 
-// chunkMin holds, over the slots of a chunk, the least survival of each
-// funds class (either case), of each cure class (either block), and the
-// least reminder factor: with the segment's least weights, a lower bound
-// of any of the chunk's losses.
+// chunkMin describes the slots of a chunk for a lower bound of their
+// losses: the least survival of each funds class after a deposit (np),
+// of each cure class by block case (cu), the least reminder factor, and
+// the range of the deposit counts and blocks of the slots (both grow
+// with the slot), which tell for most chunks which case of each class
+// holds in a segment.
 type chunkMin struct {
-	np  [numSched]float64
-	cu  [numCures]float64
-	rho float64
+	np             [numSched]float64
+	cu             [numCures][2]float64
+	rho            float64
+	idxLo, idxHi   [numSched]int32
+	blockLo, block int32 // blocks of the first and last slot
 }
 
 // chunkMins sets the chunks' minima. Bounds are used only when every
@@ -239,12 +243,8 @@ func (s *search) chunkMins(valid bool) {
 		v := &s.sv[lo]
 		cm := &s.chunks[u]
 		cm.rho = s.rho[lo]
-		for q := range cm.np {
-			cm.np[q] = min(v.old, v.newPay[q])
-		}
-		for c := range cm.cu {
-			cm.cu[c] = min(v.cure[c][0], v.cure[c][1])
-		}
+		cm.np = v.newPay
+		cm.cu = v.cure
 		for j := lo + 1; j < hi; j++ {
 			v := &s.sv[j]
 			for q := range cm.np {
@@ -253,29 +253,64 @@ func (s *search) chunkMins(valid bool) {
 				}
 			}
 			for c := range cm.cu {
-				if x := v.cure[c][0]; x < cm.cu[c] {
-					cm.cu[c] = x
+				if x := v.cure[c][0]; x < cm.cu[c][0] {
+					cm.cu[c][0] = x
 				}
-				if x := v.cure[c][1]; x < cm.cu[c] {
-					cm.cu[c] = x
+				if x := v.cure[c][1]; x < cm.cu[c][1] {
+					cm.cu[c][1] = x
 				}
 			}
 			if s.rho[j] < cm.rho {
 				cm.rho = s.rho[j]
 			}
 		}
+		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
+		cm.blockLo, cm.block = s.pts[lo].block, s.pts[hi-1].block
 	}
 }
 
 // bound is a lower bound of the approximate loss of any slot of the chunk
-// in the segment, less a relative 1e-12 for its rounding.
+// in the segment, less a relative 1e-12 for its rounding. For each class
+// it takes the case that holds for every slot of the chunk when one does
+// (no deposit since a, or one; a deposit before b, or none; a's block or
+// a later one; b's block or an earlier one), else the lesser of the two.
 func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 	f := sg.dead
 	for q := 0; q < numSched; q++ {
-		f += sg.flb[q] * cm.np[q]
+		x := sg.old // no deposit since a
+		switch {
+		case cm.idxLo[q] > sg.aIdx[q]:
+			x = cm.np[q]
+		case cm.idxHi[q] > sg.aIdx[q]:
+			x = min(x, cm.np[q])
+		}
+		y := sg.flb[q]
+		switch {
+		case !sg.hasB || sg.bIdx[q] > cm.idxHi[q]:
+			y = sg.fb[q][1] // a deposit between every slot and b
+		case sg.bIdx[q] <= cm.idxLo[q]:
+			y = sg.fb[q][0]
+		}
+		f += y * x
 	}
 	for c := 0; c < numCures; c++ {
-		f += sg.clb[c] * cm.cu[c]
+		var x float64
+		switch {
+		case cm.blockLo > sg.aBlk:
+			x = cm.cu[c][0]
+		case cm.block == sg.aBlk:
+			x = cm.cu[c][1]
+		default:
+			x = min(cm.cu[c][0], cm.cu[c][1])
+		}
+		y := sg.clb[c]
+		switch {
+		case !sg.hasB || sg.bBlk > cm.block:
+			y = sg.cb[c][0]
+		case cm.blockLo == sg.bBlk:
+			y = sg.cb[c][1]
+		}
+		f += y * x
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
 }

@@ -122,8 +122,7 @@ func openApp(ctx context.Context, opts appOptions) (_ *app, err error) {
 	if lm, err := smartretry.Load(mpath); err == nil {
 		a.model, a.version = lm.Logistic, lm.Version
 		planner := lm.Planner(smartretry.NetworkRules)
-		obj := lm.Objective()
-		cfg.Recommender, cfg.Model, cfg.Mixture, cfg.Objective = planner, lm.Logistic, lm.Mixture, &obj
+		cfg.Recommender, cfg.Model = planner, lm.Logistic
 		retryPlanner = planner
 		opts.log.Info("model loaded", "path", mpath, "family", lm.Family, "version", lm.Version)
 	} else if !errors.Is(err, os.ErrNotExist) {

@@ -30,7 +30,8 @@ func init() {
 		Use:   "backtest",
 		Short: "Estimate what a preset change would have done to the ledger's failed invoices",
 		Long: `backtest replays every failed invoice of the ledger under a candidate preset
-against the fitted smart-retry model (direct method), with the customer's own
+against the fitted smart-retry model (direct method; a mixture model file's
+logistic model scores, and its latent-class planner plans a smart candidate), with the customer's own
 payments modelled from the same ledger, and compares it with the baseline: the
 presets the runs actually used (observed) or another preset file. Against the
 observed baseline, each invoice's estimate is anchored on its logged run (its
@@ -91,13 +92,13 @@ customer (the model's own uncertainty).`,
 				}
 			} else {
 				// No model yet: fit one on this ledger, as train would.
-				if lm, err = smartretry.TrainFamily(ctx, l, smartretry.FamilyMixture, smartretry.TrainOptions{}, "backtest"); err != nil {
+				if lm, err = smartretry.TrainFamily(ctx, l, smartretry.FamilyMixture, smartretry.TrainOptions{}, dir); err != nil {
 					return fmt.Errorf("--model: %s does not exist and fitting one failed: %w", model, err)
 				}
 			}
+			// The logistic model (a mixture file's fallback) scores; the
+			// file's planner, of its family, plans a smart candidate.
 			update, done := progressBar(ctx, "backtest", 0)
-			// A smart candidate is planned by the model file's planner, as
-			// serve would plan it.
 			res, err := backtest.Run(ctx, backtest.Config{Ledger: l, Scorer: lm.Logistic, Mixture: lm.Mixture, Planner: backtest.ShippedPlanner(lm.Objective(), smartretry.NetworkRules),
 				Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base, Bootstrap: boot, Seed: seed, Refits: refits,
 				Family: backtest.Family(outcome), Progress: func(n, total int) { update(int64(n), int64(total)) }})

@@ -33,9 +33,9 @@ const (
 // connections, in the same run (in alternating rounds); then p50 and p99
 // latency at a quarter of that throughput, and p99 at saturation.
 // Recommendation requests cycle through a varied set of inline failed
-// payments (benchRecommendations). The model has the shape of a trained
-// one with fixed weights: the cost of scoring the grid and optimizing
-// does not depend on the weights' values. Rate limiting is off (it would
+// payments (benchRecommendations). The server plans with a model file of
+// the family `recoup train` writes by default, the latent-class mixture
+// (benchModel), loaded as serve loads it. Rate limiting is off (it would
 // measure the limit, not the server).
 func benchAPI(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 	phase := 8 * time.Second
@@ -57,7 +57,12 @@ func benchAPI(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Config{Store: store, Keys: keys, Idempotency: idem, Recommender: benchPlanner(),
+	model, err := benchModel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	env.Log.Info("bench api: the server plans with the shipped family", "family", model.Family, "model", model.Version)
+	srv, err := api.New(api.Config{Store: store, Keys: keys, Idempotency: idem, Recommender: model.Planner(smartretry.NetworkRules),
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err
@@ -116,21 +121,6 @@ func benchAPI(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 		bench.WithBaseline("api.recommend.p99", ms(recAt.P99), "ms", ms(healthAt.P99)),
 		bench.WithBaseline("api.recommend.saturated.p99", ms(rec.P99), "ms", ms(health.P99)),
 	}, nil
-}
-
-// benchPlanner is the smart planner over fixed pseudo-random weights with
-// a realistic intercept (about 12% success before the other features).
-func benchPlanner() *smartretry.Planner {
-	names := smartretry.FeatureNames()
-	rng := rand.New(rand.NewPCG(1, 2))
-	w := make([]float64, len(names))
-	for i, n := range names {
-		w[i] = (rng.Float64() - 0.5) * 0.6
-		if n == "bias" {
-			w[i] = -2
-		}
-	}
-	return smartretry.NewPlanner(smartretry.NewLogistic(w, smartretry.ModelVersion(w)), smartretry.NetworkRules)
 }
 
 // benchRecommendations are inline failed payments for the load

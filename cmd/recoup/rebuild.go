@@ -54,7 +54,7 @@ directory written by simulate or import.`,
 			update, done := progressBar(ctx, "rebuilding (position)", total)
 			var applied uint64
 			r, err := projections.NewRunner(set.store, projections.Options{
-				BatchSize: 32768, // large batches coalesce more writes per record
+				BatchSize: projections.RebuildBatchSize,
 				Progress:  func(last eventstore.Position, n uint64) { applied = n; update(int64(last.Commit)+1, total) },
 			}, set.projs...)
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -72,7 +73,7 @@ described by flags.`,
 				return err
 			}
 			if f.asJSON {
-				return printRecommendationJSON(cmd.OutOrStdout(), rc, rec, f.candidates)
+				return printRecommendationJSON(cmd.OutOrStdout(), rc, rec, lm.Family, f.candidates)
 			}
 			printRecommendation(cmd.OutOrStdout(), rc, rec, lm, f.candidates)
 			return nil
@@ -218,10 +219,18 @@ func printRecommendation(w io.Writer, rc domain.RetryContext, rec smartretry.Rec
 	for i, s := range p.Schedule {
 		fmt.Fprintf(w, "  %-3d %-22s %11.0fh %11.1f%%\n", i+1, s.At.In(loc).Format("Mon 2 Jan 15:04"), s.At.Sub(first).Hours(), 100*s.Probability)
 	}
-	fmt.Fprintf(w, "\nwhy the first retry (log-odds contributions):\n")
-	for _, c := range p.Contributions {
-		fmt.Fprintf(w, "  %-44s value %7.3f  effect %+7.3f\n", c.Feature, c.Value, c.Effect)
+	if lm.Family == smartretry.FamilyMixture && !strings.Contains(p.Explanation, "card was updated") {
+		fmt.Fprintf(w, "\nwhy (latent classes: value is a probability, effect a shift in log-odds):\n")
+		for _, c := range p.Contributions {
+			fmt.Fprintf(w, "  %s\n      value %7.3f  effect %+7.3f\n", c.Feature, c.Value, c.Effect)
+		}
+	} else {
+		fmt.Fprintf(w, "\nwhy the first retry (log-odds contributions):\n")
+		for _, c := range p.Contributions {
+			fmt.Fprintf(w, "  %-44s value %7.3f  effect %+7.3f\n", c.Feature, c.Value, c.Effect)
+		}
 	}
+	fmt.Fprintf(w, "\n%s\n", p.Explanation)
 	if n > 0 {
 		fmt.Fprintf(w, "\nbest-scoring hours for the next attempt:\n")
 		for _, s := range topCandidates(rec, n) {
@@ -230,12 +239,12 @@ func printRecommendation(w io.Writer, rc domain.RetryContext, rec smartretry.Rec
 	}
 }
 
-func printRecommendationJSON(w io.Writer, rc domain.RetryContext, rec smartretry.Recommendation, n int) error {
+func printRecommendationJSON(w io.Writer, rc domain.RetryContext, rec smartretry.Recommendation, family string, n int) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{
 		"invoice_id": rc.InvoiceID, "retry": rec.Plan.Retry, "next_attempt_at": rec.Plan.At, "probability": rec.Plan.Probability,
 		"schedule": rec.Plan.Schedule, "contributions": rec.Plan.Contributions, "explanation": rec.Plan.Explanation,
-		"model_version": rec.Plan.ModelVersion, "top_candidates": topCandidates(rec, n), "window_start": rec.Window[0], "window_end": rec.Window[1],
+		"model_version": rec.Plan.ModelVersion, "model_family": family, "top_candidates": topCandidates(rec, n), "window_start": rec.Window[0], "window_end": rec.Window[1],
 	})
 }

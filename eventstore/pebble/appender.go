@@ -41,7 +41,9 @@ type appender struct {
 	group   []*request
 	out     []outcome
 	keyBuf  []byte
-	valBuf  []byte
+	// sorted gathers a multi-stream append's writes (see sorted.go).
+	sorted sortedWrites
+	valBuf []byte
 }
 
 func newAppender(s *Store, nextPos uint64, noHeads bool) *appender {
@@ -178,6 +180,11 @@ func (a *appender) apply(batch *pebble.Batch, req *request, now int64) outcome {
 	if req.op == opBatch {
 		return a.applyBatch(batch, req, now)
 	}
+	return a.applyOne(batch, req, now)
+}
+
+// applyOne is apply for a request that is not a multi-stream append.
+func (a *appender) applyOne(batch writer, req *request, now int64) outcome {
 	h, err := a.head(req.stream)
 	if err != nil {
 		return outcome{err: err}
@@ -199,7 +206,7 @@ func wrongExpected(req *request, cur eventstore.CurrentRevision) outcome {
 	return outcome{err: &eventstore.WrongExpectedVersionError{Stream: req.stream, Expected: req.expected, Current: cur}}
 }
 
-func (a *appender) applyAppend(batch *pebble.Batch, req *request, h head, now int64) outcome {
+func (a *appender) applyAppend(batch writer, req *request, h head, now int64) outcome {
 	sh := a.filter.streamHash(req.stream)
 	if res, dup, err := a.repeated(req, h.born, sh); err != nil || dup {
 		return outcome{res: res, err: err}
@@ -301,7 +308,7 @@ func (a *appender) lookupID(stream string, ev *pendingEvent) (rev, pos uint64, o
 	return rev, pos, err == nil, err
 }
 
-func (a *appender) applyDelete(batch *pebble.Batch, req *request, h head) outcome {
+func (a *appender) applyDelete(batch writer, req *request, h head) outcome {
 	cur := h.current()
 	if !req.expected.Check(cur.Revision, cur.Exists) {
 		return wrongExpected(req, cur)
@@ -326,7 +333,7 @@ func (a *appender) applyDelete(batch *pebble.Batch, req *request, h head) outcom
 	return outcome{}
 }
 
-func (a *appender) applySetMeta(batch *pebble.Batch, req *request) outcome {
+func (a *appender) applySetMeta(batch writer, req *request) outcome {
 	m, err := a.meta(req.stream)
 	if err != nil {
 		return outcome{err: err}
@@ -380,7 +387,7 @@ func (a *appender) meta(stream string) (streamMeta, error) {
 	return m, err
 }
 
-func (a *appender) putHead(batch *pebble.Batch, stream string, h head) {
+func (a *appender) putHead(batch writer, stream string, h head) {
 	a.keyBuf = headKey(a.keyBuf[:0], stream)
 	batch.Set(a.keyBuf, encodeHead(stream, h), nil)
 	if a.written != nil && !h.known {
@@ -390,7 +397,7 @@ func (a *appender) putHead(batch *pebble.Batch, stream string, h head) {
 	a.heads[stream] = h
 }
 
-func (a *appender) putMeta(batch *pebble.Batch, stream string, m streamMeta) {
+func (a *appender) putMeta(batch writer, stream string, m streamMeta) {
 	a.keyBuf = metaKey(a.keyBuf[:0], stream)
 	batch.Set(a.keyBuf, encodeMeta(stream, m), nil)
 	a.metas[stream] = m

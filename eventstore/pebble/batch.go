@@ -22,12 +22,31 @@ func (s *Store) AppendBatch(ctx context.Context, reqs []eventstore.AppendRequest
 	if len(reqs) == 0 {
 		return nil, nil
 	}
+	// The parts are encoded into one buffer, owned (and released) by the
+	// batch's request; they are answered through it, with no channel of
+	// their own.
 	req := &request{ctx: ctx, op: opBatch, stream: fmt.Sprintf("(%d requests)", len(reqs)), parts: make([]*request, len(reqs)), done: make(chan outcome, 1)}
+	parts := make([]request, len(reqs))
+	events := 0
 	for i := range reqs {
 		r := &reqs[i]
-		req.parts[i] = newAppendRequest(ctx, r.Stream, r.Expected, r.Events)
-		req.size += req.parts[i].size
+		p := &parts[i]
+		*p = request{ctx: ctx, op: opAppend, stream: r.Stream, expected: r.Expected}
+		for j := range r.Events {
+			p.size += encodedSize(r.Stream, &r.Events[j])
+		}
+		req.size += p.size
+		events += len(r.Events)
+		req.parts[i] = p
 	}
+	req.buf = pooledBuffer(req.size)
+	buf, pend := *req.buf, make([]pendingEvent, events)
+	for i := range reqs {
+		n := len(reqs[i].Events)
+		buf = parts[i].encode(buf, pend[:n:n], reqs[i].Events)
+		pend = pend[n:]
+	}
+	*req.buf = buf
 	o := s.submitOutcome(ctx, req)
 	if o.err != nil {
 		return nil, o.err
@@ -35,15 +54,16 @@ func (s *Store) AppendBatch(ctx context.Context, reqs []eventstore.AppendRequest
 	return o.batch, nil
 }
 
-// applyBatch applies the parts of an opBatch request in order to a batch
-// of their own, each part seeing the heads the parts before it leave. The
-// first part that fails undoes what the earlier ones did to the caches
-// and the next position, and the whole request fails naming it; only when
-// all pass are their writes added to the group's batch. So the caches
-// never hold anything the group's commit does not carry.
+// applyBatch applies the parts of an opBatch request in order, each part
+// seeing the heads the parts before it leave, gathering their writes
+// aside (sortedWrites). The first part that fails undoes what the earlier
+// ones did to the caches and the next position, and the whole request
+// fails naming it; only when all pass are their writes added to the
+// group's batch, in key order. So the caches never hold anything the
+// group's commit does not carry.
 func (a *appender) applyBatch(batch *pebble.Batch, req *request, now int64) outcome {
-	sub := a.s.db.NewBatch()
-	defer sub.Close()
+	w := &a.sorted
+	w.reset()
 	type undo struct {
 		stream string
 		prev   head
@@ -55,7 +75,7 @@ func (a *appender) applyBatch(batch *pebble.Batch, req *request, now int64) outc
 	for i, p := range req.parts {
 		prev, cached := a.heads[p.stream]
 		undos = append(undos, undo{p.stream, prev, cached, a.nextPos})
-		o := a.apply(sub, p, now)
+		o := a.applyOne(w, p, now)
 		if o.err != nil {
 			for j := len(undos) - 1; j >= 0; j-- {
 				a.undo(req.parts[j], undos[j].prev, undos[j].cached, undos[j].from)
@@ -64,13 +84,11 @@ func (a *appender) applyBatch(batch *pebble.Batch, req *request, now int64) outc
 		}
 		results[i] = o.res
 	}
-	if !sub.Empty() {
-		if err := batch.Apply(sub, nil); err != nil {
-			for j := len(undos) - 1; j >= 0; j-- {
-				a.undo(req.parts[j], undos[j].prev, undos[j].cached, undos[j].from)
-			}
-			return outcome{err: storageError("append batch", "", err)}
+	if err := w.writeTo(batch); err != nil {
+		for j := len(undos) - 1; j >= 0; j-- {
+			a.undo(req.parts[j], undos[j].prev, undos[j].cached, undos[j].from)
 		}
+		return outcome{err: storageError("append batch", "", err)}
 	}
 	return outcome{res: results[len(results)-1], batch: results}
 }

@@ -52,10 +52,12 @@
 // leave; if one fails, what the earlier ones did to the caches (heads,
 // the group's event-ID entries, the next position) is undone and the
 // whole request fails naming it, so nothing of it is written. If all
-// pass, their writes join the group's batch and commit with it in the
-// same synced WAL write; subscribers are woken once, with the group. So
-// a batch's events take consecutive positions in request order, and the
-// caches never hold anything the group's commit does not carry.
+// pass, their writes join the group's batch, sorted by key (sorted.go:
+// the memtable inserts neighbouring keys cheaply), and commit with it in
+// the same synced WAL write; subscribers are woken once, with the group.
+// So a batch's events take consecutive positions in request order, and
+// the caches never hold anything the group's commit does not carry. Its
+// parts share one encoding buffer and are answered through the batch.
 //
 // # Idempotency
 //

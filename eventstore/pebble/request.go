@@ -55,12 +55,26 @@ func newAppendRequest(ctx context.Context, stream string, expected eventstore.Ex
 	for i := range events {
 		size += encodedSize(stream, &events[i])
 	}
+	bp := pooledBuffer(size)
+	r := &request{ctx: ctx, op: opAppend, stream: stream, expected: expected, size: size, buf: bp, done: make(chan outcome, 1)}
+	*bp = r.encode(*bp, make([]pendingEvent, len(events)), events)
+	return r
+}
+
+// pooledBuffer returns a buffer from the pool with room for size bytes.
+func pooledBuffer(size int) *[]byte {
 	bp := encodeBuffers.Get().(*[]byte)
 	if cap(*bp) < size {
 		*bp = make([]byte, 0, size)
 	}
-	buf := (*bp)[:0]
-	pend := make([]pendingEvent, len(events))
+	*bp = (*bp)[:0]
+	return bp
+}
+
+// encode appends the records of events for r's stream to buf, which has
+// room for them (it must not grow: the records are slices of it), and
+// makes pend, one per event, r's events.
+func (r *request) encode(buf []byte, pend []pendingEvent, events []eventstore.EventData) []byte {
 	var fresh []*uuid.UUID
 	for i := range events {
 		p := &pend[i]
@@ -74,11 +88,11 @@ func newAppendRequest(ctx context.Context, stream string, expected eventstore.Ex
 		e := &events[i]
 		p := &pend[i]
 		start := len(buf)
-		buf = encodeRecord(buf, stream, p.id, e)
+		buf = encodeRecord(buf, r.stream, p.id, e)
 		p.rec = buf[start:len(buf):len(buf)]
 	}
-	*bp = buf
-	return &request{ctx: ctx, op: opAppend, stream: stream, expected: expected, events: pend, size: size, buf: bp, done: make(chan outcome, 1)}
+	r.events = pend
+	return buf
 }
 
 // encodeBuffers recycles the buffers appends are encoded into: a bulk
@@ -96,6 +110,7 @@ func (r *request) release() {
 		p.release()
 	}
 	if r.buf == nil {
+		r.events = nil // a batch's part: its records are in the batch's buffer
 		return
 	}
 	if cap(*r.buf) <= maxPooledBuffer {

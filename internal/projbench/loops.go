@@ -79,7 +79,7 @@ func encode(evs []domain.Event) ([]eventstore.EventData, error) {
 // rebuild times a Runner rebuilding projs from s.
 func rebuild(ctx context.Context, s eventstore.Store, projs ...projections.Projection) (Measured, error) {
 	var applied uint64
-	r, err := projections.NewRunner(s, projections.Options{BatchSize: 32768,
+	r, err := projections.NewRunner(s, projections.Options{BatchSize: projections.RebuildBatchSize,
 		Progress: func(_ eventstore.Position, n uint64) { applied = n }}, projs...)
 	if err != nil {
 		return Measured{}, err

@@ -2,6 +2,7 @@ package smartsim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 
@@ -10,25 +11,36 @@ import (
 	"github.com/recoupledger/recoup/smartretry"
 )
 
-// TrainMixture records the training history as Train does, fits the
-// logistic model (the fallback for invoices whose card was updated) and
-// the latent-class mixture on the same ledger, and returns the mixture
-// planner with the evaluation objective.
+// TrainMixture records the training history as Train does and trains on
+// it exactly as `recoup train` does (smartretry.TrainFamily: the logistic
+// model, the fallback for invoices whose card was updated, and the
+// latent-class mixture), then reads the model file's bytes back with the
+// loader that serve uses and returns its planner with the evaluation
+// objective: what eval measures is what a user of the file gets.
 func TrainMixture(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOptions) (*smartretry.MixturePlanner, error) {
-	model, _, rec, err := Train(ctx, m, seed, opt)
+	rec, err := TrainingHistory(ctx, m, seed, opt)
 	if err != nil {
 		return nil, err
 	}
-	mix, err := smartretry.FitMixture(ctx, smartretry.MixtureSequences(rec.Ledger), smartretry.MixtureOptions{HoldOut: 5})
+	trained, err := smartretry.TrainFamily(ctx, rec.Ledger, smartretry.FamilyMixture, smartretry.TrainOptions{}, "eval")
+	if err != nil {
+		return nil, fmt.Errorf("smart mixture: %w", err)
+	}
+	b, err := json.Marshal(trained.MixtureFile)
+	if err != nil {
+		return nil, fmt.Errorf("smart mixture: %w", err)
+	}
+	lm, err := smartretry.Decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("smart mixture: %w", err)
 	}
 	obj := EvalObjective()
-	obj.ReminderValue = smartretry.EstimateReminderValue(rec.Ledger)
-	fb := smartretry.NewPlanner(model, nil)
-	fb.Objective = obj
-	p := smartretry.NewMixturePlanner(mix, fb, nil)
-	p.Objective = obj
+	obj.ReminderValue = lm.Objective().ReminderValue
+	p, ok := lm.PlannerWith(obj, nil).(*smartretry.MixturePlanner)
+	if !ok {
+		return nil, fmt.Errorf("smart mixture: the model file is of family %s", lm.Family)
+	}
+	mix := lm.Mixture
 	slog.Info("smart mixture: fitted on the world's training history", "deposit_hour", mix.DepositHour, "held_out_rows", mix.Test.Rows,
 		"auc", mix.Test.AUC, "log_loss", mix.Test.LogLoss, "max_calibration_gap", mix.Test.MaxGap)
 	return p, nil

@@ -39,6 +39,20 @@ type TrainOptions struct {
 // Train records a training history of the world and fits the model on
 // its ledger, exactly as `recoup train` does on a data directory.
 func Train(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOptions) (*smartretry.Logistic, smartretry.Summary, *Recorded, error) {
+	rec, err := TrainingHistory(ctx, m, seed, opt)
+	if err != nil {
+		return nil, smartretry.Summary{}, nil, err
+	}
+	model, sum, err := smartretry.Train(ctx, rec.Ledger.Rows(), smartretry.TrainOptions{})
+	if err != nil {
+		return nil, sum, nil, fmt.Errorf("smart: %w", err)
+	}
+	return model, sum, rec, nil
+}
+
+// TrainingHistory records the history Train fits on: opt.Invoices failed
+// invoices of the world's training population under HistoryPreset.
+func TrainingHistory(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOptions) (*Recorded, error) {
 	if opt.Invoices <= 0 {
 		opt.Invoices = 50000
 	}
@@ -48,15 +62,7 @@ func Train(ctx context.Context, m *simulator.Model, seed uint64, opt TrainOption
 	if opt.Near <= 0 {
 		opt.Near = DefaultNear
 	}
-	rec, err := History(ctx, m, HistoryOptions{Seed: seed, Pop: simulator.PopTraining, First: TrainingFirst, Invoices: opt.Invoices, Preset: HistoryPreset(), Explore: opt.Explore, Near: opt.Near})
-	if err != nil {
-		return nil, smartretry.Summary{}, nil, err
-	}
-	model, sum, err := smartretry.Train(ctx, rec.Ledger.Rows(), smartretry.TrainOptions{})
-	if err != nil {
-		return nil, sum, nil, fmt.Errorf("smart: %w", err)
-	}
-	return model, sum, rec, nil
+	return History(ctx, m, HistoryOptions{Seed: seed, Pop: simulator.PopTraining, First: TrainingFirst, Invoices: opt.Invoices, Preset: HistoryPreset(), Explore: opt.Explore, Near: opt.Near})
 }
 
 // EvalObjective is the planner's objective in evaluations, the quantity

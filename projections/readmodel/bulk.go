@@ -2,10 +2,12 @@ package readmodel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
 	"github.com/cockroachdb/pebble/v2/sstable"
@@ -17,20 +19,28 @@ import (
 // A rebuild from zero (Apply after Reset) runs in bulk mode: the records
 // are built in the tables' caches across many of the Runner's batches
 // and written out only when defaultBulkSpill records have changed, or at
-// Sync, as one sorted sstable per projection holding the records, their
-// index changes and the checkpoint, which Pebble ingests atomically. A
-// record is then written about once instead of once per batch that
-// touched it, and the writes skip the memtable, its flushes and most
-// compactions. Invariants:
+// Sync, as sorted sstables that Pebble ingests together in one atomic
+// step: per table one of its records and one of its index changes, and
+// one holding the checkpoint. A record is then written about once
+// instead of once per batch that touched it, and the writes skip the
+// memtable and its flushes. Invariants:
 //
-//   - The checkpoint is in the same table as the writes it covers, and
-//     one table is ingested atomically: a crash leaves the database at the
-//     end of the last ingested table, and the projection resumes from its
-//     checkpoint (incrementally) into the same state as a clean run.
+//   - The checkpoint is ingested in the same step as the writes it
+//     covers: a crash leaves the database at the end of the last ingested
+//     step, and the projection resumes from its checkpoint
+//     (incrementally) into the same state as a clean run.
+//   - The tables of one step never overlap each other, nor those of
+//     another projection (kinds and checkpoints have disjoint key
+//     ranges): a rebuild's first step lands in the bottom level, and
+//     later ones overlap only the earlier steps of the same projection,
+//     which bounds the compactions a rebuild causes by its number of
+//     spills.
 //   - Memory is bounded by the spill size, not by the history: after a
 //     spill the caches shrink as after any commit, and records needed
 //     again are read back (the Bloom filter of absent spares the reads of
-//     records that were never written).
+//     records that were never written). Until a spill lands, a record
+//     it holds is read back from its buffer (table.load), so a cache
+//     miss never waits for a spill in flight.
 //   - Bulk mode ends at the first Sync (the Runner syncs at the head of
 //     $all): live batches are small and go through ordinary commits.
 
@@ -39,7 +49,10 @@ import (
 const bulkDir = "bulk"
 
 // defaultBulkSpill is how many changed records a projection keeps in
-// memory in bulk mode before writing them out (some tens of MB).
+// memory in bulk mode before writing them out. It is bounded by memory:
+// a rebuild holds up to about three times as many decoded records
+// (those changed, those kept, and those of the spill in flight), and
+// must stay under 1 GiB resident on a ledger of 10,000,000 events.
 const defaultBulkSpill = 1 << 15
 
 // dirtyRecords counts the records changed since the last write.
@@ -67,8 +80,15 @@ func (b *base) applyBulk(ctx context.Context, events []eventstore.RecordedEvent,
 	return b.spill()
 }
 
-// spill writes every changed record and the checkpoint as one sstable and
-// has Pebble ingest it, in the background like commit.
+// spillBuf is one bulk write: per table its records and its index
+// changes, and the checkpoint, each to become a table of its own.
+type spillBuf struct {
+	parts []ops // per table: records, index entries
+	cp    ops
+}
+
+// spill writes every changed record and the checkpoint as sstables and
+// has Pebble ingest them together, in the background like commit.
 func (b *base) spill() error {
 	if err := b.wait(); err != nil {
 		return err
@@ -76,16 +96,23 @@ func (b *base) spill() error {
 	// Two buffers: the previous spill, done after wait, used the other.
 	w := &b.spills[b.nextSpill]
 	b.nextSpill ^= 1
-	w.reset()
-	w.list = slices.Grow(w.list, b.dirtyRecords()*6) // a record and its index entries
-	for _, t := range b.tables {
-		if err := t.flush(w); err != nil {
+	if len(w.parts) != 2*len(b.tables) {
+		w.parts = make([]ops, 2*len(b.tables))
+	}
+	for i, t := range b.tables {
+		rec, ix := &w.parts[2*i], &w.parts[2*i+1]
+		rec.reset()
+		ix.reset()
+		rec.list = slices.Grow(rec.list, t.pending())
+		ix.list = slices.Grow(ix.list, t.pending()*(2*maxIndexes)/3)
+		if err := t.flush(rec, ix); err != nil {
 			b.discard()
 			return fmt.Errorf("readmodel %s: write: %w", b.name, err)
 		}
 	}
+	w.cp.reset()
 	if !b.crashAfterWrite {
-		w.set(checkpointKey(b.name), checkpointValue(b.last))
+		w.cp.set(checkpointKey(b.name), checkpointValue(b.last))
 	}
 	b.unsaved = false
 	if b.crashAfterWrite {
@@ -103,7 +130,8 @@ func (b *base) spill() error {
 		ch <- b.db.ingest(w, b.name)
 	}()
 	b.pending = ch
-	for _, t := range b.tables {
+	for i, t := range b.tables {
+		t.spilling(&w.parts[2*i])
 		t.committed()
 	}
 	return nil
@@ -124,23 +152,55 @@ func (b *base) endBulk() error {
 	return nil
 }
 
-// ingest writes w, sorted, into a new sstable and has Pebble ingest it.
-func (d *DB) ingest(w *ops, name string) (err error) {
+// ingest writes each non-empty part of w, sorted, into an sstable of
+// its own (concurrently: sorting and encoding them is most of a spill's
+// work) and has Pebble ingest them in one atomic step. The parts never
+// overlap each other: a table owns a kind, and a kind's records and
+// index entries lie under <kind>/r/ and <kind>/i/, the checkpoints under
+// cp/. So a rebuild's first tables overlap nothing in the database and
+// go straight to the bottom level, and later ones overlap only the
+// earlier ones of the same part.
+func (d *DB) ingest(w *spillBuf, name string) (err error) {
 	dir := filepath.Join(d.dir, bulkDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("readmodel %s: %w", name, err)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%06d.sst", name, d.tables.Add(1)))
+	parts := make([]*ops, 0, len(w.parts)+1)
+	for i := range w.parts {
+		if len(w.parts[i].list) > 0 {
+			parts = append(parts, &w.parts[i])
+		}
+	}
+	if len(w.cp.list) > 0 {
+		parts = append(parts, &w.cp)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	paths := make([]string, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		paths[i] = filepath.Join(dir, fmt.Sprintf("%s-%06d.sst", name, d.tables.Add(1)))
+		wg.Go(func() {
+			if err := d.writeTable(paths[i], p); err != nil {
+				errs[i] = fmt.Errorf("readmodel %s: write %s: %w", name, paths[i], err)
+			}
+		})
+	}
+	wg.Wait()
 	defer func() {
-		if rerr := os.Remove(path); err == nil && rerr != nil && !os.IsNotExist(rerr) {
-			err = fmt.Errorf("readmodel %s: %w", name, rerr)
+		for _, path := range paths {
+			if rerr := os.Remove(path); err == nil && rerr != nil && !os.IsNotExist(rerr) {
+				err = fmt.Errorf("readmodel %s: %w", name, rerr)
+			}
 		}
 	}()
-	if err := d.writeTable(path, w); err != nil {
-		return fmt.Errorf("readmodel %s: write %s: %w", name, path, err)
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	if err := d.pdb.Ingest(context.Background(), []string{path}); err != nil {
-		return fmt.Errorf("readmodel %s: ingest %s: %w", name, path, err)
+	if err := d.pdb.Ingest(context.Background(), paths); err != nil {
+		return fmt.Errorf("readmodel %s: ingest: %w", name, err)
 	}
 	return nil
 }

@@ -41,6 +41,22 @@ func resetForBulk(t *testing.T, ps []projections.Projection, spill int) {
 	}
 }
 
+// shrinkCaches bounds every table's cache to n records.
+func shrinkCaches(ps []projections.Projection, n int) {
+	for _, p := range ps {
+		switch p := p.(type) {
+		case *Invoices:
+			p.t.maxCached = n
+		case *Subscriptions:
+			p.t.maxCached = n
+		case *Cards:
+			p.t.maxCached = n
+		case *Presets:
+			p.presets.maxCached, p.products.maxCached = n, n
+		}
+	}
+}
+
 // rawDump is every key and value in the database but the checkpoints:
 // a stale or missing index entry, which queries filter out, shows here.
 func rawDump(t *testing.T, db *DB) []byte {
@@ -66,7 +82,8 @@ func rawDump(t *testing.T, db *DB) []byte {
 // TestBulkRebuildEqualsIncremental rebuilds through bulk mode with
 // spills after every few changed records (so records and their index
 // entries are rewritten across ingested tables) and compares with the
-// incremental path.
+// incremental path, with the flush of a spill split across goroutines
+// at every size and at none.
 func TestBulkRebuildEqualsIncremental(t *testing.T) {
 	events := record(t, scenario())
 	inc := openDB(t, t.TempDir())
@@ -74,10 +91,20 @@ func TestBulkRebuildEqualsIncremental(t *testing.T) {
 	applyAll(t, Projections(inc), events, 1)
 	want, wantIx := dump(t, inc), rawDump(t, inc)
 
-	for _, spill := range []int{1, 2, 5, defaultBulkSpill} {
+	defer func(n int) { parallelFlush = n }(parallelFlush)
+	for i, spill := range []int{1, 2, 5, defaultBulkSpill, 1, 5, defaultBulkSpill, 1, 3} {
+		parallelFlush = 1
+		if i >= 4 {
+			parallelFlush = 1 << 30
+		}
 		db := openDB(t, t.TempDir())
 		ps := Projections(db)
 		resetForBulk(t, ps, spill)
+		if i >= 7 {
+			// Caches of one record: records dropped at a spill are read
+			// back while it is in flight, from its buffer or the database.
+			shrinkCaches(ps, 1)
+		}
 		applyAll(t, ps, events, 3, 1, 4)
 		if got := dump(t, db); !bytes.Equal(got, want) {
 			t.Fatalf("spill %d: bulk rebuild differs from incremental:\n%s", spill, got)

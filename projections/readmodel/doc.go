@@ -17,9 +17,10 @@
 //     absorbs the locality of a history; memory stays flat.
 //   - A rebuild from zero (Apply after Reset) runs in bulk mode until the
 //     first Sync: records are built in memory across batches and written
-//     as sorted sstables that Pebble ingests, each holding the records,
-//     their index changes and the checkpoint, in bounded chunks (see
-//     bulk.go). A crash mid-rebuild resumes from the last ingested table.
+//     as sorted sstables that Pebble ingests, per spill the records and
+//     index changes of each kind and the checkpoint, non-overlapping and
+//     in one atomic step, in bounded chunks (see bulk.go). A crash
+//     mid-rebuild resumes from the last ingested step.
 //   - Listings are newest first by the position of the creating event,
 //     with Stripe's limit / starting_after / ending_before, through
 //     secondary index keys maintained in the same batch as the record.

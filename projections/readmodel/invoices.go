@@ -92,18 +92,18 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 		r.AutoAdvance = f.AutoAdvance
 		r.AmountDue = f.Amount
 		r.DueDate = optTime(f.DueDate)
-		r.FinalizedAt = &at
+		r.FinalizedAt = new(at)
 		setStatus(r, domain.InvoiceOpen)
 		// As the Invoice aggregate: an auto-advancing automatic-charge
 		// invoice with a card is attempted on finalization.
 		if r.CollectionMethod == domain.ChargeAutomatically && r.AutoAdvance && r.PaymentMethod != "" &&
 			r.AttemptCount == 0 && r.AmountDue > r.AmountPaid {
-			r.NextPaymentAttempt = &at
+			r.NextPaymentAttempt = new(at)
 		}
 	case domain.TypePaymentAttempted:
 		r.AttemptCount++
 		r.Attempted = true
-		r.LastAttemptAt = &at
+		r.LastAttemptAt = new(at)
 		switch domain.Initiator(f.Initiator) {
 		case domain.InitiatorInitial, domain.InitiatorRetry:
 			r.NextPaymentAttempt = nil // the scheduled attempt has happened
@@ -119,13 +119,13 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 	case domain.TypeInvoicePaid:
 		r.AmountPaid = max(r.AmountPaid, f.AmountPaid)
 		if setStatus(r, domain.InvoicePaidStatus) {
-			r.PaidAt = &at
+			r.PaidAt = new(at)
 			// A payment recovers the run: one still running ends now; one
 			// that already ended (exhausted, or stopped when the invoice was
 			// marked uncollectible) keeps its end, as the aggregate's does.
 			switch r.Dunning.State {
 			case DunningActive:
-				r.Dunning.State, r.Dunning.EndedAt = DunningRecovered, &at
+				r.Dunning.State, r.Dunning.EndedAt = DunningRecovered, new(at)
 			case DunningExhausted, DunningStopped:
 				r.Dunning.State = DunningRecovered
 			}
@@ -141,11 +141,11 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 		// The run's own fields start over; reminders and the overdue
 		// decision belong to the invoice and are kept.
 		d := &r.Dunning
-		d.State, d.PresetID, d.Preset, d.StartedAt, d.EndedAt = DunningActive, string(f.PresetID), &spec, &at, nil
+		d.State, d.PresetID, d.Preset, d.StartedAt, d.EndedAt = DunningActive, string(f.PresetID), &spec, new(at), nil
 		d.RetriesScheduled = 0
 	case domain.TypeRetryScheduled:
 		npa := f.At.UTC()
-		r.NextPaymentAttempt = &npa
+		r.NextPaymentAttempt = new(npa)
 		r.Dunning.RetriesScheduled++
 		if len(f.PaymentMethodID) > 0 {
 			setStr(&r.PaymentMethod, f.PaymentMethodID)
@@ -159,11 +159,11 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 	case domain.TypeDunningExhausted:
 		r.NextPaymentAttempt = nil
 		if r.Dunning.State == DunningActive {
-			r.Dunning.State, r.Dunning.EndedAt = DunningExhausted, &at
+			r.Dunning.State, r.Dunning.EndedAt = DunningExhausted, new(at)
 		}
 	case domain.TypeInvoiceMarkedUncollectible:
 		if setStatus(r, domain.InvoiceUncollectible) {
-			r.UncollectibleAt = &at
+			r.UncollectibleAt = new(at)
 			closeInvoice(r, at)
 		}
 	case domain.TypeInvoiceWrittenOff:
@@ -174,7 +174,7 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 		r.Dunning.UncollectibleAt = optTime(f.UncollectibleAt)
 	case domain.TypeInvoiceVoided:
 		if setStatus(r, domain.InvoiceVoid) {
-			r.VoidedAt = &at
+			r.VoidedAt = new(at)
 			closeInvoice(r, at)
 		}
 	}
@@ -193,7 +193,7 @@ func closeInvoice(r *Invoice, at time.Time) {
 	r.Dunning.NextReminderAt, r.Dunning.NextReminderKind, r.Dunning.pending = nil, "", nil
 	r.Dunning.UncollectibleAt = nil
 	if r.Dunning.State == DunningActive {
-		r.Dunning.State, r.Dunning.EndedAt = DunningStopped, &at
+		r.Dunning.State, r.Dunning.EndedAt = DunningStopped, new(at)
 	}
 }
 

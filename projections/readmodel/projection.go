@@ -26,9 +26,11 @@ const defaultMaxCached = 32_768
 
 // flusher is a table seen by the commit path.
 type flusher interface {
-	flush(w *ops) error
+	flush(rec, ix *ops) error
 	pending() int
 	committed()
+	spilling(rec *ops)
+	landed()
 	discard()
 	reset()
 }
@@ -48,7 +50,7 @@ type base struct {
 	writes  ops
 	// spills are the buffers of bulk writes: one is built while the
 	// other is written in the background.
-	spills    [2]ops
+	spills    [2]spillBuf
 	nextSpill int
 
 	// bulk is set by Reset: the projection is being rebuilt from an empty
@@ -123,6 +125,9 @@ func (b *base) apply(ctx context.Context, events []eventstore.RecordedEvent, han
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := b.poll(); err != nil {
+		return err
+	}
 	if b.bulk {
 		return b.applyBulk(ctx, events, handle)
 	}
@@ -142,7 +147,7 @@ func (b *base) apply(ctx context.Context, events []eventstore.RecordedEvent, han
 func (b *base) commit(last eventstore.Position) error {
 	b.writes.reset()
 	for _, t := range b.tables {
-		if err := t.flush(&b.writes); err != nil {
+		if err := t.flush(&b.writes, &b.writes); err != nil {
 			return fmt.Errorf("readmodel %s: write: %w", b.name, err)
 		}
 	}
@@ -171,8 +176,8 @@ func (b *base) commit(last eventstore.Position) error {
 	}
 	// The batch is committed in the background while the next one is
 	// decoded and applied to the cache: the two halves of a rebuild then
-	// use both cores. At most one commit is in flight; everything that
-	// reads Pebble (a cache miss, Checkpoint, Sync) waits for it first.
+	// use both cores. At most one commit is in flight; Checkpoint and
+	// Sync wait for it, a cache miss need not (see table.lookup).
 	// NoSync and no WAL: a crash may lose the newest batches, but never
 	// splits one, and the checkpoint travels with them, so the projection
 	// resumes exactly where its surviving state ends.
@@ -199,12 +204,30 @@ func (b *base) wait() error {
 	if b.pending == nil {
 		return nil
 	}
-	err := <-b.pending
+	return b.done(<-b.pending)
+}
+
+// poll notes, without waiting, whether the background write landed.
+func (b *base) poll() error {
+	select {
+	case err := <-b.pending: // a nil channel is never ready
+		return b.done(err)
+	default:
+		return nil
+	}
+}
+
+// done handles the outcome of the background write.
+func (b *base) done(err error) error {
 	b.pending = nil
 	if err != nil {
 		b.discard()
+		return err
 	}
-	return err
+	for _, t := range b.tables {
+		t.landed()
+	}
+	return nil
 }
 
 // Sync waits until every batch Apply accepted is in the database, and

@@ -41,8 +41,12 @@ const maxIndexes = 6
 // keeps memory flat on any history while still absorbing the locality of
 // events (an invoice's events come close together).
 type table[R any, P row[R]] struct {
-	kind      string
-	items     map[string]*entry[R]
+	kind  string
+	items map[string]*entry[R]
+	// spilled maps the IDs of the records of the bulk spill in flight
+	// to their place in its records (spillOps), until it lands.
+	spilled   map[string]uint32
+	spillOps  *ops
 	dirty     []*entry[R]
 	maxCached int
 	gen       uint64
@@ -65,9 +69,8 @@ func newTable[R any, P row[R]](kind string, maxCached, expected int) *table[R, P
 	return &table[R, P]{kind: kind, items: map[string]*entry[R]{}, maxCached: maxCached, expected: expected}
 }
 
-// get returns the cached entry of id, loading it from the database on a
-// miss (after wait, which lets a background commit land). A record that
-// does not exist yet comes back with exists false.
+// get returns the cached entry of id, loading it on a miss (see
+// lookup). A record that does not exist yet comes back with exists false.
 func (t *table[R, P]) get(db *DB, wait func() error, id []byte) (*entry[R], error) {
 	if e := t.last; e != nil && e.id == string(id) {
 		e.gen = t.gen
@@ -80,6 +83,11 @@ func (t *table[R, P]) get(db *DB, wait func() error, id []byte) (*entry[R], erro
 	return e, err
 }
 
+// lookup finds id in the cache, else loads it: from the bulk spill in
+// flight if that holds it, else from the database. While a spill is in
+// flight the database is read without waiting for it: every other
+// record's latest version landed before the spill began. While an
+// ordinary commit is in flight, a read waits for it (wait).
 func (t *table[R, P]) lookup(db *DB, wait func() error, id []byte) (*entry[R], error) {
 	if e, ok := t.items[string(id)]; ok {
 		e.gen = t.gen
@@ -90,18 +98,12 @@ func (t *table[R, P]) lookup(db *DB, wait func() error, id []byte) (*entry[R], e
 		t.items[e.id] = e
 		return e, nil
 	}
-	if err := wait(); err != nil {
-		return nil, err
-	}
-	t.key = recordKey(t.key, t.kind, e.id)
-	var found bool
-	var err error
-	t.val, found, err = db.get(db.pdb, t.key, t.val)
+	val, found, err := t.load(db, wait, e.id)
 	if err != nil {
 		return nil, err
 	}
 	if found {
-		d := newDec(t.val)
+		d := newDec(val)
 		P(&e.cur).decode(d)
 		if err := d.done(); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", t.kind, e.id, err)
@@ -115,6 +117,36 @@ func (t *table[R, P]) lookup(db *DB, wait func() error, id []byte) (*entry[R], e
 	return e, nil
 }
 
+// load returns the stored form of record id.
+func (t *table[R, P]) load(db *DB, wait func() error, id string) ([]byte, bool, error) {
+	if t.spillOps != nil {
+		if i, ok := t.spilled[id]; ok {
+			return t.spillOps.val(t.spillOps.list[i]), true, nil
+		}
+	} else if err := wait(); err != nil {
+		return nil, false, err
+	}
+	t.key = recordKey(t.key, t.kind, id)
+	var found bool
+	var err error
+	t.val, found, err = db.get(db.pdb, t.key, t.val)
+	return t.val, found, err
+}
+
+// spilling records that the changed records were flushed to rec, in
+// order, by a bulk spill now in flight: until it lands, lookup reads
+// them from there.
+func (t *table[R, P]) spilling(rec *ops) {
+	if t.spilled == nil {
+		t.spilled = make(map[string]uint32, len(t.dirty))
+	}
+	clear(t.spilled)
+	for i, e := range t.dirty {
+		t.spilled[e.id] = uint32(i)
+	}
+	t.spillOps = rec
+}
+
 // pending counts the records changed since the last flush.
 func (t *table[R, P]) pending() int { return len(t.dirty) }
 
@@ -126,8 +158,38 @@ func (t *table[R, P]) touch(e *entry[R]) {
 	}
 }
 
-// flush adds every changed record and its index changes to w.
-func (t *table[R, P]) flush(w *ops) error {
+// flush adds every changed record to rec and its index changes to ixw
+// (the same ops, or two: a bulk write keeps them apart, see bulk.go).
+// With two, the index changes are computed on another goroutine while
+// this one encodes the records: a bulk write flushes hundreds of
+// thousands of records at once, and the two halves share no state.
+func (t *table[R, P]) flush(rec, ixw *ops) error {
+	if rec == ixw || len(t.dirty) < parallelFlush {
+		if err := t.flushIndexes(ixw); err != nil {
+			return err
+		}
+		t.flushRecords(rec)
+		return nil
+	}
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err = t.flushIndexes(ixw)
+	}()
+	t.flushRecords(rec)
+	<-done
+	return err
+}
+
+// parallelFlush is the number of changed records from which flush
+// splits its work (a variable for tests).
+var parallelFlush = 4096
+
+// flushIndexes adds the index changes of every changed record to w and
+// remembers the new entries as the committed version's: if the write
+// fails, the cache is discarded whole.
+func (t *table[R, P]) flushIndexes(w *ops) error {
 	for _, e := range t.dirty {
 		cur := P(&e.cur)
 		t.newIx = cur.indexes(t.newIx[:0])
@@ -148,18 +210,23 @@ func (t *table[R, P]) flush(w *ops) error {
 				w.set(t.newKey, []byte(e.id))
 			}
 		}
-		// What is written becomes the committed version; if the write
-		// fails, the cache is discarded whole.
 		if err := e.remember(t.newIx, seq); err != nil {
 			return fmt.Errorf("%s %s: %w", t.kind, e.id, err)
 		}
+	}
+	return nil
+}
+
+// flushRecords adds every changed record to w. It touches none of what
+// flushIndexes does (the index fields of the entries, its buffers).
+func (t *table[R, P]) flushRecords(w *ops) {
+	for _, e := range t.dirty {
 		t.seen.add(e.id)
 		t.enc.reset()
-		cur.encode(&t.enc)
+		P(&e.cur).encode(&t.enc)
 		t.key = recordKey(t.key, t.kind, e.id)
 		w.set(t.key, t.enc.b)
 	}
-	return nil
 }
 
 // committed records that the flushed batch is durable: the cache now
@@ -190,9 +257,18 @@ func (t *table[R, P]) committed() {
 	t.items, t.last = keep, nil
 }
 
+// landed records that the last flushed write is in the database.
+func (t *table[R, P]) landed() {
+	if t.spillOps != nil {
+		clear(t.spilled)
+		t.spillOps = nil
+	}
+}
+
 // discard forgets everything cached, after a failed batch.
 func (t *table[R, P]) discard() {
 	t.items, t.last = make(map[string]*entry[R]), nil
+	t.landed()
 	t.dirty = t.dirty[:0]
 }
 

@@ -1,0 +1,183 @@
+package smartretry
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/recoupledger/recoup/domain"
+)
+
+// What a mixture recommendation explains (explainPlan), as contributions
+// whose feature names say what they are:
+//
+//   - class:NAME — the invoice's posterior of a latent class (Value) and
+//     how far its failed attempts moved it from the prior (Effect, in
+//     log-odds); the few most likely classes.
+//   - prior:NAME given FACTS — the prior of the most likely class that the
+//     invoice's facts (first decline's category, funding, country) set
+//     (Value), and how far those facts push it from the population's
+//     prior (Effect, log-odds). The table level used is named: the facts
+//     themselves, category and funding only, or the population.
+//   - slot N AT: WHY — each planned retry's chance given the earlier ones
+//     failed (Value), the class that carries most of it and the time facts
+//     behind that class's chance there (a pay deposit some hours before,
+//     the hours since the failure and the local hour), and the gain in
+//     log-odds over retrying at the earliest allowed hour instead (Effect).
+//
+// The explanation text gains the same in words. It is computed for
+// recommendations (API, CLI) only; the engine's plans keep PlanRetry's.
+const topClasses = 3
+
+func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, earliest time.Time, left int) {
+	// Appends with strconv rather than fmt: this runs for every
+	// recommendation served.
+	first := c.first()
+	cat, _ := categoryOf(first.DeclineCode)
+	prior, level := p.M.priorLevel(string(cat), string(c.Funding), c.Country)
+	out := make([]domain.Contribution, 0, topClasses+1+len(plan.Schedule))
+	var ob [NumClasses]int
+	order := ob[:0]
+	if len(post) > NumClasses {
+		order = make([]int, 0, len(post))
+	}
+	for k := range post {
+		order = append(order, k)
+		// Insertion keeps ties in class order, as a stable sort would.
+		for i := k; i > 0 && post[order[i]] > post[order[i-1]]; i-- {
+			order[i], order[i-1] = order[i-1], order[i]
+		}
+	}
+	for _, k := range order[:topClasses] {
+		out = append(out, domain.Contribution{Feature: "class:" + ClassName(k), Value: post[k], Effect: logit(post[k]) - logit(prior[k])})
+	}
+	top := order[0]
+	facts := "decline category " + string(cat) + ", funding " + orNone(string(c.Funding)) + ", country " + orNone(c.Country)
+	out = append(out, domain.Contribution{Feature: "prior:" + ClassName(top) + " given " + facts + " (" + level + ")",
+		Value: prior[top], Effect: logit(prior[top]) - logit(p.M.GlobalPrior[top])})
+
+	plan.Contributions = nil
+	b := appendExplain(make([]byte, 0, 1024), plan, c.Loc, left)
+	b = append(b, "; class prior from "...)
+	b = append(b, facts...)
+	b = append(b, " ("...)
+	b = append(b, level...)
+	b = append(b, "); most likely class "...)
+	b = append(b, ClassName(top)...)
+	b = append(b, " ("...)
+	b = strconv.AppendFloat(b, 100*post[top], 'f', 0, 64)
+	b = append(b, "%)"...)
+	var wb [NumClasses]float64
+	w := append(wb[:0], post...)
+	prev := *last
+	spacing := time.Duration(math.Ceil(p.Objective.MinSpacing.Hours())) * time.Hour
+	if spacing <= 0 {
+		spacing = time.Hour
+	}
+	from := earliest
+	for i, s := range plan.Schedule {
+		pt := dep.at(s.At, first.At)
+		var z, pr, best float64
+		lead := 0
+		for k := range w {
+			h := p.M.Hazard[cell(k, &prev, &pt)]
+			z += w[k]
+			pr += w[k] * h
+			if w[k]*h > best {
+				best, lead = w[k]*h, k
+			}
+		}
+		pr /= z
+		// The same chance at the earliest hour this retry could have had.
+		var alt float64
+		if !from.After(s.At) {
+			ap := dep.at(from, first.At)
+			for k := range w {
+				alt += w[k] * p.M.Hazard[cell(k, &prev, &ap)]
+			}
+			alt /= z
+		}
+		why := p.M.slotWhy(lead, dep, &prev, &pt, c.Loc)
+		lb := make([]byte, 0, 64)
+		lb = append(lb, "slot "...)
+		lb = strconv.AppendInt(lb, int64(i+1), 10)
+		lb = append(lb, ' ')
+		lb = s.At.In(c.Loc).AppendFormat(lb, "Mon 2 Jan 15:04")
+		lb = append(lb, " local"...)
+		label := string(lb)
+		e := domain.Contribution{Feature: label + ": " + why, Value: pr}
+		if alt > 0 {
+			e.Effect = logit(pr) - logit(alt)
+		}
+		out = append(out, e)
+		b = append(b, "; "...)
+		b = append(b, label...)
+		b = append(b, ": "...)
+		b = append(b, why...)
+		for k := range w {
+			w[k] *= 1 - p.M.Hazard[cell(k, &prev, &pt)]
+		}
+		prev = pt
+		from = s.At.Add(spacing)
+	}
+	plan.Contributions = out
+	plan.Explanation = string(b)
+}
+
+// priorLevel is prior with the level of the table that answered.
+func (m *Mixture) priorLevel(category, funding, country string) ([]float64, string) {
+	if p, ok := m.Prior[PriorKey(category, funding, country)]; ok {
+		return p, "learnt for these facts"
+	}
+	if p, ok := m.FallbackPrior[fallbackKey(category, funding)]; ok {
+		return p, "learnt for the category and funding; the country was not seen"
+	}
+	return m.GlobalPrior, "the population's; these facts were not seen"
+}
+
+// slotWhy says in words what sets class k's chance of an attempt at b
+// after one at a.
+func (m *Mixture) slotWhy(k int, dep *deposits, a, b *point, loc *time.Location) string {
+	name := ClassName(k)
+	switch {
+	case k < numSched:
+		if b.idx[k] <= a.idx[k] {
+			return "class " + name + ", though no " + schedNames[k] + " pay deposit came since the previous attempt"
+		}
+		d := time.Unix(dep.pay[k][b.idx[k]-1], 0).In(loc)
+		s := strconv.AppendFloat(make([]byte, 0, 96), float64(b.unix-d.Unix())/3600, 'f', 0, 64)
+		s = append(s, "h after the "...)
+		s = append(s, schedNames[k]...)
+		s = append(s, " pay deposit of "...)
+		s = d.AppendFormat(s, "Mon 2 Jan 15:04")
+		s = append(s, " (class "...)
+		s = append(s, name...)
+		return string(append(s, ')'))
+	case k == classDead:
+		return "class " + name + " (a small constant chance)"
+	}
+	day := "a later day of the run than the previous attempt"
+	if a.block == b.block {
+		day = "the same day of the run (24 hours from the failure) as the previous attempt"
+	}
+	s := strconv.AppendFloat(make([]byte, 0, 128), b.h, 'f', 0, 64)
+	s = append(s, "h after the failure, at "...)
+	s = time.Unix(b.unix, 0).In(loc).AppendFormat(s, "15:04")
+	s = append(s, " local, "...)
+	s = append(s, day...)
+	s = append(s, " (class "...)
+	s = append(s, name...)
+	return string(append(s, ')'))
+}
+
+func logit(p float64) float64 {
+	p = min(max(p, 1e-9), 1-1e-9)
+	return math.Log(p / (1 - p))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
