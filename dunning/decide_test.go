@@ -8,6 +8,7 @@ import (
 
 	"github.com/recoupledger/recoup/domain"
 	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/eventstore/pebble"
 )
 
 // TestDecideCommit: Decide takes the due decisions in memory and writes
@@ -84,5 +85,71 @@ func TestDecideCommit(t *testing.T) {
 	}
 	if len(e.echo) != 0 {
 		t.Fatalf("echo ranges left after the subscription passed them: %v", e.echo)
+	}
+}
+
+// TestSoleWriter: a sole writer reads the store once, when it first
+// catches up (rebuilding what the store held), and then never reads its
+// own writes back: nothing is applied from the subscription, no echo is
+// kept, and its position follows its own commits. Run refuses it.
+func TestSoleWriter(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	s, err := pebble.Open(t.TempDir(), pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b := domain.Base{OccurredAt: t0}
+	// A customer the store held before the engine started.
+	cus := domain.CustomerRegistered{Base: b, CustomerID: "cus_1", Email: "a@example.test", Country: "US", TimeZone: "America/New_York"}
+	typ, data, _ := domain.Encode(cus)
+	if _, err := s.Append(ctx, cus.StreamName(), eventstore.NoStream, eventstore.EventData{Type: typ, Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	gw := GatewayFunc(func(context.Context, ChargeRequest) (ChargeResult, error) {
+		return ChargeResult{Outcome: domain.Failed, DeclineCode: "insufficient_funds", NetworkDeclineCode: "51"}, nil
+	})
+	e, err := New(s, NewVirtualClock(t0), gw, WithInitialCharge(true), WithExploreRate(0), WithSoleWriter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(e.Commit(ctx)) // the first catch-up reads what the store holds
+	if st := e.Stats(); st.Applied != 1 {
+		t.Fatalf("first catch-up applied %d events, want the 1 the store held", st.Applied)
+	}
+	must(record(t, e, "pm", eventstore.NoStream, domain.PaymentMethodAttached{Base: b, PaymentMethodID: "pm_1", CustomerID: "cus_1", Network: domain.Visa, Funding: domain.Debit, Country: "US", ExpMonth: 1, ExpYear: 2030, Default: true}))
+	must(record(t, e, "sub", eventstore.NoStream, domain.SubscriptionStarted{Base: b, SubscriptionID: "sub_1", CustomerID: "cus_1", ProductID: "prod_1", PaymentMethodID: "pm_1", Amount: 1900, Currency: "usd", Interval: domain.Month, IntervalCount: 1}))
+	must(record(t, e, "inv", eventstore.NoStream, domain.InvoiceFinalized{Base: b, InvoiceID: "in_1", CustomerID: "cus_1", SubscriptionID: "sub_1", ProductID: "prod_1",
+		PaymentMethodID: "pm_1", Amount: 1900, Currency: "usd", CollectionMethod: domain.ChargeAutomatically, AutoAdvance: true, BillingReason: "subscription_cycle"}))
+	for h := 1; h <= 3; h++ {
+		must(e.Decide(ctx, t0.Add(time.Duration(h)*time.Hour)))
+		must(e.Commit(ctx))
+	}
+	must(e.Flush(ctx))
+	st := e.Stats()
+	if st.Charges != 1 || st.Applied != 1 {
+		t.Fatalf("%d charges, %d events applied from the store; want 1 and only the first catch-up's 1", st.Charges, st.Applied)
+	}
+	if len(e.echo) != 0 || e.sub != nil {
+		t.Fatalf("a sole writer keeps echo ranges %v or a subscription %v", e.echo, e.sub)
+	}
+	head, err := s.ReadAll(ctx, eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Count: 1})
+	must(err)
+	if len(head) != 1 || e.Position() != head[0].Position {
+		t.Fatalf("position %+v, store head %+v", e.Position(), head)
+	}
+	wall, err := New(s, WallClock{}, gw, WithSoleWriter())
+	must(err)
+	defer wall.Close()
+	if err := wall.Run(ctx); err == nil || !strings.Contains(err.Error(), "sole writer") {
+		t.Fatalf("Run of a sole writer: %v", err)
 	}
 }

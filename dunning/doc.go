@@ -117,7 +117,10 @@
 // the store (SubscriptionStatus, Invoice: decisions staged or in flight
 // included), and may record an invoice's next events at the exact revision
 // that view leaves the stream at: Record checks it against the staged
-// append, which the store checks in turn.
+// append, which the store checks in turn. When such a writer is the only
+// other source of facts (WithSoleWriter, the simulator), the engine reads
+// the store once, at its first catch-up, and never reads its own writes
+// back.
 //
 // # Concurrency
 //

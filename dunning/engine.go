@@ -41,6 +41,8 @@ type Engine struct {
 	seenAny   bool
 	reloading bool
 	inflight  *flight
+	// settled is set once a sole writer has caught up with the store.
+	settled bool
 	// acting is the invoice act is working on (re-armed once, at the end).
 	acting *invoice
 	// echo holds, by stream, revisions of recorded events (Record) that
@@ -163,8 +165,33 @@ func (e *Engine) receive(m eventstore.SubscriptionMessage) error {
 	return nil
 }
 
-// catchUp applies every event up to the store's current head.
+// catchUp applies every event up to the store's current head. A sole
+// writer (WithSoleWriter) does it once: after that the store holds only
+// what the engine applied before writing it.
 func (e *Engine) catchUp(ctx context.Context) error {
+	if !e.cfg.soleWriter {
+		return e.readToHead(ctx)
+	}
+	if e.settled {
+		return nil
+	}
+	if err := e.readToHead(ctx); err != nil {
+		return err
+	}
+	e.settled, e.echo = true, nil
+	if e.sub != nil {
+		err := e.sub.Close()
+		e.sub = nil
+		if err != nil {
+			return fmt.Errorf("dunning: close subscription: %w", err)
+		}
+	}
+	return nil
+}
+
+// readToHead applies every event up to the store's current head through
+// the subscription.
+func (e *Engine) readToHead(ctx context.Context) error {
 	if err := e.subscribe(); err != nil {
 		return err
 	}
@@ -349,6 +376,9 @@ func (e *Engine) Invoice(id string) *domain.Invoice {
 func (e *Engine) Run(ctx context.Context) error {
 	if _, virtual := e.clock.(*VirtualClock); virtual {
 		return errors.New("dunning: Run needs a wall clock; drive a *VirtualClock with AdvanceTo")
+	}
+	if e.cfg.soleWriter {
+		return errors.New("dunning: Run follows other writers; a sole writer (WithSoleWriter) is driven with Decide and Commit")
 	}
 	// Catch up with the whole ledger before acting on any timer: a timer of
 	// a replayed invoice must not fire before the events that answer it

@@ -14,6 +14,7 @@ type config struct {
 	linkBase          string
 	appendConcurrency int
 	batchSize         int
+	soleWriter        bool
 	log               *slog.Logger
 }
 
@@ -115,6 +116,18 @@ func WithBatchSize(n int) Option {
 		c.batchSize = n
 		return nil
 	}
+}
+
+// WithSoleWriter declares that, once the engine has caught up with what
+// its store held, nothing but the engine writes to the store: every other
+// fact reaches it through Record (a simulation's world). The engine then
+// reads the store once, at its first catch-up, and never reads its own
+// writes back: there is nothing else to read. It is driven by Decide and
+// Commit, Step or AdvanceTo on a virtual clock; Run refuses it. A write by
+// anyone else is not seen (a conflict with it is still refused by the
+// store and re-read).
+func WithSoleWriter() Option {
+	return func(c *config) error { c.soleWriter = true; return nil }
 }
 
 // WithLogger sets the engine's logger (default: discard).

@@ -113,6 +113,8 @@ type flight struct {
 	appends   int
 	started   time.Time
 	// written are the revisions recorded events took (see noteWritten).
+	// last is the latest $all position written.
+	last    eventstore.Position
 	written []writtenRange
 }
 
@@ -184,6 +186,14 @@ func (e *Engine) join(ctx context.Context) error {
 	e.stats.Flushes++
 	e.stats.Appends += f.appends
 	e.stats.FlushTime += time.Since(f.started)
+	if e.settled {
+		// A sole writer's writes are all it has applied: nothing of them
+		// will be delivered back, so no echo ranges are kept.
+		if e.pos.Less(f.last) {
+			e.pos, e.seenAny = f.last, true
+		}
+		f.written = nil
+	}
 	for _, w := range f.written {
 		if e.echo == nil {
 			e.echo = map[string][]revRange{}

@@ -99,6 +99,9 @@ func (e *Engine) Flush(ctx context.Context) error {
 // recorded events of a stream the subscription cannot skip by aggregate
 // version.
 func (f *flight) noteWritten(b *batch, res eventstore.AppendResult) {
+	if f.last.Less(res.Position) {
+		f.last = res.Position
+	}
 	if b.recorded == 0 || byVersion(b.stream) {
 		return
 	}

@@ -109,8 +109,8 @@
 // and writes them with its own decisions of the next step, all with
 // eventstore.AppendAll in staging order (subscriptions' and other
 // streams' appends first, then invoices'): one atomic synced commit per
-// step on the embedded store, and no fact is read back and decoded by the
-// engine. The world never reads the store: it asks the engine whether a
+// step on the embedded store, and nothing is read back by the engine
+// (dunning.WithSoleWriter). The world never reads the store: it asks the engine whether a
 // subscription still renews, and a customer's own payment is decided on
 // the engine's view of the invoice and recorded at the exact revision that
 // view leaves the stream at. So a step's commit is in flight while the

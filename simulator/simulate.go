@@ -71,6 +71,9 @@ func SimulateInto(ctx context.Context, m *Model, store eventstore.Store, opt Sim
 		dunning.WithInitialCharge(true),
 		dunning.WithSeed(opt.Seed),
 		dunning.WithNotifier(inbox{}),
+		// The world hands the engine every fact (Record) and never writes
+		// to the store itself, so the engine need not read its writes back.
+		dunning.WithSoleWriter(),
 	}, engineOpts...)
 	eng, err := dunning.New(store, clock, gw, opts...)
 	if err != nil {

@@ -29,9 +29,9 @@ import (
 // recommendations (API, CLI) only; the engine's plans keep PlanRetry's.
 const topClasses = 3
 
-func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, earliest time.Time, left int) {
-	// Appends with strconv rather than fmt: this runs for every
-	// recommendation served.
+func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, earliest time.Time, left int, b []byte) []byte {
+	// Appends with strconv rather than fmt into the caller's buffer b,
+	// returned for reuse: this runs for every recommendation served.
 	first := c.first()
 	cat, _ := categoryOf(first.DeclineCode)
 	prior, level := p.M.priorLevel(string(cat), string(c.Funding), c.Country)
@@ -57,7 +57,7 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		Value: prior[top], Effect: logit(prior[top]) - logit(p.M.GlobalPrior[top])})
 
 	plan.Contributions = nil
-	b := appendExplain(make([]byte, 0, 1024), plan, c.Loc, left)
+	b = appendExplain(b, plan, c.Loc, left)
 	b = append(b, "; class prior from "...)
 	b = append(b, facts...)
 	b = append(b, " ("...)
@@ -122,6 +122,7 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	}
 	plan.Contributions = out
 	plan.Explanation = string(b)
+	return b
 }
 
 // priorLevel is prior with the level of the table that answered.

@@ -83,6 +83,8 @@ type mixScratch struct {
 	sv   []survivals
 	post []float64
 	w    []float64
+	cs   []domain.Contribution
+	buf  []byte // an explanation being written
 	s    search
 }
 
@@ -235,7 +237,8 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	plan.Schedule = make([]domain.PlannedSlot, 0, len(slots))
 	sc.w = append(sc.w[:0], post...)
 	w := sc.w
-	var cs [NumClasses]domain.Contribution
+	sc.cs = resize(sc.cs, len(w))
+	cs := sc.cs
 	prev := &last
 	for i, j := range slots {
 		var pj, z float64
@@ -253,12 +256,12 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	}
 	plan.At, plan.Probability = plan.Schedule[0].At, plan.Schedule[0].Probability
 	if rec != nil {
-		p.explainPlan(&plan, &c, dep, post, &last, start.Add(time.Duration(from)*time.Hour), rc.RetriesLeft)
+		sc.buf = p.explainPlan(&plan, &c, dep, post, &last, start.Add(time.Duration(from)*time.Hour), rc.RetriesLeft, sc.buf[:0])
 		return plan, nil
 	}
-	plan.Contributions = topContributions(cs[:len(w)], 5)
-	b := appendExplain(make([]byte, 0, 640), &plan, c.Loc, rc.RetriesLeft)
-	plan.Explanation = string(classList(b, &plan))
+	plan.Contributions = topContributions(cs, 5)
+	sc.buf = classList(appendExplain(sc.buf[:0], &plan, c.Loc, rc.RetriesLeft), &plan)
+	plan.Explanation = string(sc.buf)
 	return plan, nil
 }
 

@@ -57,7 +57,7 @@ func benchAPI(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	model, err := benchModel(ctx)
+	model, err := benchModel()
 	if err != nil {
 		return nil, err
 	}

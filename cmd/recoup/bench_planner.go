@@ -4,50 +4,39 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
+	"sync"
 
+	"github.com/recoupledger/recoup/datasets"
+	"github.com/recoupledger/recoup/internal/smartsim"
+	"github.com/recoupledger/recoup/simulator"
 	"github.com/recoupledger/recoup/smartretry"
 )
 
-// benchReminderValue is a trained model's reminder value (the demo's
-// ledger gives about 1.1e-4 per hour).
-const benchReminderValue = 1.1e-4
+// benchInvoices is the size of the training history benchModel fits on.
+const benchInvoices = 10000
 
-// benchLogistic is a logistic model over fixed pseudo-random weights with
-// a realistic intercept (about 12% success before the other features):
-// the cost of scoring and optimizing does not depend on the weights'
-// values.
-func benchLogistic() *smartretry.Logistic {
-	names := smartretry.FeatureNames()
-	rng := rand.New(rand.NewPCG(1, 2))
-	w := make([]float64, len(names))
-	for i, n := range names {
-		w[i] = (rng.Float64() - 0.5) * 0.6
-		if n == "bias" {
-			w[i] = -2
-		}
-	}
-	return smartretry.NewLogistic(w, smartretry.ModelVersion(w))
-}
-
-// benchModel is a model file of the family `recoup train` writes by
-// default, the mixture (fitted on smartretry.WorkloadMixture's invoices,
-// with benchLogistic as its fallback), read back through the loader that
-// serve uses, so the benchmarks plan with what the server ships.
-func benchModel(ctx context.Context) (*smartretry.Loaded, error) {
-	mix, err := smartretry.WorkloadMixture(ctx, 1)
+// benchModel is the model `recoup train` writes by default, the mixture
+// with its logistic fallback, trained (smartretry.TrainFamily) on a
+// history of 10,000 failed invoices of the default world and read back
+// through the loader that serve uses, so the benchmarks plan with what
+// the server ships. It is trained once per process.
+var benchModel = sync.OnceValues(func() (*smartretry.Loaded, error) {
+	ctx := context.Background()
+	m, err := simulator.OpenWorld("b2c_us", datasets.World)
 	if err != nil {
 		return nil, fmt.Errorf("bench model: %w", err)
 	}
-	lf := smartretry.NewModelFile(benchLogistic(), smartretry.Summary{})
-	lf.ReminderValue = benchReminderValue
-	mf, err := smartretry.NewMixtureFile(mix, lf, smartretry.MixtureSummary{})
+	rec, err := smartsim.TrainingHistory(ctx, m, 1, smartsim.TrainOptions{Invoices: benchInvoices})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bench model: %w", err)
 	}
-	b, err := json.Marshal(mf)
+	lm, err := smartretry.TrainFamily(ctx, rec.Ledger, smartretry.FamilyMixture, smartretry.TrainOptions{}, "bench")
+	if err != nil {
+		return nil, fmt.Errorf("bench model: %w", err)
+	}
+	b, err := json.Marshal(lm.MixtureFile)
 	if err != nil {
 		return nil, err
 	}
 	return smartretry.Decode(b)
-}
+})

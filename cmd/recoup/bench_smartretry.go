@@ -41,7 +41,7 @@ func benchSmartRetry(ctx context.Context, env *bench.Env) ([]bench.Result, error
 	env.Log.Info("smartretry fit", "rows", rows, "seconds", el.Seconds(), "iterations", res.Iterations, "evaluations", res.Evaluations)
 	rowsPerS := float64(rows) / el.Seconds()
 
-	model, err := benchModel(ctx)
+	model, err := benchModel()
 	if err != nil {
 		return nil, err
 	}
