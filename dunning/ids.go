@@ -1,8 +1,11 @@
 package dunning
 
 import (
+	"crypto/sha1"
 	"encoding/hex"
+	"hash"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 )
@@ -13,8 +16,14 @@ var idSpace = uuid.MustParse("5f1d3c1e-8b0a-4d6e-9c57-2a61f0b7e4d2")
 // eventID derives an event's ID from what makes it unique ("in_1/attempt/3"),
 // so that writing the same decision twice appends nothing new.
 func eventID(parts ...string) uuid.UUID {
-	return uuid.NewSHA1(idSpace, []byte(strings.Join(parts, "/")))
+	h := sha1s.Get().(hash.Hash)
+	defer sha1s.Put(h)
+	return uuid.NewHash(h, idSpace, []byte(strings.Join(parts, "/")), 5) // = uuid.NewSHA1
 }
+
+// sha1s recycles the hashes of eventID: one is derived for every event
+// the engine writes.
+var sha1s = sync.Pool{New: func() any { return sha1.New() }}
 
 // webhookID is the stable evt_ id of a webhook; receivers drop repeats.
 func webhookID(key string) string {

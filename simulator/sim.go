@@ -3,7 +3,9 @@ package simulator
 import (
 	"container/heap"
 	"context"
+	"crypto/sha1"
 	"fmt"
+	"hash"
 	"math"
 	"sync"
 	"time"
@@ -107,6 +109,7 @@ type Sim struct {
 	eng       Engine
 	meta      []byte
 	chargeMu  sync.Mutex // the engine may charge from its own goroutines
+	sha1      hash.Hash  // eventID's, reused: the world stages from one goroutine
 	Stats     SimStats
 }
 
@@ -250,7 +253,10 @@ func (s *Sim) next() time.Time {
 
 // eventID is a deterministic event ID for a world fact.
 func (s *Sim) eventID(key string) uuid.UUID {
-	return uuid.NewSHA1(simIDSpace, fmt.Appendf(nil, "%d/%s", s.opt.Seed, key))
+	if s.sha1 == nil {
+		s.sha1 = sha1.New()
+	}
+	return uuid.NewHash(s.sha1, simIDSpace, fmt.Appendf(nil, "%d/%s", s.opt.Seed, key), 5) // = uuid.NewSHA1
 }
 
 var simIDSpace = uuid.MustParse("3b7e1c52-8f0d-4a43-b1f6-6d2a9e5c7f10")

@@ -26,6 +26,7 @@ const (
 
 type worldEvent struct {
 	at   time.Time
+	ns   int64 // at in Unix nanoseconds: the queue's key, cheaper to compare
 	seq  uint64
 	kind worldKind
 	cust *simCustomer
@@ -37,8 +38,8 @@ type worldQueue []*worldEvent
 
 func (q worldQueue) Len() int { return len(q) }
 func (q worldQueue) Less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
+	if q[i].ns != q[j].ns {
+		return q[i].ns < q[j].ns
 	}
 	return q[i].seq < q[j].seq
 }
@@ -56,7 +57,7 @@ func (s *Sim) push(e *worldEvent) {
 		return
 	}
 	s.seq++
-	e.seq = s.seq
+	e.seq, e.ns = s.seq, e.at.UnixNano()
 	heap.Push(&s.queue, e)
 }
 

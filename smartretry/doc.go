@@ -93,14 +93,19 @@
 // funds class per common pay schedule, three cure speeds and a dead card.
 // A class's hazard is a table over the hours since that schedule's last
 // deposit (and whether one came since the previous attempt), or over the
-// hours since the first failure, the local hour and whether
-// the previous attempt fell in the same day; the class prior is a table
+// hours since the first failure, the local hour and how many days
+// separate the attempt from the previous one (none, one, two or three,
+// more); the class prior is a table
 // by the first decline's category, funding and country,
-// smoothed level by level. Both are fitted by EM over invoice-level
+// smoothed level by level. Each class also has a Poisson process of card
+// activity (mixture_activity.go): funds by hours since the schedule's
+// deposit, a cure class quiet until its hold lifts at a hidden onset and
+// live after, a dead card quiet; the activity seen so far weighs the
+// classes as the failed retries do. All are fitted by EM over invoice-level
 // attempt sequences from the ledger (mixture_fit.go), with the local
 // deposit hour chosen by likelihood, and scored on held-out sequences
 // (mixture_metrics.go). MixturePlanner (mixture_plan.go) computes the
-// posterior from the invoice's failed retries and chooses a set of
+// posterior from the invoice's failed retries and card activity and chooses a set of
 // retries maximising the chance of recovery within the window under it:
 // greedy insertion, each planned failure updating the posterior of the
 // ones after it, then moves of single retries while they help. An

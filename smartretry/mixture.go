@@ -12,19 +12,21 @@ import (
 // Mixture is the latent-class family of the hazard model. A failed
 // invoice belongs to one of a few hidden classes that the ledger never
 // names: a funds shortfall whose customer is paid on one of the common
-// pay schedules (one class per schedule), a cure that comes within
-// hours, a day or two, or several days (three classes), or a card that will not be paid
-// (one class). A class fixes how the chance of an attempt depends on its
-// time and on the previous attempt:
+// pay schedules (one class per schedule), a hold or error that lifts
+// within six hours, a day, two, four, seven or fourteen days (six
+// classes), or a card that will not be paid (one class). A class fixes
+// how the chance of an attempt depends on its time and on the previous
+// attempt:
 //
 //   - funds, schedule s: after a pay deposit of s that came since the
 //     previous attempt, a chance that depends on the hours since that
 //     deposit; with no deposit since the previous attempt, one small
 //     chance (the balance has not changed, so retrying rarely helps);
-//   - cure c (fast, medium, slow): a chance by hours since the first failure and the local
+//   - cure c (by when it lifts): a chance by hours since the first failure and the local
 //     hour (issuers approve more by day; sparse hours borrow from the day), separately
-//     for an attempt in the same day-long block as the previous one (an
-//     issuer's decision is sticky within a day) and in a later one;
+//     by how many day-long blocks separate the attempt from the previous
+//     one (numGap: an issuer's decision is sticky within a day, and a hold
+//     is likelier to have lifted after a longer wait);
 //   - dead: one small chance.
 //
 // The class prior depends on what the ledger tells of the invoice (the
@@ -49,6 +51,11 @@ type Mixture struct {
 	Prior         map[string][]float64
 	FallbackPrior map[string][]float64
 	GlobalPrior   []float64
+	// Activity are the classes' rates of card activity per hour, and
+	// CureOnset the cure classes' distributions of when a hold lifts (see
+	// mixture_activity.go); nil means the mixture ignores activity.
+	Activity  []float64
+	CureOnset []float64
 	// LogLik is the fitted log-likelihood per sequence (training).
 	LogLik float64
 	// Test scores a fit on the other sequences on held-out ones
@@ -72,27 +79,31 @@ const (
 
 var schedNames = [numSched]string{"weekly_friday", "biweekly_friday_a", "biweekly_friday_b", "15th_and_last_bd", "last_bd", "1st", "25th", "5th_bd"}
 
-// Classes: the funds schedules, then the fast and slow cures, then dead.
+// Classes: the funds schedules, then the cures by when the hold lifts,
+// then dead.
 const (
-	classCureFast = numSched
-	classCureMid  = numSched + 1
-	classCureSlow = numSched + 2
-	classDead     = numSched + 3
-	numCures      = 3
-	NumClasses    = numSched + 4
+	classCureFast = numSched // the first cure class
+	numCures      = 6
+	classDead     = numSched + numCures
+	NumClasses    = classDead + 1
 )
+
+// cureLift bounds, in hours since the first failure, when the holds of
+// each cure class lift: class c's within [cureLift[c], cureLift[c+1]).
+// Narrow windows keep a class's chance close to one curve, so that the
+// activity telling when a hold lifted has little left to correct; a hold
+// that lifts after the longest window looks like a dead card within it.
+var cureLift = [numCures + 1]float64{0, 6, 24, 48, 96, 168, math.Inf(1)}
+
+var cureNames = [numCures]string{"cure_6h", "cure_1d", "cure_2d", "cure_4d", "cure_7d", "cure_14d"}
 
 // ClassName names class k.
 func ClassName(k int) string {
 	switch {
 	case k < numSched:
 		return "funds_" + schedNames[k]
-	case k == classCureFast:
-		return "cure_fast"
-	case k == classCureMid:
-		return "cure_medium"
-	case k == classCureSlow:
-		return "cure_slow"
+	case k < classDead:
+		return cureNames[k-classCureFast]
 	}
 	return "dead"
 }
@@ -111,8 +122,8 @@ var (
 	cellFundsOld  = 0
 	cellFundsNew  = 1
 	numBands      = 24                    // local hours of the day
-	cellCure      = cellFundsNew + numAge // [numCures][numCure][numBands][same block 0/1]
-	cellDead      = cellCure + numCures*numCure*numBands*2
+	cellCure      = cellFundsNew + numAge // [numCures][numCure][numBands][numGap]
+	cellDead      = cellCure + numCures*numCure*numBands*numGap
 	numCells      = cellDead + 1
 	blockHours    = 24.0
 	lookbackDays  = 40
@@ -126,14 +137,12 @@ var (
 			return 0.5 * math.Exp(-float64(cell-cellFundsNew)/8)
 		case cell < cellDead:
 			i := cell - cellCure
-			c, b := i/(2*numCure*numBands), (i/(2*numBands))%numCure
-			switch c {
-			case 0:
-				return 0.3 * math.Exp(-float64(b)/4)
-			case 1:
-				return 0.05 + 0.3*math.Exp(-math.Abs(float64(b)-6)/3)
+			c, b := i/(numGap*numCure*numBands), (i/(numGap*numBands))%numCure
+			// Likely once the bucket reaches the class's window.
+			if b < len(cureEdges) && cureEdges[b] <= cureLift[c] {
+				return 0.02
 			}
-			return 0.05 + 0.25*float64(b)/float64(numCure)
+			return 0.4
 		}
 		return 0.002
 	}
@@ -234,7 +243,7 @@ func (d *deposits) at(t, first time.Time) point {
 		}
 	}
 	band := int(toCivil(t, d.loc).hour / float64(24/numBands))
-	p.ccell = uint16(2 * (bucket(cureEdges, p.h)*numBands + min(band, numBands-1)))
+	p.ccell = uint16(numGap * (bucket(cureEdges, p.h)*numBands + min(band, numBands-1)))
 	p.block = int32(math.Floor(p.h / blockHours))
 	return p
 }
@@ -250,11 +259,32 @@ func cell(k int, a, b *point) int {
 	case k == classDead:
 		return cellDead
 	}
-	same := 0
-	if a.block == b.block {
-		same = 1
+	return cellCure + (k-classCureFast)*numGap*numCure*numBands + int(b.ccell) + gapOf(a, b)
+}
+
+// numGap counts the cure cells' cases of the previous attempt, by the
+// day-long blocks between it and the attempt (gapOf): the same block (an
+// issuer's decision is sticky within a day), the next one, two or three
+// later, or more. The longer the wait since a failure, the likelier a hold
+// has lifted since, which a class's chance by time since the first
+// failure alone cannot tell. Blocks, not hours, so that slots of one block
+// share their cells whatever came before (the planner relies on it).
+const numGap = 4
+
+// gapOf is the gap case of an attempt at b after one at a.
+func gapOf(a, b *point) int { return gapIdx(b.block - a.block) }
+
+// gapIdx is the gap case of a gap of d blocks.
+func gapIdx(d int32) int {
+	switch {
+	case d <= 0:
+		return 0
+	case d == 1:
+		return 1
+	case d <= 3:
+		return 2
 	}
-	return cellCure + (k-classCureFast)*2*numCure*numBands + int(b.ccell) + same
+	return 3
 }
 
 // PriorKey is the class prior's key of an invoice.
@@ -286,6 +316,10 @@ func (m *Mixture) setVersion() {
 		h.Write(b[:])
 	}
 	for _, v := range m.GlobalPrior {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		h.Write(b[:])
+	}
+	for _, v := range append(append([]float64(nil), m.Activity...), m.CureOnset...) {
 		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
 		h.Write(b[:])
 	}
@@ -346,7 +380,7 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		}
 		off := z.offsetAt(p.unix)
 		band := int(((p.unix+int64(off))%86400+86400)%86400) / (24 / numBands * 3600)
-		p.ccell = uint16(2 * (cb*numBands + min(band, numBands-1)))
+		p.ccell = uint16(numGap * (cb*numBands + min(band, numBands-1)))
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p
 	}

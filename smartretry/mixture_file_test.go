@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -147,7 +148,9 @@ func TestMixtureFileRefusals(t *testing.T) {
 	}{
 		{"truncated", good[:len(good)/2], "not JSON"},
 		{"empty", nil, "not JSON"},
-		{"other schema", edit(func(d map[string]any) { d["schema"] = 2 }), "schema: version 2 of a mixture model file"},
+		{"other schema", edit(func(d map[string]any) { d["schema"] = MixtureSchema + 1 }), fmt.Sprintf("schema: version %d of a mixture model file", MixtureSchema+1)},
+		{"activity of another length", edit(func(d map[string]any) { mix(d)["Activity"] = []any{0.1} }), "mixture.Activity:"},
+		{"onsets not summing to 1", edit(func(d map[string]any) { mix(d)["CureOnset"].([]any)[0] = 0.5 }), "mixture.CureOnset:"},
 		{"no schema", edit(func(d map[string]any) { delete(d, "schema") }), "schema: missing"},
 		{"no family", edit(func(d map[string]any) { delete(d, "family") }), "family: missing"},
 		{"unknown family", edit(func(d map[string]any) { d["family"] = "trees" }), `family: "trees" is not a model family`},

@@ -21,6 +21,9 @@ type MixtureSequence struct {
 	First                      time.Time
 	Retries                    []time.Time
 	Success                    bool // the last retry succeeded
+	// Activity is the card's activity after the first failure, sorted
+	// (only that up to the last retry is used).
+	Activity []time.Time
 }
 
 // MixtureSequences gathers the ledger's failed invoices as sequences.
@@ -40,7 +43,9 @@ func MixtureSequences(l *Ledger) []MixtureSequence {
 		}
 		cut := time.Time{}
 		funding := string(first.Funding)
+		var acts []time.Time
 		if card := l.Cards[pm]; card != nil {
+			acts = activityBefore(card.Activity, first.OccurredAt, farFuture)
 			if funding == "" {
 				funding = string(card.Attached.Funding)
 			}
@@ -65,6 +70,9 @@ func MixtureSequences(l *Ledger) []MixtureSequence {
 				break
 			}
 		}
+		if len(s.Retries) > 0 {
+			s.Activity = activityBefore(acts, s.First, s.Retries[len(s.Retries)-1])
+		}
 		out = append(out, s)
 	}
 	return out
@@ -75,6 +83,8 @@ type MixtureOptions struct {
 	Iterations   int   // EM iterations of the final fit (default 60)
 	DepositHours []int // candidate deposit hours (default 0, 2, …, 10)
 	HoldOut      int   // every HoldOut-th sequence scores a first fit (0: none)
+	// IgnoreActivity fits without card activity (Mixture.Activity nil).
+	IgnoreActivity bool
 }
 
 // FitMixture fits the latent-class model by EM: for each candidate
@@ -125,12 +135,12 @@ func FitMixture(ctx context.Context, seqs []MixtureSequence, opt MixtureOptions)
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("fit mixture: %w", err)
 		}
-		m := fitEM(newEMData(seqs, hr), hr, 15)
+		m := fitEM(newEMData(seqs, hr, !opt.IgnoreActivity), hr, 15)
 		if best == nil || m.LogLik > best.LogLik {
 			best = m
 		}
 	}
-	m := fitEM(newEMData(seqs, best.DepositHour), best.DepositHour, opt.Iterations)
+	m := fitEM(newEMData(seqs, best.DepositHour, !opt.IgnoreActivity), best.DepositHour, opt.Iterations)
 	m.setVersion()
 	return m, nil
 }
@@ -143,10 +153,23 @@ type emData struct {
 	cells []uint16
 	keys  []string
 	fkeys []string
+	// act holds each sequence's activity summary (actSum: events then
+	// exposure, sumLen each) from its first failure to its last retry;
+	// nil without activity.
+	act []float32
 }
 
-func newEMData(seqs []MixtureSequence, hour int) *emData {
+// actOf is sequence n's activity summary.
+func (d *emData) actOf(n int) actSum {
+	b := d.act[2*n*sumLen:]
+	return actSum{n: b[:sumLen:sumLen], e: b[sumLen : 2*sumLen : 2*sumLen]}
+}
+
+func newEMData(seqs []MixtureSequence, hour int, activity bool) *emData {
 	d := &emData{seqs: seqs, off: make([]int, len(seqs)+1), keys: make([]string, len(seqs)), fkeys: make([]string, len(seqs))}
+	if activity {
+		d.act = make([]float32, 2*sumLen*len(seqs))
+	}
 	var dep deposits
 	for n := range seqs {
 		s := &seqs[n]
@@ -164,6 +187,9 @@ func newEMData(seqs []MixtureSequence, hour int) *emData {
 				d.cells = append(d.cells, uint16(cell(k, &prev, &cur)))
 			}
 			prev = cur
+		}
+		if d.act != nil {
+			dep.summarise(d.actOf(n), s.First, s.Retries[len(s.Retries)-1], s.Activity)
 		}
 	}
 	d.off[len(seqs)] = len(d.cells)
@@ -189,6 +215,16 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 	gcnt := make([]float64, K)
 	logH, log1H := make([]float64, numCells), make([]float64, numCells)
 	resp := make([]float64, K)
+	var act *actEM
+	if d.act != nil {
+		var ev, ex float64
+		for n := range d.seqs {
+			a := d.actOf(n)
+			ev += float64(a.n[sumDead])
+			ex += float64(a.e[sumDead])
+		}
+		act = newActEM((ev + 1) / (ex + 24))
+	}
 	var ll float64
 	for it := 0; it < iters; it++ {
 		for c := range haz {
@@ -210,8 +246,16 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 			cells := d.cells[d.off[n]:d.off[n+1]]
 			m := len(s.Retries)
 			top := math.Inf(-1)
+			var as actSum
+			if act != nil && m > 0 {
+				as = d.actOf(n)
+				clear(resp)
+				act.logLik(as, resp)
+			} else {
+				clear(resp)
+			}
 			for k := 0; k < K; k++ {
-				l := math.Log(max(pr[k], 1e-12))
+				l := resp[k] + math.Log(max(pr[k], 1e-12))
 				for i := 0; i < m; i++ {
 					c := cells[i*K+k]
 					if i == m-1 && s.Success {
@@ -243,6 +287,9 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 					den[c] += resp[k]
 				}
 			}
+			if as.n != nil {
+				act.add(as, resp)
+			}
 			addTo(cnt, d.keys[n], resp)
 			addTo(fcnt, d.fkeys[n], resp)
 			for k := range resp {
@@ -255,19 +302,22 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 			h := (num[c] + 2*initialHazard(c)) / (den[c] + 2)
 			haz[c] = min(max(h, minHazard), maxHazard)
 		}
-		// A cure cell is pulled towards its class, bucket and block
+		// A cure cell is pulled towards its class, bucket and gap
 		// pooled over the hour bands, so sparse bands borrow strength.
 		for c := cellCure; c < cellDead; c++ {
 			i := c - cellCure
-			same, rest := i%2, i/2
-			b0 := cellCure + (rest/numBands)*numBands*2 + same
+			g, rest := i%numGap, i/numGap
+			b0 := cellCure + (rest/numBands)*numBands*numGap + g
 			var pn, pd float64
 			for band := 0; band < numBands; band++ {
-				pn += num[b0+2*band]
-				pd += den[b0+2*band]
+				pn += num[b0+numGap*band]
+				pd += den[b0+numGap*band]
 			}
 			pooled := (pn + 2*initialHazard(c)) / (pd + 2)
-			haz[c] = min(max((num[c]+20*pooled)/(den[c]+20), minHazard), maxHazard)
+			haz[c] = min(max((num[c]+8*pooled)/(den[c]+8), minHazard), maxHazard)
+		}
+		if act != nil {
+			act.mStep()
 		}
 		global = normalised(gcnt, nil, 0)
 		for key, v := range fcnt {
@@ -278,7 +328,11 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 			prior[key] = normalised(v, fprior[fk], 20)
 		}
 	}
-	return &Mixture{DepositHour: hour, Hazard: haz, Prior: prior, FallbackPrior: fprior, GlobalPrior: global, LogLik: ll / float64(len(d.seqs))}
+	mix := &Mixture{DepositHour: hour, Hazard: haz, Prior: prior, FallbackPrior: fprior, GlobalPrior: global, LogLik: ll / float64(len(d.seqs))}
+	if act != nil {
+		mix.Activity, mix.CureOnset = act.lam, act.pi
+	}
+	return mix
 }
 
 func lastBar(s string) int {

@@ -7,6 +7,7 @@ func MixtureMetrics(m *Mixture, seqs []MixtureSequence) Metrics {
 	var p, y []float64
 	var dep deposits
 	post := make([]float64, NumClasses)
+	scratch := make([]float64, NumClasses)
 	for n := range seqs {
 		s := &seqs[n]
 		if len(s.Retries) == 0 {
@@ -17,11 +18,18 @@ func MixtureMetrics(m *Mixture, seqs []MixtureSequence) Metrics {
 		prev := dep.at(s.First, s.First)
 		for i, t := range s.Retries {
 			cur := dep.at(t, s.First)
+			w := post
+			if m.Activity != nil {
+				// The activity seen before this retry, as the planner
+				// would weigh it.
+				w = append(scratch[:0], post...)
+				weighActivity(m, w, &dep, s.First, t, s.Activity)
+			}
 			var pr, z float64
 			for k := range post {
 				h := m.Hazard[cell(k, &prev, &cur)]
-				pr += post[k] * h
-				z += post[k]
+				pr += w[k] * h
+				z += w[k]
 				post[k] *= 1 - h
 			}
 			p = append(p, pr/z)

@@ -109,7 +109,11 @@ var classFeatures = func() [NumClasses]string {
 // attempts so far (the invoice's card not updated since).
 func (p *MixturePlanner) Posterior(c *Case) []float64 {
 	first := c.first()
-	dep := payDeposits(c.Loc, first.At, c.last().At, p.M.DepositHour)
+	end := c.last().At
+	if c.Decision.After(end) {
+		end = c.Decision // the activity seen up to the decision counts
+	}
+	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
 	post, _ := p.posterior(nil, c, dep)
 	return post
 }
@@ -127,6 +131,13 @@ func (p *MixturePlanner) posterior(post []float64, c *Case, dep *deposits) ([]fl
 			post[k] *= 1 - p.M.Hazard[cell(k, &prev, &cur)]
 		}
 		prev = cur
+	}
+	if p.M.Activity != nil {
+		end := c.last().At
+		if c.Decision.After(end) {
+			end = c.Decision
+		}
+		weighActivity(p.M, post, dep, first.At, end, c.Activity)
 	}
 	var z float64
 	for _, v := range post {
@@ -307,9 +318,9 @@ func classList(b []byte, p *domain.RetryPlan) []byte {
 // each class and each case of the attempt before it, looked up once so
 // the search multiplies without walking the cell layout.
 type survivals struct {
-	newPay [numSched]float64    // funds: a deposit came since the previous attempt
-	cure   [numCures][2]float64 // by whether the previous attempt fell in the same block
-	old    float64              // funds: no deposit since
+	newPay [numSched]float64         // funds: a deposit came since the previous attempt
+	cure   [numCures][numGap]float64 // by the gap since the previous attempt (gapOf)
+	old    float64                   // funds: no deposit since
 	dead   float64
 }
 
@@ -318,8 +329,10 @@ func (v *survivals) fill(m *Mixture, p *point) {
 		v.newPay[s] = 1 - m.Hazard[p.fcell[s]]
 	}
 	for c := range v.cure {
-		base := cellCure + c*2*numCure*numBands + int(p.ccell)
-		v.cure[c][0], v.cure[c][1] = 1-m.Hazard[base], 1-m.Hazard[base+1]
+		base := cellCure + c*numGap*numCure*numBands + int(p.ccell)
+		for g := range v.cure[c] {
+			v.cure[c][g] = 1 - m.Hazard[base+g]
+		}
 	}
 	v.old, v.dead = 1-m.Hazard[cellFundsOld], 1-m.Hazard[cellDead]
 }
@@ -336,10 +349,7 @@ func (v *survivals) of(k int, a, b *point) float64 {
 	case k == classDead:
 		return v.dead
 	}
-	if a.block == b.block {
-		return v.cure[k-classCureFast][1]
-	}
-	return v.cure[k-classCureFast][0]
+	return v.cure[k-classCureFast][gapOf(a, b)]
 }
 
 // fundsSame reports whether every funds class sees an attempt at p as

@@ -267,9 +267,9 @@ func (s *refSearch) refBestInsert(chosen []int) (value float64, j, pos int) {
 // each class and each case of the attempt before it, looked up once so
 // the refSearch multiplies without walking the cell layout.
 type refSurvivals struct {
-	newPay [numSched]float64    // funds: a deposit came since the previous attempt
-	cure   [numCures][2]float64 // by whether the previous attempt fell in the same block
-	old    float64              // funds: no deposit since
+	newPay [numSched]float64         // funds: a deposit came since the previous attempt
+	cure   [numCures][numGap]float64 // by the gap since the previous attempt (gapOf)
+	old    float64                   // funds: no deposit since
 	dead   float64
 }
 
@@ -278,8 +278,10 @@ func (v *refSurvivals) refFill(m *Mixture, p *point) {
 		v.newPay[s] = 1 - m.Hazard[p.fcell[s]]
 	}
 	for c := range v.cure {
-		base := cellCure + c*2*numCure*numBands + int(p.ccell)
-		v.cure[c][0], v.cure[c][1] = 1-m.Hazard[base], 1-m.Hazard[base+1]
+		base := cellCure + c*numGap*numCure*numBands + int(p.ccell)
+		for g := range v.cure[c] {
+			v.cure[c][g] = 1 - m.Hazard[base+g]
+		}
 	}
 	v.old, v.dead = 1-m.Hazard[cellFundsOld], 1-m.Hazard[cellDead]
 }
@@ -296,10 +298,7 @@ func (v *refSurvivals) refOf(k int, a, b *point) float64 {
 	case k == classDead:
 		return v.dead
 	}
-	if a.block == b.block {
-		return v.cure[k-classCureFast][1]
-	}
-	return v.cure[k-classCureFast][0]
+	return v.cure[k-classCureFast][gapOf(a, b)]
 }
 
 func refPosterior(p *MixturePlanner, c *Case, dep *deposits) ([]float64, point) {
@@ -317,6 +316,13 @@ func refPosterior(p *MixturePlanner, c *Case, dep *deposits) ([]float64, point) 
 			post[k] *= 1 - p.M.Hazard[cell(k, &prev, &cur)]
 		}
 		prev = cur
+	}
+	if p.M.Activity != nil {
+		end := c.last().At
+		if c.Decision.After(end) {
+			end = c.Decision
+		}
+		weighActivity(p.M, post, dep, first.At, end, c.Activity)
 	}
 	var z float64
 	for _, v := range post {

@@ -216,13 +216,13 @@ type slotSpan struct {
 
 // chunkMin describes the slots of a chunk for a lower bound of their
 // losses: the least survival of each funds class after a deposit (np),
-// of each cure class by block case (cu), the least reminder factor, and
+// of each cure class by gap case (cu, gapOf), the least reminder factor, and
 // the range of the deposit counts and blocks of the slots (both grow
 // with the slot), which tell for most chunks which case of each class
 // holds in a segment.
 type chunkMin struct {
 	np             [numSched]float64
-	cu             [numCures][2]float64
+	cu             [numCures][numGap]float64
 	rho            float64
 	idxLo, idxHi   [numSched]int32
 	blockLo, block int32 // blocks of the first and last slot
@@ -253,11 +253,10 @@ func (s *search) chunkMins(valid bool) {
 				}
 			}
 			for c := range cm.cu {
-				if x := v.cure[c][0]; x < cm.cu[c][0] {
-					cm.cu[c][0] = x
-				}
-				if x := v.cure[c][1]; x < cm.cu[c][1] {
-					cm.cu[c][1] = x
+				for g, x := range v.cure[c] {
+					if x < cm.cu[c][g] {
+						cm.cu[c][g] = x
+					}
 				}
 			}
 			if s.rho[j] < cm.rho {
@@ -294,21 +293,12 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 		f += y * x
 	}
 	for c := 0; c < numCures; c++ {
-		var x float64
-		switch {
-		case cm.blockLo > sg.aBlk:
-			x = cm.cu[c][0]
-		case cm.block == sg.aBlk:
-			x = cm.cu[c][1]
-		default:
-			x = min(cm.cu[c][0], cm.cu[c][1])
-		}
-		y := sg.clb[c]
-		switch {
-		case !sg.hasB || sg.bBlk > cm.block:
-			y = sg.cb[c][0]
-		case cm.blockLo == sg.bBlk:
-			y = sg.cb[c][1]
+		// The slots' gap cases from a, and to b, run over a range
+		// (blocks grow with the slot).
+		x := minOf(cm.cu[c][gapIdx(cm.blockLo-sg.aBlk) : gapIdx(cm.block-sg.aBlk)+1])
+		y := sg.cb[c][0] // no b: every case alike
+		if sg.hasB {
+			y = minOf(sg.cb[c][gapIdx(sg.bBlk-cm.block) : gapIdx(sg.bBlk-cm.blockLo)+1])
 		}
 		f += y * x
 	}
@@ -366,17 +356,17 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 // post·surv·S(a→j)·S(j→b)/S(a→b), where S is the survival of an attempt
 // given the one before. Within a segment the funds classes' S depend on j
 // only through its funds cells, which change a few times a day, and the
-// cure classes' only through j's cure cell and whether j shares a block
-// with a or b.
+// cure classes' only through j's cure cell and its gaps in blocks from a
+// and to b (gapOf).
 type segment struct {
 	a, b *point
-	w    [NumClasses]float64  // post·surv/S(a→b) (post·surv without b)
-	fb   [numSched][2]float64 // funds: w·S(j→b) without / with a deposit between j and b
-	old  float64              // funds: S with no deposit since the previous attempt
-	cb   [numCures][2]float64 // cure: w·S(j→b) by whether j shares b's block
-	flb  [numSched]float64    // the least of fb, by class
-	clb  [numCures]float64    // the least of cb, by class
-	dead float64              // the dead class's term, the same for every j
+	w    [NumClasses]float64       // post·surv/S(a→b) (post·surv without b)
+	fb   [numSched][2]float64      // funds: w·S(j→b) without / with a deposit between j and b
+	old  float64                   // funds: S with no deposit since the previous attempt
+	cb   [numCures][numGap]float64 // cure: w·S(j→b) by the gap from j to b (gapOf)
+	flb  [numSched]float64         // the least of fb, by class
+	clb  [numCures]float64         // the least of cb, by class
+	dead float64                   // the dead class's term, the same for every j
 	hasB bool
 	aIdx [numSched]int32
 	bIdx [numSched]int32
@@ -412,17 +402,18 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	}
 	for c := 0; c < numCures; c++ {
 		w := sg.w[classCureFast+c]
-		if sg.hasB {
-			sg.cb[c] = [2]float64{w * svb.cure[c][0], w * svb.cure[c][1]}
-		} else {
-			sg.cb[c] = [2]float64{w, w}
+		for g := range sg.cb[c] {
+			sg.cb[c][g] = w
+			if sg.hasB {
+				sg.cb[c][g] *= svb.cure[c][g]
+			}
 		}
 	}
 	for q := range sg.flb {
 		sg.flb[q] = min(sg.fb[q][0], sg.fb[q][1])
 	}
 	for c := range sg.clb {
-		sg.clb[c] = min(sg.cb[c][0], sg.cb[c][1])
+		sg.clb[c] = minOf(sg.cb[c][:])
 	}
 	sg.dead = sg.w[classDead] * (1 - s.m.Hazard[cellDead])
 	if sg.hasB {
@@ -452,16 +443,23 @@ func (sg *segment) funds(p *point, v *survivals) float64 {
 
 // rest is the cure and dead classes' part of the loss's sum.
 func (sg *segment) rest(p *point, v *survivals) float64 {
-	sa, sb := 0, 0
-	if p.block == sg.aBlk {
-		sa = 1
-	}
-	if sg.hasB && p.block == sg.bBlk {
-		sb = 1
+	sa, sb := gapIdx(p.block-sg.aBlk), 0
+	if sg.hasB {
+		sb = gapIdx(sg.bBlk - p.block)
 	}
 	r := sg.dead
 	for c := 0; c < numCures; c++ {
 		r += sg.cb[c][sb] * v.cure[c][sa]
 	}
 	return r
+}
+
+func minOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs[1:] {
+		if x < m {
+			m = x
+		}
+	}
+	return m
 }

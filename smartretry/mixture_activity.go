@@ -1,0 +1,361 @@
+package smartretry
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// Card activity under the mixture. Devices presenting a card elsewhere
+// tell how alive its account is: a customer short of funds keeps using
+// the card, more so just after pay lands; an issuer's hold quiets it
+// until the hold lifts; a closed card stays quiet. Each class therefore
+// has a Poisson process of activity:
+//
+//   - funds, schedule s: a rate by hours since s's latest pay deposit
+//     (the hazards' age buckets, shared by the schedules, so a burst after
+//     one schedule's pay day and not another's tells them apart);
+//   - cure c: a quiet rate until the hold lifts at an onset time, a live
+//     rate after; the onset is hidden, with a distribution of its own for
+//     each cure class on a grid of onsetStep hours from the first failure.
+//     A change point, not a rate by time since the failure: a card quiet
+//     for nine days is then still likely a hold about to lift, where a
+//     rate averaged over lifted and unlifted holds would call it dead;
+//   - dead: one rate.
+//
+// The activity observed between the first failure and a decision enters
+// the class posterior as its likelihood, next to the failed retries.
+// Rates and onset distributions are fitted by EM with the hazards
+// (Mixture.Activity, Mixture.CureOnset); a mixture without them ignores
+// activity.
+
+// Rates of Mixture.Activity, per hour.
+var (
+	actFunds = 0                 // [numAge] funds by age since the deposit
+	actQuiet = actFunds + numAge // cure classes before the onset
+	actLive  = actQuiet + 1      // cure classes after it
+	actDead  = actLive + 1
+	numAct   = actDead + 1
+)
+
+// The cure onset grid: onset j at j·onsetStep hours after the first
+// failure for j < numOnset-1; the last bin is open-ended. Mixture.CureOnset
+// holds, per cure class, numOnset+1 probabilities: the grid, then never.
+const (
+	onsetStep = 6
+	numOnset  = 14*24/onsetStep + 1
+)
+
+// Layout of an activity summary (actSum): events and exposure hours by
+// view, where a view is one schedule's age buckets, the onset bins or the
+// dead class's single cell.
+var (
+	sumFunds = 0                          // [numSched][numAge]
+	sumCure  = sumFunds + numSched*numAge // [numOnset]
+	sumDead  = sumCure + numOnset
+	sumLen   = sumDead + 1
+)
+
+// actSum is the activity of one span: events n and exposure e (hours) per
+// summary cell.
+type actSum struct{ n, e []float32 }
+
+func newActSum() actSum { return actSum{n: make([]float32, sumLen), e: make([]float32, sumLen)} }
+
+func (a actSum) reset() {
+	clear(a.n)
+	clear(a.e)
+}
+
+// onsetEdges are the upper bounds (hours) of the onset bins.
+var onsetEdges = func() []float64 {
+	e := make([]float64, numOnset-1)
+	for j := range e {
+		e[j] = float64((j + 1) * onsetStep)
+	}
+	return e
+}()
+
+// summarise fills a with the activity of (first, end]: acts sorted, only
+// those in the span counted.
+func (d *deposits) summarise(a actSum, first, end time.Time, acts []time.Time) {
+	a.reset()
+	f, t := first.Unix(), end.Unix()
+	if t <= f {
+		return
+	}
+	span := float64(t-f) / 3600
+	// Exposure: funds by age since each schedule's deposits.
+	for s := range d.pay {
+		list := d.pay[s]
+		i := sort.Search(len(list), func(k int) bool { return list[k] > f }) - 1
+		for lo := f; lo < t; i++ {
+			hi := t
+			if i+1 < len(list) && list[i+1] < hi {
+				hi = list[i+1]
+			}
+			if i >= 0 {
+				spread(a.e[sumFunds+s*numAge:sumFunds+(s+1)*numAge], ageEdges, float64(lo-list[i])/3600, float64(hi-list[i])/3600)
+			}
+			lo = hi
+		}
+	}
+	spread(a.e[sumCure:sumCure+numOnset], onsetEdges, 0, span)
+	a.e[sumDead] = float32(span)
+	lo := sort.Search(len(acts), func(k int) bool { return acts[k].Unix() > f })
+	for _, at := range acts[lo:] {
+		u := at.Unix()
+		if u > t {
+			break
+		}
+		for s := range d.pay {
+			list := d.pay[s]
+			i := sort.Search(len(list), func(k int) bool { return list[k] > u }) - 1
+			if i >= 0 {
+				a.n[sumFunds+s*numAge+bucket(ageEdges, float64(u-list[i])/3600)]++
+			}
+		}
+		a.n[sumCure+bucket(onsetEdges, float64(u-f)/3600)]++
+		a.n[sumDead]++
+	}
+}
+
+// spread adds the hours of [lo, hi) to the buckets of edges they fall in.
+func spread(e []float32, edges []float64, lo, hi float64) {
+	for b := bucket(edges, lo); lo < hi; b++ {
+		top := hi
+		if b < len(edges) && edges[b] < top {
+			top = edges[b]
+		}
+		e[b] += float32(top - lo)
+		lo = top
+	}
+}
+
+// onsetLogLik fills ll[j] with the log-likelihood of the summarised
+// activity for a hold lifting at onset j (j = numOnset: never), with quiet
+// and live rates q and l, and returns the events and exposure before each
+// onset in nb and eb (nb[j], eb[j]: bins < j) for the M step.
+func onsetLogLik(q, l float64, a actSum, ll, nb, eb []float64) {
+	lq, lv := math.Log(q), math.Log(l)
+	var n, e float64
+	for b := 0; b < numOnset; b++ {
+		n += float64(a.n[sumCure+b])
+		e += float64(a.e[sumCure+b])
+	}
+	var cn, ce float64
+	for j := 0; j <= numOnset; j++ {
+		nb[j], eb[j] = cn, ce
+		ll[j] = cn*lq - ce*q + (n-cn)*lv - (e-ce)*l
+		if j < numOnset {
+			cn += float64(a.n[sumCure+j])
+			ce += float64(a.e[sumCure+j])
+		}
+	}
+}
+
+// activityLogLik fills out[k] with the log-likelihood of the summarised
+// activity under each class k, for rates lam and onset distributions pi;
+// scratch holds 3(numOnset+1) values and is left with onsetLogLik's.
+func activityLogLik(lam, pi []float64, a actSum, out, scratch []float64) {
+	for k := 0; k < numSched; k++ {
+		var ll float64
+		n, e := a.n[sumFunds+k*numAge:], a.e[sumFunds+k*numAge:]
+		for b := 0; b < numAge; b++ {
+			l := lam[actFunds+b]
+			ll += float64(n[b])*math.Log(l) - float64(e[b])*l
+		}
+		out[k] = ll
+	}
+	l := lam[actDead]
+	out[classDead] = float64(a.n[sumDead])*math.Log(l) - float64(a.e[sumDead])*l
+	J := numOnset + 1
+	ll, nb, eb := scratch[:J], scratch[J:2*J], scratch[2*J:3*J]
+	onsetLogLik(lam[actQuiet], lam[actLive], a, ll, nb, eb)
+	for c := 0; c < numCures; c++ {
+		out[classCureFast+c] = logSumExpW(ll, pi[c*J:(c+1)*J])
+	}
+}
+
+// logSumExpW is log Σ w_j exp(x_j).
+func logSumExpW(x, w []float64) float64 {
+	top := math.Inf(-1)
+	for j := range x {
+		if w[j] > 0 {
+			top = max(top, x[j])
+		}
+	}
+	if math.IsInf(top, -1) {
+		return top
+	}
+	var z float64
+	for j := range x {
+		if w[j] > 0 {
+			z += w[j] * math.Exp(x[j]-top)
+		}
+	}
+	return top + math.Log(z)
+}
+
+// initialActivity starts the rates from the pooled rate r: busier for the
+// funds classes and lifted holds, quieter for holds not yet lifted and
+// dead cards, so EM can tell them apart.
+func initialActivity(r float64) []float64 {
+	lam := make([]float64, numAct)
+	for b := 0; b < numAge; b++ {
+		lam[actFunds+b] = 1.5 * r
+	}
+	lam[actQuiet], lam[actLive], lam[actDead] = 0.3*r, 1.5*r, 0.2*r
+	return lam
+}
+
+// initialOnset starts each cure class's onsets uniform over its window
+// (cureLift), the last one with the open-ended last bin; never is the
+// dead class's. EM keeps each class within its window.
+func initialOnset() []float64 {
+	J := numOnset + 1
+	pi := make([]float64, numCures*J)
+	for c := 0; c < numCures; c++ {
+		row := pi[c*J : (c+1)*J]
+		var z float64
+		for j := 0; j < numOnset; j++ {
+			if h := float64(j * onsetStep); h >= cureLift[c] && h < cureLift[c+1] {
+				row[j] = 1
+				z++
+			}
+		}
+		for j := range row {
+			row[j] /= z
+		}
+	}
+	return pi
+}
+
+// activityBefore returns the sorted activity in (first, end] of acts
+// (sorted).
+func activityBefore(acts []time.Time, first, end time.Time) []time.Time {
+	lo := sort.Search(len(acts), func(i int) bool { return acts[i].After(first) })
+	hi := sort.Search(len(acts), func(i int) bool { return acts[i].After(end) })
+	if hi < lo {
+		return nil
+	}
+	return acts[lo:hi]
+}
+
+// farFuture bounds spans that run to the end of the ledger.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// weighActivity multiplies the class weights w by the likelihood of the
+// card's activity in (first, end], scaled so the largest factor is 1.
+func weighActivity(m *Mixture, w []float64, dep *deposits, first, end time.Time, acts []time.Time) {
+	a := newActSum()
+	dep.summarise(a, first, end, acts)
+	var ll [NumClasses]float64
+	var scratch [3 * (numOnset + 1)]float64
+	activityLogLik(m.Activity, m.CureOnset, a, ll[:], scratch[:])
+	top := math.Inf(-1)
+	for k := range w {
+		top = max(top, ll[k])
+	}
+	for k := range w {
+		w[k] *= math.Exp(ll[k] - top)
+	}
+}
+
+// actEM holds the activity part of the EM fit: the current rates and
+// onsets, their starting values (the M step's pull) and the sums.
+type actEM struct {
+	lam, lam0, pi, pi0 []float64
+	num, den, piNum    []float64
+	qn, qe, ln, le     float64 // quiet and live events and exposure
+	ll, scratch        []float64
+}
+
+func newActEM(pooled float64) *actEM {
+	J := numOnset + 1
+	e := &actEM{lam: initialActivity(pooled), lam0: initialActivity(pooled), pi: initialOnset(), pi0: initialOnset(),
+		num: make([]float64, numAct), den: make([]float64, numAct), piNum: make([]float64, numCures*J),
+		ll: make([]float64, NumClasses), scratch: make([]float64, 3*J)}
+	return e
+}
+
+// logLik adds each class's activity log-likelihood to l.
+func (e *actEM) logLik(a actSum, l []float64) {
+	activityLogLik(e.lam, e.pi, a, e.ll, e.scratch)
+	for k := range l {
+		l[k] += e.ll[k]
+	}
+}
+
+// add adds the sequence's activity, weighted by its class
+// responsibilities, to the sums; scratch still holds its onsetLogLik.
+func (e *actEM) add(a actSum, resp []float64) {
+	for k := 0; k < numSched; k++ {
+		for b := 0; b < numAge; b++ {
+			e.num[actFunds+b] += resp[k] * float64(a.n[sumFunds+k*numAge+b])
+			e.den[actFunds+b] += resp[k] * float64(a.e[sumFunds+k*numAge+b])
+		}
+	}
+	e.num[actDead] += resp[classDead] * float64(a.n[sumDead])
+	e.den[actDead] += resp[classDead] * float64(a.e[sumDead])
+	J := numOnset + 1
+	ll, nb, eb := e.scratch[:J], e.scratch[J:2*J], e.scratch[2*J:3*J]
+	n, x := nb[J-1], eb[J-1] // everything is before "never"
+	for c := 0; c < numCures; c++ {
+		w := resp[classCureFast+c]
+		if w < 1e-9 {
+			continue
+		}
+		pi := e.pi[c*J : (c+1)*J]
+		top := math.Inf(-1)
+		for j := range ll {
+			if pi[j] > 0 {
+				top = max(top, ll[j])
+			}
+		}
+		var z float64
+		for j := range ll {
+			if pi[j] > 0 {
+				z += pi[j] * math.Exp(ll[j]-top)
+			}
+		}
+		for j := range ll {
+			if pi[j] <= 0 {
+				continue
+			}
+			r := w * pi[j] * math.Exp(ll[j]-top) / z
+			e.piNum[c*J+j] += r
+			e.qn += r * nb[j]
+			e.qe += r * eb[j]
+			e.ln += r * (n - nb[j])
+			e.le += r * (x - eb[j])
+		}
+	}
+}
+
+// mStep sets the rates and onsets from the sums (a day of pseudo-exposure
+// at the starting rates, a few pseudo-sequences of the starting onsets)
+// and clears the sums.
+func (e *actEM) mStep() {
+	for c := range e.lam {
+		e.lam[c] = max((e.num[c]+24*e.lam0[c])/(e.den[c]+24), 1e-6)
+	}
+	e.lam[actQuiet] = max((e.qn+24*e.lam0[actQuiet])/(e.qe+24), 1e-6)
+	e.lam[actLive] = max((e.ln+24*e.lam0[actLive])/(e.le+24), 1e-6)
+	J := numOnset + 1
+	for c := 0; c < numCures; c++ {
+		row, num, row0 := e.pi[c*J:(c+1)*J], e.piNum[c*J:(c+1)*J], e.pi0[c*J:(c+1)*J]
+		var z float64
+		for j := range row {
+			row[j] = num[j] + 2*row0[j]
+			z += row[j]
+		}
+		for j := range row {
+			row[j] /= z
+		}
+	}
+	clear(e.num)
+	clear(e.den)
+	clear(e.piNum)
+	e.qn, e.qe, e.ln, e.le = 0, 0, 0, 0
+}

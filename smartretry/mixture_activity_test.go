@@ -1,0 +1,108 @@
+package smartretry
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/recoupledger/recoup/domain"
+)
+
+// holdSequences is a test world of issuer holds written with the time
+// package alone: half the cards are dead, half are held until an onset
+// uniform over the first eight days, then approve 60% of attempts. A held
+// or dead card is presented elsewhere 0.2 times a day, a lifted one 3
+// times a day.
+func holdSequences(r *rand.Rand, n int, loc *time.Location) []MixtureSequence {
+	cat, _ := categoryOf("try_again_later")
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, loc)
+	var out []MixtureSequence
+	for i := 0; i < n; i++ {
+		first := base.Add(time.Duration(r.IntN(180*24)) * time.Hour)
+		onset := math.Inf(1)
+		if i%2 == 0 {
+			onset = float64(1 + r.IntN(8*24))
+		}
+		s := MixtureSequence{Category: string(cat), Funding: string(domain.Credit), Country: "US", Loc: loc, First: first}
+		// Activity over 14 days, by thinning at the live rate.
+		for h := 0.0; ; {
+			h += r.ExpFloat64() / (3.0 / 24)
+			if h >= 14*24 {
+				break
+			}
+			rate := 0.2
+			if h >= onset {
+				rate = 3
+			}
+			if r.Float64()*3 < rate {
+				s.Activity = append(s.Activity, first.Add(time.Duration(h*float64(time.Hour))))
+			}
+		}
+		h := 0
+		for k := 0; k < 5; k++ {
+			h += 12 + r.IntN(60)
+			if h > 14*24 {
+				break
+			}
+			s.Retries = append(s.Retries, first.Add(time.Duration(h)*time.Hour))
+			if float64(h) >= onset && r.Float64() < 0.6 {
+				s.Success = true
+				break
+			}
+		}
+		if len(s.Retries) > 0 {
+			s.Activity = activityBefore(s.Activity, first, s.Retries[len(s.Retries)-1])
+		} else {
+			s.Activity = nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// EM learns that lifted holds are busy and held or dead cards quiet, and
+// a card presented elsewhere since a failure makes a retry more hopeful
+// than one that stayed quiet.
+func TestMixtureLearnsCardActivity(t *testing.T) {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	m, err := FitMixture(context.Background(), holdSequences(r, 4000, loc), MixtureOptions{Iterations: 25, DepositHours: []int{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Activity == nil || m.CureOnset == nil {
+		t.Fatal("fitted without activity")
+	}
+	quiet, live, dead := 24*m.Activity[actQuiet], 24*m.Activity[actLive], 24*m.Activity[actDead]
+	t.Logf("activity per day: quiet %.2f, live %.2f, dead %.2f", quiet, live, dead)
+	if live < 2 || live > 4 || quiet > 0.6 || dead > 0.6 {
+		t.Errorf("activity per day: lifted holds %.2f (want about 3), held %.2f and dead %.2f (want about 0.2)", live, quiet, dead)
+	}
+	failed := time.Date(2026, 7, 20, 10, 0, 0, 0, loc)
+	c := Case{Amount: 5000, Network: domain.Visa, Funding: domain.Credit, Country: "US", Loc: loc,
+		Attempts: []Attempt{{At: failed, DeclineCode: "try_again_later"}, {At: failed.Add(48 * time.Hour), DeclineCode: "try_again_later"}},
+		Decision: failed.Add(72 * time.Hour)}
+	p := NewMixturePlanner(m, nil, nil)
+	quietPost := p.Posterior(&c)
+	for h := 50; h < 72; h += 4 {
+		c.Activity = append(c.Activity, failed.Add(time.Duration(h)*time.Hour))
+	}
+	busyPost := p.Posterior(&c)
+	if busyPost[classDead] >= quietPost[classDead]/2 {
+		t.Errorf("dead class %.3f after six presentations in a day, %.3f after none: want it at least halved", busyPost[classDead], quietPost[classDead])
+	}
+
+	// Without activity in the fit, the same model ignores it.
+	m0, err := FitMixture(context.Background(), holdSequences(rand.New(rand.NewPCG(7, 8)), 2000, loc), MixtureOptions{Iterations: 10, DepositHours: []int{0}, IgnoreActivity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m0.Activity != nil {
+		t.Error("IgnoreActivity fitted activity rates")
+	}
+}
