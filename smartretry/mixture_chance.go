@@ -12,8 +12,10 @@ import "time"
 func (m *Mixture) Chance(c *Case, at time.Time) float64 {
 	first := c.first()
 	end := at
-	if l := c.last().At; l.After(end) {
-		end = l
+	for _, t := range []time.Time{c.last().At, c.Decision} {
+		if t.After(end) {
+			end = t
+		}
 	}
 	dep := payDeposits(c.Loc, first.At, end, m.DepositHour)
 	cat, _ := categoryOf(first.DeclineCode)
@@ -27,6 +29,15 @@ func (m *Mixture) Chance(c *Case, at time.Time) float64 {
 			post[k] *= 1 - m.Hazard[cell(k, &prev, &cur)]
 		}
 		prev = cur
+	}
+	if m.Activity != nil {
+		// The card activity seen up to the decision, as the planner
+		// weighs it.
+		seen := c.last().At
+		if c.Decision.After(seen) {
+			seen = c.Decision
+		}
+		weighActivity(m, post[:], dep, first.At, seen, c.Activity)
 	}
 	cur := dep.at(at, first.At)
 	var p, z float64

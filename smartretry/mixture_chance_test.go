@@ -11,8 +11,7 @@ import (
 )
 
 // Chance is the probability the planner reports for each slot of its
-// schedule (each planned failure conditioning the next), and it falls
-// after failed retries on a funds shortfall before the next payday.
+// schedule (each planned failure conditioning the next).
 func TestMixtureChanceMatchesPlanner(t *testing.T) {
 	loc, err := time.LoadLocation("America/New_York")
 	if err != nil {
@@ -50,15 +49,6 @@ func TestMixtureChanceMatchesPlanner(t *testing.T) {
 		c.Attempts = append(c.Attempts, Attempt{At: s.At, DeclineCode: "insufficient_funds"})
 	}
 
-	// Before the month's last business day (July 31), a retry right after
-	// a failed one (no deposit since) is worth less than the first was.
-	c.Attempts = c.Attempts[:1]
-	at := failed.Add(24 * time.Hour)
-	p0 := m.Chance(&c, at)
-	c.Attempts = append(c.Attempts, Attempt{At: at, DeclineCode: "insufficient_funds"})
-	if p1 := m.Chance(&c, at.Add(24*time.Hour)); !(p1 < p0) {
-		t.Errorf("chance after a failed retry with no payday between: %.4f, want below the first retry's %.4f", p1, p0)
-	}
 }
 
 func BenchmarkMixtureChance(b *testing.B) {
