@@ -34,8 +34,12 @@ func init() {
 		Long: `recommend plans the retries of one failed invoice with the smart-retry model:
 every allowed hour of the window is scored, the optimizer picks the schedule
 that maximises expected recovery within the budget and the card-network
-rules, and each chosen time is printed with its probability and the features
-that weighed most. The invoice comes from a ledger (--data, --invoice) or is
+rules, and each chosen time is printed with its probability and what weighed
+most: for a mixture model file (the default of recoup train), the latent
+classes' posterior, the invoice facts that set their prior and what sets each
+retry's chance (a pay deposit some hours before, the hours since the failure
+and the local hour); for a logistic one, the features' log-odds
+contributions. The invoice comes from a ledger (--data, --invoice) or is
 described by flags.`,
 		Example: `  recoup recommend --data ./data --invoice in_123
   recoup recommend --store kurrentdb --kurrentdb-url 'esdb://localhost:2113?tls=false' --model model.json --invoice in_123
