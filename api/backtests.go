@@ -186,8 +186,13 @@ func (s *Server) createBacktest(w http.ResponseWriter, r *http.Request) error {
 	}
 	cfg := backtest.Config{Scorer: s.cfg.Model, Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base,
 		Bootstrap: boot, Seed: req.Seed, Refits: refits}
-	if p, ok := s.cfg.Recommender.(backtest.RetryPlanner); ok {
-		cfg.Planner = p // a smart candidate plans as the server does
+	// A smart candidate plans as the server does: the served planner's
+	// family and objective, rebuilt over each refit of the models.
+	switch p := s.cfg.Recommender.(type) {
+	case *smartretry.MixturePlanner:
+		cfg.Mixture, cfg.Planner = p.M, backtest.ShippedPlanner(p.Objective, smartretry.NetworkRules)
+	case *smartretry.Planner:
+		cfg.Planner = backtest.ShippedPlanner(p.Objective, smartretry.NetworkRules)
 	}
 	s.jobs.wg.Add(1)
 	go s.runBacktest(jb, cfg)

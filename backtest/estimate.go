@@ -21,21 +21,13 @@ type Expected struct {
 
 // Estimator replays invoices against the fitted models.
 type Estimator struct {
-	Ledger   *smartretry.Ledger
-	Scorer   smartretry.Scorer
+	Ledger *smartretry.Ledger
+	// Outcome gives each retry's chance of success.
+	Outcome  Outcome
 	Customer CustomerHazard
 	Rules    smartretry.Rules
 	// Planner is used for smart presets.
-	Planner RetryPlanner
-	// recal, if set, is the out-of-fold recalibration Scorer carries,
-	// which refits are scored with too.
-	recal *Recalibration
-}
-
-// RetryPlanner plans a smart preset's next retry: the deployed model
-// file's planner, of either family (smartretry.Load), as the engine's.
-type RetryPlanner interface {
-	PlanRetry(ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error)
+	Planner Planner
 }
 
 // state is a point of an invoice's run: the attempts so far (all failed),
@@ -165,8 +157,7 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		}
 		customer(at)
 		c := e.caseAfter(inv, attempts, decision, rem)
-		smartretry.Row(&c, at, row)
-		p := e.Scorer.Score(row)
+		p := e.Outcome.Chance(&c, at, row)
 		x.Retries += surv
 		x.Recover += surv * p
 		x.HoursRec += surv * p * at.Sub(inv.FailedAt).Hours()

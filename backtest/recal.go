@@ -129,11 +129,10 @@ func customerHash(customer string) uint64 {
 
 // crossRecal fits the out-of-fold recalibration of train's models on the
 // ledger's rows (nil when the model is not linear).
-func crossRecal(ctx context.Context, l *smartretry.Ledger, train TrainFunc) (*Recalibration, error) {
+func crossRecal(ctx context.Context, l *smartretry.Ledger, rows []smartretry.TrainingRow, train TrainFunc) (*Recalibration, error) {
 	if partOf == nil {
 		return nil, nil
 	}
-	rows := l.Rows()
 	fold := make([]int, len(rows))
 	for i := range rows {
 		c := l.Invoices[rows[i].InvoiceID].Finalized.CustomerID
@@ -233,5 +232,46 @@ func fitRecal(ps [][numParts]float64, y []float64) Recalibration {
 			break
 		}
 	}
+	// A slope is a shrinkage factor: below zero says the part carries no
+	// signal out of fold (not that its contrasts should be reversed),
+	// above two that it is not identified; either happens only on small
+	// ledgers, where a part's out-of-fold values are mostly noise. Slopes
+	// are held to [0, 2] and the intercept refitted with them.
+	clamped := false
+	for k := 1; k < n; k++ {
+		if c := min(max(b[k], 0), 2); c != b[k] {
+			b[k], clamped = c, true
+		}
+	}
+	if clamped {
+		b[0] = fitIntercept(ps, y, b)
+	}
 	return Recalibration{Intercept: b[0], Static: b[1], Sequence: b[2], Calendar: b[3]}
+}
+
+// fitIntercept is the intercept maximising the likelihood of y with the
+// slopes b[1:] held fixed (Newton's method).
+func fitIntercept(ps [][numParts]float64, y []float64, b [numParts + 1]float64) float64 {
+	a := b[0]
+	for it := 0; it < 50; it++ {
+		var g, h float64
+		for i := range y {
+			z := a
+			for k := range numParts {
+				z += b[k+1] * ps[i][k]
+			}
+			p := 1 / (1 + math.Exp(-z))
+			g += y[i] - p
+			h += p * (1 - p)
+		}
+		if h <= 0 {
+			break
+		}
+		d := g / h
+		a += d
+		if math.Abs(d) < 1e-9 {
+			break
+		}
+	}
+	return a
 }

@@ -15,6 +15,7 @@ func TestFitRecalRecoversSlopes(t *testing.T) {
 		{Intercept: 0, Static: 1, Sequence: 1, Calendar: 1},
 		{Intercept: -0.3, Static: 0.9, Sequence: 0.8, Calendar: 0.6},
 		{Intercept: 0.2, Static: 1.2, Sequence: 1, Calendar: 0.3},
+		{Intercept: -0.2, Static: 1, Sequence: 1, Calendar: -0.8},
 	}
 	for _, want := range tests {
 		r := rand.New(rand.NewPCG(1, 2))
@@ -29,6 +30,24 @@ func TestFitRecalRecoversSlopes(t *testing.T) {
 			}
 		}
 		got := fitRecal(ps, y)
+		if want.Calendar < 0 {
+			// A reversed part is no signal: its slope is held at zero and
+			// the intercept refitted, which still fits the base rate.
+			want.Calendar = 0
+			if got.Calendar != 0 || math.Abs(got.Static-want.Static) > 0.1 {
+				t.Errorf("fitRecal = %+v, want the calendar slope held at 0", got)
+			}
+			var py, sy float64
+			for i := range y {
+				z := got.Intercept + got.Static*ps[i][0] + got.Sequence*ps[i][1]
+				py += 1 / (1 + math.Exp(-z))
+				sy += y[i]
+			}
+			if math.Abs(py-sy) > 1e-3*float64(n) {
+				t.Errorf("refitted intercept predicts %.0f successes, observed %.0f", py, sy)
+			}
+			continue
+		}
 		if math.Abs(got.Intercept-want.Intercept) > 0.08 || math.Abs(got.Static-want.Static) > 0.06 ||
 			math.Abs(got.Sequence-want.Sequence) > 0.06 || math.Abs(got.Calendar-want.Calendar) > 0.1 {
 			t.Errorf("fitRecal = %+v, want about %+v", got, want)

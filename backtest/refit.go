@@ -2,7 +2,6 @@ package backtest
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -31,46 +30,19 @@ func DefaultTrain(ctx context.Context, rows []smartretry.TrainingRow) (smartretr
 // choices, with the refitted model), and the standard deviation of each
 // metric over the refits is returned, for the candidate, the baseline and
 // their difference.
-func modelSpread(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, anchor []outcome, progress func()) (sd [3][5]float64, opt optimism, err error) {
-	rows := cfg.Ledger.Rows()
-	byCustomer := map[string][]int{}
-	var customers []string
-	for i := range rows {
-		c := cfg.Ledger.Invoices[rows[i].InvoiceID].Finalized.CustomerID
-		if c == "" {
-			c = rows[i].InvoiceID
-		}
-		if _, ok := byCustomer[c]; !ok {
-			customers = append(customers, c)
-		}
-		byCustomer[c] = append(byCustomer[c], i)
-	}
-	if len(customers) == 0 {
-		return sd, opt, nil
-	}
+func modelSpread(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *Estimator, anchor []outcome, progress func()) (sd [3][5]float64, opt optimism, err error) {
 	var optSum, optSum2 float64
-	r := rand.New(rand.NewPCG(cfg.Seed, 0x726566697473))
 	cancels := cfg.Candidate.AfterSub == domain.AfterCancel
 	var sum, sum2 [3][5]float64
-	for k := 0; k < cfg.Refits; k++ {
-		sample := make([]smartretry.TrainingRow, 0, len(rows))
-		for range customers {
-			for _, i := range byCustomer[customers[r.IntN(len(customers))]] {
-				sample = append(sample, rows[i])
-			}
-		}
-		sc, err := cfg.Train(ctx, sample)
-		if err != nil {
-			return sd, opt, fmt.Errorf("refit %d: %w", k+1, err)
-		}
+	for k, m := range f.refit {
 		re := *e
-		re.Scorer = recalibrated(sc, e.recal) // the planner stays the deployed one
+		re.Outcome = f.refitOutcome(k) // the planner stays the deployed one
 		cand, base, used, err := expectAll(ctx, cfg, pop, &re, nil, progress)
 		if err != nil {
 			return sd, opt, err
 		}
-		if _, logistic := e.Planner.(*smartretry.Planner); cfg.Candidate.SmartRetries && logistic {
-			o, err := refitOptimism(ctx, cfg, pop, e, sc, k)
+		if cfg.Candidate.SmartRetries {
+			o, err := refitOptimism(ctx, cfg, f, pop, e, m, k)
 			if err != nil {
 				return sd, opt, err
 			}
@@ -86,8 +58,7 @@ func modelSpread(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, a
 		}
 	}
 	n := float64(cfg.Refits)
-	if _, logistic := e.Planner.(*smartretry.Planner); cfg.Candidate.SmartRetries && logistic && n > 1 {
-		opt.Measured = true
+	if cfg.Candidate.SmartRetries && n > 1 {
 		opt.Mean = optSum / n
 		opt.SD = math.Sqrt(max(optSum2-optSum*optSum/n, 0) / (n - 1))
 	}
@@ -106,11 +77,6 @@ func modelSpread(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, a
 // chose itself, against the deployed model's view of the same plans.
 type optimism struct {
 	Mean, SD float64
-	// Measured is false when the deployed planner is not the logistic
-	// planner the refits can stand in for (a mixture model file's): its
-	// choices do not select on the scorer's fitted noise, and its own
-	// optimism would need refits of its family.
-	Measured bool
 }
 
 // optimismSample bounds the invoices each refit's optimism is measured on:
@@ -123,7 +89,7 @@ const optimismSample = 4000
 // for the truth, so the difference is the refit's optimism about its own
 // choices (Efron's bootstrap estimate of optimism), which the deployed
 // model's estimate of its own plans suffers likewise.
-func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, sc smartretry.Scorer, k int) (float64, error) {
+func refitOptimism(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *Estimator, m Models, k int) (float64, error) {
 	idx := make([]int, len(pop))
 	for i := range idx {
 		idx[i] = i
@@ -133,11 +99,15 @@ func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator,
 		r.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
 		idx = idx[:optimismSample]
 	}
-	p := *e.Planner.(*smartretry.Planner)
-	p.Scorer = sc
+	// The refit's planner is the deployed kind built from the refit.
+	pm := m
+	if cfg.Mixture == nil {
+		pm.Mixture = nil
+	}
+	p := cfg.Planner(pm)
 	own, dep := *e, *e
-	own.Scorer, own.Planner = recalibrated(sc, e.recal), &p
-	dep.Planner = &p // plans of the refit, scored by the deployed model
+	own.Outcome, own.Planner = f.refitOutcome(k), p
+	dep.Planner = p // plans of the refit, scored by the deployed model
 	diff := make([]float64, len(idx))
 	err := parallel(ctx, cfg.Workers, len(idx), func(j int) error {
 		a, err := own.Expect(ctx, &pop[idx[j]], cfg.Candidate)

@@ -14,26 +14,66 @@ import (
 // Config describes one backtest.
 type Config struct {
 	Ledger *smartretry.Ledger
+	// Scorer is the deployed logistic model.
 	Scorer smartretry.Scorer
-	Rules  smartretry.Rules
-	// Planner plans a smart candidate's retries: the deployed model
-	// file's planner (smartretry.Loaded.Planner), whose family may differ
-	// from Scorer's; nil plans with the logistic planner over Scorer.
-	Planner   RetryPlanner
+	// Mixture is the deployed latent-class mixture, when the smart
+	// planner shipped is the mixture's (nil: the logistic planner).
+	Mixture   *smartretry.Mixture
+	Rules     smartretry.Rules
 	Candidate domain.PresetSpec
 	// Baseline is nil for the presets each run actually used (observed).
 	Baseline  *domain.PresetSpec
 	Bootstrap int    // replicates (default 1000)
 	Seed      uint64 // bootstrap seed
 	Workers   int    // default 2
-	// Refits is how many times the model is refitted on the ledger
-	// resampled by customer to measure its own uncertainty, which then
-	// widens the intervals (0 or 1: none). Train fits them (default
-	// DefaultTrain: the deployed model's own family and options).
+	// Refits is how many times the models are refitted on the ledger
+	// resampled by customer to measure their own uncertainty, which then
+	// widens the intervals (0 or 1: none). Train fits the logistic ones
+	// (default DefaultTrain: the deployed model's own family and options).
 	Refits int
 	Train  TrainFunc
+	// Family is the outcome model schedules are replayed against
+	// (default FamilyLogistic).
+	Family Family
+	// Planner builds the smart planner from fitted models, as the
+	// deployment does (default ShippedPlanner with the default objective
+	// and Rules): the deployed
+	// models' plans are what a smart candidate is estimated on, and the
+	// refits' plans measure the optimizer's curse.
+	Planner PlannerFunc
+	// Fitted, if set, holds the fits of an earlier Prepare with the same
+	// ledger, family, refits and seed, shared by several candidates.
+	Fitted *Fitted
 	// Progress, if set, is called with invoices done and the total.
 	Progress func(done, total int)
+}
+
+// withDefaults fills cfg's unset fields.
+func (cfg Config) withDefaults() Config {
+	if cfg.Bootstrap <= 0 {
+		cfg.Bootstrap = 1000
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.Train == nil {
+		cfg.Train = DefaultTrain
+	}
+	if cfg.Family == "" {
+		cfg.Family = FamilyLogistic
+	}
+	if cfg.Planner == nil {
+		cfg.Planner = ShippedPlanner(smartretry.DefaultObjective(), cfg.Rules)
+	}
+	if cfg.Refits < 0 {
+		cfg.Refits = 0
+	}
+	return cfg
+}
+
+// deployed are the deployed models.
+func (cfg Config) deployed() Models {
+	return Models{Logistic: cfg.Scorer, Mixture: cfg.Mixture}
 }
 
 // Result is a backtest's answer.
@@ -60,40 +100,41 @@ type Result struct {
 	// model overrates its own plans (measured on the refits), already
 	// taken off the candidate's recovery rate.
 	Optimism *float64 `json:"smart_optimism_pp,omitempty"`
+	// ScoringSD and OptimismSD, for a smart candidate with refits, are
+	// the two measures of its model error (points): the spread of the
+	// deployed plans' estimate over the refits, and the spread of the
+	// refits' optimism about their own plans. ModelSD is the larger.
+	ScoringSD  float64 `json:"smart_scoring_sd_pp,omitempty"`
+	OptimismSD float64 `json:"smart_optimism_sd_pp,omitempty"`
 	// Recalibration is the out-of-fold recalibration the estimates are
 	// scored with (nil when the model is not linear).
 	Recalibration *Recalibration `json:"out_of_fold_recalibration,omitempty"`
 	Method        string         `json:"method"`
+	// Outcome is the family of the outcome model.
+	Outcome Family `json:"outcome_model"`
 }
 
 // Run estimates the candidate against the baseline over the ledger's
 // failed invoices.
 func Run(ctx context.Context, cfg Config) (Result, error) {
-	if cfg.Bootstrap <= 0 {
-		cfg.Bootstrap = 1000
-	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = 2
+	cfg = cfg.withDefaults()
+	if cfg.Family != FamilyMixture && cfg.Family != FamilyLogistic {
+		return Result{}, fmt.Errorf("backtest: family: want %q or %q, got %q", FamilyMixture, FamilyLogistic, cfg.Family)
 	}
 	pop := Population(cfg.Ledger)
 	if len(pop) == 0 {
 		return Result{}, fmt.Errorf("backtest: data: the ledger has no failed invoices")
 	}
-	if cfg.Train == nil {
-		cfg.Train = DefaultTrain
+	f := cfg.Fitted
+	if f == nil || !f.matches(cfg) {
+		var err error
+		if f, err = Prepare(ctx, cfg); err != nil {
+			return Result{}, err
+		}
 	}
-	// The planner is the deployed model's; the estimates score with the
-	// model recalibrated out of fold (recal.go), which values the
-	// planner's choices by what the model's claims are worth.
-	r, err := crossRecal(ctx, cfg.Ledger, cfg.Train)
-	if err != nil {
-		return Result{}, fmt.Errorf("backtest: recalibration: %w", err)
-	}
-	e := &Estimator{Ledger: cfg.Ledger, Scorer: recalibrated(cfg.Scorer, r), Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules, recal: r}
-	e.Planner = cfg.Planner
-	if e.Planner == nil {
-		e.Planner = smartretry.NewPlanner(cfg.Scorer, cfg.Rules)
-	}
+	r := f.recal
+	e := &Estimator{Ledger: cfg.Ledger, Outcome: f.outcome(), Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules,
+		Planner: cfg.Planner(cfg.deployed())}
 	total := len(pop) * (1 + max(cfg.Refits, 0))
 	var done atomic.Int64
 	progress := func() {
@@ -116,24 +157,47 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Invoices: len(pop), Customer: e.Customer, ModelVersion: cfg.Scorer.Version(), BaselineKind: "observed", Recalibration: r}
+	res := Result{Invoices: len(pop), Customer: e.Customer, ModelVersion: cfg.Scorer.Version(), BaselineKind: "observed", Recalibration: r, Outcome: cfg.Family}
+	if cfg.Mixture != nil {
+		res.ModelVersion = cfg.Mixture.Version()
+	}
 	if base != nil {
 		res.BaselineKind = "preset"
 	}
 	res.Candidate, res.Baseline, res.Difference = bootstrap(pop, cand, base, used, anchor, cfg.Candidate.AfterSub == domain.AfterCancel, cfg.Bootstrap, cfg.Seed)
+	if cfg.Refits > 1 && cfg.Candidate.SmartRetries && cfg.Mixture != nil {
+		// The refits' planners are mixture planners too.
+		if err := f.refitMixtures(ctx); err != nil {
+			return Result{}, err
+		}
+	}
 	if cfg.Refits > 1 {
-		sd, opt, err := modelSpread(ctx, cfg, pop, e, anchor, progress)
+		sd, opt, err := modelSpread(ctx, cfg, f, pop, e, anchor, progress)
 		if err != nil {
 			return Result{}, fmt.Errorf("backtest: model spread: %w", err)
 		}
-		if cfg.Candidate.SmartRetries && opt.Measured {
-			// The planner's choices are scored by the model that made them:
-			// take off the optimism the refits measured, and carry its
-			// spread as one more error in the interval.
+		if cfg.Candidate.SmartRetries {
+			// The planner's choices are scored by a model fitted on the same
+			// ledger: take off the optimism the refits measured. Each refit's
+			// optimism is the bootstrap analog of the estimate's whole model
+			// error (its own plans scored by itself against the deployed
+			// model, which stands for the truth in the refit's world): the
+			// scoring noise the refit spread measures on the deployed plans,
+			// plus what selecting on that noise adds. Adding the two in
+			// quadrature counts the scoring noise twice; the larger of the
+			// two is carried.
 			res.Candidate.RecoveredPct = shift(res.Candidate.RecoveredPct, -opt.Mean)
 			res.Difference.RecoveredPct = shift(res.Difference.RecoveredPct, -opt.Mean)
-			sd[0][0] = math.Hypot(sd[0][0], opt.SD)
-			sd[2][0] = math.Hypot(sd[2][0], opt.SD)
+			res.ScoringSD, res.OptimismSD = sd[0][0], opt.SD
+			if base == nil {
+				// Against the observed baseline the difference moves with
+				// the candidate alone.
+				sd[0][0] = max(sd[0][0], opt.SD)
+				sd[2][0] = sd[0][0]
+			} else {
+				sd[0][0] = max(sd[0][0], opt.SD)
+				sd[2][0] = math.Hypot(sd[2][0], opt.SD)
+			}
 			res.Optimism = &opt.Mean
 		}
 		res.Candidate = res.Candidate.widened(sd[0])

@@ -20,7 +20,7 @@ import (
 var backtestCmd = &cobra.Command{Use: "backtest"}
 
 func init() {
-	var dir, model, candidate, baseline string
+	var dir, model, candidate, baseline, outcome string
 	var store *backend.Flags
 	var boot, refits int
 	var seed uint64
@@ -55,6 +55,9 @@ customer (the model's own uncertainty).`,
 			}
 			if boot < 100 {
 				return fmt.Errorf("--bootstrap: need at least 100 replicates, got %d", boot)
+			}
+			if outcome != string(backtest.FamilyLogistic) && outcome != string(backtest.FamilyMixture) {
+				return fmt.Errorf("--outcome: want logistic or mixture, got %q", outcome)
 			}
 			if refits < 0 || refits > 200 {
 				return fmt.Errorf("--refits: must be between 0 and 200, got %d", refits)
@@ -96,8 +99,9 @@ customer (the model's own uncertainty).`,
 			// The logistic model (a mixture file's fallback) scores; the
 			// file's planner, of its family, plans a smart candidate.
 			update, done := progressBar(ctx, "backtest", 0)
-			res, err := backtest.Run(ctx, backtest.Config{Ledger: l, Scorer: lm.Logistic, Planner: lm.Planner(smartretry.NetworkRules), Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base, Bootstrap: boot, Seed: seed, Refits: refits,
-				Progress: func(n, total int) { update(int64(n), int64(total)) }})
+			res, err := backtest.Run(ctx, backtest.Config{Ledger: l, Scorer: lm.Logistic, Mixture: lm.Mixture, Planner: backtest.ShippedPlanner(lm.Objective(), smartretry.NetworkRules),
+				Rules: smartretry.NetworkRules, Candidate: cand, Baseline: base, Bootstrap: boot, Seed: seed, Refits: refits,
+				Family: backtest.Family(outcome), Progress: func(n, total int) { update(int64(n), int64(total)) }})
 			done()
 			if err != nil {
 				return err
@@ -121,6 +125,7 @@ customer (the model's own uncertainty).`,
 	fl.IntVar(&boot, "bootstrap", 1000, "bootstrap replicates")
 	fl.IntVar(&refits, "refits", 10, "model refits on the ledger resampled by customer, whose spread widens the intervals (0: sampling only)")
 	fl.Uint64Var(&seed, "seed", 1, "bootstrap seed")
+	fl.StringVar(&outcome, "outcome", "logistic", "outcome model schedules are replayed against: logistic (the deployed model, recalibrated) or mixture (the latent-class mixture, fitted on the ledger)")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	rootCmd.AddCommand(cmd)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/recoupledger/recoup/backtest"
 	"github.com/recoupledger/recoup/datasets"
 	"github.com/recoupledger/recoup/internal/smartsim"
 	"github.com/recoupledger/recoup/simulator"
@@ -36,6 +37,18 @@ half-width (issue 6's target: covered, and under 2 points).`,
 			}
 			if opt.Explore <= 0 || opt.Explore > 1 {
 				return fmt.Errorf("--explore: must be in (0, 1], got %v", opt.Explore)
+			}
+			if opt.Family != backtest.FamilyMixture && opt.Family != backtest.FamilyLogistic {
+				return fmt.Errorf("--outcome: want mixture or logistic, got %q", opt.Family)
+			}
+			if opt.SmartFamily != "mixture" && opt.SmartFamily != "logistic" {
+				return fmt.Errorf("--smart-family: want mixture or logistic, got %q", opt.SmartFamily)
+			}
+			switch {
+			case opt.Refits < 0 || opt.Refits > 200:
+				return fmt.Errorf("--refits: must be between 0 and 200, got %d", opt.Refits)
+			case opt.Refits == 0:
+				opt.Refits = -1 // none
 			}
 			if opt.Bootstrap < 100 {
 				return fmt.Errorf("--bootstrap: need at least 100 replicates, got %d", opt.Bootstrap)
@@ -77,13 +90,17 @@ half-width (issue 6's target: covered, and under 2 points).`,
 	fl.IntVar(&opt.Bootstrap, "bootstrap", 400, "bootstrap replicates")
 	fl.Uint64Var(&opt.Seed, "seed", 9, "seed of the world's draws and the bootstrap")
 	fl.IntVar(&opt.Workers, "workers", 2, "goroutines for the backtest and the replays")
+	fl.StringVar((*string)(&opt.Family), "outcome", "logistic", "outcome model the backtest replays schedules against: mixture or logistic")
+	fl.StringVar(&opt.SmartFamily, "smart-family", "mixture", "shipped smart planner that plans the smart candidate: mixture or logistic")
+	fl.IntVar(&opt.Refits, "refits", 10, "model refits on the history resampled by customer (0: none)")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	backtestCmd.AddCommand(cmd)
 }
 
 func printCheck(w io.Writer, r smartsim.CheckReport) {
-	fmt.Fprintf(w, "world %s: %d failed invoices under the default preset, %.0f%% of retries explored; model on %d rows (held-out AUC %.3f)\n\n",
+	fmt.Fprintf(w, "world %s: %d failed invoices under the default preset, %.0f%% of retries explored; model on %d rows (held-out AUC %.3f)\n",
 		r.World, r.Invoices, 100*r.Explore, r.TrainRows, r.AUC)
+	fmt.Fprintf(w, "outcome model %s, smart candidate planned by the %s planner, %d model refits\n\n", r.Outcome, r.Smart, max(r.Refits, 0))
 	fmt.Fprintf(w, "%-16s %-26s %-8s %-8s %-11s %-9s\n", "candidate", "estimate [95% CI]", "truth", "covered", "half-width", "observed")
 	for _, c := range r.Candidates {
 		est := fmt.Sprintf("%.2f%% [%.2f, %.2f]", c.Estimate.Est, c.Estimate.Lo, c.Estimate.Hi)

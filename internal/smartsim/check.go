@@ -29,9 +29,16 @@ type CheckOptions struct {
 	// Refits of the model on the ledger resampled by customer, whose
 	// spread widens the intervals (backtest.Config.Refits); default 10,
 	// negative for none.
-	Refits     int
-	Workers    int // default 2
-	Candidates []domain.PresetSpec
+	Refits  int
+	Workers int // default 2
+	// Family is the backtest's outcome model (default the logistic).
+	Family backtest.Family
+	// SmartFamily is the family of the shipped smart planner that plans
+	// the smart candidate, in the backtest and in the truth: "mixture"
+	// (default; it falls back to the logistic planner for updated cards)
+	// or "logistic".
+	SmartFamily string
+	Candidates  []domain.PresetSpec
 	// Progress, if set, hears each stage and how far it got.
 	Progress func(stage string, done, total int)
 }
@@ -46,7 +53,10 @@ type CheckRow struct {
 	Covered   bool              `json:"covered"`
 	Observed  float64           `json:"observed_recovered_pct"` // the logged history's own rate
 	ModelSD   float64           `json:"model_sd_pp"`            // the estimate's spread over model refits
-	Seconds   float64           `json:"seconds"`
+	// Optimism is what the smart candidate's estimate was lowered by for
+	// the optimizer's curse (points; nil for fixed candidates).
+	Optimism *float64 `json:"smart_optimism_pp,omitempty"`
+	Seconds  float64  `json:"seconds"`
 }
 
 // CheckReport is a whole check.
@@ -55,6 +65,8 @@ type CheckReport struct {
 	Invoices   int        `json:"failed_invoices"`
 	Explore    float64    `json:"explore"`
 	Refits     int        `json:"model_refits"`
+	Outcome    string     `json:"outcome_model"`
+	Smart      string     `json:"smart_planner"`
 	Near       float64    `json:"near_share_of_explored"`
 	TrainRows  int        `json:"training_rows"`
 	AUC        float64    `json:"held_out_auc"`
@@ -114,6 +126,15 @@ func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckRepo
 	if opt.Workers <= 0 {
 		opt.Workers = 2
 	}
+	if opt.Family == "" {
+		opt.Family = backtest.FamilyLogistic
+	}
+	if opt.SmartFamily == "" {
+		opt.SmartFamily = "mixture"
+	}
+	if opt.SmartFamily != "mixture" && opt.SmartFamily != "logistic" {
+		return CheckReport{}, fmt.Errorf("check: smart family: want mixture or logistic, got %q", opt.SmartFamily)
+	}
 	if len(opt.Candidates) == 0 {
 		opt.Candidates = CheckCandidates()
 	}
@@ -129,43 +150,59 @@ func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckRepo
 		return CheckReport{}, fmt.Errorf("check: %w", err)
 	}
 	progress("history", opt.Invoices, opt.Invoices)
-	model, sum, err := smartretry.Train(ctx, rec.Ledger.Rows(), smartretry.TrainOptions{})
+	// The shipped model, trained on the history's ledger as `recoup
+	// train` does (the smart family's file: a mixture with its logistic
+	// fallback, or the logistic alone).
+	progress("train", 0, 1)
+	lm, err := smartretry.TrainFamily(ctx, rec.Ledger, opt.SmartFamily, smartretry.TrainOptions{}, "check")
 	if err != nil {
 		return CheckReport{}, fmt.Errorf("check: %w", err)
 	}
-	rep := CheckReport{World: m.W.Name, Invoices: opt.Invoices, Explore: opt.Explore, Near: opt.Near, Refits: opt.Refits, TrainRows: sum.Rows, AUC: sum.Test.AUC}
+	sum := lm.LogisticFile.Summary
+	rep := CheckReport{World: m.W.Name, Invoices: opt.Invoices, Explore: opt.Explore, Near: opt.Near, Refits: opt.Refits, TrainRows: sum.Rows, AUC: sum.Test.AUC,
+		Outcome: string(opt.Family), Smart: opt.SmartFamily}
+	shipped := backtest.ShippedPlanner(lm.Objective(), smartretry.NetworkRules)
+	cfg := backtest.Config{Ledger: rec.Ledger, Scorer: lm.Logistic, Mixture: lm.Mixture, Rules: smartretry.NetworkRules, Bootstrap: opt.Bootstrap,
+		Seed: opt.Seed + 1, Workers: opt.Workers, Refits: opt.Refits, Family: opt.Family, Planner: shipped}
+	progress("fit", 0, 1)
+	if cfg.Fitted, err = backtest.Prepare(ctx, cfg); err != nil {
+		return CheckReport{}, fmt.Errorf("check: %w", err)
+	}
+	progress("fit", 1, 1)
+	planner := shipped(backtest.Models{Logistic: lm.Logistic, Mixture: lm.Mixture})
 	for _, cand := range opt.Candidates {
 		start := time.Now()
-		res, err := backtest.Run(ctx, backtest.Config{Ledger: rec.Ledger, Scorer: model, Rules: smartretry.NetworkRules, Candidate: cand, Bootstrap: opt.Bootstrap,
-			Seed: opt.Seed + 1, Workers: opt.Workers, Refits: opt.Refits,
-			Progress: func(done, total int) { progress("backtest "+cand.Name, done, total) }})
+		c := cfg
+		c.Candidate = cand
+		c.Progress = func(done, total int) { progress("backtest "+cand.Name, done, total) }
+		res, err := backtest.Run(ctx, c)
 		if err != nil {
 			return rep, fmt.Errorf("check %s: %w", cand.Name, err)
 		}
-		truth, err := replayTruth(ctx, m, rec, model, cand, opt.Workers, func(done, total int) { progress("truth "+cand.Name, done, total) })
+		truth, err := replayTruth(ctx, m, rec, planner, cand, opt.Workers, func(done, total int) { progress("truth "+cand.Name, done, total) })
 		if err != nil {
 			return rep, fmt.Errorf("check %s: %w", cand.Name, err)
 		}
 		iv := res.Candidate.RecoveredPct
 		rep.Method = res.Method
 		rep.Candidates = append(rep.Candidates, CheckRow{Candidate: cand.Name, Preset: cand, Estimate: iv, HalfWidth: (iv.Hi - iv.Lo) / 2,
-			Truth: truth, Covered: iv.Lo <= truth && truth <= iv.Hi, Observed: res.Baseline.RecoveredPct.Est, ModelSD: res.ModelSD, Seconds: time.Since(start).Seconds()})
+			Truth: truth, Covered: iv.Lo <= truth && truth <= iv.Hi, Observed: res.Baseline.RecoveredPct.Est, ModelSD: res.ModelSD, Optimism: res.Optimism, Seconds: time.Since(start).Seconds()})
 	}
 	return rep, nil
 }
 
 // replayTruth runs the candidate on the history's own invoices in the
 // world and returns the share recovered within its window, in percent. A
-// smart candidate plans with the model trained on the history and the
-// network rules, as the server would after `recoup train`; the backtest
+// smart candidate plans with the shipped planner over the models trained
+// on the history, as the server would after `recoup train`; the backtest
 // applies the same rules to fixed schedules, as the engine and the world
 // do (a retry the rules push past the window is not made).
-func replayTruth(ctx context.Context, m *simulator.Model, rec *Recorded, model smartretry.Scorer, cand domain.PresetSpec, workers int, progress func(done, total int)) (float64, error) {
+func replayTruth(ctx context.Context, m *simulator.Model, rec *Recorded, planner backtest.Planner, cand domain.PresetSpec, workers int, progress func(done, total int)) (float64, error) {
 	retries, window := smartretry.Budget(cand)
 	b := simulator.Budget{Retries: retries, WindowDays: int(window / (24 * time.Hour))}
 	var pol simulator.Policy
 	if cand.SmartRetries {
-		pol = &simulator.Planner{Label: cand.Name, Func: PlannerFunc(smartretry.NewPlanner(model, smartretry.NetworkRules)), Preset: cand}
+		pol = &simulator.Planner{Label: cand.Name, Func: PlannerFunc(planner), Preset: cand}
 	} else {
 		f, err := simulator.FromPreset(cand.Name, cand, b)
 		if err != nil {

@@ -1,0 +1,178 @@
+package backtest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/recoupledger/recoup/smartretry"
+)
+
+// Fitted is what a backtest fits on the ledger before it looks at any
+// candidate: the out-of-fold recalibration of the logistic model, the
+// outcome models fitted on the whole ledger, and the refits on the ledger
+// resampled by customer. None of it depends on the candidate, so several
+// candidates backtested on one ledger with one seed share it (Prepare).
+type Fitted struct {
+	family Family
+	refits int
+	seed   uint64
+	recal  *Recalibration
+	models Models
+	refit  []Models
+	// refitRecal is each refit's own out-of-fold recalibration, fitted on
+	// its resample as recal is on the ledger: the recalibration is part
+	// of the estimate, so its uncertainty is part of the model's.
+	refitRecal []*Recalibration
+	// The refits' resamples (customers drawn, by index into groups), kept
+	// to fit the refits' mixtures when a candidate first needs them: a
+	// deployed mixture planner's refits plan only smart candidates.
+	seqs    []smartretry.MixtureSequence
+	groups  []*group
+	draws   [][]int
+	mixOnce sync.Once
+	mixErr  error
+}
+
+// mixtureOptions fit mixtures as `recoup train` does (TrainFamily with
+// its default held-out share: the deposit hour chosen on four fifths).
+var mixtureOptions = smartretry.MixtureOptions{HoldOut: 5}
+
+// Prepare fits what Run needs for cfg's ledger, family, refits and seed;
+// pass the result as Config.Fitted to every candidate of that ledger.
+func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
+	cfg = cfg.withDefaults()
+	rows := cfg.Ledger.Rows()
+	seqs := smartretry.MixtureSequences(cfg.Ledger)
+	f := &Fitted{family: cfg.Family, refits: cfg.Refits, seed: cfg.Seed, seqs: seqs}
+	// The planner is the deployed model's; the estimates score with the
+	// logistic model recalibrated out of fold (recal.go), which values
+	// its claims by what they are worth out of sample.
+	var err error
+	if f.recal, err = crossRecal(ctx, cfg.Ledger, rows, cfg.Train); err != nil {
+		return nil, fmt.Errorf("backtest: recalibration: %w", err)
+	}
+	f.models = Models{Logistic: cfg.Scorer}
+	if cfg.Family == FamilyMixture {
+		if f.models.Mixture, err = smartretry.FitMixture(ctx, seqs, mixtureOptions); err != nil {
+			return nil, fmt.Errorf("backtest: mixture: %w", err)
+		}
+	}
+	if cfg.Refits <= 1 {
+		return f, nil
+	}
+	f.groups = groupByCustomer(cfg.Ledger, rows, seqs)
+	r := rand.New(rand.NewPCG(cfg.Seed, 0x726566697473))
+	for k := 0; k < cfg.Refits; k++ {
+		draw := make([]int, len(f.groups))
+		sample := make([]smartretry.TrainingRow, 0, len(rows))
+		for j := range draw {
+			draw[j] = r.IntN(len(f.groups))
+			for _, i := range f.groups[draw[j]].rows {
+				sample = append(sample, rows[i])
+			}
+		}
+		f.draws = append(f.draws, draw)
+		sc, err := cfg.Train(ctx, sample)
+		if err != nil {
+			return nil, fmt.Errorf("backtest: refit %d: %w", k+1, err)
+		}
+		rr, err := crossRecal(ctx, cfg.Ledger, sample, cfg.Train)
+		if err != nil {
+			return nil, fmt.Errorf("backtest: refit %d: recalibration: %w", k+1, err)
+		}
+		f.refit = append(f.refit, Models{Logistic: sc})
+		f.refitRecal = append(f.refitRecal, rr)
+	}
+	if cfg.Family == FamilyMixture {
+		if err := f.refitMixtures(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// refitMixtures fits each refit's mixture on its resample, once.
+func (f *Fitted) refitMixtures(ctx context.Context) error {
+	f.mixOnce.Do(func() {
+		for k, draw := range f.draws {
+			var seqs []smartretry.MixtureSequence
+			for _, j := range draw {
+				for _, i := range f.groups[j].seqs {
+					seqs = append(seqs, f.seqs[i])
+				}
+			}
+			m, err := smartretry.FitMixture(ctx, seqs, mixtureOptions)
+			if err != nil {
+				f.mixErr = fmt.Errorf("backtest: refit %d: mixture: %w", k+1, err)
+				return
+			}
+			f.refit[k].Mixture = m
+		}
+	})
+	return f.mixErr
+}
+
+// matches reports whether f was prepared for cfg.
+func (f *Fitted) matches(cfg Config) bool {
+	return f.family == cfg.Family && f.refits == cfg.Refits && f.seed == cfg.Seed
+}
+
+// outcome is the outcome model of the family over the deployed models.
+func (f *Fitted) outcome() Outcome {
+	return f.outcomeOf(f.models, f.recal)
+}
+
+// refitOutcome is the outcome model of the family over refit k, scored
+// with its own recalibration.
+func (f *Fitted) refitOutcome(k int) Outcome {
+	return f.outcomeOf(f.refit[k], f.refitRecal[k])
+}
+
+func (f *Fitted) outcomeOf(m Models, r *Recalibration) Outcome {
+	if f.family != FamilyMixture {
+		m.Mixture = nil
+	}
+	return m.outcome(r)
+}
+
+// group is one customer's training rows and sequences.
+type group struct{ rows, seqs []int }
+
+// groupByCustomer indexes rows and sequences by customer, the unit the
+// refits resample: a customer's invoices share their hidden traits.
+func groupByCustomer(l *smartretry.Ledger, rows []smartretry.TrainingRow, seqs []smartretry.MixtureSequence) []*group {
+	by := map[string]*group{}
+	var groups []*group
+	at := func(invoice string) *group {
+		c := l.Invoices[invoice].Finalized.CustomerID
+		if c == "" {
+			c = invoice
+		}
+		g := by[c]
+		if g == nil {
+			g = &group{}
+			by[c] = g
+			groups = append(groups, g)
+		}
+		return g
+	}
+	for i := range rows {
+		g := at(rows[i].InvoiceID)
+		g.rows = append(g.rows, i)
+	}
+	// MixtureSequences walks the ledger's failed invoices in order.
+	n := 0
+	for _, id := range l.Order {
+		if !l.Invoices[id].Failed() {
+			continue
+		}
+		if n < len(seqs) {
+			g := at(id)
+			g.seqs = append(g.seqs, n)
+		}
+		n++
+	}
+	return groups
+}

@@ -1,0 +1,52 @@
+package smartretry
+
+import "time"
+
+// Chance is the mixture's probability that an attempt at `at` succeeds
+// given the case's attempts so far (all failed): the hazard of each class
+// weighted by the class posterior after those failures, the quantity the
+// planner's slot probabilities and MixtureMetrics report. It is what a
+// backtest replays a schedule against; the mixture knows nothing of a
+// card updated since the first failure (its sequences are cut there), so
+// such a case is the caller's to score another way.
+func (m *Mixture) Chance(c *Case, at time.Time) float64 {
+	first := c.first()
+	end := at
+	for _, t := range []time.Time{c.last().At, c.Decision} {
+		if t.After(end) {
+			end = t
+		}
+	}
+	dep := payDeposits(c.Loc, first.At, end, m.DepositHour)
+	cat, _ := categoryOf(first.DeclineCode)
+	pr := m.prior(string(cat), string(c.Funding), c.Country)
+	var post [NumClasses]float64
+	copy(post[:], pr)
+	prev := dep.at(first.At, first.At)
+	for _, a := range c.Attempts[1:] {
+		cur := dep.at(a.At, first.At)
+		for k := range post {
+			post[k] *= 1 - m.Hazard[cell(k, &prev, &cur)]
+		}
+		prev = cur
+	}
+	if m.Activity != nil {
+		// The card activity seen up to the decision, as the planner
+		// weighs it.
+		seen := c.last().At
+		if c.Decision.After(seen) {
+			seen = c.Decision
+		}
+		weighActivity(m, post[:], dep, first.At, seen, c.Activity)
+	}
+	cur := dep.at(at, first.At)
+	var p, z float64
+	for k := range post {
+		p += post[k] * m.Hazard[cell(k, &prev, &cur)]
+		z += post[k]
+	}
+	if z <= 0 {
+		return 0
+	}
+	return p / z
+}
