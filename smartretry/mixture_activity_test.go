@@ -66,15 +66,7 @@ func holdSequences(r *rand.Rand, n int, loc *time.Location) []MixtureSequence {
 // a card presented elsewhere since a failure makes a retry more hopeful
 // than one that stayed quiet.
 func TestMixtureLearnsCardActivity(t *testing.T) {
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		t.Skip("no time zone data")
-	}
-	r := rand.New(rand.NewPCG(7, 8))
-	m, err := FitMixture(context.Background(), holdSequences(r, 4000, loc), MixtureOptions{Iterations: 25, DepositHours: []int{0}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, loc := fitNewYork(t, holdSequences, 7, 8, 4000, MixtureOptions{Iterations: 25, DepositHours: []int{0}})
 	if m.Activity == nil || m.CureOnset == nil {
 		t.Fatal("fitted without activity")
 	}

@@ -3,7 +3,6 @@ package smartretry
 import (
 	"context"
 	"math"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -13,22 +12,9 @@ import (
 // Chance is the probability the planner reports for each slot of its
 // schedule (each planned failure conditioning the next).
 func TestMixtureChanceMatchesPlanner(t *testing.T) {
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		t.Skip("no time zone data")
-	}
-	r := rand.New(rand.NewPCG(5, 6))
-	m, err := FitMixture(context.Background(), paySequences(r, 3000, loc), MixtureOptions{Iterations: 20, DepositHours: []int{6}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, loc := fitNewYork(t, paySequences, 5, 6, 3000, MixtureOptions{Iterations: 20, DepositHours: []int{6}})
 	failed := time.Date(2026, 7, 20, 10, 0, 0, 0, loc)
-	rc := domain.RetryContext{
-		Now: failed, InvoiceID: "in_1", Amount: 5000, Currency: "usd", CustomerCountry: "US", CustomerTimeZone: loc.String(),
-		Network: domain.Visa, Funding: domain.Debit, RetriesLeft: 4, WindowEnd: failed.Add(14 * 24 * time.Hour),
-		Attempts: []domain.PaymentAttempted{{Base: domain.Base{OccurredAt: failed}, InvoiceID: "in_1", AttemptNumber: 1, Amount: 5000,
-			Outcome: domain.Failed, DeclineCode: "insufficient_funds", Network: domain.Visa, Funding: domain.Debit, Initiator: domain.InitiatorInitial}},
-	}
+	rc := fundsFailure(failed, 4)
 	p := NewMixturePlanner(m, nil, nil)
 	p.Objective.AttemptCost = 0
 	plan, err := p.PlanRetry(context.Background(), rc)
@@ -52,15 +38,7 @@ func TestMixtureChanceMatchesPlanner(t *testing.T) {
 }
 
 func BenchmarkMixtureChance(b *testing.B) {
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		b.Skip("no time zone data")
-	}
-	r := rand.New(rand.NewPCG(5, 6))
-	m, err := FitMixture(context.Background(), paySequences(r, 2000, loc), MixtureOptions{Iterations: 10, DepositHours: []int{6}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	m, loc := fitNewYork(b, paySequences, 5, 6, 2000, MixtureOptions{Iterations: 10, DepositHours: []int{6}})
 	failed := time.Date(2026, 7, 20, 10, 0, 0, 0, loc)
 	c := Case{Funding: domain.Debit, Country: "US", Loc: loc, Attempts: []Attempt{{At: failed, DeclineCode: "insufficient_funds"},
 		{At: failed.Add(24 * time.Hour), DeclineCode: "insufficient_funds"}, {At: failed.Add(72 * time.Hour), DeclineCode: "insufficient_funds"}}}

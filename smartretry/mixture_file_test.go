@@ -19,14 +19,7 @@ import (
 // smallMixture fits a quick mixture of the pay world (mixture_test.go).
 func smallMixture(t testing.TB) (*Mixture, *time.Location) {
 	t.Helper()
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		t.Skip("no time zone data")
-	}
-	m, err := FitMixture(context.Background(), paySequences(rand.New(rand.NewPCG(11, 12)), 1500, loc), MixtureOptions{Iterations: 8, DepositHours: []int{6}, HoldOut: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, loc := fitNewYork(t, paySequences, 11, 12, 1500, MixtureOptions{Iterations: 8, DepositHours: []int{6}, HoldOut: 5})
 	return m, loc
 }
 

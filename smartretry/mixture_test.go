@@ -89,15 +89,7 @@ func paySequences(r *rand.Rand, n int, loc *time.Location) []MixtureSequence {
 // spends a two-retry budget on the two candidate paydays, soon after each
 // deposit, rather than twice on one of them.
 func TestMixtureLearnsPaydaysAndSpreadsRetries(t *testing.T) {
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		t.Skip("no time zone data")
-	}
-	r := rand.New(rand.NewPCG(5, 6))
-	m, err := FitMixture(context.Background(), paySequences(r, 6000, loc), MixtureOptions{Iterations: 40, DepositHours: []int{0, 3, 6, 9}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, loc := fitNewYork(t, paySequences, 5, 6, 6000, MixtureOptions{Iterations: 40, DepositHours: []int{0, 3, 6, 9}})
 	if m.DepositHour != depositHour {
 		t.Errorf("deposit hour %d, want %d", m.DepositHour, depositHour)
 	}
@@ -121,12 +113,7 @@ func TestMixtureLearnsPaydaysAndSpreadsRetries(t *testing.T) {
 	// Failed Monday 20 July 2026, 10:00; July's last business day is
 	// Friday the 31st, August's first is Monday the 3rd.
 	failed := time.Date(2026, 7, 20, 10, 0, 0, 0, loc)
-	rc := domain.RetryContext{
-		Now: failed, InvoiceID: "in_1", Amount: 5000, Currency: "usd", CustomerCountry: "US", CustomerTimeZone: loc.String(),
-		Network: domain.Visa, Funding: domain.Debit, RetriesLeft: 2, WindowEnd: failed.Add(14 * 24 * time.Hour),
-		Attempts: []domain.PaymentAttempted{{Base: domain.Base{OccurredAt: failed}, InvoiceID: "in_1", AttemptNumber: 1, Amount: 5000,
-			Outcome: domain.Failed, DeclineCode: "insufficient_funds", Network: domain.Visa, Funding: domain.Debit, Initiator: domain.InitiatorInitial}},
-	}
+	rc := fundsFailure(failed, 2)
 	anyTime := func(_ *domain.RetryContext, from time.Time) (time.Time, string) { return from, "" }
 	p := NewMixturePlanner(m, nil, anyTime)
 	p.Objective.AttemptCost = 0
@@ -177,22 +164,9 @@ func TestFitMixtureRefusesEmptyLedger(t *testing.T) {
 // BenchmarkMixturePlan plans an eight-retry budget over a 14-day hourly
 // grid with the latent-class planner.
 func BenchmarkMixturePlan(b *testing.B) {
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		b.Skip("no time zone data")
-	}
-	r := rand.New(rand.NewPCG(5, 6))
-	m, err := FitMixture(context.Background(), paySequences(r, 2000, loc), MixtureOptions{Iterations: 10, DepositHours: []int{6}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	m, loc := fitNewYork(b, paySequences, 5, 6, 2000, MixtureOptions{Iterations: 10, DepositHours: []int{6}})
 	failed := time.Date(2026, 7, 20, 10, 0, 0, 0, loc)
-	rc := domain.RetryContext{
-		Now: failed, InvoiceID: "in_1", Amount: 5000, Currency: "usd", CustomerCountry: "US", CustomerTimeZone: loc.String(),
-		Network: domain.Visa, Funding: domain.Debit, RetriesLeft: 8, WindowEnd: failed.Add(14 * 24 * time.Hour),
-		Attempts: []domain.PaymentAttempted{{Base: domain.Base{OccurredAt: failed}, InvoiceID: "in_1", AttemptNumber: 1, Amount: 5000,
-			Outcome: domain.Failed, DeclineCode: "insufficient_funds", Network: domain.Visa, Funding: domain.Debit, Initiator: domain.InitiatorInitial}},
-	}
+	rc := fundsFailure(failed, 8)
 	p := NewMixturePlanner(m, nil, nil)
 	p.Objective.AttemptCost = 0
 	p.Objective.ReminderValue = 0.001
@@ -207,15 +181,7 @@ func BenchmarkMixturePlan(b *testing.B) {
 
 // The held-out score of a well-specified mixture is calibrated.
 func TestMixtureHeldOutCalibration(t *testing.T) {
-	loc, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		t.Skip("no time zone data")
-	}
-	r := rand.New(rand.NewPCG(7, 8))
-	m, err := FitMixture(context.Background(), paySequences(r, 5000, loc), MixtureOptions{Iterations: 30, DepositHours: []int{3, 6}, HoldOut: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := fitNewYork(t, paySequences, 7, 8, 5000, MixtureOptions{Iterations: 30, DepositHours: []int{3, 6}, HoldOut: 5})
 	if m.Test.Rows < 1000 || m.Test.AUC < 0.7 || m.Test.MaxGap > 0.03 {
 		t.Errorf("held-out metrics %+v: want ≥ 1000 rows, AUC ≥ 0.7 and calibration within 3 points", m.Test)
 	}
@@ -266,5 +232,33 @@ func TestMixtureSurvivalsMatchCells(t *testing.T) {
 				t.Fatalf("class %d, slots %d→%d: %g, want %g", k, i, j, got, want)
 			}
 		}
+	}
+}
+
+// fitNewYork fits a mixture on n sequences that gen draws in New York
+// time from the stream (s1, s2); without time zone data the test skips.
+func fitNewYork(tb testing.TB, gen func(*rand.Rand, int, *time.Location) []MixtureSequence, s1, s2 uint64, n int, opt MixtureOptions) (*Mixture, *time.Location) {
+	tb.Helper()
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		tb.Skip("no time zone data")
+	}
+	m, err := FitMixture(context.Background(), gen(rand.New(rand.NewPCG(s1, s2)), n, loc), opt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m, loc
+}
+
+// fundsFailure is a US Visa debit invoice of $50 whose first attempt
+// failed for insufficient funds at failed, with retries left over a
+// 14-day window.
+func fundsFailure(failed time.Time, retries int) domain.RetryContext {
+	loc := failed.Location()
+	return domain.RetryContext{
+		Now: failed, InvoiceID: "in_1", Amount: 5000, Currency: "usd", CustomerCountry: "US", CustomerTimeZone: loc.String(),
+		Network: domain.Visa, Funding: domain.Debit, RetriesLeft: retries, WindowEnd: failed.Add(14 * 24 * time.Hour),
+		Attempts: []domain.PaymentAttempted{{Base: domain.Base{OccurredAt: failed}, InvoiceID: "in_1", AttemptNumber: 1, Amount: 5000,
+			Outcome: domain.Failed, DeclineCode: "insufficient_funds", Network: domain.Visa, Funding: domain.Debit, Initiator: domain.InitiatorInitial}},
 	}
 }
