@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,20 +34,9 @@ func TestServeAppOnKurrentDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(t.Context())
-	defer stop()
-	a, err := openApp(ctx, appOptions{data: t.TempDir(), store: "kurrentdb", kurrent: srv.URL(), keys: keys, log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- serveUntil(ctx, ln, a) }()
+	base, shutdown := serveApp(t, appOptions{data: t.TempDir(), store: "kurrentdb", kurrent: srv.URL(), keys: keys, log: slog.New(slog.DiscardHandler)})
 	do := func(method, path, body string) (int, string) {
-		req, _ := http.NewRequest(method, "http://"+ln.Addr().String()+path, strings.NewReader(body))
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer serve_test_key_0123456789")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -77,15 +64,9 @@ func TestServeAppOnKurrentDB(t *testing.T) {
 		return c == 200 && json.Unmarshal([]byte(b), &inv) == nil && inv.Status == "open"
 	})
 	// The events are in the server's store, not in the data directory.
-	all, err := backing.ReadAll(ctx, eventstore.ReadAllOptions{})
+	all, err := backing.ReadAll(t.Context(), eventstore.ReadAllOptions{})
 	if err != nil || len(all) == 0 {
 		t.Fatalf("server store holds %d events (%v)", len(all), err)
 	}
-	stop()
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
-	if err := a.close(); err != nil {
-		t.Fatal(err)
-	}
+	shutdown()
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -78,22 +77,11 @@ func TestServeMixtureModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(t.Context())
-	defer stop()
-	a, err := openApp(ctx, appOptions{data: dir, keys: keys, log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- serveUntil(ctx, ln, a) }()
+	base, shutdown := serveApp(t, appOptions{data: dir, keys: keys, log: slog.New(slog.DiscardHandler)})
 	body := `{"context":{"decline_code":"insufficient_funds","network":"visa","funding":"debit","time_zone":"America/Chicago",` +
 		`"amount":4900,"currency":"usd","failed_at":"2026-07-27T15:00:00Z"},"as_of":"2026-07-27T16:00:00Z","max_retries":3,"window_days":10,` +
 		`"candidates":["2026-07-28T15:00:00Z","2026-08-01T12:00:00Z","2026-09-01T12:00:00Z"]}`
-	req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/recommendations/retry", strings.NewReader(body))
+	req, _ := http.NewRequest("POST", base+"/v1/recommendations/retry", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer serve_test_key_0123456789")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -111,13 +99,7 @@ func TestServeMixtureModel(t *testing.T) {
 	if c := rec.Candidates; !c[0].Allowed || c[0].Probability == nil || !c[1].Allowed || c[1].Probability == nil || c[2].Allowed {
 		t.Fatalf("candidates %+v: want the two in the window scored, the one after it refused", c)
 	}
-	stop()
-	if err := <-served; err != nil {
-		t.Fatal(err)
-	}
-	if err := a.close(); err != nil {
-		t.Fatal(err)
-	}
+	shutdown()
 
 	bad := t.TempDir()
 	raw, _ := os.ReadFile(modelFile(dir))

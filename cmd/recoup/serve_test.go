@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,19 +23,7 @@ func TestServeApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(t.Context())
-	defer stop()
-	a, err := openApp(ctx, appOptions{data: t.TempDir(), keys: keys, log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- serveUntil(ctx, ln, a) }()
-	base := "http://" + ln.Addr().String()
+	base, shutdown := serveApp(t, appOptions{data: t.TempDir(), keys: keys, log: slog.New(slog.DiscardHandler)})
 	do := func(method, path, body string) (int, string) {
 		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer serve_test_key_0123456789")
@@ -73,11 +62,41 @@ func TestServeApp(t *testing.T) {
 		!strings.Contains(b, `recoup_projection_lag_events{projection="invoices"}`) {
 		t.Fatalf("metrics: %d\n%s", c, b)
 	}
-	stop()
-	if err := <-served; err != nil {
+	shutdown()
+}
+
+// serveApp opens the app as `recoup serve` does with opts and serves it
+// on a loopback port. It returns the base URL and a shutdown that stops
+// serving and closes the app, failing the test on either's error; a test
+// that fails before calling it is shut down at cleanup.
+func serveApp(t *testing.T, opts appOptions) (base string, shutdown func()) {
+	t.Helper()
+	ctx, stop := context.WithCancel(t.Context())
+	a, err := openApp(ctx, opts)
+	if err != nil {
+		stop()
 		t.Fatal(err)
 	}
-	if err := a.close(); err != nil {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		stop()
+		a.close()
 		t.Fatal(err)
 	}
+	served := make(chan error, 1)
+	go func() { served <- serveUntil(ctx, ln, a) }()
+	var once sync.Once
+	shutdown = func() {
+		once.Do(func() {
+			stop()
+			if err := <-served; err != nil {
+				t.Error(err)
+			}
+			if err := a.close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(shutdown)
+	return "http://" + ln.Addr().String(), shutdown
 }
