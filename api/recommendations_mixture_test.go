@@ -73,14 +73,7 @@ func TestRecommendationMixture(t *testing.T) {
 	}
 	// Candidates: the first is scored as the planner scores its hour; the
 	// others are refused with a reason.
-	var req recommendRequest
-	b, _ := json.Marshal(inlineBody())
-	req.now = time.Now()
-	if err := decodeBytes(b, &req); err != nil {
-		t.Fatal(err)
-	}
-	rc := req.Context.retryContext(req.asOf)
-	budget(&rc, nil, nil, nil)
+	rc := inlineRetryContext(t)
 	direct, err := planner.Recommend(t.Context(), rc)
 	if err != nil {
 		t.Fatal(err)

@@ -60,14 +60,7 @@ func TestRecommendationInline(t *testing.T) {
 		}
 	}
 	// The same context straight into the planner gives the same plan.
-	var req recommendRequest
-	b, _ := json.Marshal(inlineBody())
-	req.now = time.Now()
-	if err := decodeBytes(b, &req); err != nil {
-		t.Fatal(err)
-	}
-	rc := req.Context.retryContext(req.asOf)
-	budget(&rc, nil, nil, nil)
+	rc := inlineRetryContext(t)
 	direct, err := testPlanner().Recommend(t.Context(), rc)
 	if err != nil {
 		t.Fatal(err)
@@ -222,4 +215,19 @@ func TestRecommendationFromLedgerAsOf(t *testing.T) {
 	// After the recovery there is nothing to plan.
 	r = h.post("/v1/recommendations/retry", writeKey, map[string]any{"invoice_id": "in_1", "as_of": "2026-03-05T00:00:00Z"})
 	wantStatus(t, r, 409)
+}
+
+// inlineRetryContext is the retry context the server builds from
+// inlineBody: decoded, validated and budgeted as the handler does.
+func inlineRetryContext(t *testing.T) domain.RetryContext {
+	t.Helper()
+	var req recommendRequest
+	b, _ := json.Marshal(inlineBody())
+	req.now = time.Now()
+	if err := decodeBytes(b, &req); err != nil {
+		t.Fatal(err)
+	}
+	rc := req.Context.retryContext(req.asOf)
+	budget(&rc, nil, nil, nil)
+	return rc
 }

@@ -27,12 +27,7 @@ func TestDecideCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(record(t, e, "cus", eventstore.NoStream, domain.CustomerRegistered{Base: b, CustomerID: "cus_1", Email: "a@example.test", Country: "US", TimeZone: "America/New_York"}))
-	must(record(t, e, "pm", eventstore.NoStream, domain.PaymentMethodAttached{Base: b, PaymentMethodID: "pm_1", CustomerID: "cus_1", Network: domain.Visa, Funding: domain.Debit, Country: "US", ExpMonth: 1, ExpYear: 2030, Default: true}))
-	must(record(t, e, "sub", eventstore.NoStream, domain.SubscriptionStarted{Base: b, SubscriptionID: "sub_1", CustomerID: "cus_1", ProductID: "prod_1", PaymentMethodID: "pm_1", Amount: 1900, Currency: "usd", Interval: domain.Month, IntervalCount: 1}))
-	fin := domain.InvoiceFinalized{Base: b, InvoiceID: "in_1", CustomerID: "cus_1", SubscriptionID: "sub_1", ProductID: "prod_1",
-		PaymentMethodID: "pm_1", Amount: 1900, Currency: "usd", CollectionMethod: domain.ChargeAutomatically, AutoAdvance: true, BillingReason: "subscription_cycle"}
-	must(record(t, e, "inv", eventstore.NoStream, fin))
+	recordOpenInvoice(t, e, b)
 	if inv := e.Invoice("in_1"); inv == nil || inv.Version != 1 || inv.Status != domain.InvoiceOpen {
 		t.Fatalf("recorded invoice as the engine sees it: %+v", inv)
 	}

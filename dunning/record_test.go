@@ -72,11 +72,7 @@ func testRecordWritesWithDecisions(t *testing.T, step bool) {
 			t.Fatal(err)
 		}
 	}
-	must(record(t, e, "cus", eventstore.NoStream, domain.CustomerRegistered{Base: b, CustomerID: "cus_1", Email: "a@example.test", Country: "US", TimeZone: "America/New_York"}))
-	must(record(t, e, "pm", eventstore.NoStream, domain.PaymentMethodAttached{Base: b, PaymentMethodID: "pm_1", CustomerID: "cus_1", Network: domain.Visa, Funding: domain.Debit, Country: "US", ExpMonth: 1, ExpYear: 2030, Default: true}))
-	must(record(t, e, "sub", eventstore.NoStream, domain.SubscriptionStarted{Base: b, SubscriptionID: "sub_1", CustomerID: "cus_1", ProductID: "prod_1", PaymentMethodID: "pm_1", Amount: 1900, Currency: "usd", Interval: domain.Month, IntervalCount: 1}))
-	must(record(t, e, "inv", eventstore.NoStream, domain.InvoiceFinalized{Base: b, InvoiceID: "in_1", CustomerID: "cus_1", SubscriptionID: "sub_1", ProductID: "prod_1",
-		PaymentMethodID: "pm_1", Amount: 1900, Currency: "usd", CollectionMethod: domain.ChargeAutomatically, AutoAdvance: true, BillingReason: "subscription_cycle"}))
+	recordOpenInvoice(t, e, b)
 	for i := range 3 {
 		must(record(t, e, "act"+string(rune('0'+i)), eventstore.Any, domain.CardActivityObserved{Base: b, PaymentMethodID: "pm_1", DeviceID: "dev"}))
 	}
@@ -158,5 +154,26 @@ func TestRecordRefusals(t *testing.T) {
 	}
 	if err := e.Flush(context.Background()); !errors.Is(err, errRecordedRefused) || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 		t.Fatalf("flush of a refused recorded append: %v", err)
+	}
+}
+
+// recordOpenInvoice records, through the engine, a US customer with a
+// Visa debit card (pm_1), a monthly subscription (sub_1) and its
+// finalized charge-automatically invoice in_1 of $19.
+func recordOpenInvoice(t *testing.T, e *Engine, b domain.Base) {
+	t.Helper()
+	for _, r := range []struct {
+		tag string
+		ev  domain.Event
+	}{
+		{"cus", domain.CustomerRegistered{Base: b, CustomerID: "cus_1", Email: "a@example.test", Country: "US", TimeZone: "America/New_York"}},
+		{"pm", domain.PaymentMethodAttached{Base: b, PaymentMethodID: "pm_1", CustomerID: "cus_1", Network: domain.Visa, Funding: domain.Debit, Country: "US", ExpMonth: 1, ExpYear: 2030, Default: true}},
+		{"sub", domain.SubscriptionStarted{Base: b, SubscriptionID: "sub_1", CustomerID: "cus_1", ProductID: "prod_1", PaymentMethodID: "pm_1", Amount: 1900, Currency: "usd", Interval: domain.Month, IntervalCount: 1}},
+		{"inv", domain.InvoiceFinalized{Base: b, InvoiceID: "in_1", CustomerID: "cus_1", SubscriptionID: "sub_1", ProductID: "prod_1",
+			PaymentMethodID: "pm_1", Amount: 1900, Currency: "usd", CollectionMethod: domain.ChargeAutomatically, AutoAdvance: true, BillingReason: "subscription_cycle"}},
+	} {
+		if err := record(t, e, r.tag, eventstore.NoStream, r.ev); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

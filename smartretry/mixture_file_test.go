@@ -124,15 +124,7 @@ func TestMixtureFileRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edit := func(fn func(map[string]any)) []byte {
-		var doc map[string]any
-		if err := json.Unmarshal(good, &doc); err != nil {
-			t.Fatal(err)
-		}
-		fn(doc)
-		b, _ := json.Marshal(doc)
-		return b
-	}
+	edit := docEditor(t, good)
 	mix := func(d map[string]any) map[string]any { return d["mixture"].(map[string]any) }
 	tests := []struct {
 		name string

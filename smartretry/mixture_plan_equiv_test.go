@@ -207,16 +207,7 @@ func BenchmarkMixturePlanWorld(b *testing.B) { benchmarkMixturePlanWorld(b, 8, 1
 func BenchmarkMixturePlanWorldAPI(b *testing.B) { benchmarkMixturePlanWorld(b, 3, 7) }
 
 func benchmarkMixturePlanWorld(b *testing.B, retries, days int) {
-	m, obj, _ := worldFixture(b, "b2c_us")
-	p := NewMixturePlanner(m, nil, nil)
-	p.Objective = obj
-	r := rand.New(rand.NewPCG(2, 2))
-	ctxs := make([]domain.RetryContext, 64)
-	for i := range ctxs {
-		c := WorkloadCase(r)
-		c.Attempts[0].DeclineCode = []string{"insufficient_funds", "do_not_honor", "generic_decline"}[i%3]
-		ctxs[i] = c.Context("in_b", domain.PresetSpec{}, retries, c.Attempts[0].At.Add(time.Duration(days)*24*time.Hour))
-	}
+	p, ctxs := worldBenchCases(b, retries, days)
 	plan := p.PlanRetry
 	if os.Getenv("ref") == "1" {
 		plan = func(ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error) {
@@ -255,4 +246,21 @@ func TestMixtureGridMatchesPointsRandom(t *testing.T) {
 			}
 		}
 	}
+}
+
+// worldBenchCases is the planner of the b2c_us fixture with its objective,
+// and 64 workload failures (insufficient funds, do not honor and generic
+// declines in turn) with a budget of retries within days.
+func worldBenchCases(b *testing.B, retries, days int) (*MixturePlanner, []domain.RetryContext) {
+	m, obj, _ := worldFixture(b, "b2c_us")
+	p := NewMixturePlanner(m, nil, nil)
+	p.Objective = obj
+	r := rand.New(rand.NewPCG(2, 2))
+	ctxs := make([]domain.RetryContext, 64)
+	for i := range ctxs {
+		c := WorkloadCase(r)
+		c.Attempts[0].DeclineCode = []string{"insufficient_funds", "do_not_honor", "generic_decline"}[i%3]
+		ctxs[i] = c.Context("in_b", domain.PresetSpec{}, retries, c.Attempts[0].At.Add(time.Duration(days)*24*time.Hour))
+	}
+	return p, ctxs
 }

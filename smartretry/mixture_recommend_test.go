@@ -120,16 +120,7 @@ func TestWorkloadMixturePlans(t *testing.T) {
 // (the plan, the window and the explanation) on the b2c_us fixture, for
 // comparison with BenchmarkMixturePlanWorldAPI (PlanRetry alone).
 func BenchmarkMixtureRecommendSchedule(b *testing.B) {
-	m, obj, _ := worldFixture(b, "b2c_us")
-	p := NewMixturePlanner(m, nil, nil)
-	p.Objective = obj
-	r := rand.New(rand.NewPCG(2, 2))
-	ctxs := make([]domain.RetryContext, 64)
-	for i := range ctxs {
-		c := WorkloadCase(r)
-		c.Attempts[0].DeclineCode = []string{"insufficient_funds", "do_not_honor", "generic_decline"}[i%3]
-		ctxs[i] = c.Context("in_b", domain.PresetSpec{}, 3, c.Attempts[0].At.Add(7*24*time.Hour))
-	}
+	p, ctxs := worldBenchCases(b, 3, 7)
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0

@@ -26,15 +26,7 @@ func TestModelFileRoundTripAndRefusals(t *testing.T) {
 		t.Fatalf("round trip changed the model: %s vs %s", got.Version(), m.Version())
 	}
 	good, _ := os.ReadFile(path)
-	edit := func(fn func(map[string]any)) []byte {
-		var doc map[string]any
-		if err := json.Unmarshal(good, &doc); err != nil {
-			t.Fatal(err)
-		}
-		fn(doc)
-		b, _ := json.Marshal(doc)
-		return b
-	}
+	edit := docEditor(t, good)
 	tests := []struct {
 		name string
 		body []byte
@@ -70,4 +62,19 @@ func FuzzDecodeModel(f *testing.F) {
 			t.Fatal("accepted a model of the wrong shape")
 		}
 	})
+}
+
+// docEditor returns a function that decodes the JSON document good, lets
+// fn change it, and encodes the result: a file with one field altered.
+func docEditor(t *testing.T, good []byte) func(fn func(map[string]any)) []byte {
+	return func(fn func(map[string]any)) []byte {
+		t.Helper()
+		var doc map[string]any
+		if err := json.Unmarshal(good, &doc); err != nil {
+			t.Fatal(err)
+		}
+		fn(doc)
+		b, _ := json.Marshal(doc)
+		return b
+	}
 }
