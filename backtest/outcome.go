@@ -53,14 +53,7 @@ type PlannerFunc func(m Models) Planner
 // logistic's (a model file's planner, as `recoup serve` builds it).
 func ShippedPlanner(obj smartretry.Objective, rules smartretry.Rules) PlannerFunc {
 	return func(m Models) Planner {
-		lp := smartretry.NewPlanner(m.Logistic, rules)
-		lp.Objective = obj
-		if m.Mixture == nil {
-			return lp
-		}
-		mp := smartretry.NewMixturePlanner(m.Mixture, lp, rules)
-		mp.Objective = obj
-		return mp
+		return smartretry.NewShippedPlanner(m.Logistic, m.Mixture, obj, rules)
 	}
 }
 

@@ -62,13 +62,22 @@ func (l *Loaded) Planner(rules Rules) Recommender { return l.PlannerWith(l.Objec
 // mixture file included: the file is the model that was deployed.
 func (l *Loaded) PlannerWith(obj Objective, rules Rules) Recommender {
 	if l.Mixture == nil {
-		lp := NewPlanner(l.Logistic, rules)
-		lp.Objective = obj
+		return NewShippedPlanner(l.Logistic, nil, obj, rules)
+	}
+	return NewShippedPlanner(NewLogistic(l.Logistic.W, l.Version), l.Mixture, obj, rules)
+}
+
+// NewShippedPlanner is the smart planner a deployment builds from its
+// models, with objective obj and the rules: the mixture's, falling back
+// to sc's planner for invoices whose card was updated, when mix is not
+// nil; else sc's.
+func NewShippedPlanner(sc Scorer, mix *Mixture, obj Objective, rules Rules) Recommender {
+	lp := NewPlanner(sc, rules)
+	lp.Objective = obj
+	if mix == nil {
 		return lp
 	}
-	lp := NewPlanner(NewLogistic(l.Logistic.W, l.Version), rules)
-	lp.Objective = obj
-	mp := NewMixturePlanner(l.Mixture, lp, rules)
+	mp := NewMixturePlanner(mix, lp, rules)
 	mp.Objective = obj
 	return mp
 }

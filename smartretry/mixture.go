@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -296,13 +298,8 @@ func fallbackKey(category, funding string) string { return category + "|" + fund
 
 // prior returns the class prior for an invoice.
 func (m *Mixture) prior(category, funding, country string) []float64 {
-	if p, ok := m.Prior[PriorKey(category, funding, country)]; ok {
-		return p
-	}
-	if p, ok := m.FallbackPrior[fallbackKey(category, funding)]; ok {
-		return p
-	}
-	return m.GlobalPrior
+	p, _ := m.priorLevel(category, funding, country)
+	return p
 }
 
 // Version names the fitted mixture.
@@ -311,18 +308,28 @@ func (m *Mixture) Version() string { return m.version }
 func (m *Mixture) setVersion() {
 	h := fnv.New64a()
 	var b [8]byte
-	for _, v := range m.Hazard {
-		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-		h.Write(b[:])
+	put := func(vs ...float64) {
+		for _, v := range vs {
+			binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+			h.Write(b[:])
+		}
 	}
-	for _, v := range m.GlobalPrior {
-		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-		h.Write(b[:])
+	putPriors := func(priors map[string][]float64) {
+		for _, k := range slices.Sorted(maps.Keys(priors)) {
+			h.Write([]byte(k))
+			h.Write([]byte{0})
+			put(priors[k]...)
+		}
 	}
-	for _, v := range append(append([]float64(nil), m.Activity...), m.CureOnset...) {
-		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-		h.Write(b[:])
-	}
+	// Everything a plan reads: two models that differ anywhere get
+	// different versions.
+	put(float64(m.DepositHour))
+	put(m.Hazard...)
+	put(m.GlobalPrior...)
+	putPriors(m.Prior)
+	putPriors(m.FallbackPrior)
+	put(m.Activity...)
+	put(m.CureOnset...)
 	m.version = fmt.Sprintf("mixture-%016x", h.Sum64())
 }
 

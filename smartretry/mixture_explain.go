@@ -38,9 +38,6 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	out := make([]domain.Contribution, 0, topClasses+1+len(plan.Schedule))
 	var ob [NumClasses]int
 	order := ob[:0]
-	if len(post) > NumClasses {
-		order = make([]int, 0, len(post))
-	}
 	for k := range post {
 		order = append(order, k)
 		// Insertion keeps ties in class order, as a stable sort would.

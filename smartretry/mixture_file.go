@@ -71,10 +71,6 @@ type MixtureSummary struct {
 	DataSource string    `json:"data_source,omitempty"`
 }
 
-// Objective is the default objective with the fallback's reminder value:
-// both planners of the file plan with it.
-func (f *MixtureFile) Objective() Objective { return f.Fallback.Objective() }
-
 var mixtureLayout = sync.OnceValue(func() MixtureLayout {
 	l := MixtureLayout{Cells: numCells}
 	for k := 0; k < NumClasses; k++ {

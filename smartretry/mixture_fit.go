@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -324,7 +325,7 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 			fprior[key] = normalised(v, global, 20)
 		}
 		for key, v := range cnt {
-			fk := key[:lastBar(key)]
+			fk := key[:strings.LastIndexByte(key, '|')]
 			prior[key] = normalised(v, fprior[fk], 20)
 		}
 	}
@@ -333,15 +334,6 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 		mix.Activity, mix.CureOnset = act.lam, act.pi
 	}
 	return mix
-}
-
-func lastBar(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '|' {
-			return i
-		}
-	}
-	return len(s)
 }
 
 func lookupPrior(prior, fprior map[string][]float64, global []float64, key, fkey string) []float64 {

@@ -1,6 +1,9 @@
 package smartretry
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // search is the mixture planner's state while choosing slots. It lives in
 // a pooled scratch (mixScratch), so its slices are reused across plans.
@@ -295,10 +298,10 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 	for c := 0; c < numCures; c++ {
 		// The slots' gap cases from a, and to b, run over a range
 		// (blocks grow with the slot).
-		x := minOf(cm.cu[c][gapIdx(cm.blockLo-sg.aBlk) : gapIdx(cm.block-sg.aBlk)+1])
+		x := slices.Min(cm.cu[c][gapIdx(cm.blockLo-sg.aBlk) : gapIdx(cm.block-sg.aBlk)+1])
 		y := sg.cb[c][0] // no b: every case alike
 		if sg.hasB {
-			y = minOf(sg.cb[c][gapIdx(sg.bBlk-cm.block) : gapIdx(sg.bBlk-cm.blockLo)+1])
+			y = slices.Min(sg.cb[c][gapIdx(sg.bBlk-cm.block) : gapIdx(sg.bBlk-cm.blockLo)+1])
 		}
 		f += y * x
 	}
@@ -365,7 +368,6 @@ type segment struct {
 	old  float64                   // funds: S with no deposit since the previous attempt
 	cb   [numCures][numGap]float64 // cure: w·S(j→b) by the gap from j to b (gapOf)
 	flb  [numSched]float64         // the least of fb, by class
-	clb  [numCures]float64         // the least of cb, by class
 	dead float64                   // the dead class's term, the same for every j
 	hasB bool
 	aIdx [numSched]int32
@@ -412,9 +414,6 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	for q := range sg.flb {
 		sg.flb[q] = min(sg.fb[q][0], sg.fb[q][1])
 	}
-	for c := range sg.clb {
-		sg.clb[c] = minOf(sg.cb[c][:])
-	}
 	sg.dead = sg.w[classDead] * (1 - s.m.Hazard[cellDead])
 	if sg.hasB {
 		sg.dead *= svb.dead
@@ -452,14 +451,4 @@ func (sg *segment) rest(p *point, v *survivals) float64 {
 		r += sg.cb[c][sb] * v.cure[c][sa]
 	}
 	return r
-}
-
-func minOf(xs []float64) float64 {
-	m := xs[0]
-	for _, x := range xs[1:] {
-		if x < m {
-			m = x
-		}
-	}
-	return m
 }
