@@ -67,13 +67,11 @@
 // order, stepping the clock to each timer's time so that events carry the
 // time they were due, and returns with everything written). A simulation
 // takes months of dunning in as long as the work itself takes.
-// Step is AdvanceTo for a driver that does not read the store between
-// steps: the step's writes may still be committing when it returns, and
-// the next call waits for them, so the driver's work overlaps the commit.
 // A driver that hands the engine every fact it writes (Record) can split
-// a step further: Decide fires what is due on the engine's memory without
-// waiting for the store, and Commit starts writing the step, so the
-// engine's decisions overlap the previous commit too.
+// a step: Decide fires what is due on the engine's memory without waiting
+// for the store, and Commit starts writing the step and returns while it
+// commits, so the driver's work and the engine's next decisions overlap
+// the commit.
 //
 // # Idempotency and restart
 //

@@ -251,61 +251,6 @@ func (e *Engine) fireDue(ctx context.Context, until time.Time) (int, error) {
 // re-reads the stream) or on the next call; the simulator records
 // between calls. On return every decision up to t is written.
 func (e *Engine) AdvanceTo(ctx context.Context, t time.Time) error {
-	return e.advance(ctx, t, true)
-}
-
-// Step is AdvanceTo for a driver that does not read the store between
-// steps (the simulator, which hands its facts over with Record and asks
-// the engine, not the store, what it needs): the step's writes may still
-// be in flight when it returns, so that the driver's next work overlaps
-// their commit. The next Step, AdvanceTo, Flush or Close waits for them
-// first (and so does a Record that fills the outbox). Events other
-// writers record meanwhile are seen at the next step.
-func (e *Engine) Step(ctx context.Context, t time.Time) error {
-	return e.advance(ctx, t, false)
-}
-
-// Decide fires every timer due up to t, in order, on what the engine
-// holds, and leaves its decisions staged: it neither catches up with the
-// store nor waits for a write in flight, so it overlaps the commit of the
-// previous step. The next Commit, Step, AdvanceTo or Flush writes them. It is for
-// a driver that hands the engine every fact it writes (Record), as the
-// simulator does, so that the engine's memory is all there is to know;
-// events other writers record are seen at the next Step.
-func (e *Engine) Decide(ctx context.Context, t time.Time) error {
-	vc, ok := e.clock.(*VirtualClock)
-	if !ok {
-		return errors.New("dunning: Decide needs a *VirtualClock; use Run with a wall clock")
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, err := e.fireDue(ctx, t); err != nil {
-		return err
-	}
-	vc.set(t)
-	return nil
-}
-
-// Commit ends a step driven by Decide: it waits for the write in flight,
-// catches up with what other writers recorded meanwhile, and starts
-// writing everything staged (decisions and recorded facts) as one flush,
-// returning while it is in flight, so that the driver's next step
-// overlaps the commit. The next Commit, Decide's flush of a full outbox,
-// Step, AdvanceTo, Flush or Close waits for it. Timers that the catch-up
-// makes due fire at the next Decide.
-func (e *Engine) Commit(ctx context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.join(ctx); err != nil {
-		return err
-	}
-	if err := e.catchUp(ctx); err != nil {
-		return err
-	}
-	return e.flushAsync(ctx)
-}
-
-func (e *Engine) advance(ctx context.Context, t time.Time, wait bool) error {
 	vc, ok := e.clock.(*VirtualClock)
 	if !ok {
 		return errors.New("dunning: AdvanceTo needs a *VirtualClock; use Run with a wall clock")
@@ -325,15 +270,6 @@ func (e *Engine) advance(ctx context.Context, t time.Time, wait bool) error {
 		if err != nil {
 			return err
 		}
-		if !wait {
-			// Timers the step's decisions arm are in memory and fired
-			// above; only other writers' events need another catch-up,
-			// and the next step does it.
-			if err := e.flushAsync(ctx); err != nil {
-				return err
-			}
-			break
-		}
 		if err := e.flush(ctx); err != nil {
 			return err
 		}
@@ -343,6 +279,46 @@ func (e *Engine) advance(ctx context.Context, t time.Time, wait bool) error {
 	}
 	vc.set(t)
 	return nil
+}
+
+// Decide fires every timer due up to t, in order, on what the engine
+// holds, and leaves its decisions staged: it neither catches up with the
+// store nor waits for a write in flight, so it overlaps the commit of the
+// previous step. The next Commit, AdvanceTo or Flush writes them. It is
+// for a driver that hands the engine every fact it writes (Record), as the
+// simulator does, so that the engine's memory is all there is to know;
+// events other writers record are seen at the next Commit.
+func (e *Engine) Decide(ctx context.Context, t time.Time) error {
+	vc, ok := e.clock.(*VirtualClock)
+	if !ok {
+		return errors.New("dunning: Decide needs a *VirtualClock; use Run with a wall clock")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, err := e.fireDue(ctx, t); err != nil {
+		return err
+	}
+	vc.set(t)
+	return nil
+}
+
+// Commit ends a step driven by Decide: it waits for the write in flight,
+// catches up with what other writers recorded meanwhile, and starts
+// writing everything staged (decisions and recorded facts) as one flush,
+// returning while it is in flight, so that the driver's next step
+// overlaps the commit. The next Commit, Decide's flush of a full outbox,
+// AdvanceTo, Flush or Close waits for it. Timers that the catch-up
+// makes due fire at the next Decide.
+func (e *Engine) Commit(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.join(ctx); err != nil {
+		return err
+	}
+	if err := e.catchUp(ctx); err != nil {
+		return err
+	}
+	return e.flushAsync(ctx)
 }
 
 // SubscriptionStatus is the status of a subscription as the engine knows

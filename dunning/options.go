@@ -123,7 +123,7 @@ func WithBatchSize(n int) Option {
 // fact reaches it through Record (a simulation's world). The engine then
 // reads the store once, at its first catch-up, and never reads its own
 // writes back: there is nothing else to read. It is driven by Decide and
-// Commit, Step or AdvanceTo on a virtual clock; Run refuses it. A write by
+// Commit or AdvanceTo on a virtual clock; Run refuses it. A write by
 // anyone else is not seen (a conflict with it is still refused by the
 // store and re-read).
 func WithSoleWriter() Option {

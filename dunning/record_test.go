@@ -51,18 +51,19 @@ func record(t *testing.T, e *Engine, key string, expected eventstore.ExpectedRev
 // at the revisions and with the IDs they came with, and not applied a
 // second time when the subscription delivers them back.
 func TestRecordWritesWithDecisions(t *testing.T) {
-	for _, step := range []bool{false, true} {
+	for _, split := range []bool{false, true} {
 		name := "AdvanceTo"
-		if step {
-			name = "Step"
+		if split {
+			name = "DecideCommit"
 		}
-		t.Run(name, func(t *testing.T) { testRecordWritesWithDecisions(t, step) })
+		t.Run(name, func(t *testing.T) { testRecordWritesWithDecisions(t, split) })
 	}
 }
 
-// With step, the engine is driven by Step, which may return with its
-// writes in flight: Flush writes them, and the next Step reads them back.
-func testRecordWritesWithDecisions(t *testing.T, step bool) {
+// With split, the engine is driven by Decide and Commit, which returns
+// with its writes in flight: Flush writes them, and the next Commit reads
+// them back.
+func testRecordWritesWithDecisions(t *testing.T, split bool) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	e, s := newRecordEngine(t, t0)
 	b := domain.Base{OccurredAt: t0}
@@ -80,15 +81,17 @@ func testRecordWritesWithDecisions(t *testing.T, step bool) {
 		t.Fatalf("a recorded finalized invoice is not due at once: next wake %v %v", at, ok)
 	}
 	ctx := context.Background()
-	if step {
-		must(e.Step(ctx, t0.Add(time.Hour)))
+	if split {
+		must(e.Decide(ctx, t0.Add(time.Hour)))
+		must(e.Commit(ctx))
 		must(e.Flush(ctx))
 		// The default preset pauses the subscription during recovery.
 		if got := e.SubscriptionStatus("sub_1"); got != domain.SubscriptionPausedSt {
 			t.Fatalf("subscription status %q after a failed first charge, want paused", got)
 		}
 		// A step with nothing due reads the first step's writes back.
-		must(e.Step(ctx, t0.Add(2*time.Hour)))
+		must(e.Decide(ctx, t0.Add(2*time.Hour)))
+		must(e.Commit(ctx))
 		must(e.Flush(ctx))
 	} else {
 		must(e.AdvanceTo(ctx, t0.Add(time.Hour)))
