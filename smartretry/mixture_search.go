@@ -251,7 +251,7 @@ type slotSpan struct {
 // holds in a segment.
 type chunkMin struct {
 	np             [numSched]float64
-	fx             [numSched][3]float64 // funds, for bounds: old, the least of old and np, np
+	fx             [numSched][3]float64       // funds, for bounds: old, the least of old and np, np
 	cu             [numGap * numCures]float64 // by gap case, then class (mixFold.cureAt)
 	rho            float64
 	idxLo, idxHi   [numSched]int32
