@@ -41,6 +41,11 @@ func (o *ops) reset() {
 	o.used, o.list = 0, o.list[:0]
 }
 
+// release drops the memory of the writes, which must not be read again.
+func (o *ops) release() {
+	*o = ops{}
+}
+
 func (o *ops) add(key, val []byte, del bool) {
 	n := len(key) + len(val)
 	if o.used == 0 || cap(o.chunks[o.used-1])-len(o.chunks[o.used-1]) < n {
