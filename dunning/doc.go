@@ -92,7 +92,12 @@
 // and repeats nothing, while the invoice's decision, not recorded, is
 // still pending. One flush may be in flight while the engine goes on
 // deciding; a stream's next batch is never sent before the previous one
-// is written.
+// is written. A sole writer (the simulator) on a store that applies
+// queued appends in queue order (the embedded store's QueueAppendBatch)
+// keeps a few flushes in flight, each queued behind the previous one, so
+// that the store checks and writes them in order and gathers those that
+// queue up behind a slow sync into one commit; a stream's next batch is
+// still never written before the previous one.
 //
 // A restart therefore loses at most decisions that were not written, and
 // takes them again: a charge made but not recorded is repeated with the

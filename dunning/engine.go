@@ -40,7 +40,13 @@ type Engine struct {
 	pos       eventstore.Position
 	seenAny   bool
 	reloading bool
-	inflight  *flight
+	// flights are the flushes in flight, oldest first: at most one, or
+	// up to queuedFlights for a sole writer on a store that queues
+	// appends in order (see flushAsync).
+	flights []*flight
+	// freeBatches are landed batches kept for reuse (newBatch).
+	freeBatches []*batch
+	idBuf       []byte // decisionID's scratch
 	// settled is set once a sole writer has caught up with the store.
 	settled bool
 	// acting is the invoice act is working on (re-armed once, at the end).
@@ -99,10 +105,10 @@ func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engi
 // Close stops the subscription. Work not yet flushed is lost by design:
 // it is re-derived from the ledger by the next engine.
 func (e *Engine) Close() error {
-	if e.inflight != nil {
-		<-e.inflight.done // an AdvanceTo that failed may leave a flush behind
-		e.inflight = nil
+	for _, f := range e.flights {
+		<-f.done // an AdvanceTo that failed may leave flushes behind
 	}
+	e.flights = nil
 	e.subCancel()
 	if e.sub != nil {
 		return e.sub.Close()
@@ -308,12 +314,18 @@ func (e *Engine) Decide(ctx context.Context, t time.Time) error {
 // returning while it is in flight, so that the driver's next step
 // overlaps the commit. The next Commit, Decide's flush of a full outbox,
 // AdvanceTo, Flush or Close waits for it. Timers that the catch-up
-// makes due fire at the next Decide.
+// makes due fire at the next Decide. A settled sole writer on a store
+// that queues appends in order has nothing to catch up with and waits
+// only when queuedFlights flushes are in flight (see flushAsync).
 func (e *Engine) Commit(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err := e.join(ctx); err != nil {
-		return err
+	if !e.cfg.soleWriter || !e.settled {
+		// A settled sole writer has nothing to catch up with, and its
+		// flushes may queue behind one another (flushAsync).
+		if err := e.join(ctx); err != nil {
+			return err
+		}
 	}
 	if err := e.catchUp(ctx); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"hash"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -19,6 +20,30 @@ func eventID(parts ...string) uuid.UUID {
 	h := sha1s.Get().(hash.Hash)
 	defer sha1s.Put(h)
 	return uuid.NewHash(h, idSpace, []byte(strings.Join(parts, "/")), 5) // = uuid.NewSHA1
+}
+
+// nameID is eventID of a name already joined, as bytes.
+func nameID(name []byte) uuid.UUID {
+	h := sha1s.Get().(hash.Hash)
+	defer sha1s.Put(h)
+	return uuid.NewHash(h, idSpace, name, 5)
+}
+
+// decisionID is the ID of a decided event (see emit): "<stream>@<revision>",
+// or "<stream>/attempt/<n>" for an attempt (attempt >= 0). It is built in
+// the engine's scratch buffer: one is derived for every event the engine
+// writes.
+func (e *Engine) decisionID(stream string, version, attempt int) uuid.UUID {
+	b := append(e.idBuf[:0], stream...)
+	if attempt >= 0 {
+		b = append(b, "/attempt/"...)
+		b = strconv.AppendInt(b, int64(attempt), 10)
+	} else {
+		b = append(b, '@')
+		b = strconv.AppendInt(b, int64(version), 10)
+	}
+	e.idBuf = b
+	return nameID(b)
 }
 
 // sha1s recycles the hashes of eventID: one is derived for every event

@@ -124,8 +124,10 @@ func WithBatchSize(n int) Option {
 // reads the store once, at its first catch-up, and never reads its own
 // writes back: there is nothing else to read. It is driven by Decide and
 // Commit or AdvanceTo on a virtual clock; Run refuses it. A write by
-// anyone else is not seen (a conflict with it is still refused by the
-// store and re-read).
+// anyone else is not seen. A conflict with it is still refused by the
+// store; on a store that queues appends in order (the embedded one), where
+// a sole writer keeps several flushes in flight, the refusal stops the
+// engine, elsewhere the stream is re-read.
 func WithSoleWriter() Option {
 	return func(c *config) error { c.soleWriter = true; return nil }
 }

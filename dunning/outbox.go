@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -56,7 +55,7 @@ func (e *Engine) stage(stream, invoiceID string, version int, id uuid.UUID, ev d
 		if version > 0 {
 			exp = eventstore.Exact(uint64(version - 1))
 		}
-		b = &batch{stream: stream, expected: exp}
+		b = e.newBatch(stream, exp, false)
 		e.outbox[stream] = b
 		e.order = append(e.order, b)
 	}
@@ -82,10 +81,11 @@ func (e *Engine) emit(inv *invoice, evs []domain.Event) {
 			e.log.Error("dunning: decision for an unexpected stream", "stream", stream, "type", ev.EventType())
 			continue
 		}
-		id := eventID(stream + "@" + strconv.Itoa(version))
+		attempt := -1
 		if a, ok := ev.(domain.PaymentAttempted); ok {
-			id = eventID(stream, "attempt", strconv.Itoa(a.AttemptNumber))
+			attempt = a.AttemptNumber
 		}
+		id := e.decisionID(stream, version, attempt)
 		e.stage(stream, inv.id, version, id, ev)
 		e.apply(ev)
 		e.stats.Events++
@@ -116,12 +116,39 @@ type flight struct {
 	// last is the latest $all position written.
 	last    eventstore.Position
 	written []writtenRange
+	// batches are the flight's batches, recycled once it has landed.
+	batches []*batch
+	// A queued flight (see flushAsync) closes queued once its append is
+	// in the store's queue, or it gave up (notQueued): the next flight
+	// queues only after it, so the store applies them in order.
+	queuedMode bool
+	queued     chan struct{}
+	notQueued  bool
 }
 
+// batchQueuer is a store that can queue a multi-stream append and return
+// before it is written, applying appends in the order they were queued
+// (the embedded store: pebble.Store.QueueAppendBatch).
+type batchQueuer interface {
+	QueueAppendBatch(ctx context.Context, reqs []eventstore.AppendRequest) (func() ([]eventstore.AppendResult, error), error)
+}
+
+// queuedFlights bounds the flushes a sole writer keeps in flight on a
+// batchQueuer: enough for the store to gather the ones that queue up
+// behind a slow sync into its next commit, few enough that the engine
+// does not run far ahead of what is written.
+const queuedFlights = 4
+
 // flushAsync starts writing the staged batches and returns; the engine
-// goes on deciding while they are appended. At most one flush is in
-// flight: a stream's next batch expects the revision its previous batch
-// leaves, so it must not be sent before that batch is written.
+// goes on deciding while they are appended. Normally at most one flush is
+// in flight: a stream's next batch expects the revision its previous batch
+// leaves, so it must not be sent before that batch is written. A sole
+// writer (WithSoleWriter, once settled) on a store that applies queued
+// appends in order (batchQueuer) keeps up to queuedFlights in flight:
+// each flush queues its append behind the previous one's, which the store
+// checks and writes first, so the next batch of a stream is still never
+// written before the previous one. A refused queued flush stops the engine
+// (see queueOneCommit).
 //
 // Within a flush the order is the domain's: first the subscriptions' and
 // then the invoices' batches. On a store with multi-stream appends both
@@ -132,7 +159,17 @@ type flight struct {
 // already changed and repeats nothing, while the invoice's decision, not
 // yet recorded, is still pending and is taken again.
 func (e *Engine) flushAsync(ctx context.Context) error {
-	if err := e.join(ctx); err != nil {
+	q, queued := e.store.(batchQueuer)
+	queued = queued && e.cfg.soleWriter && e.settled
+	var prev *flight
+	if n := len(e.flights); queued && n > 0 && e.flights[n-1].queuedMode {
+		if err := e.joinTo(ctx, queuedFlights-1); err != nil {
+			return err
+		}
+		if n := len(e.flights); n > 0 {
+			prev = e.flights[n-1]
+		}
+	} else if err := e.join(ctx); err != nil {
 		return err
 	}
 	if len(e.order) == 0 {
@@ -146,11 +183,21 @@ func (e *Engine) flushAsync(ctx context.Context) error {
 			first = append(first, b)
 		}
 	}
-	e.order, e.outbox = nil, map[string]*batch{}
-	f := &flight{done: make(chan struct{}), started: time.Now()}
-	e.inflight = f
+	// The map and the order are reused; the batches now belong to the
+	// flight, and come back (recycle) once it has landed.
+	clear(e.order)
+	e.order = e.order[:0]
+	clear(e.outbox)
+	f := &flight{done: make(chan struct{}), started: time.Now(), queuedMode: queued, queued: make(chan struct{})}
+	f.batches = append(append(f.batches, first...), second...)
+	e.flights = append(e.flights, f)
 	go func() { // joined by join, which every driver calls before returning
 		defer close(f.done)
+		if queued {
+			f.err = e.queueOneCommit(ctx, q, prev, first, second, f)
+			return
+		}
+		defer close(f.queued)
 		if _, ok := e.store.(eventstore.BatchAppender); ok {
 			f.err = e.appendOneCommit(ctx, first, second, f)
 			return
@@ -172,17 +219,38 @@ func (e *Engine) flushAsync(ctx context.Context) error {
 	return nil
 }
 
-// join waits for the flush in flight and re-reads every stream whose
-// batch was refused or not written, so that the engine decides again
-// from what the ledger really holds. Any other failure stops the engine;
-// a restart rebuilds its memory from the ledger.
+// join waits for every flush in flight, oldest first, and re-reads every
+// stream whose batch was refused or not written, so that the engine
+// decides again from what the ledger really holds. Any other failure
+// stops the engine; a restart rebuilds its memory from the ledger.
 func (e *Engine) join(ctx context.Context) error {
-	f := e.inflight
-	if f == nil {
-		return nil
+	return e.joinTo(ctx, 0)
+}
+
+// joinTo waits for the oldest flushes in flight until at most n remain.
+// After a failure the later flushes are waited for too, and the first
+// error is returned.
+func (e *Engine) joinTo(ctx context.Context, n int) error {
+	for len(e.flights) > n {
+		f := e.flights[0]
+		e.flights = e.flights[1:]
+		if err := e.land(ctx, f); err != nil {
+			for _, g := range e.flights {
+				<-g.done
+			}
+			e.flights = nil
+			return err
+		}
 	}
+	if len(e.flights) == 0 {
+		e.flights = nil
+	}
+	return nil
+}
+
+// land waits for one flush and takes in its outcome.
+func (e *Engine) land(ctx context.Context, f *flight) error {
 	<-f.done
-	e.inflight = nil
 	e.stats.Flushes++
 	e.stats.Appends += f.appends
 	e.stats.FlushTime += time.Since(f.started)
@@ -214,7 +282,79 @@ func (e *Engine) join(ctx context.Context) error {
 			}
 		}
 	}
+	e.recycle(f.batches)
 	return nil
+}
+
+// maxFreeBatches bounds the batches kept for reuse.
+const maxFreeBatches = 8192
+
+// newBatch returns an empty batch for stream, reusing a landed one if
+// there is one: a flush stages hundreds of them.
+func (e *Engine) newBatch(stream string, expected eventstore.ExpectedRevision, external bool) *batch {
+	var b *batch
+	if n := len(e.freeBatches); n > 0 {
+		b = e.freeBatches[n-1]
+		e.freeBatches[n-1] = nil
+		e.freeBatches = e.freeBatches[:n-1]
+	} else {
+		b = &batch{}
+	}
+	b.stream, b.expected, b.external = stream, expected, external
+	return b
+}
+
+// recycle keeps landed batches for newBatch, emptied (their events
+// written, nothing of them is read again).
+func (e *Engine) recycle(bs []*batch) {
+	for _, b := range bs {
+		if len(e.freeBatches) >= maxFreeBatches {
+			return
+		}
+		clear(b.events)
+		*b = batch{events: b.events[:0]}
+		e.freeBatches = append(e.freeBatches, b)
+	}
+}
+
+// queueOneCommit is appendOneCommit for a queued flight: the same one
+// atomic append, queued in the store behind prev's. The flights behind a
+// refused one were checked against heads it did not write, and the engine
+// has applied all of them, so a refusal (which a sole writer meets only
+// if someone else wrote after all) is not re-read and re-sent: it fails
+// the flush, and the engine stops.
+func (e *Engine) queueOneCommit(ctx context.Context, q batchQueuer, prev *flight, first, second []*batch, f *flight) error {
+	all := append(append([]*batch(nil), first...), second...)
+	reqs := make([]eventstore.AppendRequest, len(all))
+	for i, b := range all {
+		reqs[i] = eventstore.AppendRequest{Stream: b.stream, Expected: b.expected, Events: b.events}
+	}
+	if prev != nil {
+		<-prev.queued
+		if prev.notQueued {
+			f.notQueued = true
+			close(f.queued)
+			return errors.New("dunning: flush not written: an earlier flush failed")
+		}
+	}
+	wait, err := q.QueueAppendBatch(ctx, reqs)
+	f.notQueued = err != nil
+	close(f.queued)
+	if err == nil {
+		var res []eventstore.AppendResult
+		if res, err = wait(); err == nil {
+			f.appends += len(all)
+			for i, b := range all {
+				f.noteWritten(b, res[i])
+			}
+			return nil
+		}
+	}
+	var be *eventstore.BatchError
+	if errors.As(err, &be) && all[be.Index].external {
+		return fmt.Errorf("dunning: %w: %w", errRecordedRefused, err)
+	}
+	return fmt.Errorf("dunning: %w", err)
 }
 
 // appendOneCommit writes both phases of a flush as one atomic

@@ -54,7 +54,7 @@ func (e *Engine) Record(ctx context.Context, stream string, expected eventstore.
 		return fmt.Errorf("dunning: record to %s: expected revision %v after events already staged for the stream (only Any, or the revision they leave it at, can join them)", stream, expected)
 	}
 	if b == nil {
-		b = &batch{stream: stream, expected: expected, external: true}
+		b = e.newBatch(stream, expected, true)
 		e.outbox[stream] = b
 		e.order = append(e.order, b)
 	}
@@ -102,7 +102,8 @@ func (f *flight) noteWritten(b *batch, res eventstore.AppendResult) {
 	if f.last.Less(res.Position) {
 		f.last = res.Position
 	}
-	if b.recorded == 0 || byVersion(b.stream) {
+	if b.recorded == 0 || f.queuedMode || byVersion(b.stream) {
+		// A queued flight is a settled sole writer's: no echo is kept.
 		return
 	}
 	n := uint64(len(b.events))

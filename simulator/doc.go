@@ -107,15 +107,16 @@
 // fixes every event, and $all's order too: the world hands its facts to
 // the engine in memory (dunning.Engine.Record), which applies them at once
 // and writes them with its own decisions of the next step, all with
-// eventstore.AppendAll in staging order (subscriptions' and other
-// streams' appends first, then invoices'): one atomic synced commit per
-// step on the embedded store, and nothing is read back by the engine
-// (dunning.WithSoleWriter). The world never reads the store: it asks the engine whether a
+// one multi-stream append per step in staging order (subscriptions' and
+// other streams' appends first, then invoices'), atomic and queued in the
+// embedded store behind the steps before it, which writes them in queue
+// order (steps that queue up behind a slow sync share its next commit);
+// nothing is read back by the engine (dunning.WithSoleWriter). The world never reads the store: it asks the engine whether a
 // subscription still renews, and a customer's own payment is decided on
 // the engine's view of the invoice and recorded at the exact revision that
 // view leaves the stream at. So a step's commit is in flight while the
 // engine takes the next step's decisions (dunning.Engine.Decide) and the
-// world records its facts; the step after waits for it
-// (dunning.Engine.Commit). Record times are the store's and are not part
+// world records its facts; a later step waits for it only when a few are
+// in flight (dunning.Engine.Commit). Record times are the store's and are not part
 // of that guarantee.
 package simulator

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,8 +24,8 @@ const PopSimulate = 3
 // clock (dunning.Engine satisfies it). Decide fires every timer due up to
 // t on what the engine holds and stages its decisions, without waiting
 // for the store; Commit starts writing everything staged as one flush
-// (after waiting for the previous one and catching up with the store)
-// and returns while it is in flight. NextWake is its next timer. Record
+// (queued behind the flushes still in flight, up to a few) and returns
+// while it is in flight. NextWake is its next timer. Record
 // hands it the world's facts: it applies them at once and writes them with
 // its decisions, in one commit. Flush writes what it holds and waits.
 // SubscriptionStatus and Invoice are what it knows of a subscription and
@@ -110,6 +111,7 @@ type Sim struct {
 	meta      []byte
 	chargeMu  sync.Mutex // the engine may charge from its own goroutines
 	sha1      hash.Hash  // eventID's, reused: the world stages from one goroutine
+	idBuf     []byte     // eventID's name
 	Stats     SimStats
 }
 
@@ -251,12 +253,20 @@ func (s *Sim) next() time.Time {
 	return t
 }
 
-// eventID is a deterministic event ID for a world fact.
-func (s *Sim) eventID(key string) uuid.UUID {
+// eventID is a deterministic event ID for a world fact: the UUIDv5 of
+// "<seed>/<key>/<i>", the i-th event its stage records. The name is built
+// in a reused buffer: the world stages from one goroutine.
+func (s *Sim) eventID(key string, i int) uuid.UUID {
 	if s.sha1 == nil {
 		s.sha1 = sha1.New()
 	}
-	return uuid.NewHash(s.sha1, simIDSpace, fmt.Appendf(nil, "%d/%s", s.opt.Seed, key), 5) // = uuid.NewSHA1
+	b := strconv.AppendUint(s.idBuf[:0], s.opt.Seed, 10)
+	b = append(b, '/')
+	b = append(b, key...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(i), 10)
+	s.idBuf = b
+	return uuid.NewHash(s.sha1, simIDSpace, b, 5) // = uuid.NewSHA1
 }
 
 var simIDSpace = uuid.MustParse("3b7e1c52-8f0d-4a43-b1f6-6d2a9e5c7f10")
@@ -283,7 +293,7 @@ func (s *Sim) encode(key string, evs []domain.Event) ([]eventstore.EventData, er
 		if err != nil {
 			return nil, err
 		}
-		data[i] = eventstore.EventData{ID: s.eventID(fmt.Sprintf("%s/%d", key, i)), Type: typ, ContentType: eventstore.ContentTypeJSON, Data: b, Metadata: s.meta}
+		data[i] = eventstore.EventData{ID: s.eventID(key, i), Type: typ, ContentType: eventstore.ContentTypeJSON, Data: b, Metadata: s.meta}
 	}
 	s.Stats.WorldEvents += len(evs)
 	return data, nil

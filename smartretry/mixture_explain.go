@@ -29,7 +29,11 @@ import (
 // recommendations (API, CLI) only; the engine's plans keep PlanRetry's.
 const topClasses = 3
 
-func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, earliest time.Time, left int, b []byte) []byte {
+// explainPlan explains plan, whose retries are the grid's slots (slots
+// of pts, the earliest allowed being from): their points, and those of
+// the earliest hours they are compared with, are the grid's, not
+// described again.
+func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, pts []point, slots []int, from, left int, b []byte) []byte {
 	// Appends with strconv rather than fmt into the caller's buffer b,
 	// returned for reuse: this runs for every recommendation served.
 	first := c.first()
@@ -67,17 +71,13 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	var wb [NumClasses]float64
 	w := append(wb[:0], post...)
 	prev := *last
-	spacing := time.Duration(math.Ceil(p.Objective.MinSpacing.Hours())) * time.Hour
-	if spacing <= 0 {
-		spacing = time.Hour
-	}
-	from := earliest
+	spacing := max(int(math.Ceil(p.Objective.MinSpacing.Hours())), 1)
 	for i, s := range plan.Schedule {
-		pt := dep.at(s.At, first.At)
+		pt := &pts[slots[i]]
 		var z, pr, best float64
 		lead := 0
 		for k := range w {
-			h := p.M.Hazard[cell(k, &prev, &pt)]
+			h := p.M.Hazard[cell(k, &prev, pt)]
 			z += w[k]
 			pr += w[k] * h
 			if w[k]*h > best {
@@ -87,14 +87,14 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		pr /= z
 		// The same chance at the earliest hour this retry could have had.
 		var alt float64
-		if !from.After(s.At) {
-			ap := dep.at(from, first.At)
+		if from <= slots[i] {
+			ap := &pts[from]
 			for k := range w {
-				alt += w[k] * p.M.Hazard[cell(k, &prev, &ap)]
+				alt += w[k] * p.M.Hazard[cell(k, &prev, ap)]
 			}
 			alt /= z
 		}
-		why := p.M.slotWhy(lead, dep, &prev, &pt, c.Loc)
+		why := p.M.slotWhy(lead, dep, &prev, pt, c.Loc)
 		lb := make([]byte, 0, 64)
 		lb = append(lb, "slot "...)
 		lb = strconv.AppendInt(lb, int64(i+1), 10)
@@ -112,10 +112,10 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		b = append(b, ": "...)
 		b = append(b, why...)
 		for k := range w {
-			w[k] *= 1 - p.M.Hazard[cell(k, &prev, &pt)]
+			w[k] *= 1 - p.M.Hazard[cell(k, &prev, pt)]
 		}
-		prev = pt
-		from = s.At.Add(spacing)
+		prev = *pt
+		from = slots[i] + spacing
 	}
 	plan.Contributions = out
 	plan.Explanation = string(b)

@@ -24,26 +24,18 @@ type MixturePlanner struct {
 	Rules     Rules
 
 	rhos  atomic.Pointer[rhoTable]
-	check atomic.Pointer[modelCheck]
+	folds atomic.Pointer[mixFold]
 }
 
-// modelCheck records whether every hazard of m is a number in [0, 1],
-// checked once per model: the planner's bounds (chunkMins) rely on it.
-type modelCheck struct {
-	m  *Mixture
-	ok bool
-}
-
-func (p *MixturePlanner) valid() bool {
-	if c := p.check.Load(); c != nil && c.m == p.M {
-		return c.ok
+// fold returns the model's folded tables (mixture_fold.go), built on the
+// first plan with a model and kept while M stays the same.
+func (p *MixturePlanner) fold() *mixFold {
+	if f := p.folds.Load(); f != nil && f.m == p.M {
+		return f
 	}
-	c := &modelCheck{m: p.M, ok: true}
-	for _, h := range p.M.Hazard {
-		c.ok = c.ok && h >= 0 && h <= 1
-	}
-	p.check.Store(c)
-	return c.ok
+	f := newMixFold(p.M)
+	p.folds.Store(f)
+	return f
 }
 
 // rhoTable holds exp(−rv·d) for whole hours d, the share of what later
@@ -69,8 +61,13 @@ func (p *MixturePlanner) rho(rv float64, n int) []float64 {
 }
 
 // NewMixturePlanner returns a planner over m with the default objective.
+// Its tables are folded from m here, so no request pays for them.
 func NewMixturePlanner(m *Mixture, fallback *Planner, rules Rules) *MixturePlanner {
-	return &MixturePlanner{M: m, Fallback: fallback, Objective: DefaultObjective(), Rules: rules}
+	p := &MixturePlanner{M: m, Fallback: fallback, Objective: DefaultObjective(), Rules: rules}
+	if m != nil {
+		p.fold()
+	}
+	return p
 }
 
 // mixScratch is one plan's working memory. Scratches are pooled: a plan
@@ -80,8 +77,8 @@ func NewMixturePlanner(m *Mixture, fallback *Planner, rules Rules) *MixturePlann
 type mixScratch struct {
 	dep  deposits
 	pts  []point
-	sv   []survivals
 	post []float64
+	act  actSum
 	w    []float64
 	cs   []domain.Contribution
 	buf  []byte // an explanation being written
@@ -92,7 +89,7 @@ var mixScratchPool = sync.Pool{New: func() any { return new(mixScratch) }}
 
 func (sc *mixScratch) release() {
 	sc.dep.loc = nil
-	sc.s.m, sc.s.last, sc.s.pts, sc.s.sv, sc.s.post = nil, nil, nil, nil, nil
+	sc.s.f, sc.s.last, sc.s.pts, sc.s.post = nil, nil, nil, nil
 	mixScratchPool.Put(sc)
 }
 
@@ -114,13 +111,14 @@ func (p *MixturePlanner) Posterior(c *Case) []float64 {
 		end = c.Decision // the activity seen up to the decision counts
 	}
 	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
-	post, _ := p.posterior(nil, c, dep)
+	post, _ := p.posterior(nil, c, dep, p.fold(), newActSum())
 	return post
 }
 
 // posterior writes the class posterior into post (resized) and returns
-// it with the point of the last attempt.
-func (p *MixturePlanner) posterior(post []float64, c *Case, dep *deposits) ([]float64, point) {
+// it with the point of the last attempt; f is p's fold, a a summary
+// scratch for the card's activity.
+func (p *MixturePlanner) posterior(post []float64, c *Case, dep *deposits, f *mixFold, a actSum) ([]float64, point) {
 	first := c.first()
 	cat, _ := categoryOf(first.DeclineCode)
 	post = append(post[:0], p.M.prior(string(cat), string(c.Funding), c.Country)...)
@@ -137,7 +135,7 @@ func (p *MixturePlanner) posterior(post []float64, c *Case, dep *deposits) ([]fl
 		if c.Decision.After(end) {
 			end = c.Decision
 		}
-		weighActivity(p.M, post, dep, first.At, end, c.Activity)
+		f.weighActivity(post, dep, first.At, end, c.Activity, a)
 	}
 	var z float64
 	for _, v := range post {
@@ -151,11 +149,24 @@ func (p *MixturePlanner) posterior(post []float64, c *Case, dep *deposits) ([]fl
 
 // PlanRetry implements the engine's RetryPlanner.
 func (p *MixturePlanner) PlanRetry(ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error) {
+	if p.fallbackFor(&rc) {
+		return p.Fallback.PlanRetry(ctx, rc)
+	}
 	return p.plan(ctx, rc, nil, false)
 }
 
-// plan plans a retry. With rec (a recommendation, the card not updated
-// since the first failure) it also sets rec's window and location, and
+// fallbackFor reports whether Fallback plans rc: the card was updated
+// since the first failure. PlanRetry and recommend both ask it first,
+// before any reason to stop (no retries left, the last attempt
+// succeeded), so that the engine and the API answer one context with the
+// same planner, and name the same model version.
+func (p *MixturePlanner) fallbackFor(rc *domain.RetryContext) bool {
+	return p.Fallback != nil && cardUpdatedSinceFirst(rc)
+}
+
+// plan plans a retry with the mixture (the caller has sent an invoice
+// whose card was updated to the fallback: fallbackFor). With rec (a
+// recommendation) it also sets rec's window and location, and
 // explains the plan as explainPlan does instead of PlanRetry's way; with
 // candidates it scores every allowed slot as the next attempt into
 // rec.Candidates. Both reuse the plan's grid and posterior.
@@ -177,9 +188,6 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 		return stop("the last attempt succeeded")
 	}
 	first := c.first()
-	if rec == nil && !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(first.At) && p.Fallback != nil {
-		return p.Fallback.PlanRetry(ctx, rc)
-	}
 	obj := p.Objective
 	start := rc.Now
 	if s := c.last().At.Add(obj.MinSpacing); s.After(start) {
@@ -216,7 +224,11 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	defer sc.release()
 	dep := &sc.dep
 	dep.fill(c.Loc, first.At, end, p.M.DepositHour)
-	post, last := p.posterior(sc.post, &c, dep)
+	f := p.fold()
+	if sc.act.n == nil {
+		sc.act = newActSum()
+	}
+	post, last := p.posterior(sc.post, &c, dep, f, sc.act)
 	sc.post = post
 	sc.pts = resize(sc.pts, n)
 	pts := sc.pts
@@ -231,16 +243,11 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 			rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: start.Add(time.Duration(j) * time.Hour), Probability: pr})
 		}
 	}
-	sc.sv = resize(sc.sv, n)
-	sv := sc.sv
-	for j := from; j < n; j++ {
-		sv[j].fill(p.M, &pts[j])
-	}
 	var rho []float64
 	if obj.ReminderValue != 0 {
 		rho = p.rho(obj.ReminderValue, n)
 	}
-	slots := sc.s.choose(p.M, post, &last, pts, sv, from, rc.RetriesLeft, float64(c.Amount), obj, rho, p.valid())
+	slots := sc.s.choose(f, post, &last, pts, from, rc.RetriesLeft, float64(c.Amount), obj, rho)
 	if len(slots) == 0 {
 		return stop("no slot's expected recovery covers the attempt cost")
 	}
@@ -267,7 +274,7 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	}
 	plan.At, plan.Probability = plan.Schedule[0].At, plan.Schedule[0].Probability
 	if rec != nil {
-		sc.buf = p.explainPlan(&plan, &c, dep, post, &last, start.Add(time.Duration(from)*time.Hour), rc.RetriesLeft, sc.buf[:0])
+		sc.buf = p.explainPlan(&plan, &c, dep, post, &last, pts, slots, from, rc.RetriesLeft, sc.buf[:0])
 		return plan, nil
 	}
 	plan.Contributions = topContributions(cs, 5)
@@ -312,44 +319,6 @@ func classList(b []byte, p *domain.RetryPlan) []byte {
 		b = strconv.AppendFloat(b, c.Value, 'f', 2, 64)
 	}
 	return b
-}
-
-// survivals are the complements 1 − hazard of an attempt at one point for
-// each class and each case of the attempt before it, looked up once so
-// the search multiplies without walking the cell layout.
-type survivals struct {
-	newPay [numSched]float64         // funds: a deposit came since the previous attempt
-	cure   [numCures][numGap]float64 // by the gap since the previous attempt (gapOf)
-	old    float64                   // funds: no deposit since
-	dead   float64
-}
-
-func (v *survivals) fill(m *Mixture, p *point) {
-	for s := range v.newPay {
-		v.newPay[s] = 1 - m.Hazard[p.fcell[s]]
-	}
-	for c := range v.cure {
-		base := cellCure + c*numGap*numCure*numBands + int(p.ccell)
-		for g := range v.cure[c] {
-			v.cure[c][g] = 1 - m.Hazard[base+g]
-		}
-	}
-	v.old, v.dead = 1-m.Hazard[cellFundsOld], 1-m.Hazard[cellDead]
-}
-
-// of is 1 − the hazard of class k for an attempt at b (whose survivals
-// v are) after one at a: the same as 1 − Hazard[cell(k, a, b)].
-func (v *survivals) of(k int, a, b *point) float64 {
-	switch {
-	case k < numSched:
-		if b.idx[k] > a.idx[k] {
-			return v.newPay[k]
-		}
-		return v.old
-	case k == classDead:
-		return v.dead
-	}
-	return v.cure[k-classCureFast][gapOf(a, b)]
 }
 
 // fundsSame reports whether every funds class sees an attempt at p as

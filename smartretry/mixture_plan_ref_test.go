@@ -16,8 +16,21 @@ import (
 	"github.com/recoupledger/recoup/domain"
 )
 
-// PlanRetry implements the engine's RetryPlanner.
+// PlanRetry implements the engine's RetryPlanner. An invoice whose card
+// was updated goes to the fallback before any reason to stop is looked
+// at, as recommendations do (MixturePlanner.fallbackFor; the reference
+// once sent it there after them, so that the engine and the API could
+// name different model versions for a context with no retries left).
 func refPlanRetry(p *MixturePlanner, ctx context.Context, rc domain.RetryContext) (domain.RetryPlan, error) {
+	if len(rc.Attempts) > 0 && p.Fallback != nil {
+		c, err := CaseFromContext(&rc)
+		if err != nil {
+			return domain.RetryPlan{}, err
+		}
+		if !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(c.first().At) {
+			return p.Fallback.PlanRetry(ctx, rc)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return domain.RetryPlan{}, fmt.Errorf("plan retry: %w", err)
 	}
@@ -35,9 +48,6 @@ func refPlanRetry(p *MixturePlanner, ctx context.Context, rc domain.RetryContext
 		return stop("the last attempt succeeded")
 	}
 	first := c.first()
-	if !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(first.At) && p.Fallback != nil {
-		return p.Fallback.PlanRetry(ctx, rc)
-	}
 	obj := p.Objective
 	start := rc.Now
 	if s := c.last().At.Add(obj.MinSpacing); s.After(start) {
@@ -400,7 +410,7 @@ func refRecommend(p *MixturePlanner, ctx context.Context, rc domain.RetryContext
 		return rec, nil
 	}
 	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
-	post, last := p.posterior(nil, &c, dep)
+	post, last := p.posterior(nil, &c, dep, p.fold(), newActSum())
 	if rec.Plan.Retry {
 		refExplainPlan(p, &rec.Plan, &c, dep, post, &last, start.Add(time.Duration(from)*time.Hour), rc.RetriesLeft)
 	}

@@ -21,7 +21,7 @@ func (p *MixturePlanner) RecommendSchedule(ctx context.Context, rc domain.RetryC
 }
 
 func (p *MixturePlanner) recommend(ctx context.Context, rc domain.RetryContext, candidates bool) (Recommendation, error) {
-	if p.Fallback != nil && cardUpdatedSinceFirst(&rc) {
+	if p.fallbackFor(&rc) {
 		rec, err := p.Fallback.plan(ctx, rc, candidates)
 		if err == nil && rec.Plan.Retry {
 			rec.Plan.Explanation += "; the card was updated since the first failure, so the logistic model planned this (the latent classes describe the old card)"

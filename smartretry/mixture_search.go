@@ -8,11 +8,10 @@ import (
 // search is the mixture planner's state while choosing slots. It lives in
 // a pooled scratch (mixScratch), so its slices are reused across plans.
 type search struct {
-	m       *Mixture
+	f       *mixFold // the model's survivals
 	post    []float64
 	last    *point
 	pts     []point
-	sv      []survivals // the hazards' complements of each point, by class
 	from    int
 	spacing int
 	same    []bool
@@ -22,6 +21,10 @@ type search struct {
 	remind  float64   // Π rho over the chosen slots
 
 	chosen, rest []int
+	// settled are the chosen slots whose move (choose's local search) was
+	// last tried, or which were last placed, with the other chosen slots
+	// as they are now: trying them again would find the same place.
+	settled []int
 	// candidates of one bestInsert: slot and place; approximate loss by slot
 	cj, cpos []int32
 	loss     []float64
@@ -42,11 +45,11 @@ type search struct {
 // Then each chosen slot in turn is moved to the best other place while
 // that raises the chance (a few passes of local search), which undoes
 // greedy's early commitments. rho[d] is exp(−obj.ReminderValue·d), nil
-// when ReminderValue is 0; valid says every hazard of m is in [0, 1]. The slots returned are s's until the next
-// choose.
-func (s *search) choose(m *Mixture, post []float64, last *point, pts []point, sv []survivals, from, k int, amount float64, obj Objective, rho []float64, valid bool) []int {
+// when ReminderValue is 0; f is the model's fold. The slots returned are
+// s's until the next choose.
+func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, from, k int, amount float64, obj Objective, rho []float64) []int {
 	n := len(pts)
-	s.m, s.post, s.last, s.pts, s.sv, s.from = m, post, last, pts, sv, from
+	s.f, s.post, s.last, s.pts, s.from = f, post, last, pts, from
 	s.spacing = max(int(math.Ceil(obj.MinSpacing.Hours())), 1)
 	s.surv = resize(s.surv, len(post))
 	s.same = resize(s.same, n)
@@ -68,8 +71,16 @@ func (s *search) choose(m *Mixture, post []float64, last *point, pts []point, sv
 			s.rho[j] = rho[n-1-j] // exp(−ReminderValue·(n−1−j))
 		}
 	}
-	s.chunkMins(valid && obj.ReminderValue >= 0)
+	s.chunkMins(f.ok && obj.ReminderValue >= 0)
 	chosen := s.chosen[:0]
+	// settled: a slot's best place given the others is where it is when
+	// it was placed there, or tried there, with the others as they are
+	// now (bestInsert is a function of the others); trying it again finds
+	// that place and moves nothing, so it is skipped. A greedy step places
+	// its slot best given the earlier ones, a move its slot best given
+	// the rest; any change of the others unsettles every slot but the one
+	// just placed.
+	settled := s.settled[:0]
 	value := 0.0
 	for len(chosen) < k {
 		s.survival(chosen)
@@ -79,24 +90,31 @@ func (s *search) choose(m *Mixture, post []float64, last *point, pts []point, sv
 		}
 		chosen = insertAt(chosen, pos, j)
 		value = v
+		settled = append(settled[:0], j)
 	}
 	rest := s.rest[:0]
 	for pass := 0; pass < 3 && len(chosen) > 1; pass++ {
 		moved := false
 		for i := 0; i < len(chosen); i++ {
+			if slices.Contains(settled, chosen[i]) {
+				continue
+			}
 			rest = append(append(rest[:0], chosen[:i]...), chosen[i+1:]...)
 			s.survival(rest)
 			v, j, pos := s.bestInsert(rest)
 			if j >= 0 && j != chosen[i] && v > value+1e-9 {
 				chosen = insertAt(append(chosen[:0], rest...), pos, j)
 				value, moved = v, true
+				settled = append(settled[:0], j)
+				continue
 			}
+			settled = append(settled, chosen[i])
 		}
 		if !moved {
 			break
 		}
 	}
-	s.chosen, s.rest = chosen, rest
+	s.chosen, s.rest, s.settled = chosen, rest, settled
 	return chosen
 }
 
@@ -116,7 +134,7 @@ func (s *search) survival(chosen []int) {
 	a := s.last
 	for _, j := range chosen {
 		for q := range s.surv {
-			s.surv[q] *= s.sv[j].of(q, a, &s.pts[j])
+			s.surv[q] *= s.f.of(q, a, &s.pts[j])
 		}
 		s.remind *= s.rho[j]
 		a = &s.pts[j]
@@ -219,13 +237,14 @@ type slotSpan struct {
 
 // chunkMin describes the slots of a chunk for a lower bound of their
 // losses: the least survival of each funds class after a deposit (np),
-// of each cure class by gap case (cu, gapOf), the least reminder factor, and
+// of each cure class by gap case (cu, gapOf, in mixFold.cureAt's layout),
+// the least reminder factor, and
 // the range of the deposit counts and blocks of the slots (both grow
 // with the slot), which tell for most chunks which case of each class
 // holds in a segment.
 type chunkMin struct {
 	np             [numSched]float64
-	cu             [numCures][numGap]float64
+	cu             [numGap * numCures]float64 // by gap case, then class (mixFold.cureAt)
 	rho            float64
 	idxLo, idxHi   [numSched]int32
 	blockLo, block int32 // blocks of the first and last slot
@@ -241,31 +260,51 @@ func (s *search) chunkMins(valid bool) {
 	if !valid {
 		return
 	}
+	f := s.f
+	const row = numGap * numCures
 	for u := s.from / chunkSlots; u < len(s.chunks); u++ {
 		lo, hi := max(u*chunkSlots, s.from), min(n, (u+1)*chunkSlots)
-		v := &s.sv[lo]
 		cm := &s.chunks[u]
-		cm.rho = s.rho[lo]
-		cm.np = v.newPay
-		cm.cu = v.cure
-		for j := lo + 1; j < hi; j++ {
-			v := &s.sv[j]
-			for q := range cm.np {
-				if x := v.newPay[q]; x < cm.np[q] {
-					cm.np[q] = x
-				}
-			}
-			for c := range cm.cu {
-				for g, x := range v.cure[c] {
-					if x < cm.cu[c][g] {
-						cm.cu[c][g] = x
-					}
-				}
-			}
-			if s.rho[j] < cm.rho {
-				cm.rho = s.rho[j]
-			}
+		p := &s.pts[lo]
+		for q := range cm.np {
+			cm.np[q] = f.surv[p.fcell[q]]
 		}
+		// The cure minima: the chunk's hours split into runs of
+		// consecutive local hours within one bucket since the failure
+		// (one run, unless the chunk crosses a bucket's edge or a change
+		// of the clocks), each read from two windows (mixFold.cureRun).
+		var cu [row]float64
+		r0, hours, runs := int(p.ccell)/numGap, 1, 0 // the run
+		prev := r0
+		for j := lo + 1; j < hi; j++ {
+			q := &s.pts[j]
+			// The funds cells change a few times a day. Minima with min
+			// (branch-free): the values are numbers (valid), so min is
+			// the comparison.
+			if q.fcell != p.fcell {
+				for k := range cm.np {
+					cm.np[k] = min(cm.np[k], f.surv[q.fcell[k]])
+				}
+				p = q
+			}
+			r := int(q.ccell) / numGap
+			next := prev + 1 // the next local hour, in the same bucket
+			if prev%numBands == numBands-1 {
+				next -= numBands
+			}
+			if r == next {
+				hours++
+			} else {
+				f.cureRun(&cu, r0, hours, runs > 0)
+				r0, hours = r, 1
+				runs++
+			}
+			prev = r
+		}
+		f.cureRun(&cu, r0, hours, runs > 0)
+		// Reminder factors grow with the slot (ReminderValue ≥ 0 when
+		// bounds are used).
+		cm.cu, cm.rho = cu, s.rho[lo]
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
 		cm.blockLo, cm.block = s.pts[lo].block, s.pts[hi-1].block
 	}
@@ -295,14 +334,19 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 		}
 		f += y * x
 	}
+	// The slots' gap cases from a, and to b, run over a range (blocks
+	// grow with the slot).
+	g0, g1 := gapIdx(cm.blockLo-sg.aBlk), gapIdx(cm.block-sg.aBlk)
+	h0, h1 := 0, 0 // no b: every case alike
+	if sg.hasB {
+		h0, h1 = gapIdx(sg.bBlk-cm.block), gapIdx(sg.bBlk-cm.blockLo)
+	}
 	for c := 0; c < numCures; c++ {
-		// The slots' gap cases from a, and to b, run over a range
-		// (blocks grow with the slot).
-		x := slices.Min(cm.cu[c][gapIdx(cm.blockLo-sg.aBlk) : gapIdx(cm.block-sg.aBlk)+1])
-		y := sg.cb[c][0] // no b: every case alike
-		if sg.hasB {
-			y = slices.Min(sg.cb[c][gapIdx(sg.bBlk-cm.block) : gapIdx(sg.bBlk-cm.blockLo)+1])
+		x := cm.cu[g0*numCures+c]
+		for g := g0 + 1; g <= g1; g++ {
+			x = min(x, cm.cu[g*numCures+c])
 		}
+		y := slices.Min(sg.cb[c][h0 : h1+1])
 		f += y * x
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
@@ -318,11 +362,11 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 		if j != int(sp.first) && s.same[j] {
 			continue
 		}
-		p, v := &s.pts[j], &s.sv[j]
+		p := &s.pts[j]
 		if fj < 0 || s.fver[j] != s.fver[fj] {
-			funds, fj = sg.funds(p, v), j
+			funds, fj = sg.funds(p, s.f), j
 		}
-		l := s.remind * s.rho[j] * (funds + sg.rest(p, v))
+		l := s.remind * s.rho[j] * (funds + sg.rest(p, s.f))
 		s.loss[j] = l
 		s.cj, s.cpos = append(s.cj, int32(j)), append(s.cpos, sp.pos)
 		least = min(least, l)
@@ -338,16 +382,16 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 	if pos > 0 {
 		a = &s.pts[chosen[pos-1]]
 	}
-	cur, svj := &s.pts[j], &s.sv[j]
+	cur, f := &s.pts[j], s.f
 	var sum float64
 	if pos < len(chosen) {
-		b, svb := &s.pts[chosen[pos]], &s.sv[chosen[pos]]
+		b := &s.pts[chosen[pos]]
 		for q := range post {
-			sum += post[q] * surv[q] * svj.of(q, a, cur) * svb.of(q, cur, b) / svb.of(q, a, b)
+			sum += post[q] * surv[q] * f.of(q, a, cur) * f.of(q, cur, b) / f.of(q, a, b)
 		}
 	} else {
 		for q := range post {
-			sum += post[q] * surv[q] * svj.of(q, a, cur)
+			sum += post[q] * surv[q] * f.of(q, a, cur)
 		}
 	}
 	return 1 - s.remind*s.rho[j]*sum
@@ -382,54 +426,58 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 		sg.a = &s.pts[chosen[pos-1]]
 	}
 	sg.b, sg.hasB = nil, pos < len(chosen)
-	var svb *survivals
+	f := s.f
 	if sg.hasB {
-		sg.b, svb = &s.pts[chosen[pos]], &s.sv[chosen[pos]]
+		sg.b = &s.pts[chosen[pos]]
 	}
 	for q := range sg.w {
 		sg.w[q] = s.post[q] * s.surv[q]
 	}
 	if sg.hasB {
 		for q := range sg.w {
-			sg.w[q] /= svb.of(q, sg.a, sg.b)
+			sg.w[q] /= f.of(q, sg.a, sg.b)
 		}
 	}
-	sg.old = 1 - s.m.Hazard[cellFundsOld]
+	sg.old = f.old
 	for q := 0; q < numSched; q++ {
 		if sg.hasB {
-			sg.fb[q] = [2]float64{sg.w[q] * svb.old, sg.w[q] * svb.newPay[q]}
+			sg.fb[q] = [2]float64{sg.w[q] * f.old, sg.w[q] * f.surv[sg.b.fcell[q]]}
 		} else {
 			sg.fb[q] = [2]float64{sg.w[q], sg.w[q]}
 		}
+	}
+	var cub *[numGap * numCures]float64
+	if sg.hasB {
+		cub = f.cureAt(sg.b)
 	}
 	for c := 0; c < numCures; c++ {
 		w := sg.w[classCureFast+c]
 		for g := range sg.cb[c] {
 			sg.cb[c][g] = w
 			if sg.hasB {
-				sg.cb[c][g] *= svb.cure[c][g]
+				sg.cb[c][g] *= cub[g*numCures+c]
 			}
 		}
 	}
 	for q := range sg.flb {
 		sg.flb[q] = min(sg.fb[q][0], sg.fb[q][1])
 	}
-	sg.dead = sg.w[classDead] * (1 - s.m.Hazard[cellDead])
+	sg.dead = sg.w[classDead] * f.dead
 	if sg.hasB {
-		sg.dead *= svb.dead
+		sg.dead *= f.dead
 		sg.bIdx, sg.bBlk = sg.b.idx, sg.b.block
 	}
 	sg.aIdx, sg.aBlk = sg.a.idx, sg.a.block
 }
 
 // funds is the funds classes' part of the loss's sum for an attempt at p
-// (survivals v) in the segment.
-func (sg *segment) funds(p *point, v *survivals) float64 {
+// in the segment (fd the model's fold).
+func (sg *segment) funds(p *point, fd *mixFold) float64 {
 	var f float64
 	for q := 0; q < numSched; q++ {
 		x := sg.old
 		if p.idx[q] > sg.aIdx[q] {
-			x = v.newPay[q]
+			x = fd.surv[p.fcell[q]]
 		}
 		y := 0
 		if !sg.hasB || sg.bIdx[q] > p.idx[q] {
@@ -441,14 +489,15 @@ func (sg *segment) funds(p *point, v *survivals) float64 {
 }
 
 // rest is the cure and dead classes' part of the loss's sum.
-func (sg *segment) rest(p *point, v *survivals) float64 {
+func (sg *segment) rest(p *point, f *mixFold) float64 {
 	sa, sb := gapIdx(p.block-sg.aBlk), 0
 	if sg.hasB {
 		sb = gapIdx(sg.bBlk - p.block)
 	}
+	cu := f.cureAt(p)[sa*numCures : sa*numCures+numCures]
 	r := sg.dead
 	for c := 0; c < numCures; c++ {
-		r += sg.cb[c][sb] * v.cure[c][sa]
+		r += sg.cb[c][sb] * cu[c]
 	}
 	return r
 }

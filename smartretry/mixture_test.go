@@ -208,7 +208,7 @@ func TestMixtureGridMatchesPoints(t *testing.T) {
 	}
 }
 
-// The planner's looked-up survivals are the hazard table's complements.
+// The planner's folded survivals are the hazard table's complements.
 func TestMixtureSurvivalsMatchCells(t *testing.T) {
 	m := &Mixture{Hazard: make([]float64, numCells)}
 	for c := range m.Hazard {
@@ -220,15 +220,14 @@ func TestMixtureSurvivalsMatchCells(t *testing.T) {
 	pts := make([]point, 14*24)
 	dep.grid(pts, first.Add(time.Hour), first, 0)
 	r := rand.New(rand.NewPCG(1, 2))
+	f := newMixFold(m)
 	for trial := 0; trial < 2000; trial++ {
 		i, j := r.IntN(len(pts)), r.IntN(len(pts))
 		if i > j {
 			i, j = j, i
 		}
-		var v survivals
-		v.fill(m, &pts[j])
 		for k := 0; k < NumClasses; k++ {
-			if got, want := v.of(k, &pts[i], &pts[j]), 1-m.Hazard[cell(k, &pts[i], &pts[j])]; got != want {
+			if got, want := f.of(k, &pts[i], &pts[j]), 1-m.Hazard[cell(k, &pts[i], &pts[j])]; got != want {
 				t.Fatalf("class %d, slots %d→%d: %g, want %g", k, i, j, got, want)
 			}
 		}

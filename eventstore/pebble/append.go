@@ -87,24 +87,38 @@ func (s *Store) submit(ctx context.Context, req *request) (eventstore.AppendResu
 
 // submitOutcome is submit returning the whole outcome (a batch's results).
 func (s *Store) submitOutcome(ctx context.Context, req *request) outcome {
+	if o, ok := s.queue(ctx, req); !ok {
+		return o
+	}
+	return s.await(ctx, req)
+}
+
+// queue hands req to the appender; ok is false (with the error in o) if it
+// was not queued.
+func (s *Store) queue(ctx context.Context, req *request) (o outcome, ok bool) {
 	op := opName(req.op)
 	if err := ctx.Err(); err != nil {
-		return outcome{err: fmt.Errorf("%s %s: %w", op, req.stream, err)}
+		return outcome{err: fmt.Errorf("%s %s: %w", op, req.stream, err)}, false
 	}
 	if err := s.enter(op); err != nil {
-		return outcome{err: err}
+		return outcome{err: err}, false
 	}
 	select {
 	case s.reqs <- req:
 		s.life.RUnlock()
+		return outcome{}, true
 	case <-ctx.Done():
 		s.life.RUnlock()
-		return outcome{err: fmt.Errorf("%s %s: %w", op, req.stream, ctx.Err())}
+		return outcome{err: fmt.Errorf("%s %s: %w", op, req.stream, ctx.Err())}, false
 	}
+}
+
+// await waits for the outcome of a queued request.
+func (s *Store) await(ctx context.Context, req *request) outcome {
 	select {
 	case o := <-req.done:
 		return o
 	case <-ctx.Done():
-		return outcome{err: fmt.Errorf("%s %s: outcome unknown: %w", op, req.stream, ctx.Err())}
+		return outcome{err: fmt.Errorf("%s %s: outcome unknown: %w", opName(req.op), req.stream, ctx.Err())}
 	}
 }

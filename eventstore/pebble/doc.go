@@ -58,6 +58,12 @@
 // So a batch's events take consecutive positions in request order, and
 // the caches never hold anything the group's commit does not carry. Its
 // parts share one encoding buffer and are answered through the batch.
+// QueueAppendBatch returns once such a request is queued: a writer that
+// queues its next append before the previous one is written has them
+// applied in queue order, each checked against the heads the earlier one
+// leaves (the dunning engine, as the simulation's sole writer, keeps a
+// few in flight, and those that queue up behind a slow sync share the
+// next commit).
 //
 // # Idempotency
 //

@@ -32,8 +32,10 @@ type request struct {
 	size     int
 	buf      *[]byte // holds the events' records; see release
 	meta     eventstore.StreamMetadata
-	parts    []*request   // opBatch: its appends, in order
-	done     chan outcome // buffered: the appender never blocks on a caller
+	parts    []*request // opBatch: its appends, in order
+	// pooledParts holds parts' storage, returned to its pool on release.
+	pooledParts *batchParts
+	done        chan outcome // buffered: the appender never blocks on a caller
 }
 
 // pendingEvent is an encoded, not yet sealed record.
@@ -108,6 +110,10 @@ const maxPooledBuffer = 4 << 20
 func (r *request) release() {
 	for _, p := range r.parts {
 		p.release()
+	}
+	if r.pooledParts != nil {
+		r.pooledParts.recycle()
+		r.pooledParts, r.parts = nil, nil
 	}
 	if r.buf == nil {
 		r.events = nil // a batch's part: its records are in the batch's buffer
