@@ -304,31 +304,49 @@ func (r *Runner) sync(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// apply hands each projection the part of batch after its checkpoint.
+// apply hands each projection the part of batch after its checkpoint,
+// the projections concurrently: they share no state (each has its own
+// tables, checkpoint and buffers), and a rebuild's work is mostly theirs,
+// so the cores the reader leaves idle go to them. A projection that fails
+// keeps its checkpoint; the others advance theirs.
 func (r *Runner) apply(ctx context.Context, batch []eventstore.RecordedEvent) error {
-	for i, p := range r.projs {
-		r.mu.Lock()
-		cp := r.cps[i]
-		r.mu.Unlock()
-		start := 0
-		if cp.ok {
-			for start < len(batch) && !cp.pos.Less(batch[start].Position) {
-				start++
-			}
+	if len(r.projs) == 1 {
+		return r.applyOne(ctx, 0, batch)
+	}
+	errs := make([]error, len(r.projs))
+	var wg sync.WaitGroup
+	for i := range r.projs[1:] {
+		wg.Go(func() { errs[i+1] = r.applyOne(ctx, i+1, batch) })
+	}
+	errs[0] = r.applyOne(ctx, 0, batch)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// applyOne hands projection i the part of batch after its checkpoint.
+func (r *Runner) applyOne(ctx context.Context, i int, batch []eventstore.RecordedEvent) error {
+	p := r.projs[i]
+	r.mu.Lock()
+	cp := r.cps[i]
+	r.mu.Unlock()
+	start := 0
+	if cp.ok {
+		for start < len(batch) && !cp.pos.Less(batch[start].Position) {
+			start++
 		}
-		if start == len(batch) {
-			continue
-		}
-		if err := p.Apply(ctx, batch[start:]); err != nil {
-			return fmt.Errorf("projection %s: apply events %d..%d: %w",
-				p.Name(), batch[start].Position.Commit, batch[len(batch)-1].Position.Commit, err)
-		}
-		r.mu.Lock()
-		r.cps[i] = checkpoint{batch[len(batch)-1].Position, true}
-		r.mu.Unlock()
-		if r.opts.Metrics != nil {
-			r.opts.Metrics.applied.WithLabelValues(p.Name()).Add(float64(len(batch) - start))
-		}
+	}
+	if start == len(batch) {
+		return nil
+	}
+	if err := p.Apply(ctx, batch[start:]); err != nil {
+		return fmt.Errorf("projection %s: apply events %d..%d: %w",
+			p.Name(), batch[start].Position.Commit, batch[len(batch)-1].Position.Commit, err)
+	}
+	r.mu.Lock()
+	r.cps[i] = checkpoint{batch[len(batch)-1].Position, true}
+	r.mu.Unlock()
+	if r.opts.Metrics != nil {
+		r.opts.Metrics.applied.WithLabelValues(p.Name()).Add(float64(len(batch) - start))
 	}
 	return nil
 }

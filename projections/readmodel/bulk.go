@@ -59,11 +59,13 @@ const bulkDir = "bulk"
 // encoded records of the spill in flight, and must stay under 1 GiB
 // resident on a ledger of 10,000,000 events (projections/memory_test.go).
 // The larger the spills, the fewer the tables Pebble ingests on top of
-// each other and compacts: a rebuild whose changed records fit the
-// budget writes each record once, in tables that overlap nothing.
+// each other and compacts: a rebuild of 1,000,000 events spills its
+// invoices two or three times, which Pebble leaves in L0 and the bottom
+// level without compacting, where spills of 32,768 records every few
+// seconds kept it compacting for a fifth of the rebuild's CPU.
 const (
-	defaultBulkSpill  = 3 << 16
-	defaultBulkBudget = 3 << 16
+	defaultBulkSpill  = 1 << 17
+	defaultBulkBudget = 1 << 17
 )
 
 // dirtyRecords counts the records changed since the last write.
