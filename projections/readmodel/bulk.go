@@ -60,9 +60,9 @@ const bulkDir = "bulk"
 // resident on a ledger of 10,000,000 events (projections/memory_test.go).
 // The larger the spills, the fewer the tables Pebble ingests on top of
 // each other and compacts: a rebuild of 1,000,000 events spills its
-// invoices two or three times, which Pebble leaves in L0 and the bottom
-// level without compacting, where spills of 32,768 records every few
-// seconds kept it compacting for a fifth of the rebuild's CPU.
+// invoices two or three times, into the bottom level and L0, which Pebble
+// compacts once, after the last, where spills of 32,768 records every
+// few seconds kept it compacting for a fifth of the rebuild's CPU.
 const (
 	defaultBulkSpill  = 1 << 17
 	defaultBulkBudget = 1 << 17
