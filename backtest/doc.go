@@ -85,7 +85,9 @@
 //
 // None of the fits depends on the candidate: Prepare makes them once
 // (the recalibration, the outcome models, the refits) for every candidate
-// backtested on one ledger with one seed.
+// backtested on one ledger with one seed. The fits remember the ledger,
+// deployed model, family, refits and seed they were made for, and a run
+// given fits made for anything else is refused, not silently refitted.
 //
 // The doubly robust estimate needs logged explorations at the planner's
 // exact hours, which a small exploration rate rarely provides.

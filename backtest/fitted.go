@@ -2,8 +2,10 @@ package backtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 
 	"github.com/recoupledger/recoup/smartretry"
@@ -15,6 +17,10 @@ import (
 // resampled by customer. None of it depends on the candidate, so several
 // candidates backtested on one ledger with one seed share it (Prepare).
 type Fitted struct {
+	// What it was prepared for: a run with another ledger, scorer,
+	// family, refits or seed is refused (matches).
+	ledger *smartretry.Ledger
+	scorer smartretry.Scorer
 	family Family
 	refits int
 	seed   uint64
@@ -45,7 +51,7 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 	cfg = cfg.withDefaults()
 	rows := cfg.Ledger.Rows()
 	seqs := smartretry.MixtureSequences(cfg.Ledger)
-	f := &Fitted{family: cfg.Family, refits: cfg.Refits, seed: cfg.Seed, seqs: seqs}
+	f := &Fitted{ledger: cfg.Ledger, scorer: cfg.Scorer, family: cfg.Family, refits: cfg.Refits, seed: cfg.Seed, seqs: seqs}
 	// The planner is the deployed model's; the estimates score with the
 	// logistic model recalibrated out of fold (recal.go), which values
 	// its claims by what they are worth out of sample.
@@ -114,9 +120,39 @@ func (f *Fitted) refitMixtures(ctx context.Context) error {
 	return f.mixErr
 }
 
-// matches reports whether f was prepared for cfg.
-func (f *Fitted) matches(cfg Config) bool {
-	return f.family == cfg.Family && f.refits == cfg.Refits && f.seed == cfg.Seed
+// matches says why f was not prepared for cfg (nil if it was): its fits
+// are of one ledger and one deployed model, and their number and draws
+// are set by the refits and the seed.
+func (f *Fitted) matches(cfg Config) error {
+	switch {
+	case f.ledger != cfg.Ledger:
+		return errors.New("prepared for another ledger")
+	case !sameScorer(f.scorer, cfg.Scorer):
+		return errors.New("prepared for another scorer")
+	case f.family != cfg.Family:
+		return fmt.Errorf("prepared for outcome family %q, not %q", f.family, cfg.Family)
+	case f.refits != cfg.Refits:
+		return fmt.Errorf("prepared for %d refits, not %d", f.refits, cfg.Refits)
+	case f.seed != cfg.Seed:
+		return fmt.Errorf("prepared for seed %d, not %d", f.seed, cfg.Seed)
+	}
+	return nil
+}
+
+// sameScorer reports whether a and b are the same model: the same value
+// where the type allows comparing, else the same version.
+func sameScorer(a, b smartretry.Scorer) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	t := reflect.TypeOf(a)
+	if t != reflect.TypeOf(b) {
+		return false
+	}
+	if t.Comparable() {
+		return a == b
+	}
+	return a.Version() == b.Version()
 }
 
 // outcome is the outcome model of the family over the deployed models.

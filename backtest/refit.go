@@ -105,15 +105,20 @@ func refitOptimism(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e 
 		pm.Mixture = nil
 	}
 	p := cfg.Planner(pm)
-	own, dep := *e, *e
-	own.Outcome, own.Planner = f.refitOutcome(k), p
-	dep.Planner = p // plans of the refit, scored by the deployed model
+	ownOutcome := f.refitOutcome(k)
 	diff := make([]float64, len(idx))
 	err := parallel(ctx, cfg.Workers, len(idx), func(j int) error {
+		// The refit's plans for this invoice, made once and scored by
+		// both models.
+		memo := &planMemo{p: p}
+		own, dep := *e, *e
+		own.Outcome, own.Planner = ownOutcome, memo
+		dep.Planner = memo // plans of the refit, scored by the deployed model
 		a, err := own.Expect(ctx, &pop[idx[j]], cfg.Candidate)
 		if err != nil {
 			return err
 		}
+		memo.rewind()
 		b, err := dep.Expect(ctx, &pop[idx[j]], cfg.Candidate)
 		if err != nil {
 			return err

@@ -42,7 +42,8 @@ type Config struct {
 	// refits' plans measure the optimizer's curse.
 	Planner PlannerFunc
 	// Fitted, if set, holds the fits of an earlier Prepare with the same
-	// ledger, family, refits and seed, shared by several candidates.
+	// ledger, scorer, family, refits and seed, shared by several
+	// candidates; one prepared for anything else is refused.
 	Fitted *Fitted
 	// Progress, if set, is called with invoices done and the total.
 	Progress func(done, total int)
@@ -121,12 +122,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Family != FamilyMixture && cfg.Family != FamilyLogistic {
 		return Result{}, fmt.Errorf("backtest: family: want %q or %q, got %q", FamilyMixture, FamilyLogistic, cfg.Family)
 	}
+	if cfg.Fitted != nil {
+		if err := cfg.Fitted.matches(cfg); err != nil {
+			return Result{}, fmt.Errorf("backtest: fitted: %w", err)
+		}
+	}
 	pop := Population(cfg.Ledger)
 	if len(pop) == 0 {
 		return Result{}, fmt.Errorf("backtest: data: the ledger has no failed invoices")
 	}
 	f := cfg.Fitted
-	if f == nil || !f.matches(cfg) {
+	if f == nil {
 		var err error
 		if f, err = Prepare(ctx, cfg); err != nil {
 			return Result{}, err

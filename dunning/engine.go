@@ -46,7 +46,11 @@ type Engine struct {
 	flights []*flight
 	// freeBatches are landed batches kept for reuse (newBatch).
 	freeBatches []*batch
-	idBuf       []byte // decisionID's scratch
+	freeFlights []*flight // landed flights whose slices are reused
+	idBuf       []byte    // decisionID's scratch
+	enc         *encoder
+	recTypes    []string // Record's scratch
+	recData     [][]byte
 	// settled is set once a sole writer has caught up with the store.
 	settled bool
 	// acting is the invoice act is working on (re-armed once, at the end).
@@ -97,7 +101,7 @@ func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engi
 	return &Engine{
 		store: store, clock: clock, gateway: gw, cfg: cfg, log: cfg.log,
 		planner: cfg.planner, notifier: cfg.notifier,
-		st: newState(), outbox: map[string]*batch{},
+		st: newState(), outbox: map[string]*batch{}, enc: newEncoder(),
 		subCtx: ctx, subCancel: cancel,
 	}, nil
 }

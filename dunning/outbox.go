@@ -42,7 +42,7 @@ var metadata = domain.EncodeMetadata(domain.Metadata{})
 
 // stage adds one event to its stream's pending append.
 func (e *Engine) stage(stream, invoiceID string, version int, id uuid.UUID, ev domain.Event) {
-	typ, data, err := domain.Encode(ev)
+	typ, data, err := e.enc.encode(ev)
 	if err != nil {
 		// The catalogue's types always encode; this is a programming error
 		// and is reported, not hidden.
@@ -116,8 +116,11 @@ type flight struct {
 	// last is the latest $all position written.
 	last    eventstore.Position
 	written []writtenRange
-	// batches are the flight's batches, recycled once it has landed.
+	// batches are the flight's batches, and blocks the memory their
+	// events are encoded in (see encode.go), reused once it has landed.
 	batches []*batch
+	blocks  [][]byte
+	reqs    []eventstore.AppendRequest // a queued flight's append
 	// A queued flight (see flushAsync) closes queued once its append is
 	// in the store's queue, or it gave up (notQueued): the next flight
 	// queues only after it, so the store applies them in order.
@@ -137,7 +140,7 @@ type batchQueuer interface {
 // batchQueuer: enough for the store to gather the ones that queue up
 // behind a slow sync into its next commit, few enough that the engine
 // does not run far ahead of what is written.
-const queuedFlights = 4
+const queuedFlights = 16
 
 // flushAsync starts writing the staged batches and returns; the engine
 // goes on deciding while they are appended. Normally at most one flush is
@@ -188,13 +191,14 @@ func (e *Engine) flushAsync(ctx context.Context) error {
 	clear(e.order)
 	e.order = e.order[:0]
 	clear(e.outbox)
-	f := &flight{done: make(chan struct{}), started: time.Now(), queuedMode: queued, queued: make(chan struct{})}
+	f := e.newFlight(queued)
 	f.batches = append(append(f.batches, first...), second...)
+	f.blocks = e.enc.take()
 	e.flights = append(e.flights, f)
 	go func() { // joined by join, which every driver calls before returning
 		defer close(f.done)
 		if queued {
-			f.err = e.queueOneCommit(ctx, q, prev, first, second, f)
+			f.err = e.queueOneCommit(ctx, q, prev, f)
 			return
 		}
 		defer close(f.queued)
@@ -283,7 +287,27 @@ func (e *Engine) land(ctx context.Context, f *flight) error {
 		}
 	}
 	e.recycle(f.batches)
+	e.enc.reuse(f.blocks)
+	if len(e.freeFlights) < queuedFlights {
+		clear(f.batches)
+		clear(f.reqs)
+		e.freeFlights = append(e.freeFlights, f)
+	}
 	return nil
+}
+
+// newFlight returns a flight ready to start, with the slices of a landed
+// one if there is one.
+func (e *Engine) newFlight(queued bool) *flight {
+	f := &flight{}
+	if n := len(e.freeFlights); n > 0 {
+		old := e.freeFlights[n-1]
+		e.freeFlights[n-1] = nil
+		e.freeFlights = e.freeFlights[:n-1]
+		f.batches, f.reqs = old.batches[:0], old.reqs[:0]
+	}
+	f.done, f.queued, f.started, f.queuedMode = make(chan struct{}), make(chan struct{}), time.Now(), queued
+	return f
 }
 
 // maxFreeBatches bounds the batches kept for reuse.
@@ -323,12 +347,13 @@ func (e *Engine) recycle(bs []*batch) {
 // has applied all of them, so a refusal (which a sole writer meets only
 // if someone else wrote after all) is not re-read and re-sent: it fails
 // the flush, and the engine stops.
-func (e *Engine) queueOneCommit(ctx context.Context, q batchQueuer, prev *flight, first, second []*batch, f *flight) error {
-	all := append(append([]*batch(nil), first...), second...)
-	reqs := make([]eventstore.AppendRequest, len(all))
-	for i, b := range all {
-		reqs[i] = eventstore.AppendRequest{Stream: b.stream, Expected: b.expected, Events: b.events}
+func (e *Engine) queueOneCommit(ctx context.Context, q batchQueuer, prev *flight, f *flight) error {
+	all := f.batches // first the subscriptions' and other streams', then the invoices'
+	reqs := f.reqs[:0]
+	for _, b := range all {
+		reqs = append(reqs, eventstore.AppendRequest{Stream: b.stream, Expected: b.expected, Events: b.events})
 	}
+	f.reqs = reqs
 	if prev != nil {
 		<-prev.queued
 		if prev.notQueued {

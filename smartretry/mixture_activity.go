@@ -288,7 +288,8 @@ func (e *actEM) logLik(a actSum, l []float64) {
 }
 
 // add adds the sequence's activity, weighted by its class
-// responsibilities, to the sums; scratch still holds its onsetLogLik.
+// responsibilities, to the sums; scratch and ll still hold what logLik
+// computed for the sequence (its onsetLogLik and class log-likelihoods).
 func (e *actEM) add(a actSum, resp []float64) {
 	for k := 0; k < numSched; k++ {
 		for b := 0; b < numAge; b++ {
@@ -307,23 +308,14 @@ func (e *actEM) add(a actSum, resp []float64) {
 			continue
 		}
 		pi := e.pi[c*J : (c+1)*J]
-		top := math.Inf(-1)
-		for j := range ll {
-			if pi[j] > 0 {
-				top = max(top, ll[j])
-			}
-		}
-		var z float64
-		for j := range ll {
-			if pi[j] > 0 {
-				z += pi[j] * math.Exp(ll[j]-top)
-			}
-		}
+		// The onsets' posterior within the class: π_j exp(ll_j) over
+		// the class's likelihood, which logLik left in e.ll.
+		lc := e.ll[classCureFast+c]
 		for j := range ll {
 			if pi[j] <= 0 {
 				continue
 			}
-			r := w * pi[j] * math.Exp(ll[j]-top) / z
+			r := w * pi[j] * math.Exp(ll[j]-lc)
 			e.piNum[c*J+j] += r
 			e.qn += r * nb[j]
 			e.qe += r * eb[j]

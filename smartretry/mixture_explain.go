@@ -50,11 +50,11 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		}
 	}
 	for _, k := range order[:topClasses] {
-		out = append(out, domain.Contribution{Feature: "class:" + ClassName(k), Value: post[k], Effect: logit(post[k]) - logit(prior[k])})
+		out = append(out, domain.Contribution{Feature: classLabels[k], Value: post[k], Effect: logit(post[k]) - logit(prior[k])})
 	}
 	top := order[0]
 	facts := "decline category " + string(cat) + ", funding " + orNone(string(c.Funding)) + ", country " + orNone(c.Country)
-	out = append(out, domain.Contribution{Feature: "prior:" + ClassName(top) + " given " + facts + " (" + level + ")",
+	out = append(out, domain.Contribution{Feature: "prior:" + classNames[top] + " given " + facts + " (" + level + ")",
 		Value: prior[top], Effect: logit(prior[top]) - logit(p.M.GlobalPrior[top])})
 
 	plan.Contributions = nil
@@ -64,7 +64,7 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	b = append(b, " ("...)
 	b = append(b, level...)
 	b = append(b, "); most likely class "...)
-	b = append(b, ClassName(top)...)
+	b = append(b, classNames[top]...)
 	b = append(b, " ("...)
 	b = strconv.AppendFloat(b, 100*post[top], 'f', 0, 64)
 	b = append(b, "%)"...)
@@ -122,12 +122,28 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	return b
 }
 
-// priorLevel is prior with the level of the table that answered.
+// classNames and classLabels are ClassName and the explanation's
+// "class:" features, named once rather than per recommendation.
+var classNames, classLabels = func() (n, l [NumClasses]string) {
+	for k := range n {
+		n[k] = ClassName(k)
+		l[k] = "class:" + n[k]
+	}
+	return n, l
+}()
+
+// priorLevel is prior with the level of the table that answered. The
+// keys (PriorKey, fallbackKey) are built in a buffer on the stack: a map
+// index by string(bytes) does not allocate.
 func (m *Mixture) priorLevel(category, funding, country string) ([]float64, string) {
-	if p, ok := m.Prior[PriorKey(category, funding, country)]; ok {
+	var kb [64]byte
+	k := append(append(append(kb[:0], category...), '|'), funding...)
+	fb := len(k)
+	k = append(append(k, '|'), country...)
+	if p, ok := m.Prior[string(k)]; ok {
 		return p, "learnt for these facts"
 	}
-	if p, ok := m.FallbackPrior[fallbackKey(category, funding)]; ok {
+	if p, ok := m.FallbackPrior[string(k[:fb])]; ok {
 		return p, "learnt for the category and funding; the country was not seen"
 	}
 	return m.GlobalPrior, "the population's; these facts were not seen"
@@ -136,7 +152,7 @@ func (m *Mixture) priorLevel(category, funding, country string) ([]float64, stri
 // slotWhy says in words what sets class k's chance of an attempt at b
 // after one at a.
 func (m *Mixture) slotWhy(k int, dep *deposits, a, b *point, loc *time.Location) string {
-	name := ClassName(k)
+	name := classNames[k]
 	switch {
 	case k < numSched:
 		if b.idx[k] <= a.idx[k] {

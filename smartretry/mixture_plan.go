@@ -305,7 +305,9 @@ func topContributions(cs []domain.Contribution, top int) []domain.Contribution {
 // sameCells reports whether every class's hazard cells are the same for
 // an attempt at p as at q, whatever the attempts around them.
 func (p *point) sameCells(q *point) bool {
-	return p.idx == q.idx && p.fcell == q.fcell && p.ccell == q.ccell && p.block == q.block
+	// The cure cell (by local hour) differs between most neighbours:
+	// compared first, it spares the arrays' comparison.
+	return p.ccell == q.ccell && p.block == q.block && p.fcell == q.fcell && p.idx == q.idx
 }
 
 // classList appends the plan's classes and their posteriors to an
@@ -324,5 +326,5 @@ func classList(b []byte, p *domain.RetryPlan) []byte {
 // fundsSame reports whether every funds class sees an attempt at p as
 // one at q (same deposits before it, same age buckets).
 func (p *point) fundsSame(q *point) bool {
-	return p.idx == q.idx && p.fcell == q.fcell
+	return p.fcell == q.fcell && p.idx == q.idx
 }

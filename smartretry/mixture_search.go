@@ -225,6 +225,13 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	return bestV, bestJ, bestPos
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // chunkSlots is how many slots share a lower bound of the loss.
 const chunkSlots = 8
 
@@ -244,6 +251,7 @@ type slotSpan struct {
 // holds in a segment.
 type chunkMin struct {
 	np             [numSched]float64
+	fx             [numSched][3]float64       // funds, for bounds: old, the least of old and np, np
 	cu             [numGap * numCures]float64 // by gap case, then class (mixFold.cureAt)
 	rho            float64
 	idxLo, idxHi   [numSched]int32
@@ -305,6 +313,9 @@ func (s *search) chunkMins(valid bool) {
 		// Reminder factors grow with the slot (ReminderValue ≥ 0 when
 		// bounds are used).
 		cm.cu, cm.rho = cu, s.rho[lo]
+		for q, x := range cm.np {
+			cm.fx[q] = [3]float64{f.old, min(f.old, x), x}
+		}
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
 		cm.blockLo, cm.block = s.pts[lo].block, s.pts[hi-1].block
 	}
@@ -316,23 +327,16 @@ func (s *search) chunkMins(valid bool) {
 // (no deposit since a, or one; a deposit before b, or none; a's block or
 // a later one; b's block or an earlier one), else the lesser of the two.
 func (s *search) bound(sg *segment, cm *chunkMin) float64 {
+	// The funds classes' cases index the chunk's and the segment's
+	// options (chunkMin.fx, segment.fy): no branch to mispredict.
 	f := sg.dead
 	for q := 0; q < numSched; q++ {
-		x := sg.old // no deposit since a
-		switch {
-		case cm.idxLo[q] > sg.aIdx[q]:
-			x = cm.np[q]
-		case cm.idxHi[q] > sg.aIdx[q]:
-			x = min(x, cm.np[q])
+		x := cm.fx[q][b2i(cm.idxHi[q] > sg.aIdx[q])+b2i(cm.idxLo[q] > sg.aIdx[q])]
+		sy := 2 // no b: every case alike
+		if sg.hasB {
+			sy = b2i(sg.bIdx[q] > cm.idxLo[q]) + b2i(sg.bIdx[q] > cm.idxHi[q])
 		}
-		y := sg.flb[q]
-		switch {
-		case !sg.hasB || sg.bIdx[q] > cm.idxHi[q]:
-			y = sg.fb[q][1] // a deposit between every slot and b
-		case sg.bIdx[q] <= cm.idxLo[q]:
-			y = sg.fb[q][0]
-		}
-		f += y * x
+		f += sg.fy[q][sy] * x
 	}
 	// The slots' gap cases from a, and to b, run over a range (blocks
 	// grow with the slot).
@@ -411,7 +415,7 @@ type segment struct {
 	fb   [numSched][2]float64      // funds: w·S(j→b) without / with a deposit between j and b
 	old  float64                   // funds: S with no deposit since the previous attempt
 	cb   [numCures][numGap]float64 // cure: w·S(j→b) by the gap from j to b (gapOf)
-	flb  [numSched]float64         // the least of fb, by class
+	fy   [numSched][3]float64      // funds, for bounds: fb without, the least of fb, fb with
 	dead float64                   // the dead class's term, the same for every j
 	hasB bool
 	aIdx [numSched]int32
@@ -459,8 +463,8 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 			}
 		}
 	}
-	for q := range sg.flb {
-		sg.flb[q] = min(sg.fb[q][0], sg.fb[q][1])
+	for q := range sg.fy {
+		sg.fy[q] = [3]float64{sg.fb[q][0], min(sg.fb[q][0], sg.fb[q][1]), sg.fb[q][1]}
 	}
 	sg.dead = sg.w[classDead] * f.dead
 	if sg.hasB {

@@ -20,6 +20,12 @@ const (
 	maxGroupBytes    = 16 << 20
 )
 
+// idKey is an (stream, event ID) index entry of the group being built.
+type idKey struct {
+	stream string
+	id     uuid.UUID
+}
+
 // appender is the single goroutine that writes. It owns the head and
 // metadata caches, so they need no lock: nothing else writes streams.
 type appender struct {
@@ -30,7 +36,7 @@ type appender struct {
 	metas   map[string]streamMeta
 	// ids holds the (stream, event ID) index entries written by earlier
 	// requests of the group being built, which a Get cannot see yet.
-	ids map[string][2]uint64
+	ids map[idKey][2]uint64
 	// filter proves most caller IDs new without reading the index.
 	filter *idFilter
 	// written, when the store had no stream head at all when opened,
@@ -43,6 +49,7 @@ type appender struct {
 	keyBuf  []byte
 	// sorted gathers a multi-stream append's writes (see sorted.go).
 	sorted sortedWrites
+	undos  []batchUndo // applyBatch's, reused
 	valBuf []byte
 }
 
@@ -53,7 +60,7 @@ func newAppender(s *Store, nextPos uint64, noHeads bool) *appender {
 		nextPos: nextPos,
 		heads:   make(map[string]head),
 		metas:   make(map[string]streamMeta),
-		ids:     make(map[string][2]uint64),
+		ids:     make(map[idKey][2]uint64),
 		filter:  newIDFilter(),
 	}
 	if noHeads {
@@ -189,6 +196,11 @@ func (a *appender) applyOne(batch writer, req *request, now int64) outcome {
 	if err != nil {
 		return outcome{err: err}
 	}
+	return a.applyOneAt(batch, req, h, now)
+}
+
+// applyOneAt is applyOne on the stream's current head h.
+func (a *appender) applyOneAt(batch writer, req *request, h head, now int64) outcome {
 	if h.state == stateTombstoned {
 		return outcome{err: &eventstore.Error{Op: opName(req.op), Stream: req.stream, Err: eventstore.ErrStreamDeleted}}
 	}
@@ -231,7 +243,7 @@ func (a *appender) applyAppend(batch writer, req *request, h head, now int64) ou
 			a.keyBuf = indexKey(a.keyBuf[:0], req.stream, ev.id)
 			a.valBuf = appendIndex(a.valBuf[:0], rev, pos)
 			batch.Set(a.keyBuf, a.valBuf, nil)
-			a.ids[string(a.keyBuf)] = [2]uint64{rev, pos}
+			a.ids[idKey{req.stream, ev.id}] = [2]uint64{rev, pos}
 			a.filter.add(sh, ev.id)
 		}
 		rev++
@@ -292,10 +304,10 @@ func repeatPartial(stream string, i int) error {
 }
 
 func (a *appender) lookupID(stream string, ev *pendingEvent) (rev, pos uint64, ok bool, err error) {
-	a.keyBuf = indexKey(a.keyBuf[:0], stream, ev.id)
-	if v, hit := a.ids[string(a.keyBuf)]; hit {
+	if v, hit := a.ids[idKey{stream, ev.id}]; hit {
 		return v[0], v[1], true, nil
 	}
+	a.keyBuf = indexKey(a.keyBuf[:0], stream, ev.id)
 	val, closer, err := a.s.db.Get(a.keyBuf)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, 0, false, nil
@@ -389,7 +401,8 @@ func (a *appender) meta(stream string) (streamMeta, error) {
 
 func (a *appender) putHead(batch writer, stream string, h head) {
 	a.keyBuf = headKey(a.keyBuf[:0], stream)
-	batch.Set(a.keyBuf, encodeHead(stream, h), nil)
+	a.valBuf = appendHead(a.valBuf[:0], stream, h)
+	batch.Set(a.keyBuf, a.valBuf, nil) // copies
 	if a.written != nil && !h.known {
 		a.written.add(a.written.streamHash(stream), uuid.Nil)
 	}

@@ -109,18 +109,21 @@ func (s *Store) prepareBatch(ctx context.Context, reqs []eventstore.AppendReques
 func (a *appender) applyBatch(batch *pebble.Batch, req *request, now int64) outcome {
 	w := &a.sorted
 	w.reset()
-	type undo struct {
-		stream string
-		prev   head
-		cached bool
-		from   uint64 // a.nextPos before the part
-	}
-	undos := make([]undo, 0, len(req.parts))
+	undos := a.undos[:0]
+	defer func() {
+		clear(undos)
+		a.undos = undos[:0]
+	}()
 	results := make([]eventstore.AppendResult, len(req.parts))
 	for i, p := range req.parts {
 		prev, cached := a.heads[p.stream]
-		undos = append(undos, undo{p.stream, prev, cached, a.nextPos})
-		o := a.applyOne(w, p, now)
+		undos = append(undos, batchUndo{p.stream, prev, cached, a.nextPos})
+		var o outcome
+		if cached { // the head is in hand: no second lookup
+			o = a.applyOneAt(w, p, prev, now)
+		} else {
+			o = a.applyOne(w, p, now)
+		}
 		if o.err != nil {
 			for j := len(undos) - 1; j >= 0; j-- {
 				a.undo(req.parts[j], undos[j].prev, undos[j].cached, undos[j].from)
@@ -138,6 +141,14 @@ func (a *appender) applyBatch(batch *pebble.Batch, req *request, now int64) outc
 	return outcome{res: results[len(results)-1], batch: results}
 }
 
+// batchUndo is what applyBatch needs to revert one part.
+type batchUndo struct {
+	stream string
+	prev   head
+	cached bool
+	from   uint64 // a.nextPos before the part
+}
+
 // undo reverts what applying part did to the caches: its stream's head,
 // its event-ID index entries and the next position. A part that repeated
 // earlier events (or failed) wrote nothing and left a.nextPos at from.
@@ -152,8 +163,7 @@ func (a *appender) undo(part *request, prev head, cached bool, from uint64) {
 	if a.nextPos != from {
 		for i := range part.events {
 			if ev := &part.events[i]; ev.callerID {
-				a.keyBuf = indexKey(a.keyBuf[:0], part.stream, ev.id)
-				delete(a.ids, string(a.keyBuf))
+				delete(a.ids, idKey{part.stream, ev.id})
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"time"
+	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -56,13 +57,19 @@ func (h head) current() eventstore.CurrentRevision {
 const headSize = 22
 
 func encodeHead(stream string, h head) []byte {
-	b := make([]byte, headSize)
+	return appendHead(make([]byte, 0, headSize), stream, h)
+}
+
+// appendHead appends the encoded head to dst.
+func appendHead(dst []byte, stream string, h head) []byte {
+	dst = append(dst, make([]byte, headSize)...)
+	b := dst[len(dst)-headSize:]
 	b[4] = recordVersion
 	b[5] = byte(h.state)
 	binary.LittleEndian.PutUint64(b[6:], h.next)
 	binary.LittleEndian.PutUint64(b[14:], h.floor)
 	binary.LittleEndian.PutUint32(b, valueChecksum(stream, b))
-	return b
+	return dst
 }
 
 func decodeHead(stream string, b []byte) (head, error) {
@@ -155,7 +162,9 @@ func decodeMeta(stream string, b []byte) (streamMeta, error) {
 }
 
 func valueChecksum(stream string, b []byte) uint32 {
-	return crc32.Update(crc32.Update(0, castagnoli, []byte(stream)), castagnoli, b[4:])
+	// The stream's bytes are read in place: a head is checksummed on every
+	// append, and a copy would cost an allocation each time.
+	return crc32.Update(crc32.Update(0, castagnoli, unsafe.Slice(unsafe.StringData(stream), len(stream))), castagnoli, b[4:])
 }
 
 func corruptValue(what, stream string) error {
