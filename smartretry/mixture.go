@@ -353,12 +353,16 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		}
 		next[s] = d.nextChange(s, int(p.idx[s]), ab[s], p.unix)
 	}
+	soonest := slices.Min(next[:]) // no earlier time changes any schedule's cell
 	cb := bucket(cureEdges, p.h)
 	frac := float64(t0.Unix()-first.Unix())/3600 - p.h // 0 up to rounding
 	for j := from + 1; j < n; j++ {
 		p.unix += 3600
 		p.h = float64(j-from) + pts[from].h + frac
 		for s := range d.pay {
+			if p.unix < soonest {
+				break // most hours: no schedule's cell changes (s is 0)
+			}
 			if p.unix < next[s] {
 				continue
 			}
@@ -381,6 +385,9 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 				p.fcell[s] = uint16(cellFundsNew + ab[s])
 			}
 			next[s] = d.nextChange(s, i, ab[s], p.unix)
+		}
+		if p.unix >= soonest {
+			soonest = slices.Min(next[:])
 		}
 		for cb < len(cureEdges) && cureEdges[cb] <= p.h {
 			cb++
