@@ -166,6 +166,20 @@ func (f *Fitted) refitOutcome(k int) Outcome {
 	return f.outcomeOf(f.refit[k], f.refitRecal[k])
 }
 
+// scoring is the outcome model cfg's candidate is scored with, deployed
+// and for each refit: the family's, except that a smart candidate planned
+// by a deployed mixture is scored by the mixture (the deployed one, and
+// each refit's own), which weighs what that planner exploits.
+func (f *Fitted) scoring(cfg Config) (Outcome, func(k int) Outcome) {
+	if !cfg.Candidate.SmartRetries || cfg.Mixture == nil {
+		return f.outcome(), f.refitOutcome
+	}
+	deployed := mixtureOutcome{mix: cfg.Mixture, fallback: scorerOutcome{recalibrated(cfg.Scorer, f.recal)}}
+	return deployed, func(k int) Outcome {
+		return mixtureOutcome{mix: f.refit[k].Mixture, fallback: scorerOutcome{recalibrated(f.refit[k].Logistic, f.refitRecal[k])}}
+	}
+}
+
 func (f *Fitted) outcomeOf(m Models, r *Recalibration) Outcome {
 	if f.family != FamilyMixture {
 		m.Mixture = nil

@@ -21,6 +21,8 @@ type Family string
 const (
 	// FamilyLogistic is the logistic hazard model (the default): the
 	// deployed model, recalibrated out of fold (recal.go), and its refits.
+	// A smart candidate planned by a deployed mixture is scored by that
+	// mixture instead (Fitted.scoring).
 	FamilyLogistic Family = "logistic"
 	// FamilyMixture is the latent-class mixture fitted on the ledger
 	// inside the backtest (the logistic model for retries on a card

@@ -44,6 +44,9 @@ type Recalibration struct {
 	Static    float64 `json:"static_slope"`
 	Sequence  float64 `json:"sequence_slope"`
 	Calendar  float64 `json:"calendar_slope"`
+	// Cells are log-odds offsets by retry number and gap since the last
+	// attempt (cells.go), fitted out of fold with the slopes.
+	Cells [numCells]float64 `json:"cell_offsets"`
 }
 
 // coef is r as a vector over (1, parts...).
@@ -104,7 +107,7 @@ type recalScorer struct {
 // Score implements smartretry.Scorer.
 func (r *recalScorer) Score(x []float64) float64 {
 	p, b := parts(r.Weights(), x), r.r.coef()
-	z := b[0]
+	z := b[0] + r.r.Cells[cellOfRow(x)]
 	for k, v := range p {
 		z += b[k+1] * v
 	}
@@ -142,6 +145,7 @@ func crossRecal(ctx context.Context, l *smartretry.Ledger, rows []smartretry.Tra
 		fold[i] = int(customerHash(c) % recalFolds)
 	}
 	var ps [][numParts]float64
+	var cells []int
 	var ys []float64
 	x := make([]float64, len(smartretry.FeatureNames()))
 	for f := 0; f < recalFolds; f++ {
@@ -169,6 +173,7 @@ func crossRecal(ctx context.Context, l *smartretry.Ledger, rows []smartretry.Tra
 			}
 			smartretry.Row(&rows[i].Case, rows[i].At, x)
 			ps = append(ps, parts(w, x))
+			cells = append(cells, cellOfRow(x))
 			y := 0.0
 			if rows[i].Success {
 				y = 1
@@ -179,37 +184,75 @@ func crossRecal(ctx context.Context, l *smartretry.Ledger, rows []smartretry.Tra
 	if len(ys) == 0 {
 		return nil, nil
 	}
-	r := fitRecal(ps, ys)
+	r := fitRecalCells(ps, cells, ys)
 	return &r, nil
 }
 
-// fitRecal fits y ~ sigmoid(a + Σ b_k·part_k) by Newton's method, with
-// a small ridge towards the identity (a=0, b=1) for sparse ledgers.
+// fitRecal fits y ~ sigmoid(a + Σ b_k·part_k) without cell offsets.
 func fitRecal(ps [][numParts]float64, y []float64) Recalibration {
-	const ridge = 1.0 // in rows' worth of information
-	const n = numParts + 1
-	prior := Recalibration{Static: 1, Sequence: 1, Calendar: 1}.coef()
+	return fitRecalCells(ps, nil, y)
+}
+
+// fitRecalCells fits y ~ sigmoid(a + Σ b_k·part_k + δ_cell) by Newton's
+// method, with a small ridge towards the identity (a=0, b=1, δ=0) for
+// sparse ledgers; cells nil fits no offsets. The offsets' ridge is
+// heavier: a cell of a few hundred rows keeps most of its own evidence,
+// one of a few dozen little.
+func fitRecalCells(ps [][numParts]float64, cells []int, y []float64) Recalibration {
+	const ridge = 1.0     // in rows' worth of information
+	const cellRidge = 5.0 // likewise, for each offset
+	const n = numParts + 1 + numCells
+	var prior [n]float64
+	id := Recalibration{Static: 1, Sequence: 1, Calendar: 1}.coef()
+	copy(prior[:], id[:])
 	b := prior
+	pen := func(k int) float64 {
+		if k > numParts {
+			return cellRidge
+		}
+		return ridge
+	}
+	// z is row i's log-odds under b.
+	z := func(i int, b *[n]float64) float64 {
+		v := b[0]
+		for k := range numParts {
+			v += b[k+1] * ps[i][k]
+		}
+		if cells != nil {
+			v += b[numParts+1+cells[i]]
+		}
+		return v
+	}
 	for it := 0; it < 50; it++ {
 		var g [n]float64
 		var hh [n][n]float64
 		for k := range n {
-			g[k] = -ridge * (b[k] - prior[k])
-			hh[k][k] = ridge
+			g[k] = -pen(k) * (b[k] - prior[k])
+			hh[k][k] = pen(k)
 		}
-		var v [n]float64
+		var v [numParts + 2]float64 // (1, parts..., the row's offset)
+		var idx [numParts + 2]int   // v's places in b (-1: none)
 		for i := range y {
 			v[0] = 1
 			copy(v[1:], ps[i][:])
-			z := 0.0
-			for k := range n {
-				z += b[k] * v[k]
+			for a := range numParts + 1 {
+				idx[a] = a
 			}
-			p := 1 / (1 + math.Exp(-z))
-			for k := range n {
-				g[k] += (y[i] - p) * v[k]
-				for m := k; m < n; m++ {
-					hh[k][m] += p * (1 - p) * v[k] * v[m]
+			v[numParts+1], idx[numParts+1] = 0, -1
+			if cells != nil {
+				v[numParts+1], idx[numParts+1] = 1, numParts+1+cells[i]
+			}
+			p := 1 / (1 + math.Exp(-z(i, &b)))
+			w := p * (1 - p)
+			for a := range v {
+				if idx[a] < 0 {
+					continue
+				}
+				g[idx[a]] += (y[i] - p) * v[a]
+				for c := range v {
+					if idx[c] >= idx[a] {
+						hh[idx[a]][idx[c]] += w * v[a] * v[c]
+					}
 				}
 			}
 		}
@@ -238,29 +281,32 @@ func fitRecal(ps [][numParts]float64, y []float64) Recalibration {
 	// ledgers, where a part's out-of-fold values are mostly noise. Slopes
 	// are held to [0, 2] and the intercept refitted with them.
 	clamped := false
-	for k := 1; k < n; k++ {
+	for k := 1; k <= numParts; k++ {
 		if c := min(max(b[k], 0), 2); c != b[k] {
 			b[k], clamped = c, true
 		}
 	}
 	if clamped {
-		b[0] = fitIntercept(ps, y, b)
+		b[0] = 0
+		off := make([]float64, len(y))
+		for i := range y {
+			off[i] = z(i, &b)
+		}
+		b[0] = fitIntercept(off, y)
 	}
-	return Recalibration{Intercept: b[0], Static: b[1], Sequence: b[2], Calendar: b[3]}
+	r := Recalibration{Intercept: b[0], Static: b[1], Sequence: b[2], Calendar: b[3]}
+	copy(r.Cells[:], b[numParts+1:])
+	return r
 }
 
-// fitIntercept is the intercept maximising the likelihood of y with the
-// slopes b[1:] held fixed (Newton's method).
-func fitIntercept(ps [][numParts]float64, y []float64, b [numParts + 1]float64) float64 {
-	a := b[0]
+// fitIntercept is the intercept maximising the likelihood of y with each
+// row's log-odds otherwise fixed at off (Newton's method).
+func fitIntercept(off, y []float64) float64 {
+	a := 0.0
 	for it := 0; it < 50; it++ {
 		var g, h float64
 		for i := range y {
-			z := a
-			for k := range numParts {
-				z += b[k+1] * ps[i][k]
-			}
-			p := 1 / (1 + math.Exp(-z))
+			p := 1 / (1 + math.Exp(-(a + off[i])))
 			g += y[i] - p
 			h += p * (1 - p)
 		}

@@ -30,19 +30,19 @@ func DefaultTrain(ctx context.Context, rows []smartretry.TrainingRow) (smartretr
 // choices, with the refitted model), and the standard deviation of each
 // metric over the refits is returned, for the candidate, the baseline and
 // their difference.
-func modelSpread(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *Estimator, anchor []outcome, progress func()) (sd [3][5]float64, opt optimism, err error) {
+func modelSpread(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *Estimator, refitOutcome func(k int) Outcome, anchor []outcome, progress func()) (sd [3][5]float64, opt optimism, err error) {
 	var optSum, optSum2 float64
 	cancels := cfg.Candidate.AfterSub == domain.AfterCancel
 	var sum, sum2 [3][5]float64
 	for k, m := range f.refit {
 		re := *e
-		re.Outcome = f.refitOutcome(k) // the planner stays the deployed one
+		re.Outcome = refitOutcome(k) // the planner stays the deployed one
 		cand, base, used, err := expectAll(ctx, cfg, pop, &re, nil, progress)
 		if err != nil {
 			return sd, opt, err
 		}
 		if cfg.Candidate.SmartRetries {
-			o, err := refitOptimism(ctx, cfg, f, pop, e, m, k)
+			o, err := refitOptimism(ctx, cfg, pop, e, m, refitOutcome(k), k)
 			if err != nil {
 				return sd, opt, err
 			}
@@ -89,7 +89,7 @@ const optimismSample = 4000
 // for the truth, so the difference is the refit's optimism about its own
 // choices (Efron's bootstrap estimate of optimism), which the deployed
 // model's estimate of its own plans suffers likewise.
-func refitOptimism(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *Estimator, m Models, k int) (float64, error) {
+func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, m Models, ownOutcome Outcome, k int) (float64, error) {
 	idx := make([]int, len(pop))
 	for i := range idx {
 		idx[i] = i
@@ -105,7 +105,6 @@ func refitOptimism(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e 
 		pm.Mixture = nil
 	}
 	p := cfg.Planner(pm)
-	ownOutcome := f.refitOutcome(k)
 	diff := make([]float64, len(idx))
 	err := parallel(ctx, cfg.Workers, len(idx), func(j int) error {
 		// The refit's plans for this invoice, made once and scored by

@@ -111,7 +111,9 @@ type Result struct {
 	// scored with (nil when the model is not linear).
 	Recalibration *Recalibration `json:"out_of_fold_recalibration,omitempty"`
 	Method        string         `json:"method"`
-	// Outcome is the family of the outcome model.
+	// Outcome is the family of the outcome model the candidate was
+	// scored with: a smart candidate planned by a mixture is scored by
+	// the mixture whatever Config.Family says.
 	Outcome Family `json:"outcome_model"`
 }
 
@@ -139,7 +141,14 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	r := f.recal
-	e := &Estimator{Ledger: cfg.Ledger, Outcome: f.outcome(), Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules,
+	if cfg.Refits > 1 && cfg.Candidate.SmartRetries && cfg.Mixture != nil {
+		// The refits' planners (and their scoring) are mixtures too.
+		if err := f.refitMixtures(ctx); err != nil {
+			return Result{}, err
+		}
+	}
+	scoreWith, refitOutcome := f.scoring(cfg)
+	e := &Estimator{Ledger: cfg.Ledger, Outcome: scoreWith, Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules,
 		Planner: cfg.Planner(cfg.deployed())}
 	total := len(pop) * (1 + max(cfg.Refits, 0))
 	var done atomic.Int64
@@ -164,6 +173,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Invoices: len(pop), Customer: e.Customer, ModelVersion: cfg.Scorer.Version(), BaselineKind: "observed", Recalibration: r, Outcome: cfg.Family}
+	if cfg.Candidate.SmartRetries && cfg.Mixture != nil {
+		res.Outcome = FamilyMixture // scored by the planner's family (Fitted.scoring)
+	}
 	if cfg.Mixture != nil {
 		res.ModelVersion = cfg.Mixture.Version()
 	}
@@ -171,14 +183,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.BaselineKind = "preset"
 	}
 	res.Candidate, res.Baseline, res.Difference = bootstrap(pop, cand, base, used, anchor, cfg.Candidate.AfterSub == domain.AfterCancel, cfg.Bootstrap, cfg.Seed)
-	if cfg.Refits > 1 && cfg.Candidate.SmartRetries && cfg.Mixture != nil {
-		// The refits' planners are mixture planners too.
-		if err := f.refitMixtures(ctx); err != nil {
-			return Result{}, err
-		}
-	}
 	if cfg.Refits > 1 {
-		sd, opt, err := modelSpread(ctx, cfg, f, pop, e, anchor, progress)
+		sd, opt, err := modelSpread(ctx, cfg, f, pop, e, refitOutcome, anchor, progress)
 		if err != nil {
 			return Result{}, fmt.Errorf("backtest: model spread: %w", err)
 		}

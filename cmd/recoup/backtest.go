@@ -125,7 +125,7 @@ customer (the model's own uncertainty).`,
 	fl.IntVar(&boot, "bootstrap", 1000, "bootstrap replicates")
 	fl.IntVar(&refits, "refits", 10, "model refits on the ledger resampled by customer, whose spread widens the intervals (0: sampling only)")
 	fl.Uint64Var(&seed, "seed", 1, "bootstrap seed")
-	fl.StringVar(&outcome, "outcome", "logistic", "outcome model schedules are replayed against: logistic (the deployed model, recalibrated) or mixture (the latent-class mixture, fitted on the ledger)")
+	fl.StringVar(&outcome, "outcome", "logistic", "outcome model fixed schedules are replayed against: logistic (the deployed model, recalibrated) or mixture (the latent-class mixture, fitted on the ledger); a smart candidate planned by a deployed mixture is scored by that mixture")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	rootCmd.AddCommand(cmd)
 }
