@@ -8,14 +8,20 @@ import (
 )
 
 // The events the engine writes are encoded as domain.Encode encodes them
-// (encoding/json, HTML escaped), but into blocks of memory that are used
-// again once the flush that wrote them has landed, instead of one fresh
-// slice per event: the engine encodes every event it writes, and the
-// simulator hands it its facts to encode too (Record), so the garbage of
-// encoding was a large share of what a simulation's collector worked on.
+// (encoding/json, HTML escaped), but by the flush that writes them, on its
+// own goroutine, so that encoding overlaps the engine's next decisions
+// (stage and Record keep the event; the flight encodes it before it
+// appends), and into blocks of memory that the flight uses again once it
+// has landed, instead of one fresh slice per event: the engine encodes
+// every event it writes, and the simulator hands it its facts to encode
+// too (Record), so encoding was a large share of a simulation's work on
+// the engine's goroutine and of its garbage.
 //
-// An encoded event lives in the block until its flush lands: the store
-// has then copied it, and the batch that pointed to it is recycled.
+// An encoded event lives in its flight's blocks until the flight lands:
+// the store has then copied it, and the batch that pointed to it is
+// recycled. Events are values, and what they point to (a preset's
+// schedule, a time) is never changed in place, so encoding one a little
+// after it was decided gives the bytes it would have given at once.
 
 // encodeBlock is the size of the blocks events are encoded into.
 const encodeBlock = 64 << 10
@@ -32,7 +38,7 @@ type encoder struct {
 
 // blockWriter collects what the JSON encoder writes in the current block,
 // starting a new one when an event does not fit; full blocks wait in used
-// until the flush that carries their events takes them.
+// until reset.
 type blockWriter struct {
 	enc  *encoder
 	cur  []byte
@@ -75,8 +81,7 @@ func (e *encoder) block(n int) []byte {
 }
 
 // encode returns ev's stored type and JSON data, the bytes domain.Encode
-// gives. The data is valid until the blocks are handed to a flight (take)
-// and that flight lands (reuse).
+// gives. The data is valid until reset.
 func (e *encoder) encode(ev domain.Event) (string, []byte, error) {
 	if err := e.json.Encode(ev); err != nil {
 		return "", nil, fmt.Errorf("encode %s: %w", ev.EventType(), err)
@@ -85,27 +90,21 @@ func (e *encoder) encode(ev domain.Event) (string, []byte, error) {
 	return ev.EventType(), data[: len(data)-1 : len(data)-1], nil // without Encode's newline
 }
 
-// take hands over every block holding encoded events (for the flush that
-// writes them); encoding goes on in fresh blocks.
-func (e *encoder) take() [][]byte {
-	bs := e.w.used
+// reset makes every block the encoder filled free for reuse: the events
+// encoded in them are written.
+func (e *encoder) reset() {
 	if len(e.w.cur) > 0 {
-		bs = append(bs, e.w.cur)
-		e.w.cur = nil
+		e.w.used = append(e.w.used, e.w.cur)
 	}
-	e.w.used = nil
-	return bs
-}
-
-// reuse takes back blocks whose events are written.
-func (e *encoder) reuse(bs [][]byte) {
-	for _, b := range bs {
+	e.w.cur = nil
+	for _, b := range e.w.used {
 		if len(e.free) >= maxFreeBlocks {
-			return
+			break
 		}
-		if cap(b) != encodeBlock {
-			continue // one large event's own block
+		if cap(b) == encodeBlock { // not one large event's own block
+			e.free = append(e.free, b)
 		}
-		e.free = append(e.free, b)
 	}
+	clear(e.w.used)
+	e.w.used = e.w.used[:0]
 }

@@ -48,9 +48,6 @@ type Engine struct {
 	freeBatches []*batch
 	freeFlights []*flight // landed flights whose slices are reused
 	idBuf       []byte    // decisionID's scratch
-	enc         *encoder
-	recTypes    []string // Record's scratch
-	recData     [][]byte
 	// settled is set once a sole writer has caught up with the store.
 	settled bool
 	// acting is the invoice act is working on (re-armed once, at the end).
@@ -101,7 +98,7 @@ func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engi
 	return &Engine{
 		store: store, clock: clock, gateway: gw, cfg: cfg, log: cfg.log,
 		planner: cfg.planner, notifier: cfg.notifier,
-		st: newState(), outbox: map[string]*batch{}, enc: newEncoder(),
+		st: newState(), outbox: map[string]*batch{},
 		subCtx: ctx, subCancel: cancel,
 	}, nil
 }

@@ -29,6 +29,9 @@ type batch struct {
 	stream   string
 	expected eventstore.ExpectedRevision
 	events   []eventstore.EventData
+	// evs are the events whose data the flight encodes (encodeEvents),
+	// index for index with events; nil where the data came encoded.
+	evs []domain.Event
 	// invoices are the invoices whose decisions the batch carries: almost
 	// always one, so the first needs no map.
 	invoices invoiceSet
@@ -42,13 +45,6 @@ var metadata = domain.EncodeMetadata(domain.Metadata{})
 
 // stage adds one event to its stream's pending append.
 func (e *Engine) stage(stream, invoiceID string, version int, id uuid.UUID, ev domain.Event) {
-	typ, data, err := e.enc.encode(ev)
-	if err != nil {
-		// The catalogue's types always encode; this is a programming error
-		// and is reported, not hidden.
-		e.log.Error("dunning: cannot encode event", "type", ev.EventType(), "err", err)
-		return
-	}
 	b := e.outbox[stream]
 	if b == nil {
 		exp := eventstore.NoStream
@@ -60,7 +56,9 @@ func (e *Engine) stage(stream, invoiceID string, version int, id uuid.UUID, ev d
 		e.order = append(e.order, b)
 	}
 	b.invoices.add(invoiceID)
-	b.events = append(b.events, eventstore.EventData{ID: id, Type: typ, ContentType: eventstore.ContentTypeJSON, Data: data, Metadata: metadata})
+	// Encoded by the flight that writes it (encodeEvents).
+	b.events = append(b.events, eventstore.EventData{ID: id, Type: ev.EventType(), ContentType: eventstore.ContentTypeJSON, Metadata: metadata})
+	b.evs = append(b.evs, ev)
 }
 
 // emit writes decided events: each is applied to the engine's memory at
@@ -116,10 +114,10 @@ type flight struct {
 	// last is the latest $all position written.
 	last    eventstore.Position
 	written []writtenRange
-	// batches are the flight's batches, and blocks the memory their
-	// events are encoded in (see encode.go), reused once it has landed.
+	// batches are the flight's batches, and enc encodes their events
+	// (see encode.go); both are reused once it has landed.
 	batches []*batch
-	blocks  [][]byte
+	enc     *encoder
 	reqs    []eventstore.AppendRequest // a queued flight's append
 	// A queued flight (see flushAsync) closes queued once its append is
 	// in the store's queue, or it gave up (notQueued): the next flight
@@ -193,7 +191,6 @@ func (e *Engine) flushAsync(ctx context.Context) error {
 	clear(e.outbox)
 	f := e.newFlight(queued)
 	f.batches = append(append(f.batches, first...), second...)
-	f.blocks = e.enc.take()
 	e.flights = append(e.flights, f)
 	go func() { // joined by join, which every driver calls before returning
 		defer close(f.done)
@@ -202,6 +199,9 @@ func (e *Engine) flushAsync(ctx context.Context) error {
 			return
 		}
 		defer close(f.queued)
+		if f.err = f.encodeEvents(); f.err != nil {
+			return
+		}
 		if _, ok := e.store.(eventstore.BatchAppender); ok {
 			f.err = e.appendOneCommit(ctx, first, second, f)
 			return
@@ -287,7 +287,7 @@ func (e *Engine) land(ctx context.Context, f *flight) error {
 		}
 	}
 	e.recycle(f.batches)
-	e.enc.reuse(f.blocks)
+	f.enc.reset()
 	if len(e.freeFlights) < queuedFlights {
 		clear(f.batches)
 		clear(f.reqs)
@@ -304,7 +304,10 @@ func (e *Engine) newFlight(queued bool) *flight {
 		old := e.freeFlights[n-1]
 		e.freeFlights[n-1] = nil
 		e.freeFlights = e.freeFlights[:n-1]
-		f.batches, f.reqs = old.batches[:0], old.reqs[:0]
+		f.batches, f.reqs, f.enc = old.batches[:0], old.reqs[:0], old.enc
+	}
+	if f.enc == nil {
+		f.enc = newEncoder()
 	}
 	f.done, f.queued, f.started, f.queuedMode = make(chan struct{}), make(chan struct{}), time.Now(), queued
 	return f
@@ -336,9 +339,28 @@ func (e *Engine) recycle(bs []*batch) {
 			return
 		}
 		clear(b.events)
-		*b = batch{events: b.events[:0]}
+		clear(b.evs)
+		*b = batch{events: b.events[:0], evs: b.evs[:0]}
 		e.freeBatches = append(e.freeBatches, b)
 	}
+}
+
+// encodeEvents encodes the events of the flight's batches that were
+// staged without data, on the flight's goroutine (see encode.go).
+func (f *flight) encodeEvents() error {
+	for _, b := range f.batches {
+		for i, ev := range b.evs {
+			if ev == nil {
+				continue
+			}
+			_, data, err := f.enc.encode(ev)
+			if err != nil {
+				return fmt.Errorf("dunning: %s: %w", b.stream, err)
+			}
+			b.events[i].Data = data
+		}
+	}
+	return nil
 }
 
 // queueOneCommit is appendOneCommit for a queued flight: the same one
@@ -348,6 +370,14 @@ func (e *Engine) recycle(bs []*batch) {
 // if someone else wrote after all) is not re-read and re-sent: it fails
 // the flush, and the engine stops.
 func (e *Engine) queueOneCommit(ctx context.Context, q batchQueuer, prev *flight, f *flight) error {
+	if err := f.encodeEvents(); err != nil {
+		if prev != nil {
+			<-prev.queued
+		}
+		f.notQueued = true
+		close(f.queued)
+		return err
+	}
 	all := f.batches // first the subscriptions' and other streams', then the invoices'
 	reqs := f.reqs[:0]
 	for _, b := range all {

@@ -32,8 +32,8 @@ type revRange struct{ first, last uint64 }
 
 // Record applies events another writer decided to the engine's memory and
 // stages them, encoded as data (the writer's IDs, types and metadata; an
-// element whose Data is nil is encoded here, with the type and JSON
-// domain.Encode gives, which spares the writer a copy of its own), to
+// element whose Data is nil is encoded by the engine, with the type and
+// JSON domain.Encode gives, which spares the writer a copy of its own), to
 // be appended to stream with expected at the engine's next flush, with its
 // decisions. The events must be of one stream. A stream that already has
 // staged events takes more, joining the staged append and its expected
@@ -55,34 +55,22 @@ func (e *Engine) Record(ctx context.Context, stream string, expected eventstore.
 	if b != nil && !expected.IsAny() && !b.continuedBy(expected) {
 		return fmt.Errorf("dunning: record to %s: expected revision %v after events already staged for the stream (only Any, or the revision they leave it at, can join them)", stream, expected)
 	}
-	// Events without data are encoded here, before anything is staged
-	// (into the engine's scratch: Record holds the lock).
-	typs, encoded := e.recTypes[:0], e.recData[:0]
-	for i, ev := range evs {
-		typ, d := data[i].Type, data[i].Data
-		if d == nil {
-			var err error
-			if typ, d, err = e.enc.encode(ev); err != nil {
-				return fmt.Errorf("dunning: record to %s: %w", stream, err)
-			}
-		}
-		typs, encoded = append(typs, typ), append(encoded, d)
-	}
-	defer func() {
-		clear(encoded)
-		e.recTypes, e.recData = typs[:0], encoded[:0]
-	}()
 	if b == nil {
 		b = e.newBatch(stream, expected, true)
 		e.outbox[stream] = b
 		e.order = append(e.order, b)
 	}
-	start := len(b.events)
 	b.events = append(b.events, data...)
 	b.recorded += len(data)
-	for i := range evs {
-		d := &b.events[start+i]
-		d.Type, d.Data = typs[i], encoded[i]
+	for i, ev := range evs {
+		// Events without data are encoded by the flight that writes them
+		// (see encode.go); evs stays index for index with events.
+		if data[i].Data != nil {
+			ev = nil
+		} else if data[i].Type == "" {
+			b.events[len(b.events)-len(evs)+i].Type = ev.EventType()
+		}
+		b.evs = append(b.evs, ev)
 	}
 	for _, ev := range evs {
 		e.apply(ev)

@@ -196,6 +196,11 @@ type SubscribeOptions struct {
 	// CheckpointInterval is the number of scanned events between checkpoint
 	// messages (0 means DefaultCheckpointInterval).
 	CheckpointInterval int
+	// Reuse allows the store to reuse the memory of a delivered event (the
+	// RecordedEvent, its strings and byte slices) once Recv is called
+	// again: the subscriber copies what it keeps. A catch-up over millions
+	// of events then need not allocate for each. A store may ignore it.
+	Reuse bool
 }
 
 // Subscription delivers events and checkpoints in order.

@@ -21,7 +21,10 @@
 // events; at the head it flushes at once, re-reading the head so that a
 // busy live log still gets batched. A reader goroutine, owned by the
 // call and stopped before it returns, fills the next batch while the
-// projections apply the current one. At the head the Runner calls Sync
+// projections apply the current one. It subscribes with
+// SubscribeOptions.Reuse and copies each event into the batch's buffer
+// (eventbuf.go), which is reused once the batch is applied: a catch-up
+// allocates nothing per event, and events are valid only during Apply. At the head the Runner calls Sync
 // on projections that write in the background or across batches
 // (Syncer), so what was applied is stored before it waits for more.
 package projections

@@ -40,9 +40,9 @@ type Runner struct {
 	opts  Options
 
 	mu     sync.Mutex
-	cps    []checkpoint                  // one per projection, guarded by mu
-	loaded bool                          // cps were read from the projections
-	bufs   [2][]eventstore.RecordedEvent // batch buffers, kept between calls
+	cps    []checkpoint // one per projection, guarded by mu
+	loaded bool         // cps were read from the projections
+	bufs   [2]*eventBuf // batch buffers, kept between calls
 	lastLg time.Time
 }
 
@@ -137,7 +137,7 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 		r.updateLag(ctx, true)
 		return nil // nothing to catch up
 	}
-	sub, err := r.store.SubscribeToAll(ctx, eventstore.SubscribeOptions{From: from.pos, FromStart: !from.ok})
+	sub, err := r.store.SubscribeToAll(ctx, eventstore.SubscribeOptions{From: from.pos, FromStart: !from.ok, Reuse: true})
 	if err != nil {
 		return fmt.Errorf("projections: subscribe to $all: %w", err)
 	}
@@ -148,12 +148,13 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 	// use both cores. It stops when follow returns (cancel, then wait).
 	readCtx, cancel := context.WithCancel(ctx)
 	batches := make(chan batch, 1)
-	free := make(chan []eventstore.RecordedEvent, len(r.bufs))
+	free := make(chan *eventBuf, len(r.bufs))
 	for _, b := range r.bufs {
-		if cap(b) < r.opts.BatchSize {
-			b = make([]eventstore.RecordedEvent, 0, r.opts.BatchSize) // not grown by appends
+		if b == nil || cap(b.events) < r.opts.BatchSize {
+			b = newEventBuf(r.opts.BatchSize) // not grown by appends
 		}
-		free <- b[:0]
+		b.reset()
+		free <- b
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { r.read(readCtx, sub, head, live, batches, free) })
@@ -163,7 +164,7 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 		for i := range r.bufs { // keep the buffers for the next call
 			select {
 			case b := <-free:
-				r.bufs[i] = b[:0]
+				r.bufs[i] = b
 			default:
 			}
 		}
@@ -184,7 +185,7 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 		if r.opts.Progress != nil {
 			r.opts.Progress(b.events[len(b.events)-1].Position, applied)
 		}
-		free <- b.events[:0]
+		free <- b.buf
 		if b.atHead {
 			// At the head, make what was applied visible and durable
 			// before waiting for more.
@@ -200,6 +201,7 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 // batch is what the reader hands to follow: events to apply (ending at
 // the head of $all or not), the end of a catch-up, or a failure.
 type batch struct {
+	buf    *eventBuf
 	events []eventstore.RecordedEvent
 	atHead bool
 	done   bool
@@ -211,7 +213,7 @@ type batch struct {
 // free. Without live it stops at the head (sending done). It closes out
 // when it returns.
 func (r *Runner) read(ctx context.Context, sub eventstore.Subscription, head checkpoint, live bool,
-	out chan<- batch, free chan []eventstore.RecordedEvent) {
+	out chan<- batch, free chan *eventBuf) {
 	defer close(out)
 	send := func(b batch) bool {
 		select {
@@ -221,9 +223,9 @@ func (r *Runner) read(ctx context.Context, sub eventstore.Subscription, head che
 			return false
 		}
 	}
-	var events []eventstore.RecordedEvent
+	var buf *eventBuf
 	select {
-	case events = <-free:
+	case buf = <-free:
 	case <-ctx.Done():
 		return
 	}
@@ -238,7 +240,7 @@ func (r *Runner) read(ctx context.Context, sub eventstore.Subscription, head che
 		var last eventstore.Position
 		switch {
 		case msg.Event != nil:
-			events = append(events, *msg.Event)
+			buf.add(msg.Event)
 			last = msg.Event.Position
 		case msg.Checkpoint != nil:
 			last = *msg.Checkpoint
@@ -256,12 +258,13 @@ func (r *Runner) read(ctx context.Context, sub eventstore.Subscription, head che
 			}
 			atHead = !last.Less(head.pos)
 		}
-		if len(events) >= r.opts.BatchSize || (atHead && len(events) > 0) {
-			if !send(batch{events: events, atHead: atHead}) {
+		if n := len(buf.events); n >= r.opts.BatchSize || (atHead && n > 0) {
+			if !send(batch{buf: buf, events: buf.events, atHead: atHead}) {
 				return
 			}
 			select {
-			case events = <-free:
+			case buf = <-free:
+				buf.reset()
 			case <-ctx.Done():
 				return
 			}
@@ -301,31 +304,49 @@ func (r *Runner) sync(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// apply hands each projection the part of batch after its checkpoint.
+// apply hands each projection the part of batch after its checkpoint,
+// the projections concurrently: they share no state (each has its own
+// tables, checkpoint and buffers), and a rebuild's work is mostly theirs,
+// so the cores the reader leaves idle go to them. A projection that fails
+// keeps its checkpoint; the others advance theirs.
 func (r *Runner) apply(ctx context.Context, batch []eventstore.RecordedEvent) error {
-	for i, p := range r.projs {
-		r.mu.Lock()
-		cp := r.cps[i]
-		r.mu.Unlock()
-		start := 0
-		if cp.ok {
-			for start < len(batch) && !cp.pos.Less(batch[start].Position) {
-				start++
-			}
+	if len(r.projs) == 1 {
+		return r.applyOne(ctx, 0, batch)
+	}
+	errs := make([]error, len(r.projs))
+	var wg sync.WaitGroup
+	for i := range r.projs[1:] {
+		wg.Go(func() { errs[i+1] = r.applyOne(ctx, i+1, batch) })
+	}
+	errs[0] = r.applyOne(ctx, 0, batch)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// applyOne hands projection i the part of batch after its checkpoint.
+func (r *Runner) applyOne(ctx context.Context, i int, batch []eventstore.RecordedEvent) error {
+	p := r.projs[i]
+	r.mu.Lock()
+	cp := r.cps[i]
+	r.mu.Unlock()
+	start := 0
+	if cp.ok {
+		for start < len(batch) && !cp.pos.Less(batch[start].Position) {
+			start++
 		}
-		if start == len(batch) {
-			continue
-		}
-		if err := p.Apply(ctx, batch[start:]); err != nil {
-			return fmt.Errorf("projection %s: apply events %d..%d: %w",
-				p.Name(), batch[start].Position.Commit, batch[len(batch)-1].Position.Commit, err)
-		}
-		r.mu.Lock()
-		r.cps[i] = checkpoint{batch[len(batch)-1].Position, true}
-		r.mu.Unlock()
-		if r.opts.Metrics != nil {
-			r.opts.Metrics.applied.WithLabelValues(p.Name()).Add(float64(len(batch) - start))
-		}
+	}
+	if start == len(batch) {
+		return nil
+	}
+	if err := p.Apply(ctx, batch[start:]); err != nil {
+		return fmt.Errorf("projection %s: apply events %d..%d: %w",
+			p.Name(), batch[start].Position.Commit, batch[len(batch)-1].Position.Commit, err)
+	}
+	r.mu.Lock()
+	r.cps[i] = checkpoint{batch[len(batch)-1].Position, true}
+	r.mu.Unlock()
+	if r.opts.Metrics != nil {
+		r.opts.Metrics.applied.WithLabelValues(p.Name()).Add(float64(len(batch) - start))
 	}
 	return nil
 }

@@ -121,7 +121,15 @@ func (a *appender) commitGroup() {
 		a.failAll(err)
 		return
 	}
-	batch := a.s.db.NewBatch()
+	// Sized for the group at once: a batch grown by doubling allocates and
+	// copies its data again and again, and one over Pebble's retained size
+	// (1 MiB: a large group, such as a simulation's queued steps) does so
+	// on every commit.
+	size := 0
+	for _, req := range a.group {
+		size += req.size
+	}
+	batch := a.s.db.NewBatchWithSize(batchSizeHint(size))
 	defer batch.Close()
 	clear(a.ids)
 	now := time.Now().UnixNano()
@@ -151,6 +159,13 @@ func (a *appender) commitGroup() {
 	// subscribers, which are bounded by lastPos.
 	a.s.lastPos.Store(a.nextPos - 1)
 	a.s.commits.broadcast()
+}
+
+// batchSizeHint is the room a group's batch needs for size bytes of
+// records: the records, plus their keys, index entries, runs and heads
+// (about half again for small events), plus Pebble's header.
+func batchSizeHint(size int) int {
+	return size + size/2 + 1024
 }
 
 // failAll fails every request of the group that had not failed already.

@@ -35,7 +35,9 @@ func (s *Store) SubscribeToAll(ctx context.Context, opts eventstore.SubscribeOpt
 		return nil, err
 	}
 	defer s.life.RUnlock()
-	sub := &subscription{s: s, filter: opts.Filter, interval: opts.CheckpointInterval, cursor: opts.From.Commit, done: make(chan struct{})}
+	sub := &subscription{s: s, filter: opts.Filter, interval: opts.CheckpointInterval, cursor: opts.From.Commit, done: make(chan struct{}),
+		reuse: opts.Reuse}
+	sub.ar.keep = opts.Reuse
 	switch {
 	case opts.FromStart:
 		sub.cursor = 0
@@ -77,8 +79,12 @@ type subscription struct {
 	slab            []eventstore.RecordedEvent
 	slabCap         int
 	ar              arena
-	done            chan struct{}
-	closeOnce       sync.Once
+	// reuse (SubscribeOptions.Reuse): each refill overwrites the events,
+	// slab and arena blocks of the previous one, which Recv has all
+	// delivered before it refills.
+	reuse     bool
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 var errStoreClosed = fmt.Errorf("subscribe: %w: %w", eventstore.ErrSubscriptionClosed, eventstore.ErrClosed)
@@ -130,6 +136,10 @@ func (sub *subscription) Close() error {
 // msgs: matching events and, every interval scanned records, a checkpoint.
 func (sub *subscription) refill(ctx context.Context) error {
 	sub.msgs, sub.next = sub.msgs[:0], 0
+	if sub.reuse {
+		sub.slab = sub.slab[:0]
+		sub.ar.rewind()
+	}
 	// Only synced events are delivered: Pebble shows an applied batch
 	// before its WAL sync completes.
 	last := sub.s.lastPos.Load()
@@ -178,10 +188,16 @@ func (sub *subscription) refill(ctx context.Context) error {
 // event returns a fresh event from the current slab. Slabs never grow in
 // place (pointers into them are handed out); a full one is replaced by a
 // new one, twice as large up to maxSlab, so a live subscription receiving
-// one event at a time does not allocate a large slab per event.
+// one event at a time does not allocate a large slab per event. With
+// reuse, refill empties the slab instead of dropping it, and it grows up
+// to a whole refill's events, after which it is never replaced.
 func (sub *subscription) event() *eventstore.RecordedEvent {
 	if len(sub.slab) == cap(sub.slab) {
-		sub.slabCap = min(max(sub.slabCap*2, 8), maxSlab)
+		limit := maxSlab
+		if sub.reuse {
+			limit = subscribeScanRecords
+		}
+		sub.slabCap = min(max(sub.slabCap*2, 8), limit)
 		sub.slab = make([]eventstore.RecordedEvent, 0, sub.slabCap)
 	}
 	sub.slab = sub.slab[:len(sub.slab)+1]

@@ -18,8 +18,9 @@ import (
 
 // A rebuild from zero (Apply after Reset) runs in bulk mode: the records
 // are built in the tables' caches across many of the Runner's batches
-// and written out only when defaultBulkSpill records have changed, or at
-// Sync, as sorted sstables that Pebble ingests together in one atomic
+// and written out only when defaultBulkSpill records have changed, or
+// the projections of the database together hold defaultBulkBudget
+// changed records, or at Sync, as sorted sstables that Pebble ingests together in one atomic
 // step: per table one of its records and one of its index changes, and
 // one holding the checkpoint. A record is then written about once
 // instead of once per batch that touched it, and the writes skip the
@@ -40,7 +41,8 @@ import (
 //     again are read back (the Bloom filter of absent spares the reads of
 //     records that were never written). Until a spill lands, a record
 //     it holds is read back from its buffer (table.load), so a cache
-//     miss never waits for a spill in flight.
+//     miss never waits for a spill in flight; once it lands, its buffer
+//     is freed.
 //   - Bulk mode ends at the first Sync (the Runner syncs at the head of
 //     $all): live batches are small and go through ordinary commits.
 
@@ -49,11 +51,22 @@ import (
 const bulkDir = "bulk"
 
 // defaultBulkSpill is how many changed records a projection keeps in
-// memory in bulk mode before writing them out. It is bounded by memory:
-// a rebuild holds up to about three times as many decoded records
-// (those changed, those kept, and those of the spill in flight), and
-// must stay under 1 GiB resident on a ledger of 10,000,000 events.
-const defaultBulkSpill = 1 << 15
+// memory in bulk mode before writing them out, and defaultBulkBudget how
+// many the projections of a database keep together: when they reach it,
+// the one applying spills if it holds at least its share (the largest
+// always does). Both are bounded by memory: besides the changed records,
+// a rebuild holds the records its caches keep after a spill and the
+// encoded records of the spill in flight, and must stay under 1 GiB
+// resident on a ledger of 10,000,000 events (projections/memory_test.go).
+// The larger the spills, the fewer the tables Pebble ingests on top of
+// each other and compacts: a rebuild of 1,000,000 events spills its
+// invoices two or three times, into the bottom level and L0, which Pebble
+// compacts once, after the last, where spills of 32,768 records every
+// few seconds kept it compacting for a fifth of the rebuild's CPU.
+const (
+	defaultBulkSpill  = 1 << 17
+	defaultBulkBudget = 1 << 17
+)
 
 // dirtyRecords counts the records changed since the last write.
 func (b *base) dirtyRecords() int {
@@ -62,6 +75,23 @@ func (b *base) dirtyRecords() int {
 		n += t.pending()
 	}
 	return n
+}
+
+// count records that the projection holds n changed records, in the
+// database's count of them over its projections in bulk mode.
+func (b *base) count(n int) {
+	if n != b.counted {
+		b.db.bulkDirty.Add(int64(n - b.counted))
+		b.counted = n
+	}
+}
+
+// overBudget reports whether the projections in bulk mode hold the
+// database's budget of changed records and this one, holding n, holds
+// at least an even share of them.
+func (b *base) overBudget(n int) bool {
+	total := b.db.bulkDirty.Load()
+	return total >= int64(b.db.bulkBudget) && int64(n)*b.db.bulkActive.Load() >= total
 }
 
 // applyBulk handles events into the caches and spills when enough
@@ -74,7 +104,9 @@ func (b *base) applyBulk(ctx context.Context, events []eventstore.RecordedEvent,
 		}
 	}
 	b.last, b.unsaved = events[len(events)-1].Position, true
-	if b.dirtyRecords() < b.bulkSpill {
+	n := b.dirtyRecords()
+	b.count(n)
+	if n < b.bulkSpill && !b.overBudget(n) {
 		return ctx.Err()
 	}
 	return b.spill()
@@ -129,12 +161,23 @@ func (b *base) spill() error {
 		defer b.db.inflight.Done()
 		ch <- b.db.ingest(w, b.name)
 	}()
-	b.pending = ch
+	b.pending, b.inSpill = ch, w
 	for i, t := range b.tables {
 		t.spilling(&w.parts[2*i])
 		t.committed()
 	}
+	b.count(0)
 	return nil
+}
+
+// release frees the memory of a spill that landed: spills are large and
+// far apart, and two buffers kept for each projection would hold as
+// much memory as the records a rebuild keeps.
+func (w *spillBuf) release() {
+	for i := range w.parts {
+		w.parts[i].release()
+	}
+	w.cp.release()
 }
 
 // endBulk writes what bulk mode still holds and returns to ordinary
@@ -149,6 +192,7 @@ func (b *base) endBulk() error {
 		return err
 	}
 	b.bulk = false
+	b.db.bulkActive.Add(-1)
 	return nil
 }
 

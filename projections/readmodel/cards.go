@@ -144,19 +144,19 @@ func (p *Cards) handle(ev *eventstore.RecordedEvent) error {
 	if r.ID == "" {
 		*r = Card{ID: e.id, seq: ev.Position.Commit}
 	}
-	applyCard(r, ev.Type, f)
+	applyCard(r, ev.Type, f, p.names)
 	r.applied = ev.Position.Commit + 1
 	p.t.touch(e)
 	return nil
 }
 
-func applyCard(r *Card, typ string, f *eventjson.Fields) {
+func applyCard(r *Card, typ string, f *eventjson.Fields, in interner) {
 	at := f.OccurredAt.UTC()
 	switch typ {
 	case domain.TypePaymentMethodAttached:
 		setStr(&r.Customer, f.CustomerID)
-		r.Network, r.Funding = domain.Network(f.Network), domain.Funding(f.Funding)
-		setStr(&r.Country, f.Country)
+		r.Network, r.Funding = domain.Network(in.str(f.Network)), domain.Funding(in.str(f.Funding))
+		in.set(&r.Country, f.Country)
 		setStr(&r.Last4, f.Last4)
 		r.ExpMonth, r.ExpYear, r.AttachedAt = f.ExpMonth, f.ExpYear, at
 	case domain.TypePaymentMethodUpdated:
@@ -164,7 +164,7 @@ func applyCard(r *Card, typ string, f *eventjson.Fields) {
 		if len(f.Last4) > 0 {
 			setStr(&r.Last4, f.Last4)
 		}
-		setStr(&r.UpdateSource, f.Source)
+		in.set(&r.UpdateSource, f.Source)
 	case domain.TypeCardActivityObserved:
 		if len(f.DeviceID) > 0 {
 			r.observe(f.DeviceID, at)

@@ -22,6 +22,11 @@ type DB struct {
 	opts     *pebble.Options // as opened, with defaults filled in
 	inflight sync.WaitGroup  // background batch commits of the projections
 	tables   atomic.Uint64   // names the sstables of bulk rebuilds
+	// bulkDirty counts the changed records the projections in bulk mode
+	// (bulkActive of them) hold unwritten; bulkBudget bounds it (see
+	// bulk.go).
+	bulkDirty, bulkActive atomic.Int64
+	bulkBudget            int
 }
 
 // Open opens (or creates) the read-model database in dir. A second
@@ -46,7 +51,7 @@ func Open(dir string) (*DB, error) {
 	}
 	opts = opts.Clone()
 	opts.EnsureDefaults()
-	return &DB{pdb: pdb, dir: dir, opts: opts}, nil
+	return &DB{pdb: pdb, dir: dir, opts: opts, bulkBudget: defaultBulkBudget}, nil
 }
 
 // Close flushes and closes the database.

@@ -63,7 +63,7 @@ func (p *Invoices) handle(ev *eventstore.RecordedEvent) error {
 		*r = Invoice{ID: e.id, seq: ev.Position.Commit, Created: f.OccurredAt.UTC(), Status: domain.InvoiceDraft,
 			Dunning: Dunning{State: DunningNone}}
 	}
-	if err := applyInvoice(r, ev.Type, f); err != nil {
+	if err := applyInvoice(r, ev.Type, f, p.names); err != nil {
 		return fmt.Errorf("%s at %d in %s: %w", ev.Type, ev.Position.Commit, ev.Stream, err)
 	}
 	r.applied = ev.Position.Commit + 1
@@ -75,7 +75,7 @@ func (p *Invoices) handle(ev *eventstore.RecordedEvent) error {
 // applyInvoice changes r by one event. Events were validated by the
 // Invoice aggregate when appended; the projection records them, keeping
 // paid and void final so that a late event cannot reopen an invoice.
-func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
+func applyInvoice(r *Invoice, typ string, f *eventjson.Fields, in interner) error {
 	at := f.OccurredAt.UTC()
 	switch typ {
 	case domain.TypeInvoiceCreated:
@@ -84,11 +84,11 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 	case domain.TypeInvoiceFinalized:
 		setStr(&r.Customer, f.CustomerID)
 		setStr(&r.Subscription, f.SubscriptionID)
-		setStr(&r.Product, f.ProductID)
+		in.set(&r.Product, f.ProductID)
 		setStr(&r.PaymentMethod, f.PaymentMethodID)
-		setStr(&r.Currency, f.Currency)
-		setStr(&r.BillingReason, f.BillingReason)
-		r.CollectionMethod = domain.CollectionMethod(f.CollectionMethod)
+		in.set(&r.Currency, f.Currency)
+		in.set(&r.BillingReason, f.BillingReason)
+		r.CollectionMethod = domain.CollectionMethod(in.str(f.CollectionMethod))
 		r.AutoAdvance = f.AutoAdvance
 		r.AmountDue = f.Amount
 		r.DueDate = optTime(f.DueDate)
@@ -112,7 +112,7 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 			setStr(&r.PaymentMethod, f.PaymentMethodID)
 		}
 		if domain.Outcome(f.Outcome) == domain.Failed {
-			setStr(&r.LastDeclineCode, f.DeclineCode)
+			in.set(&r.LastDeclineCode, f.DeclineCode)
 		}
 	case domain.TypePaymentSucceeded, domain.TypePartialPaymentReceived:
 		r.AmountPaid += f.Amount
@@ -141,7 +141,7 @@ func applyInvoice(r *Invoice, typ string, f *eventjson.Fields) error {
 		// The run's own fields start over; reminders and the overdue
 		// decision belong to the invoice and are kept.
 		d := &r.Dunning
-		d.State, d.PresetID, d.Preset, d.StartedAt, d.EndedAt = DunningActive, string(f.PresetID), &spec, new(at), nil
+		d.State, d.PresetID, d.Preset, d.StartedAt, d.EndedAt = DunningActive, in.str(f.PresetID), &spec, new(at), nil
 		d.RetriesScheduled = 0
 	case domain.TypeRetryScheduled:
 		npa := f.At.UTC()

@@ -43,6 +43,7 @@ type base struct {
 	kinds  []string
 	tables []flusher
 	fields eventjson.Fields
+	names  interner // values repeated across records (see intern.go)
 
 	// pending receives the result of the batch being committed in the
 	// background, if any (see commit).
@@ -52,6 +53,7 @@ type base struct {
 	// other is written in the background.
 	spills    [2]spillBuf
 	nextSpill int
+	inSpill   *spillBuf // the spill pending writes, if any
 
 	// bulk is set by Reset: the projection is being rebuilt from an empty
 	// database and writes through bulk.go until the next Sync. last is
@@ -59,6 +61,7 @@ type base struct {
 	// was handled since the last spill.
 	bulk      bool
 	bulkSpill int
+	counted   int // changed records counted in db.bulkDirty
 	last      eventstore.Position
 	unsaved   bool
 
@@ -97,7 +100,11 @@ func (b *base) Reset(ctx context.Context) error {
 	for _, t := range b.tables {
 		t.reset()
 	}
+	if !b.bulk {
+		b.db.bulkActive.Add(1)
+	}
 	b.bulk, b.unsaved = true, false
+	b.count(0)
 	if b.bulkSpill <= 0 {
 		b.bulkSpill = defaultBulkSpill
 	}
@@ -127,6 +134,9 @@ func (b *base) apply(ctx context.Context, events []eventstore.RecordedEvent, han
 	}
 	if err := b.poll(); err != nil {
 		return err
+	}
+	if b.names == nil {
+		b.names = interner{}
 	}
 	if b.bulk {
 		return b.applyBulk(ctx, events, handle)
@@ -220,6 +230,10 @@ func (b *base) poll() error {
 // done handles the outcome of the background write.
 func (b *base) done(err error) error {
 	b.pending = nil
+	if w := b.inSpill; w != nil {
+		b.inSpill = nil
+		defer w.release() // after landed: until then lookups read it
+	}
 	if err != nil {
 		b.discard()
 		return err
@@ -252,6 +266,7 @@ func (b *base) discard() {
 	for _, t := range b.tables {
 		t.discard()
 	}
+	b.count(0)
 }
 
 // Projections returns the four read-model projections over db.

@@ -119,7 +119,7 @@ func (p *Subscriptions) handle(ev *eventstore.RecordedEvent) error {
 	if r.ID == "" {
 		*r = Subscription{ID: e.id, seq: ev.Position.Commit, Created: f.OccurredAt.UTC(), Status: domain.SubscriptionActive}
 	}
-	applySubscription(r, ev.Type, f)
+	applySubscription(r, ev.Type, f, p.names)
 	r.applied = ev.Position.Commit + 1
 	r.UpdatedAt = f.OccurredAt.UTC()
 	p.t.touch(e)
@@ -127,7 +127,7 @@ func (p *Subscriptions) handle(ev *eventstore.RecordedEvent) error {
 }
 
 // applySubscription changes r by one event; canceled is final.
-func applySubscription(r *Subscription, typ string, f *eventjson.Fields) {
+func applySubscription(r *Subscription, typ string, f *eventjson.Fields, in interner) {
 	at := f.OccurredAt.UTC()
 	if r.Status == domain.SubscriptionCanceledSt && typ != domain.TypeSubscriptionStarted {
 		return
@@ -135,23 +135,23 @@ func applySubscription(r *Subscription, typ string, f *eventjson.Fields) {
 	switch typ {
 	case domain.TypeSubscriptionStarted:
 		setStr(&r.Customer, f.CustomerID)
-		setStr(&r.Product, f.ProductID)
+		in.set(&r.Product, f.ProductID)
 		setStr(&r.PaymentMethod, f.PaymentMethodID)
-		setStr(&r.Currency, f.Currency)
-		r.Amount, r.Interval, r.IntervalCount = f.Amount, domain.Interval(f.Interval), f.IntervalCount
+		in.set(&r.Currency, f.Currency)
+		r.Amount, r.Interval, r.IntervalCount = f.Amount, domain.Interval(in.str(f.Interval)), f.IntervalCount
 		r.Created = at
 	case domain.TypeSubscriptionPaused:
 		r.Status, r.PausedAt = domain.SubscriptionPausedSt, &at
-		setStr(&r.StatusReason, f.Reason)
+		in.set(&r.StatusReason, f.Reason)
 		setInvoice(r, f.InvoiceID)
 	case domain.TypeSubscriptionResumed:
 		r.Status, r.PausedAt, r.PastDueInvoice = domain.SubscriptionActive, nil, ""
-		setStr(&r.StatusReason, f.Reason)
+		in.set(&r.StatusReason, f.Reason)
 		setInvoice(r, f.InvoiceID)
 	case domain.TypeSubscriptionCanceled:
 		r.Status, r.CanceledAt = domain.SubscriptionCanceledSt, &at
-		setStr(&r.StatusReason, f.Reason)
-		setStr(&r.CancelReason, f.Reason)
+		in.set(&r.StatusReason, f.Reason)
+		in.set(&r.CancelReason, f.Reason)
 		setInvoice(r, f.InvoiceID)
 	case domain.TypeSubscriptionMarkedPastDue:
 		r.Status, r.StatusReason = domain.SubscriptionPastDue, "payment_failed"

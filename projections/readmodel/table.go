@@ -1,6 +1,9 @@
 package readmodel
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // row is what a table stores: a record that encodes itself and names the
 // indexes it appears in.
@@ -19,12 +22,14 @@ type row[R any] interface {
 // entry is a cached record: cur is being changed by the batch; oldIx and
 // oldSeq are the index entries and sequence of the committed version,
 // to diff indexes against (a whole second copy of the record would
-// double the cache's memory).
+// double the cache's memory). oldIx holds the entries packed in one
+// string, each name and value followed by a NUL (neither contains one,
+// see keys.go): a rebuild caches hundreds of thousands of records, and
+// an array of entries would be a quarter of each.
 type entry[R any] struct {
 	id     string
 	cur    R
-	oldIx  [maxIndexes]ixEntry
-	nOld   uint8
+	oldIx  string
 	oldSeq uint64
 	exists bool
 	dirty  bool
@@ -59,7 +64,8 @@ type table[R any, P row[R]] struct {
 
 	enc            enc
 	key, val       []byte
-	newIx          []ixEntry
+	newIx, oldIxs  []ixEntry
+	packed         []byte // remember's scratch, used by one goroutine at a time
 	oldKey, newKey []byte
 }
 
@@ -109,7 +115,8 @@ func (t *table[R, P]) lookup(db *DB, wait func() error, id []byte) (*entry[R], e
 			return nil, fmt.Errorf("%s %s: %w", t.kind, e.id, err)
 		}
 		e.exists = true
-		if err := e.remember(P(&e.cur).indexes(t.newIx[:0]), P(&e.cur).sequence()); err != nil {
+		t.newIx = P(&e.cur).indexes(t.newIx[:0])
+		if err := e.remember(&t.packed, t.newIx, P(&e.cur).sequence()); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", t.kind, e.id, err)
 		}
 	}
@@ -195,7 +202,8 @@ func (t *table[R, P]) flushIndexes(w *ops) error {
 		t.newIx = cur.indexes(t.newIx[:0])
 		var oldIx []ixEntry
 		if e.exists {
-			oldIx = e.oldIx[:e.nOld]
+			t.oldIxs = unpackIndexes(t.oldIxs[:0], e.oldIx)
+			oldIx = t.oldIxs
 		}
 		seq := cur.sequence()
 		for _, ix := range oldIx {
@@ -210,7 +218,7 @@ func (t *table[R, P]) flushIndexes(w *ops) error {
 				w.set(t.newKey, []byte(e.id))
 			}
 		}
-		if err := e.remember(t.newIx, seq); err != nil {
+		if err := e.remember(&t.packed, t.newIx, seq); err != nil {
 			return fmt.Errorf("%s %s: %w", t.kind, e.id, err)
 		}
 	}
@@ -280,13 +288,33 @@ func (t *table[R, P]) reset() {
 }
 
 // remember records the index entries and sequence of the version about
-// to be committed.
-func (e *entry[R]) remember(ixs []ixEntry, seq uint64) error {
+// to be committed; scratch is the caller's buffer to pack them in.
+func (e *entry[R]) remember(scratch *[]byte, ixs []ixEntry, seq uint64) error {
 	if len(ixs) > maxIndexes {
 		return fmt.Errorf("%d index entries, at most %d", len(ixs), maxIndexes)
 	}
-	e.nOld, e.oldSeq = uint8(copy(e.oldIx[:], ixs)), seq
+	b := (*scratch)[:0]
+	for _, ix := range ixs {
+		b = append(append(append(append(b, ix.name...), 0), ix.value...), 0)
+	}
+	*scratch = b
+	if e.oldIx != string(b) { // unchanged indexes need no new string
+		e.oldIx = string(b)
+	}
+	e.oldSeq = seq
 	return nil
+}
+
+// unpackIndexes appends the entries packed in s (see entry) to dst; the
+// names and values are substrings of s.
+func unpackIndexes(dst []ixEntry, s string) []ixEntry {
+	for len(s) > 0 {
+		name, rest, _ := strings.Cut(s, "\x00")
+		value, rest, _ := strings.Cut(rest, "\x00")
+		dst = append(dst, ixEntry{name, value})
+		s = rest
+	}
+	return dst
 }
 
 func contains(ixs []ixEntry, ix ixEntry) bool {
