@@ -109,7 +109,16 @@
 // retries maximising the chance of recovery within the window under it:
 // greedy insertion, each planned failure updating the posterior of the
 // ones after it, then moves of single retries while they help. An
-// invoice whose card was updated goes to the logistic planner.
+// invoice whose card was updated goes to the logistic planner; the engine
+// and recommendations both send it there before anything else is looked
+// at, so they name the same model version. What planning derives from
+// the model alone (the hazards' complements in the layouts the search
+// reads, windows of their minima over consecutive local hours for the
+// search's bounds, the logarithms of the activity rates) is folded once
+// per model (mixture_fold.go); the search's candidates are ranked by an
+// approximate loss bounded chunk by chunk, and computed exactly for the
+// few near the least, so its plans are the plain scan's
+// (TestMixturePlannerMatchesReference).
 //
 // # Model files
 //
