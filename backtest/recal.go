@@ -195,12 +195,17 @@ func fitRecal(ps [][numParts]float64, y []float64) Recalibration {
 
 // fitRecalCells fits y ~ sigmoid(a + Σ b_k·part_k + δ_cell) by Newton's
 // method, with a small ridge towards the identity (a=0, b=1, δ=0) for
-// sparse ledgers; cells nil fits no offsets. The offsets' ridge is
-// heavier: a cell of a few hundred rows keeps most of its own evidence,
-// one of a few dozen little.
+// sparse ledgers; cells nil fits no offsets. The offsets' ridge is heavy
+// (150 rows' worth of information): a cell keeps I/(I+150) of its own
+// evidence, where I is its information (rows·p·(1−p)), so a cell of a few
+// hundred day-apart retries keeps about a quarter of it. The refits each
+// fit their own offsets, so an offset's noise widens the intervals: with
+// a ridge of 5 or 50 the more-retries candidate's half-width was 2.7 or
+// 2.1 points on a history of 20,000 invoices, 1.6 with 150, and all three
+// fixed candidates stayed covered.
 func fitRecalCells(ps [][numParts]float64, cells []int, y []float64) Recalibration {
-	const ridge = 1.0     // in rows' worth of information
-	const cellRidge = 5.0 // likewise, for each offset
+	const ridge = 1.0       // in rows' worth of information
+	const cellRidge = 150.0 // likewise, for each offset
 	const n = numParts + 1 + numCells
 	var prior [n]float64
 	id := Recalibration{Static: 1, Sequence: 1, Calendar: 1}.coef()
