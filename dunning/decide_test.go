@@ -21,12 +21,7 @@ func TestDecideCommit(t *testing.T) {
 	e, s := newRecordEngine(t, t0)
 	ctx := context.Background()
 	b := domain.Base{OccurredAt: t0}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustFor(t)
 	recordOpenInvoice(t, e, b)
 	if inv := e.Invoice("in_1"); inv == nil || inv.Version != 1 || inv.Status != domain.InvoiceOpen {
 		t.Fatalf("recorded invoice as the engine sees it: %+v", inv)
@@ -110,12 +105,7 @@ func TestSoleWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustFor(t)
 	must(e.Commit(ctx)) // the first catch-up reads what the store holds
 	if st := e.Stats(); st.Applied != 1 {
 		t.Fatalf("first catch-up applied %d events, want the 1 the store held", st.Applied)

@@ -33,12 +33,7 @@ func TestSoleWriterQueuesFlushes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustFor(t)
 	must(e.Commit(ctx)) // settles: nothing to read
 	b := domain.Base{OccurredAt: t0}
 	recordOpenInvoice(t, e, b)

@@ -14,6 +14,16 @@ import (
 	"github.com/recoupledger/recoup/eventstore/pebble"
 )
 
+// mustFor returns a check that stops the test at the first error.
+func mustFor(t *testing.T) func(error) {
+	return func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func newRecordEngine(t *testing.T, now time.Time) (*Engine, *pebble.Store) {
 	t.Helper()
 	s, err := pebble.Open(t.TempDir(), pebble.Options{})
@@ -67,12 +77,7 @@ func testRecordWritesWithDecisions(t *testing.T, split bool) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	e, s := newRecordEngine(t, t0)
 	b := domain.Base{OccurredAt: t0}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustFor(t)
 	recordOpenInvoice(t, e, b)
 	for i := range 3 {
 		must(record(t, e, "act"+string(rune('0'+i)), eventstore.Any, domain.CardActivityObserved{Base: b, PaymentMethodID: "pm_1", DeviceID: "dev"}))
