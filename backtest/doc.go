@@ -105,7 +105,8 @@
 // (the recalibration, the outcome models, the refits) for every candidate
 // backtested on one ledger with one seed. The fits remember the ledger,
 // deployed model, family, refits and seed they were made for, and a run
-// given fits made for anything else is refused, not silently refitted.
+// given fits made for another of those is refused, not silently refitted
+// (the trainer, a function, cannot be checked and must stay the same).
 //
 // The doubly robust estimate needs logged explorations at the planner's
 // exact hours, which a small exploration rate rarely provides.

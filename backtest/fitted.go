@@ -122,13 +122,15 @@ func (f *Fitted) refitMixtures(ctx context.Context) error {
 
 // matches says why f was not prepared for cfg (nil if it was): its fits
 // are of one ledger and one deployed model, and their number and draws
-// are set by the refits and the seed.
+// are set by the refits and the seed. cfg.Train is not checked (a
+// function cannot be compared): a Fitted must be used with the trainer
+// it was prepared with.
 func (f *Fitted) matches(cfg Config) error {
 	switch {
 	case f.ledger != cfg.Ledger:
-		return errors.New("prepared for another ledger")
+		return errors.New("prepared for another ledger (fits are checked by identity, not content)")
 	case !sameScorer(f.scorer, cfg.Scorer):
-		return errors.New("prepared for another scorer")
+		return fmt.Errorf("prepared for scorer %s, not %s (fits are checked by model identity, not version)", scorerVersion(f.scorer), scorerVersion(cfg.Scorer))
 	case f.family != cfg.Family:
 		return fmt.Errorf("prepared for outcome family %q, not %q", f.family, cfg.Family)
 	case f.refits != cfg.Refits:
@@ -139,20 +141,27 @@ func (f *Fitted) matches(cfg Config) error {
 	return nil
 }
 
-// sameScorer reports whether a and b are the same model: the same value
-// where the type allows comparing, else the same version.
+// sameScorer reports whether a and b are the same model. The scorers are
+// pointers, compared by identity; a scorer of a type that cannot be
+// compared safely is never taken for another (two models may share a
+// version string and still differ).
 func sameScorer(a, b smartretry.Scorer) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
 	t := reflect.TypeOf(a)
-	if t != reflect.TypeOf(b) {
+	if t != reflect.TypeOf(b) || t.Kind() != reflect.Pointer {
 		return false
 	}
-	if t.Comparable() {
-		return a == b
+	return a == b
+}
+
+// scorerVersion names a scorer in a refusal.
+func scorerVersion(s smartretry.Scorer) string {
+	if s == nil {
+		return "none"
 	}
-	return a.Version() == b.Version()
+	return s.Version()
 }
 
 // outcome is the outcome model of the family over the deployed models.

@@ -24,7 +24,7 @@ func TestFittedRefusedForAnotherConfig(t *testing.T) {
 	}{
 		{"same", func(c *Config) {}, ""},
 		{"ledger", func(c *Config) { c.Ledger = other }, "another ledger"},
-		{"scorer", func(c *Config) { c.Scorer = otherModel }, "another scorer"},
+		{"scorer", func(c *Config) { c.Scorer = otherModel }, "prepared for scorer"},
 		{"family", func(c *Config) { c.Family = FamilyMixture }, `family "logistic", not "mixture"`},
 		{"refits", func(c *Config) { c.Refits = 4 }, "3 refits, not 4"},
 		{"seed", func(c *Config) { c.Seed = 8 }, "seed 7, not 8"},

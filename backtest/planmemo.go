@@ -28,19 +28,28 @@ type memoPlan struct {
 	plan domain.RetryPlan
 }
 
-// planKey is what the replay changes from one decision to the next.
+// planKey is what the replay changes from one decision to the next,
+// with the last attempt's time and decline and the window's end, so a
+// context off the recorded path is never taken for the recorded one.
 type planKey struct {
 	now       time.Time
 	attempts  int
 	left      int
 	reminders int
 	updated   time.Time
+	windowEnd time.Time
+	lastAt    time.Time
+	lastCode  string
 }
 
 func keyOf(rc *domain.RetryContext) planKey {
-	k := planKey{now: rc.Now, attempts: len(rc.Attempts), left: rc.RetriesLeft, reminders: rc.RemindersSent}
+	k := planKey{now: rc.Now, attempts: len(rc.Attempts), left: rc.RetriesLeft, reminders: rc.RemindersSent, windowEnd: rc.WindowEnd}
 	if rc.PaymentMethodUpdatedAt != nil {
 		k.updated = *rc.PaymentMethodUpdatedAt
+	}
+	if n := len(rc.Attempts); n > 0 {
+		last := &rc.Attempts[n-1]
+		k.lastAt, k.lastCode = last.OccurredAt, last.DeclineCode
 	}
 	return k
 }

@@ -188,11 +188,6 @@ func crossRecal(ctx context.Context, l *smartretry.Ledger, rows []smartretry.Tra
 	return &r, nil
 }
 
-// fitRecal fits y ~ sigmoid(a + Σ b_k·part_k) without cell offsets.
-func fitRecal(ps [][numParts]float64, y []float64) Recalibration {
-	return fitRecalCells(ps, nil, y)
-}
-
 // fitRecalCells fits y ~ sigmoid(a + Σ b_k·part_k + δ_cell) by Newton's
 // method, with a small ridge towards the identity (a=0, b=1, δ=0) for
 // sparse ledgers; cells nil fits no offsets. The offsets' ridge is heavy

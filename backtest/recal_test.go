@@ -9,7 +9,7 @@ import (
 	"github.com/recoupledger/recoup/smartretry"
 )
 
-// fitRecal recovers the slopes of log-odds parts whose claims are worth
+// fitRecalCells without cells recovers the slopes of log-odds parts whose claims are worth
 // less (or more) than they say.
 func TestFitRecalRecoversSlopes(t *testing.T) {
 	tests := []Recalibration{
@@ -30,13 +30,13 @@ func TestFitRecalRecoversSlopes(t *testing.T) {
 				y[i] = 1
 			}
 		}
-		got := fitRecal(ps, y)
+		got := fitRecalCells(ps, nil, y)
 		if want.Calendar < 0 {
 			// A reversed part is no signal: its slope is held at zero and
 			// the intercept refitted, which still fits the base rate.
 			want.Calendar = 0
 			if got.Calendar != 0 || math.Abs(got.Static-want.Static) > 0.1 {
-				t.Errorf("fitRecal = %+v, want the calendar slope held at 0", got)
+				t.Errorf("fitRecalCells = %+v, want the calendar slope held at 0", got)
 			}
 			var py, sy float64
 			for i := range y {
@@ -51,7 +51,7 @@ func TestFitRecalRecoversSlopes(t *testing.T) {
 		}
 		if math.Abs(got.Intercept-want.Intercept) > 0.08 || math.Abs(got.Static-want.Static) > 0.06 ||
 			math.Abs(got.Sequence-want.Sequence) > 0.06 || math.Abs(got.Calendar-want.Calendar) > 0.1 {
-			t.Errorf("fitRecal = %+v, want about %+v", got, want)
+			t.Errorf("fitRecalCells = %+v, want about %+v", got, want)
 		}
 	}
 }

@@ -43,7 +43,8 @@ type Config struct {
 	Planner PlannerFunc
 	// Fitted, if set, holds the fits of an earlier Prepare with the same
 	// ledger, scorer, family, refits and seed, shared by several
-	// candidates; one prepared for anything else is refused.
+	// candidates; one prepared for another of those is refused (Train
+	// cannot be compared: keep the one the fits were prepared with).
 	Fitted *Fitted
 	// Progress, if set, is called with invoices done and the total.
 	Progress func(done, total int)
