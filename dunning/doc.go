@@ -97,7 +97,9 @@
 // keeps a few flushes in flight, each queued behind the previous one, so
 // that the store checks and writes them in order and gathers those that
 // queue up behind a slow sync into one commit; a stream's next batch is
-// still never written before the previous one.
+// still never written before the previous one, and since the flushes are
+// queued on one eventstore.QueueChain, none is written after one the
+// store refused.
 //
 // A restart therefore loses at most decisions that were not written, and
 // takes them again: a charge made but not recorded is repeated with the

@@ -44,6 +44,10 @@ type Engine struct {
 	// up to queuedFlights for a sole writer on a store that queues
 	// appends in order (see flushAsync).
 	flights []*flight
+	// queueChain links a sole writer's queued flushes: once the store
+	// refuses one, it refuses every later one, so none is written without
+	// the flushes before it.
+	queueChain eventstore.QueueChain
 	// freeBatches are landed batches kept for reuse (newBatch).
 	freeBatches []*batch
 	freeFlights []*flight // landed flights whose slices are reused
@@ -104,17 +108,22 @@ func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engi
 }
 
 // Close stops the subscription. Work not yet flushed is lost by design:
-// it is re-derived from the ledger by the next engine.
+// it is re-derived from the ledger by the next engine. Flushes still in
+// flight are waited for, and the first of them that failed is returned.
 func (e *Engine) Close() error {
+	var errs []error
 	for _, f := range e.flights {
 		<-f.done // an AdvanceTo that failed may leave flushes behind
+		if f.err != nil && len(errs) == 0 {
+			errs = append(errs, f.err)
+		}
 	}
 	e.flights = nil
 	e.subCancel()
 	if e.sub != nil {
-		return e.sub.Close()
+		errs = append(errs, e.sub.Close())
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Stats returns the engine's counters.

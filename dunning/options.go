@@ -127,7 +127,10 @@ func WithBatchSize(n int) Option {
 // anyone else is not seen. A conflict with it is still refused by the
 // store; on a store that queues appends in order (the embedded one), where
 // a sole writer keeps several flushes in flight, the refusal stops the
-// engine, elsewhere the stream is re-read.
+// engine's writes: its flushes are queued on one eventstore.QueueChain,
+// so the store refuses every flush queued after the refused one, and the
+// refusal is returned by the next Flush, AdvanceTo or Close (elsewhere the
+// stream is re-read).
 func WithSoleWriter() Option {
 	return func(c *config) error { c.soleWriter = true; return nil }
 }

@@ -131,7 +131,7 @@ type flight struct {
 // before it is written, applying appends in the order they were queued
 // (the embedded store: pebble.Store.QueueAppendBatch).
 type batchQueuer interface {
-	QueueAppendBatch(ctx context.Context, reqs []eventstore.AppendRequest) (func() ([]eventstore.AppendResult, error), error)
+	QueueAppendBatch(ctx context.Context, chain *eventstore.QueueChain, reqs []eventstore.AppendRequest) (func() ([]eventstore.AppendResult, error), error)
 }
 
 // queuedFlights bounds the flushes a sole writer keeps in flight on a
@@ -392,7 +392,7 @@ func (e *Engine) queueOneCommit(ctx context.Context, q batchQueuer, prev *flight
 			return errors.New("dunning: flush not written: an earlier flush failed")
 		}
 	}
-	wait, err := q.QueueAppendBatch(ctx, reqs)
+	wait, err := q.QueueAppendBatch(ctx, &e.queueChain, reqs)
 	f.notQueued = err != nil
 	close(f.queued)
 	if err == nil {
@@ -406,7 +406,7 @@ func (e *Engine) queueOneCommit(ctx context.Context, q batchQueuer, prev *flight
 		}
 	}
 	var be *eventstore.BatchError
-	if errors.As(err, &be) && all[be.Index].external {
+	if errors.As(err, &be) && all[be.Index].external && errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 		return fmt.Errorf("dunning: %w: %w", errRecordedRefused, err)
 	}
 	return fmt.Errorf("dunning: %w", err)

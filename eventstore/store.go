@@ -226,3 +226,21 @@ type StreamMetadata struct {
 	// TruncateBefore hides events with a lower revision (set by soft delete).
 	TruncateBefore *uint64
 }
+
+// QueueChain links the appends one writer queues one after another on a
+// store that applies queued appends in order (the embedded store's
+// QueueAppendBatch): once the store refuses one of them, it refuses every
+// later one of the chain, so the writer's later append is never written
+// without an earlier one. Only the store touches it, from the goroutine
+// that applies appends in queue order.
+type QueueChain struct{ broken error }
+
+// Break marks the chain refused at err (the first refusal is kept).
+func (c *QueueChain) Break(err error) {
+	if c.broken == nil {
+		c.broken = err
+	}
+}
+
+// Broken is the refusal that broke the chain, nil while none has.
+func (c *QueueChain) Broken() error { return c.broken }

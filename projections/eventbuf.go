@@ -40,7 +40,14 @@ func newEventBuf(size int) *eventBuf {
 func (b *eventBuf) reset() {
 	clear(b.events) // drop what the events point to outside the blocks
 	b.events, b.next, b.cur = b.events[:0], 0, nil
+	if len(b.blocks) > keptBlocks { // a burst of large events is not kept for good
+		clear(b.blocks[keptBlocks:])
+		b.blocks = b.blocks[:keptBlocks]
+	}
 }
+
+// keptBlocks bounds the blocks a buffer keeps between batches (16 MiB).
+const keptBlocks = 16
 
 // add appends a copy of ev that owns its memory.
 func (b *eventBuf) add(ev *eventstore.RecordedEvent) {

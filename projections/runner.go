@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -166,6 +167,7 @@ func (r *Runner) follow(ctx context.Context, live bool) error {
 			case b := <-free:
 				r.bufs[i] = b
 			default:
+				r.bufs[i] = nil // not back: never keep one buffer twice
 			}
 		}
 	}()
@@ -320,6 +322,11 @@ func (r *Runner) apply(ctx context.Context, batch []eventstore.RecordedEvent) er
 	}
 	errs[0] = r.applyOne(ctx, 0, batch)
 	wg.Wait()
+	// A projection's real failure is not hidden behind another's
+	// cancellation (Run returns nil for a cancellation alone).
+	if ctx.Err() != nil && slices.ContainsFunc(errs, func(e error) bool { return e != nil && !errors.Is(e, ctx.Err()) }) {
+		errs = slices.DeleteFunc(errs, func(e error) bool { return errors.Is(e, ctx.Err()) })
+	}
 	return errors.Join(errs...)
 }
 

@@ -134,10 +134,16 @@ func (a *appender) commitGroup() {
 	clear(a.ids)
 	now := time.Now().UnixNano()
 	for i, req := range a.group {
-		if err := req.ctx.Err(); err != nil {
-			a.out[i].err = fmt.Errorf("%s %s: %w", opName(req.op), req.stream, err)
-		} else {
+		switch {
+		case req.chain != nil && req.chain.Broken() != nil:
+			a.out[i].err = fmt.Errorf("%s: %w: an earlier append of its chain was refused: %w", opName(req.op), eventstore.ErrWrongExpectedVersion, req.chain.Broken())
+		case req.ctx.Err() != nil:
+			a.out[i].err = fmt.Errorf("%s %s: %w", opName(req.op), req.stream, req.ctx.Err())
+		default:
 			a.out[i] = a.apply(batch, req, now)
+		}
+		if a.out[i].err != nil && req.chain != nil {
+			req.chain.Break(a.out[i].err)
 		}
 		req.release() // the batch has its own copy
 	}
@@ -176,6 +182,9 @@ func (a *appender) failAll(err error) {
 		req.release()
 		if a.out[i].err == nil {
 			a.out[i] = outcome{err: fmt.Errorf("%s %s: %w: %w", opName(req.op), req.stream, eventstore.ErrUnavailable, err)}
+		}
+		if req.chain != nil {
+			req.chain.Break(a.out[i].err)
 		}
 	}
 }

@@ -37,9 +37,13 @@ func (s *Store) AppendBatch(ctx context.Context, reqs []eventstore.AppendRequest
 // returned, has them applied in that order, each checked against the
 // heads the earlier ones leave, so it may queue the next append to a
 // stream before the previous one is written; requests that queue up while
-// a commit syncs share the next one. An error from QueueAppendBatch itself
-// means nothing was queued. wait must be called once.
-func (s *Store) QueueAppendBatch(ctx context.Context, reqs []eventstore.AppendRequest) (wait func() ([]eventstore.AppendResult, error), err error) {
+// a commit syncs share the next one. Appends queued with the same chain
+// (nil: none) stand or fall in order: once one of them is refused, every
+// later one is refused too, wrapping eventstore.ErrWrongExpectedVersion,
+// so none is written without the ones before it. An error from
+// QueueAppendBatch itself means nothing was queued; the writer must then
+// queue nothing more on the chain. wait must be called once.
+func (s *Store) QueueAppendBatch(ctx context.Context, chain *eventstore.QueueChain, reqs []eventstore.AppendRequest) (wait func() ([]eventstore.AppendResult, error), err error) {
 	req, err := s.prepareBatch(ctx, reqs)
 	if err != nil {
 		return nil, err
@@ -47,6 +51,7 @@ func (s *Store) QueueAppendBatch(ctx context.Context, reqs []eventstore.AppendRe
 	if req == nil {
 		return func() ([]eventstore.AppendResult, error) { return nil, nil }, nil
 	}
+	req.chain = chain
 	if o, ok := s.queue(ctx, req); !ok {
 		return nil, o.err
 	}

@@ -63,7 +63,8 @@
 // applied in queue order, each checked against the heads the earlier one
 // leaves (the dunning engine, as the simulation's sole writer, keeps a
 // few in flight, and those that queue up behind a slow sync share the
-// next commit).
+// next commit). Appends queued on one eventstore.QueueChain stand or fall
+// in order: after a refusal, the chain's later appends are refused too.
 //
 // # Idempotency
 //

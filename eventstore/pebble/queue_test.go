@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/recoupledger/recoup/eventstore"
@@ -24,7 +25,7 @@ func TestQueueAppendBatchAppliesInQueueOrder(t *testing.T) {
 	var waits []func() ([]eventstore.AppendResult, error)
 	queue := func(reqs ...eventstore.AppendRequest) {
 		t.Helper()
-		w, err := s.QueueAppendBatch(ctx, reqs)
+		w, err := s.QueueAppendBatch(ctx, nil, reqs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +70,55 @@ func TestQueueAppendBatchAppliesInQueueOrder(t *testing.T) {
 	}
 	bad := jsonEvent(200)
 	bad.Data = []byte("{not json")
-	if _, err := s.QueueAppendBatch(ctx, []eventstore.AppendRequest{{Stream: "d", Expected: eventstore.Any, Events: []eventstore.EventData{bad}}}); !errors.Is(err, eventstore.ErrInvalidArgument) {
+	if _, err := s.QueueAppendBatch(ctx, nil, []eventstore.AppendRequest{{Stream: "d", Expected: eventstore.Any, Events: []eventstore.EventData{bad}}}); !errors.Is(err, eventstore.ErrInvalidArgument) {
 		t.Fatalf("invalid data: %v; want it refused before queueing", err)
+	}
+}
+
+// TestQueueChainRefusesAfterARefusal: appends queued on one chain stand
+// or fall in order. Once one is refused, a later one of the chain is
+// refused too, even one that would pass on its own (Any, another
+// stream), so a writer's later append is never written without an
+// earlier one; an append queued without the chain is not affected.
+func TestQueueChainRefusesAfterARefusal(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.Append(ctx, "pm", eventstore.NoStream, jsonEvent(1), jsonEvent(2)); err != nil {
+		t.Fatal(err)
+	}
+	var chain eventstore.QueueChain
+	queue := func(c *eventstore.QueueChain, reqs ...eventstore.AppendRequest) func() ([]eventstore.AppendResult, error) {
+		t.Helper()
+		w, err := s.QueueAppendBatch(ctx, c, reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	ok := queue(&chain, eventstore.AppendRequest{Stream: "x", Expected: eventstore.NoStream, Events: []eventstore.EventData{jsonEvent(3)}})
+	stale := queue(&chain, eventstore.AppendRequest{Stream: "pm", Expected: eventstore.Exact(0), Events: []eventstore.EventData{jsonEvent(4)}})
+	later := queue(&chain, eventstore.AppendRequest{Stream: "y", Expected: eventstore.Any, Events: []eventstore.EventData{jsonEvent(5)}})
+	other := queue(nil, eventstore.AppendRequest{Stream: "z", Expected: eventstore.Any, Events: []eventstore.EventData{jsonEvent(6)}})
+	if _, err := ok(); err != nil {
+		t.Fatalf("the chain's first append: %v", err)
+	}
+	if _, err := stale(); !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		t.Fatalf("stale append: %v; want a wrong expected version", err)
+	}
+	if _, err := later(); !errors.Is(err, eventstore.ErrWrongExpectedVersion) || !strings.Contains(err.Error(), "earlier append of its chain") {
+		t.Fatalf("append after the chain's refusal: %v; want it refused", err)
+	}
+	if _, err := s.ReadStream(ctx, "y", eventstore.ReadStreamOptions{}); !errors.Is(err, eventstore.ErrStreamNotFound) {
+		t.Fatalf("stream y after the chain's refusal: %v; want nothing written", err)
+	}
+	if _, err := other(); err != nil {
+		t.Fatalf("an append outside the chain: %v", err)
+	}
+	if chain.Broken() == nil {
+		t.Fatal("the chain does not record its refusal")
 	}
 }

@@ -35,7 +35,10 @@ type request struct {
 	parts    []*request // opBatch: its appends, in order
 	// pooledParts holds parts' storage, returned to its pool on release.
 	pooledParts *batchParts
-	done        chan outcome // buffered: the appender never blocks on a caller
+	// chain, if set, links this append to the ones its writer queued
+	// before and after it (QueueAppendBatch).
+	chain *eventstore.QueueChain
+	done  chan outcome // buffered: the appender never blocks on a caller
 }
 
 // pendingEvent is an encoded, not yet sealed record.
