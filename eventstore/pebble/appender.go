@@ -136,7 +136,9 @@ func (a *appender) commitGroup() {
 	for i, req := range a.group {
 		switch {
 		case req.chain != nil && req.chain.Broken() != nil:
-			a.out[i].err = fmt.Errorf("%s: %w: an earlier append of its chain was refused: %w", opName(req.op), eventstore.ErrWrongExpectedVersion, req.chain.Broken())
+			// The earlier refusal is quoted, not wrapped: its BatchError indexes
+			// another append's requests.
+			a.out[i].err = fmt.Errorf("%s: %w: an earlier append of its chain was refused: %v", opName(req.op), eventstore.ErrWrongExpectedVersion, req.chain.Broken())
 		case req.ctx.Err() != nil:
 			a.out[i].err = fmt.Errorf("%s %s: %w", opName(req.op), req.stream, req.ctx.Err())
 		default:

@@ -109,8 +109,14 @@ func TestQueueChainRefusesAfterARefusal(t *testing.T) {
 	if _, err := stale(); !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 		t.Fatalf("stale append: %v; want a wrong expected version", err)
 	}
-	if _, err := later(); !errors.Is(err, eventstore.ErrWrongExpectedVersion) || !strings.Contains(err.Error(), "earlier append of its chain") {
+	_, err = later()
+	if !errors.Is(err, eventstore.ErrWrongExpectedVersion) || !strings.Contains(err.Error(), "earlier append of its chain") {
 		t.Fatalf("append after the chain's refusal: %v; want it refused", err)
+	}
+	// The earlier refusal's BatchError indexes that append's requests,
+	// not this one's: it is quoted, not wrapped.
+	if be := (*eventstore.BatchError)(nil); errors.As(err, &be) {
+		t.Fatalf("append after the chain's refusal carries the earlier one's BatchError (index %d)", be.Index)
 	}
 	if _, err := s.ReadStream(ctx, "y", eventstore.ReadStreamOptions{}); !errors.Is(err, eventstore.ErrStreamNotFound) {
 		t.Fatalf("stream y after the chain's refusal: %v; want nothing written", err)
