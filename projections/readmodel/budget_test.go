@@ -11,11 +11,7 @@ import (
 // equals the incremental path's, and once bulk mode ends the database
 // counts no changed records and no projection in bulk mode.
 func TestBulkBudget(t *testing.T) {
-	events := record(t, scenario())
-	inc := openDB(t, t.TempDir())
-	defer inc.Close()
-	applyAll(t, Projections(inc), events, 1)
-	want, wantIx := dump(t, inc), rawDump(t, inc)
+	events, want, wantIx := incrementalScenario(t)
 
 	tables := map[int]uint64{}
 	for _, budget := range []int{defaultBulkBudget, 1, 4} {

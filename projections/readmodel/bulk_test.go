@@ -85,11 +85,7 @@ func rawDump(t *testing.T, db *DB) []byte {
 // incremental path, with the flush of a spill split across goroutines
 // at every size and at none.
 func TestBulkRebuildEqualsIncremental(t *testing.T) {
-	events := record(t, scenario())
-	inc := openDB(t, t.TempDir())
-	defer inc.Close()
-	applyAll(t, Projections(inc), events, 1)
-	want, wantIx := dump(t, inc), rawDump(t, inc)
+	events, want, wantIx := incrementalScenario(t)
 
 	defer func(n int) { parallelFlush = n }(parallelFlush)
 	for i, spill := range []int{1, 2, 5, defaultBulkSpill, 1, 5, defaultBulkSpill, 1, 3} {
@@ -212,4 +208,16 @@ func after(events []eventstore.RecordedEvent, cp eventstore.Position, ok bool) [
 		}
 	}
 	return nil
+}
+
+// incrementalScenario records the scenario's events and applies them one
+// at a time to a fresh database: the events, and the read models and
+// stored keys the bulk paths must reproduce.
+func incrementalScenario(t *testing.T) (events []eventstore.RecordedEvent, want, wantIx []byte) {
+	t.Helper()
+	events = record(t, scenario())
+	inc := openDB(t, t.TempDir())
+	defer inc.Close()
+	applyAll(t, Projections(inc), events, 1)
+	return events, dump(t, inc), rawDump(t, inc)
 }

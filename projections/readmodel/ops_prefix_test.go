@@ -37,14 +37,7 @@ func TestOpsSortSharedPrefix(t *testing.T) {
 				o.set(k, fmt.Appendf(nil, "v%d", len(want)))
 			}
 			slices.SortFunc(want, bytes.Compare)
-			var got [][]byte
-			if err := o.each(func(key, _ []byte, _ bool) error {
-				got = append(got, bytes.Clone(key))
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			if !slices.EqualFunc(got, want, bytes.Equal) {
+			if got := keysInOrder(t, &o); !slices.EqualFunc(got, want, bytes.Equal) {
 				t.Fatalf("prefix %q round %d: keys out of order", prefix, round)
 			}
 		}

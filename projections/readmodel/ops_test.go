@@ -32,14 +32,7 @@ func TestOpsSortOrder(t *testing.T) {
 			o.add(k, fmt.Appendf(nil, "v%d", len(want)), rng.IntN(4) == 0)
 		}
 		slices.SortFunc(want, bytes.Compare)
-		var got [][]byte
-		if err := o.each(func(key, val []byte, del bool) error {
-			got = append(got, append([]byte(nil), key...))
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.EqualFunc(got, want, bytes.Equal) {
+		if got := keysInOrder(t, &o); !slices.EqualFunc(got, want, bytes.Equal) {
 			t.Fatalf("round %d: order differs from bytes.Compare:\ngot  %q\nwant %q", round, got, want)
 		}
 	}
@@ -73,4 +66,17 @@ func TestOpsKeepValuesAcrossChunks(t *testing.T) {
 			t.Fatalf("%v, %d of %d", err, n, len(want))
 		}
 	}
+}
+
+// keysInOrder is o's keys in the order each hands them out.
+func keysInOrder(t *testing.T, o *ops) [][]byte {
+	t.Helper()
+	var got [][]byte
+	if err := o.each(func(key, _ []byte, _ bool) error {
+		got = append(got, bytes.Clone(key))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
