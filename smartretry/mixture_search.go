@@ -251,8 +251,9 @@ type slotSpan struct {
 // holds in a segment.
 type chunkMin struct {
 	np             [numSched]float64
-	fx             [numSched][3]float64       // funds, for bounds: old, the least of old and np, np
-	cu             [numGap * numCures]float64 // by gap case, then class (mixFold.cureAt)
+	fx             [numSched][3]float64          // funds, for bounds: old, the least of old and np, np
+	cu             [numGap * numCures]float64    // by gap case, then class (mixFold.cureAt)
+	cu2            [numGap - 1][numCures]float64 // the least of cu's rows g and g+1
 	rho            float64
 	idxLo, idxHi   [numSched]int32
 	blockLo, block int32 // blocks of the first and last slot
@@ -313,6 +314,11 @@ func (s *search) chunkMins(valid bool) {
 		// Reminder factors grow with the slot (ReminderValue ≥ 0 when
 		// bounds are used).
 		cm.cu, cm.rho = cu, s.rho[lo]
+		for g := range cm.cu2 {
+			for c := range numCures {
+				cm.cu2[g][c] = min(cu[g*numCures+c], cu[(g+1)*numCures+c])
+			}
+		}
 		for q, x := range cm.np {
 			cm.fx[q] = [3]float64{f.old, min(f.old, x), x}
 		}
@@ -345,15 +351,51 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 	if sg.hasB {
 		h0, h1 = gapIdx(sg.bBlk-cm.block), gapIdx(sg.bBlk-cm.blockLo)
 	}
+	// A chunk's slots lie within two blocks (chunkSlots ≤ blockHours),
+	// so the gap cases span one or two: their minima are read, not taken.
+	var xb, yb [numCures]float64
+	x, y := cm.cureRange(g0, g1, &xb), sg.cureRange(h0, h1, &yb)
 	for c := 0; c < numCures; c++ {
-		x := cm.cu[g0*numCures+c]
-		for g := g0 + 1; g <= g1; g++ {
-			x = min(x, cm.cu[g*numCures+c])
-		}
-		y := slices.Min(sg.cb[c][h0 : h1+1])
-		f += y * x
+		f += y[c] * x[c]
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
+}
+
+// cureRange is the least of the chunk's cure rows g0…g1, class by class:
+// a row of cu or cu2 when the range spans one or two, else written into
+// buf.
+func (cm *chunkMin) cureRange(g0, g1 int, buf *[numCures]float64) *[numCures]float64 {
+	switch g1 - g0 {
+	case 0:
+		return (*[numCures]float64)(cm.cu[g0*numCures:])
+	case 1:
+		return &cm.cu2[g0]
+	}
+	*buf = *(*[numCures]float64)(cm.cu[g0*numCures:])
+	for g := g0 + 1; g <= g1; g++ {
+		for c := range buf {
+			buf[c] = min(buf[c], cm.cu[g*numCures+c])
+		}
+	}
+	return buf
+}
+
+// cureRange is the least of the segment's cb over the gap cases h0…h1,
+// class by class, as chunkMin.cureRange.
+func (sg *segment) cureRange(h0, h1 int, buf *[numCures]float64) *[numCures]float64 {
+	switch h1 - h0 {
+	case 0:
+		return &sg.cb[h0]
+	case 1:
+		return &sg.cb2[h0]
+	}
+	*buf = sg.cb[h0]
+	for h := h0 + 1; h <= h1; h++ {
+		for c := range buf {
+			buf[c] = min(buf[c], sg.cb[h][c])
+		}
+	}
+	return buf
 }
 
 // spanLoss sets the approximate loss of the span's candidates, lists
@@ -411,12 +453,13 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 // and to b (gapOf).
 type segment struct {
 	a, b *point
-	w    [NumClasses]float64       // post·surv/S(a→b) (post·surv without b)
-	fb   [numSched][2]float64      // funds: w·S(j→b) without / with a deposit between j and b
-	old  float64                   // funds: S with no deposit since the previous attempt
-	cb   [numCures][numGap]float64 // cure: w·S(j→b) by the gap from j to b (gapOf)
-	fy   [numSched][3]float64      // funds, for bounds: fb without, the least of fb, fb with
-	dead float64                   // the dead class's term, the same for every j
+	w    [NumClasses]float64           // post·surv/S(a→b) (post·surv without b)
+	fb   [numSched][2]float64          // funds: w·S(j→b) without / with a deposit between j and b
+	old  float64                       // funds: S with no deposit since the previous attempt
+	cb   [numGap][numCures]float64     // cure: w·S(j→b) by the gap from j to b (gapOf), then class
+	cb2  [numGap - 1][numCures]float64 // the least of cb's rows h and h+1 (bounds)
+	fy   [numSched][3]float64          // funds, for bounds: fb without, the least of fb, fb with
+	dead float64                       // the dead class's term, the same for every j
 	hasB bool
 	aIdx [numSched]int32
 	bIdx [numSched]int32
@@ -454,12 +497,18 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	if sg.hasB {
 		cub = f.cureAt(sg.b)
 	}
-	for c := 0; c < numCures; c++ {
-		w := sg.w[classCureFast+c]
-		for g := range sg.cb[c] {
-			sg.cb[c][g] = w
+	for g := range sg.cb {
+		for c := range numCures {
+			sg.cb[g][c] = sg.w[classCureFast+c]
 			if sg.hasB {
-				sg.cb[c][g] *= cub[g*numCures+c]
+				sg.cb[g][c] *= cub[g*numCures+c]
+			}
+		}
+	}
+	if s.prune {
+		for h := range sg.cb2 {
+			for c := range numCures {
+				sg.cb2[h][c] = min(sg.cb[h][c], sg.cb[h+1][c])
 			}
 		}
 	}
@@ -501,7 +550,7 @@ func (sg *segment) rest(p *point, f *mixFold) float64 {
 	cu := f.cureAt(p)[sa*numCures : sa*numCures+numCures]
 	r := sg.dead
 	for c := 0; c < numCures; c++ {
-		r += sg.cb[c][sb] * cu[c]
+		r += sg.cb[sb][c] * cu[c]
 	}
 	return r
 }
