@@ -251,7 +251,7 @@ type slotSpan struct {
 // holds in a segment.
 type chunkMin struct {
 	np             [numSched]float64
-	fx             [numSched][3]float64          // funds, for bounds: old, the least of old and np, np
+	fx             [numSched][4]float64          // funds, for bounds: old, the least of old and np, np (4: see bound)
 	cu             [numGap * numCures]float64    // by gap case, then class (mixFold.cureAt)
 	cu2            [numGap - 1][numCures]float64 // the least of cu's rows g and g+1
 	rho            float64
@@ -315,12 +315,13 @@ func (s *search) chunkMins(valid bool) {
 		// bounds are used).
 		cm.cu, cm.rho = cu, s.rho[lo]
 		for g := range cm.cu2 {
-			for c := range numCures {
-				cm.cu2[g][c] = min(cu[g*numCures+c], cu[(g+1)*numCures+c])
+			a, b, out := (*[numCures]float64)(cu[g*numCures:]), (*[numCures]float64)(cu[(g+1)*numCures:]), &cm.cu2[g]
+			for c := range out {
+				out[c] = min(a[c], b[c])
 			}
 		}
 		for q, x := range cm.np {
-			cm.fx[q] = [3]float64{f.old, min(f.old, x), x}
+			cm.fx[q] = [4]float64{f.old, min(f.old, x), x}
 		}
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
 		cm.blockLo, cm.block = s.pts[lo].block, s.pts[hi-1].block
@@ -335,14 +336,12 @@ func (s *search) chunkMins(valid bool) {
 func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 	// The funds classes' cases index the chunk's and the segment's
 	// options (chunkMin.fx, segment.fy): no branch to mispredict.
+	// Without b, bIdx is past every slot (segmentAt). The indexes are
+	// masked to the arrays' four entries, which spares their checks.
 	f := sg.dead
-	for q := 0; q < numSched; q++ {
-		x := cm.fx[q][b2i(cm.idxHi[q] > sg.aIdx[q])+b2i(cm.idxLo[q] > sg.aIdx[q])]
-		sy := 2 // no b: every case alike
-		if sg.hasB {
-			sy = b2i(sg.bIdx[q] > cm.idxLo[q]) + b2i(sg.bIdx[q] > cm.idxHi[q])
-		}
-		f += sg.fy[q][sy] * x
+	for q := range numSched {
+		lo, hi, a, b := cm.idxLo[q], cm.idxHi[q], sg.aIdx[q], sg.bIdx[q]
+		f += sg.fy[q][(b2i(b > lo)+b2i(b > hi))&3] * cm.fx[q][(b2i(hi > a)+b2i(lo > a))&3]
 	}
 	// The slots' gap cases from a, and to b, run over a range (blocks
 	// grow with the slot).
@@ -458,7 +457,7 @@ type segment struct {
 	old  float64                       // funds: S with no deposit since the previous attempt
 	cb   [numGap][numCures]float64     // cure: w·S(j→b) by the gap from j to b (gapOf), then class
 	cb2  [numGap - 1][numCures]float64 // the least of cb's rows h and h+1 (bounds)
-	fy   [numSched][3]float64          // funds, for bounds: fb without, the least of fb, fb with
+	fy   [numSched][4]float64          // funds, for bounds: fb without, the least of fb, fb with (4: see bound)
 	dead float64                       // the dead class's term, the same for every j
 	hasB bool
 	aIdx [numSched]int32
@@ -507,18 +506,23 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	}
 	if s.prune {
 		for h := range sg.cb2 {
-			for c := range numCures {
-				sg.cb2[h][c] = min(sg.cb[h][c], sg.cb[h+1][c])
+			a, b, out := &sg.cb[h], &sg.cb[h+1], &sg.cb2[h]
+			for c := range out {
+				out[c] = min(a[c], b[c])
 			}
 		}
 	}
 	for q := range sg.fy {
-		sg.fy[q] = [3]float64{sg.fb[q][0], min(sg.fb[q][0], sg.fb[q][1]), sg.fb[q][1]}
+		sg.fy[q] = [4]float64{sg.fb[q][0], min(sg.fb[q][0], sg.fb[q][1]), sg.fb[q][1]}
 	}
 	sg.dead = sg.w[classDead] * f.dead
 	if sg.hasB {
 		sg.dead *= f.dead
 		sg.bIdx, sg.bBlk = sg.b.idx, sg.b.block
+	} else {
+		for q := range sg.bIdx {
+			sg.bIdx[q] = math.MaxInt32 // after every slot: bound's case of no b
+		}
 	}
 	sg.aIdx, sg.aBlk = sg.a.idx, sg.a.block
 }
