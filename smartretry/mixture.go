@@ -356,9 +356,13 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 	soonest := slices.Min(next[:]) // no earlier time changes any schedule's cell
 	cb := bucket(cureEdges, p.h)
 	frac := float64(t0.Unix()-first.Unix())/3600 - p.h // 0 up to rounding
+	h0 := p.h
+	// The local hour moves on by one a slot while the zone's offset
+	// stays: it is worked out again only when the offset changes.
+	lastOff, hour := math.MinInt, 0
 	for j := from + 1; j < n; j++ {
 		p.unix += 3600
-		p.h = float64(j-from) + pts[from].h + frac
+		p.h = float64(j-from) + h0 + frac
 		for s := range d.pay {
 			if p.unix < soonest {
 				break // most hours: no schedule's cell changes (s is 0)
@@ -392,13 +396,26 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		for cb < len(cureEdges) && cureEdges[cb] <= p.h {
 			cb++
 		}
-		off := z.offsetAt(p.unix)
-		band := int(((p.unix+int64(off))%86400+86400)%86400) / (24 / numBands * 3600)
+		if off := z.offsetAt(p.unix); off != lastOff {
+			lastOff, hour = off, int(((p.unix+int64(off))%86400+86400)%86400)/3600
+		} else if hour++; hour == 24 {
+			hour = 0
+		}
+		band := bandOfHour[hour]
 		p.ccell = uint16(numGap * (cb*numBands + min(band, numBands-1)))
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p
 	}
 }
+
+// bandOfHour is the band of each local hour (whole hours: the grid's
+// slots are an hour apart, so their local hours step by one).
+var bandOfHour = func() (b [24]int) {
+	for h := range b {
+		b[h] = h * 3600 / (24 / numBands * 3600)
+	}
+	return b
+}()
 
 // nextChange is a time after now before which the cell of schedule s
 // cannot change, for a time with i deposits of s at or before it and age

@@ -551,10 +551,11 @@ func (sg *segment) rest(p *point, f *mixFold) float64 {
 	if sg.hasB {
 		sb = gapIdx(sg.bBlk - p.block)
 	}
-	cu := f.cureAt(p)[sa*numCures : sa*numCures+numCures]
+	// Rows as arrays (gap cases are 0…3): the loop runs unchecked.
+	cu, cb := (*[numCures]float64)(f.cureAt(p)[(sa&3)*numCures:]), &sg.cb[sb&3]
 	r := sg.dead
-	for c := 0; c < numCures; c++ {
-		r += sg.cb[sb][c] * cu[c]
+	for c := range cu {
+		r += cb[c] * cu[c]
 	}
 	return r
 }
