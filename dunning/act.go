@@ -78,6 +78,9 @@ func (e *Engine) step(ctx context.Context, inv *invoice, now time.Time) (bool, e
 		}
 		for _, r := range due.Reminders {
 			if t, ok := e.reminderDue(inv, r); ok && !t.After(now) {
+				if e.halted() {
+					return false, errHalted
+				}
 				e.sendReminder(ctx, inv, r, now)
 				return true, ctx.Err()
 			}
@@ -85,6 +88,9 @@ func (e *Engine) step(ctx context.Context, inv *invoice, now time.Time) (bool, e
 	}
 	for _, n := range inv.notes {
 		if !n.done && !n.at.After(now) {
+			if e.halted() {
+				return false, errHalted
+			}
 			e.sendWebhook(ctx, inv, n, now)
 			return true, ctx.Err()
 		}
@@ -123,10 +129,15 @@ func (e *Engine) situation(inv *invoice, now time.Time) domain.Situation {
 
 // charge makes the attempt the domain asks for and records its outcome
 // with what it decides, in one append to the invoice (and one to the
-// subscription, before it).
+// subscription, before it). It makes none once a flush has failed: the
+// attempt could not be recorded (halt.go).
 func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c domain.Charge, now time.Time) (bool, error) {
+	if e.halted() {
+		return false, errHalted
+	}
+	key := inv.id + "/" + strconv.Itoa(c.AttemptNumber)
 	res, err := e.gateway.Charge(ctx, ChargeRequest{
-		IdempotencyKey: inv.id + "/" + strconv.Itoa(c.AttemptNumber), InvoiceID: inv.id, CustomerID: inv.agg.CustomerID,
+		IdempotencyKey: key, InvoiceID: inv.id, CustomerID: inv.agg.CustomerID,
 		PaymentMethodID: c.PaymentMethodID, Amount: c.Amount, Currency: c.Currency, AttemptNumber: c.AttemptNumber,
 		Initiator: c.Initiator, At: now,
 	})
@@ -151,6 +162,7 @@ func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c
 		return false, nil
 	}
 	e.emit(inv, evs)
+	e.charges = append(e.charges, UnrecordedCharge{IdempotencyKey: key, InvoiceID: inv.id, AttemptNumber: c.AttemptNumber, Outcome: a.Outcome, ChargeID: a.ChargeID})
 	e.stats.Charges++
 	return true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -59,6 +60,17 @@ type Engine struct {
 	// echo holds, by stream, revisions of recorded events (Record) that
 	// are applied already and that the subscription has yet to deliver.
 	echo map[string][]revRange
+
+	// failed is raised by a flight that failed, before it reports done,
+	// and by stop; it is read before every outside effect (halt.go).
+	failed atomic.Bool
+	// stopErr is the *FlushError the engine stopped at (see stop).
+	stopErr error
+	// charges are the gateway charges whose attempts are staged; a flush
+	// takes them with its batches (UnrecordedCharge, should it fail).
+	charges []UnrecordedCharge
+	// busy is the wall time with a flush in flight (Stats.FlushTime).
+	busy busyTime
 }
 
 // result is one subscription message as Run's pump hands it over.
@@ -74,8 +86,15 @@ type Stats struct {
 	Applied int // events applied from the subscription
 	Charges int // gateway charges recorded
 	Flushes int // outbox flushes
-	// FlushTime is the time spent appending (waiting for the store).
+	// FlushTime is the wall time during which at least one flush was in
+	// flight, from a flush's start to the store's answer. Flushes that
+	// overlap (a sole writer keeps several in flight) count once, so it
+	// never exceeds the wall time of the run (see flushtime.go).
 	FlushTime time.Duration
+	// FlushWait is the wall time the driver spent blocked waiting for a
+	// flush to be answered: the part of FlushTime that the engine's own
+	// work did not overlap.
+	FlushWait time.Duration
 }
 
 // New returns an engine; it does no I/O until Run or AdvanceTo.
@@ -109,13 +128,20 @@ func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engi
 
 // Close stops the subscription. Work not yet flushed is lost by design:
 // it is re-derived from the ledger by the next engine. Flushes still in
-// flight are waited for, and the first of them that failed is returned.
+// flight are waited for; the *FlushError the engine stopped at, or that
+// of the first of them that failed, is returned.
 func (e *Engine) Close() error {
 	var errs []error
-	for _, f := range e.flights {
-		<-f.done // an AdvanceTo that failed may leave flushes behind
-		if f.err != nil && len(errs) == 0 {
-			errs = append(errs, f.err)
+	if e.stopErr != nil {
+		errs = append(errs, e.stopErr)
+	}
+	for len(e.flights) > 0 && e.stopErr == nil {
+		f := e.flights[0] // a driver that failed may leave flushes behind
+		e.flights = e.flights[1:]
+		<-f.done
+		e.account(f)
+		if f.err != nil {
+			errs = append(errs, e.stop(f, f.err))
 		}
 	}
 	e.flights = nil
@@ -249,7 +275,7 @@ func (e *Engine) fireDue(ctx context.Context, until time.Time) (int, error) {
 			now = vc.Now()
 		}
 		if err := e.act(ctx, inv, now); err != nil {
-			return fired, err
+			return fired, e.halt(ctx, err)
 		}
 		fired++
 		if e.pending() >= e.cfg.batchSize {
@@ -303,7 +329,10 @@ func (e *Engine) AdvanceTo(ctx context.Context, t time.Time) error {
 // previous step. The next Commit, AdvanceTo or Flush writes them. It is
 // for a driver that hands the engine every fact it writes (Record), as the
 // simulator does, so that the engine's memory is all there is to know;
-// events other writers record are seen at the next Commit.
+// events other writers record are seen at the next Commit. Once a flush
+// in flight has failed, Decide returns its *FlushError instead, and it
+// makes no further charge or send from the moment the failure reaches
+// the engine, even within one call (see FlushError).
 func (e *Engine) Decide(ctx context.Context, t time.Time) error {
 	vc, ok := e.clock.(*VirtualClock)
 	if !ok {
@@ -311,6 +340,11 @@ func (e *Engine) Decide(ctx context.Context, t time.Time) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	// A flush that failed stops the engine before it decides anything
+	// more (halt.go).
+	if err := e.failure(ctx); err != nil {
+		return err
+	}
 	if _, err := e.fireDue(ctx, t); err != nil {
 		return err
 	}
@@ -326,10 +360,17 @@ func (e *Engine) Decide(ctx context.Context, t time.Time) error {
 // AdvanceTo, Flush or Close waits for it. Timers that the catch-up
 // makes due fire at the next Decide. A settled sole writer on a store
 // that queues appends in order has nothing to catch up with and waits
-// only when queuedFlights flushes are in flight (see flushAsync).
+// only when queuedFlights flushes are in flight (see flushAsync); a flush
+// of its queue that has failed meanwhile is returned at once, as a
+// *FlushError, whether or not the queue is full.
 func (e *Engine) Commit(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	// A queued flush that failed is returned here, not only once the
+	// queue is full or at the next Flush (halt.go).
+	if err := e.failure(ctx); err != nil {
+		return err
+	}
 	if !e.cfg.soleWriter || !e.settled {
 		// A settled sole writer has nothing to catch up with, and its
 		// flushes may queue behind one another (flushAsync).

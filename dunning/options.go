@@ -129,8 +129,11 @@ func WithBatchSize(n int) Option {
 // a sole writer keeps several flushes in flight, the refusal stops the
 // engine's writes: its flushes are queued on one eventstore.QueueChain,
 // so the store refuses every flush queued after the refused one, and the
-// refusal is returned by the next Flush, AdvanceTo or Close (elsewhere the
-// stream is re-read).
+// engine stops (elsewhere the stream is re-read). From the moment the
+// refusal reaches the engine it charges and sends nothing more, and the
+// next Decide, Commit, Record, Flush, AdvanceTo or Close returns it as a
+// *FlushError naming the refused append and the charges made whose
+// attempts are not written.
 func WithSoleWriter() Option {
 	return func(c *config) error { c.soleWriter = true; return nil }
 }

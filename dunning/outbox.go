@@ -109,7 +109,14 @@ type flight struct {
 	err       error
 	conflicts []*batch // refused for a wrong expected revision
 	appends   int
-	started   time.Time
+	// started and ended span the flight, from its start to the store's
+	// answer (Stats.FlushTime).
+	started, ended time.Time
+	// refused is the batch whose append the store refused, if the flight
+	// failed at one (FlushError names it).
+	refused *batch
+	// charges are the gateway charges whose attempts the flight writes.
+	charges []UnrecordedCharge
 	// written are the revisions recorded events took (see noteWritten).
 	// last is the latest $all position written.
 	last    eventstore.Position
@@ -149,7 +156,7 @@ const queuedFlights = 16
 // each flush queues its append behind the previous one's, which the store
 // checks and writes first, so the next batch of a stream is still never
 // written before the previous one. A refused queued flush stops the engine
-// (see queueOneCommit).
+// (see queueOneCommit and halt.go).
 //
 // Within a flush the order is the domain's: first the subscriptions' and
 // then the invoices' batches. On a store with multi-stream appends both
@@ -191,9 +198,18 @@ func (e *Engine) flushAsync(ctx context.Context) error {
 	clear(e.outbox)
 	f := e.newFlight(queued)
 	f.batches = append(append(f.batches, first...), second...)
+	f.charges, e.charges = e.charges, f.charges
 	e.flights = append(e.flights, f)
 	go func() { // joined by join, which every driver calls before returning
-		defer close(f.done)
+		defer func() {
+			// The failure is raised before done: an engine that sees
+			// done closed, or reads failed after, acts no more.
+			if f.err != nil {
+				e.failed.Store(true)
+			}
+			f.ended = time.Now()
+			close(f.done)
+		}()
 		if queued {
 			f.err = e.queueOneCommit(ctx, q, prev, f)
 			return
@@ -232,18 +248,18 @@ func (e *Engine) join(ctx context.Context) error {
 }
 
 // joinTo waits for the oldest flushes in flight until at most n remain.
-// After a failure the later flushes are waited for too, and the first
-// error is returned.
+// After a failure the later flushes are waited for too, and the engine
+// stops at the first failure (stop); a stopped engine joins nothing and
+// returns its *FlushError.
 func (e *Engine) joinTo(ctx context.Context, n int) error {
+	if e.stopErr != nil {
+		return e.stopErr
+	}
 	for len(e.flights) > n {
 		f := e.flights[0]
 		e.flights = e.flights[1:]
 		if err := e.land(ctx, f); err != nil {
-			for _, g := range e.flights {
-				<-g.done
-			}
-			e.flights = nil
-			return err
+			return e.stop(f, err)
 		}
 	}
 	if len(e.flights) == 0 {
@@ -254,10 +270,14 @@ func (e *Engine) joinTo(ctx context.Context, n int) error {
 
 // land waits for one flush and takes in its outcome.
 func (e *Engine) land(ctx context.Context, f *flight) error {
-	<-f.done
-	e.stats.Flushes++
-	e.stats.Appends += f.appends
-	e.stats.FlushTime += time.Since(f.started)
+	select {
+	case <-f.done:
+	default:
+		waited := time.Now()
+		<-f.done
+		e.stats.FlushWait += time.Since(waited)
+	}
+	e.account(f)
 	if e.settled {
 		// A sole writer's writes are all it has applied: nothing of them
 		// will be delivered back, so no echo ranges are kept.
@@ -291,6 +311,7 @@ func (e *Engine) land(ctx context.Context, f *flight) error {
 	if len(e.freeFlights) < queuedFlights {
 		clear(f.batches)
 		clear(f.reqs)
+		clear(f.charges)
 		e.freeFlights = append(e.freeFlights, f)
 	}
 	return nil
@@ -304,7 +325,7 @@ func (e *Engine) newFlight(queued bool) *flight {
 		old := e.freeFlights[n-1]
 		e.freeFlights[n-1] = nil
 		e.freeFlights = e.freeFlights[:n-1]
-		f.batches, f.reqs, f.enc = old.batches[:0], old.reqs[:0], old.enc
+		f.batches, f.reqs, f.enc, f.charges = old.batches[:0], old.reqs[:0], old.enc, old.charges[:0]
 	}
 	if f.enc == nil {
 		f.enc = newEncoder()
@@ -406,8 +427,11 @@ func (e *Engine) queueOneCommit(ctx context.Context, q batchQueuer, prev *flight
 		}
 	}
 	var be *eventstore.BatchError
-	if errors.As(err, &be) && all[be.Index].external && errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-		return fmt.Errorf("dunning: %w: %w", errRecordedRefused, err)
+	if errors.As(err, &be) && be.Index >= 0 && be.Index < len(all) {
+		f.refused = all[be.Index]
+		if f.refused.external && errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			return fmt.Errorf("dunning: %w: %w", errRecordedRefused, err)
+		}
 	}
 	return fmt.Errorf("dunning: %w", err)
 }
@@ -437,10 +461,14 @@ func (e *Engine) appendOneCommit(ctx context.Context, first, second []*batch, f 
 		}
 		var be *eventstore.BatchError
 		if !errors.As(err, &be) || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			if be != nil && be.Index >= 0 && be.Index < len(all) {
+				f.refused = all[be.Index]
+			}
 			return fmt.Errorf("dunning: %w", err)
 		}
 		b := all[be.Index]
 		if b.external {
+			f.refused = b
 			return fmt.Errorf("dunning: %w: %w", errRecordedRefused, err)
 		}
 		f.conflicts = append(f.conflicts, b)
@@ -493,9 +521,11 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tai
 			continue
 		}
 		if b.external {
+			f.refused = b
 			return fmt.Errorf("dunning: append to %s: %w: %w", b.stream, errRecordedRefused, err)
 		}
 		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			f.refused = b
 			return fmt.Errorf("dunning: append to %s: %w", b.stream, err)
 		}
 		f.conflicts = append(f.conflicts, b)

@@ -39,7 +39,8 @@ type revRange struct{ first, last uint64 }
 // staged events takes more, joining the staged append and its expected
 // revision, with eventstore.Any or with the exact revision the staged
 // events leave the stream at (checked here, since the store checks only
-// the staged append's own expectation).
+// the staged append's own expectation). Once a flush has failed, Record
+// applies nothing and returns the engine's *FlushError.
 func (e *Engine) Record(ctx context.Context, stream string, expected eventstore.ExpectedRevision, evs []domain.Event, data []eventstore.EventData) error {
 	if len(evs) == 0 || len(evs) != len(data) {
 		return fmt.Errorf("dunning: record to %s: %d events with %d encodings", stream, len(evs), len(data))
@@ -51,6 +52,9 @@ func (e *Engine) Record(ctx context.Context, stream string, expected eventstore.
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if err := e.failure(ctx); err != nil {
+		return err // stopped: nothing more is applied (halt.go)
+	}
 	b := e.outbox[stream]
 	if b != nil && !expected.IsAny() && !b.continuedBy(expected) {
 		return fmt.Errorf("dunning: record to %s: expected revision %v after events already staged for the stream (only Any, or the revision they leave it at, can join them)", stream, expected)

@@ -36,7 +36,10 @@ const topClasses = 3
 // described again.
 func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, pts []point, slots []int, from, left int, b []byte) []byte {
 	// Appends with strconv rather than fmt into the caller's buffer b,
-	// returned for reuse: this runs for every recommendation served.
+	// returned for reuse: this runs for every recommendation served. The
+	// slots' features are the explanation's own words, and the prior's
+	// is written after them: one string holds them all, and each is a
+	// piece of it (a piece of a string shares its bytes).
 	first := c.first()
 	cat, _ := categoryOf(first.DeclineCode)
 	prior, level := p.M.priorLevel(string(cat), string(c.Funding), c.Country)
@@ -56,14 +59,13 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		out = append(out, domain.Contribution{Feature: classLabels[k], Value: cls[k], Effect: logit(cls[k]) - logit(prior[k])})
 	}
 	top := order[0]
-	facts := "decline category " + string(cat) + ", funding " + orNone(string(c.Funding)) + ", country " + orNone(c.Country)
-	out = append(out, domain.Contribution{Feature: "prior:" + classNames[top] + " given " + facts + " (" + level + ")",
-		Value: prior[top], Effect: logit(prior[top]) - logit(p.M.GlobalPrior[top])})
+	priorAt := len(out) // its feature is set at the end
+	out = append(out, domain.Contribution{Value: prior[top], Effect: logit(prior[top]) - logit(p.M.GlobalPrior[top])})
 
 	plan.Contributions = nil
 	b = appendExplain(b, plan, c.Loc, left)
 	b = append(b, "; class prior from "...)
-	b = append(b, facts...)
+	b = appendFacts(b, cat, c)
 	b = append(b, " ("...)
 	b = append(b, level...)
 	b = append(b, "); most likely class "...)
@@ -75,6 +77,7 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	w := append(wb[:0], post...)
 	prev := *last
 	spacing := max(int(math.Ceil(p.Objective.MinSpacing.Hours())), 1)
+	feats := make([][2]int, 0, 8) // each slot's feature in b
 	for i, s := range plan.Schedule {
 		pt := &pts[slots[i]]
 		var z, pr float64
@@ -115,32 +118,52 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		if all > 0 {
 			lifted /= all
 		}
-		why := p.M.slotWhy(lead, dep, &prev, pt, c.Loc, lifted)
-		lb := make([]byte, 0, 64)
-		lb = append(lb, "slot "...)
-		lb = strconv.AppendInt(lb, int64(i+1), 10)
-		lb = append(lb, ' ')
-		lb = s.At.In(c.Loc).AppendFormat(lb, "Mon 2 Jan 15:04")
-		lb = append(lb, " local"...)
-		label := string(lb)
-		e := domain.Contribution{Feature: label + ": " + why, Value: pr}
+		b = append(b, "; "...)
+		at := len(b)
+		b = append(b, "slot "...)
+		b = strconv.AppendInt(b, int64(i+1), 10)
+		b = append(b, ' ')
+		b = s.At.In(c.Loc).AppendFormat(b, "Mon 2 Jan 15:04")
+		b = append(b, " local: "...)
+		b = p.M.appendSlotWhy(b, lead, dep, &prev, pt, c.Loc, lifted)
+		feats = append(feats, [2]int{at, len(b)})
+		e := domain.Contribution{Value: pr}
 		if alt > 0 {
 			e.Effect = logit(pr) - logit(alt)
 		}
 		out = append(out, e)
-		b = append(b, "; "...)
-		b = append(b, label...)
-		b = append(b, ": "...)
-		b = append(b, why...)
 		for k := range w {
 			w[k] *= 1 - p.M.Hazard[cell(k, &prev, pt)]
 		}
 		prev = *pt
 		from = slots[i] + spacing
 	}
+	end := len(b)
+	b = append(b, "prior:"...)
+	b = append(b, classNames[top]...)
+	b = append(b, " given "...)
+	b = appendFacts(b, cat, c)
+	b = append(b, " ("...)
+	b = append(b, level...)
+	b = append(b, ')')
+	text := string(b)
+	plan.Explanation = text[:end]
+	out[priorAt].Feature = text[end:]
+	for i, f := range feats {
+		out[priorAt+1+i].Feature = text[f[0]:f[1]]
+	}
 	plan.Contributions = out
-	plan.Explanation = string(b)
 	return b
+}
+
+// appendFacts appends the facts behind an invoice's class prior.
+func appendFacts(b []byte, cat domain.DeclineCategory, c *Case) []byte {
+	b = append(b, "decline category "...)
+	b = append(b, cat...)
+	b = append(b, ", funding "...)
+	b = append(b, orNone(string(c.Funding))...)
+	b = append(b, ", country "...)
+	return append(b, orNone(c.Country)...)
 }
 
 // classNames and classLabels are ClassName and the explanation's
@@ -170,33 +193,39 @@ func (m *Mixture) priorLevel(category, funding, country string) ([]float64, stri
 	return m.GlobalPrior, "the population's; these facts were not seen"
 }
 
-// slotWhy says in words what sets class k's chance of an attempt at b
-// after one at a; lifted is, for a cure class, the chance that its hold
-// has lifted by b.
-func (m *Mixture) slotWhy(k int, dep *deposits, a, b *point, loc *time.Location, lifted float64) string {
+// appendSlotWhy appends in words what sets class k's chance of an
+// attempt at b after one at a; lifted is, for a cure class, the chance
+// that its hold has lifted by b.
+func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc *time.Location, lifted float64) []byte {
 	name := classNames[k]
 	switch {
 	case k < numSched:
 		if b.idx[k] <= a.idx[k] {
-			return "class " + name + ", though no " + schedNames[k] + " pay deposit came since the previous attempt"
+			s = append(s, "class "...)
+			s = append(s, name...)
+			s = append(s, ", though no "...)
+			s = append(s, schedNames[k]...)
+			return append(s, " pay deposit came since the previous attempt"...)
 		}
 		d := time.Unix(dep.pay[k][b.idx[k]-1], 0).In(loc)
-		s := strconv.AppendFloat(make([]byte, 0, 96), float64(b.unix-d.Unix())/3600, 'f', 0, 64)
+		s = strconv.AppendFloat(s, float64(b.unix-d.Unix())/3600, 'f', 0, 64)
 		s = append(s, "h after the "...)
 		s = append(s, schedNames[k]...)
 		s = append(s, " pay deposit of "...)
 		s = d.AppendFormat(s, "Mon 2 Jan 15:04")
 		s = append(s, " (class "...)
 		s = append(s, name...)
-		return string(append(s, ')'))
+		return append(s, ')')
 	case k == classDead:
-		return "class " + name + " (a small constant chance)"
+		s = append(s, "class "...)
+		s = append(s, name...)
+		return append(s, " (a small constant chance)"...)
 	}
 	day := "a later day of the run than the previous attempt"
 	if a.block == b.block {
 		day = "the same day of the run (24 hours from the failure) as the previous attempt"
 	}
-	s := strconv.AppendFloat(make([]byte, 0, 128), b.h, 'f', 0, 64)
+	s = strconv.AppendFloat(s, b.h, 'f', 0, 64)
 	s = append(s, "h after the failure, at "...)
 	s = time.Unix(b.unix, 0).In(loc).AppendFormat(s, "15:04")
 	s = append(s, " local, "...)
@@ -205,7 +234,7 @@ func (m *Mixture) slotWhy(k int, dep *deposits, a, b *point, loc *time.Location,
 	s = strconv.AppendFloat(s, 100*lifted, 'f', 0, 64)
 	s = append(s, "% (class "...)
 	s = append(s, name...)
-	return string(append(s, ')'))
+	return append(s, ')')
 }
 
 func logit(p float64) float64 {

@@ -29,7 +29,7 @@ func benchDunning(ctx context.Context, env *bench.Env) ([]bench.Result, error) {
 		return nil, fmt.Errorf("dunning cycle: %w", err)
 	}
 	env.Log.Info("bench: dunning.engine.invoices_per_s", "invoices", c.Invoices, "events_per_invoice", c.EventsPerInvoice(),
-		"elapsed", c.Elapsed, "flushes", c.Stats.Flushes, "flush_time", c.Stats.FlushTime)
+		"elapsed", c.Elapsed, "flushes", c.Stats.Flushes, "flush_time", c.Stats.FlushTime, "flush_wait", c.Stats.FlushWait)
 	baseline := 0.0
 	if ok && c.EventsPerInvoice() > 0 {
 		baseline = bulk / c.EventsPerInvoice()

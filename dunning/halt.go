@@ -1,0 +1,157 @@
+package dunning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore"
+)
+
+// Stopping at a failed flush. A flush the store refuses (or that fails
+// otherwise) leaves the engine's memory ahead of the ledger: it applied
+// decisions that are not written, and a sole writer may have queued more
+// flushes behind the failed one, which the store refuses in turn (they
+// are on one eventstore.QueueChain). The engine then stops: it takes no
+// further action with outside effects (a charge, an email, a webhook),
+// and every later call that would decide or write returns the same
+// *FlushError. A restart rebuilds its memory from the ledger.
+//
+// The failure is seen as soon as it can be: a flight that fails raises
+// e.failed before it reports done, and the engine reads it (one atomic
+// load) right before every gateway call and every send, as well as when
+// Decide, Commit, Record, Flush or AdvanceTo start. So once the store's
+// answer has reached the engine, no gateway call is made. Charges decided
+// before that answer arrived (in the failed flush's own step, or in steps
+// whose flushes were queued behind it or still staged) were made and are
+// not recorded; the FlushError lists them by idempotency key.
+
+// errHalted stops a step that was about to act after a flush failed; the
+// driver turns it into the flush's error (failure).
+var errHalted = errors.New("dunning: stopped: a flush failed")
+
+// UnrecordedCharge is a gateway charge the engine made whose attempt the
+// store did not confirm written: it was in the failed flush, in a flush
+// queued after it, or still staged when the engine stopped.
+type UnrecordedCharge struct {
+	// IdempotencyKey is the key the charge was made with,
+	// "<invoice id>/<attempt number>".
+	IdempotencyKey string
+	InvoiceID      string
+	AttemptNumber  int
+	// Outcome and ChargeID are the gateway's answer.
+	Outcome  domain.Outcome
+	ChargeID string
+}
+
+// FlushError is the failure of a flush, at which the engine stops.
+//
+// Err is the store's error, matched with errors.Is and errors.As through
+// the FlushError: a refused append wraps eventstore.ErrWrongExpectedVersion
+// and an *eventstore.BatchError (or names the stream in its message, on a
+// store without multi-stream appends). Stream, Expected and Events name the
+// append that failed (the refused record), when the failure is one
+// append's.
+//
+// Unrecorded lists the charges the engine made whose attempts are not
+// known to be written, oldest first. After a refusal none of them is
+// written: the refused flush is atomic, the flushes queued behind it are
+// refused with it, and staged decisions were never sent. After a failure
+// of unknown outcome (the context ended while the store wrote) some may
+// be. Either way they are to be reconciled with the processor by
+// idempotency key; an engine restarted on the ledger decides them again
+// and charges with the same key, which a processor answers with the first
+// outcome (see Gateway).
+type FlushError struct {
+	Err        error
+	Stream     string
+	Expected   eventstore.ExpectedRevision
+	Events     []string // the refused append's events, "<type> <id>"
+	Unrecorded []UnrecordedCharge
+}
+
+func (e *FlushError) Error() string {
+	var b strings.Builder
+	b.WriteString("dunning: engine stopped: flush failed")
+	if e.Stream != "" {
+		fmt.Fprintf(&b, " at its append to %s (expecting %v; events %s)", e.Stream, e.Expected, strings.Join(e.Events, ", "))
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	if n := len(e.Unrecorded); n > 0 {
+		const shown = 10
+		keys := make([]string, 0, min(n, shown))
+		for _, c := range e.Unrecorded[:min(n, shown)] {
+			keys = append(keys, c.IdempotencyKey)
+		}
+		more := ""
+		if n > shown {
+			more = fmt.Sprintf(" and %d more", n-shown)
+		}
+		fmt.Fprintf(&b, "; %d charges made are not recorded (reconcile by idempotency key): %s%s", n, strings.Join(keys, ", "), more)
+	}
+	return b.String()
+}
+
+func (e *FlushError) Unwrap() error { return e.Err }
+
+// halted reports, on the engine's goroutine, whether the engine must take
+// no further action: a flush in flight has failed, or the engine stopped.
+// It is read right before every outside effect.
+func (e *Engine) halted() bool { return e.failed.Load() }
+
+// failure returns the error the engine stopped at, if any. Once a flush
+// in flight has failed it waits for the flushes in flight (the ones before
+// the failed one may still be written) and stops.
+func (e *Engine) failure(ctx context.Context) error {
+	if e.stopErr != nil {
+		return e.stopErr
+	}
+	if !e.failed.Load() {
+		return nil
+	}
+	if err := e.join(ctx); err != nil {
+		return err
+	}
+	return errHalted // not reached: a failed flight is in flight until joined
+}
+
+// halt is the error of a step that met errHalted: the flush's failure.
+func (e *Engine) halt(ctx context.Context, err error) error {
+	if errors.Is(err, errHalted) {
+		if ferr := e.failure(ctx); ferr != nil {
+			return ferr
+		}
+	}
+	return err
+}
+
+// stop makes err, the failure of flight f (or of taking in its outcome),
+// the engine's error: it waits for the flights after f, and lists the
+// charges of every flight that was not written and of the staged
+// decisions.
+func (e *Engine) stop(f *flight, err error) error {
+	fe := &FlushError{Err: err}
+	if b := f.refused; b != nil && f.err != nil {
+		fe.Stream, fe.Expected = b.stream, b.expected
+		for _, ev := range b.events {
+			fe.Events = append(fe.Events, ev.Type+" "+ev.ID.String())
+		}
+	}
+	if f.err != nil {
+		fe.Unrecorded = append(fe.Unrecorded, f.charges...)
+	}
+	for _, g := range e.flights {
+		<-g.done
+		e.account(g)
+		if g.err != nil {
+			fe.Unrecorded = append(fe.Unrecorded, g.charges...)
+		}
+	}
+	fe.Unrecorded = append(fe.Unrecorded, e.charges...)
+	e.flights = nil
+	e.stopErr = fe
+	e.failed.Store(true)
+	return fe
+}

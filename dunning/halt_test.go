@@ -1,0 +1,283 @@
+package dunning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/eventstore/pebble"
+)
+
+// syncGate holds the store's WAL syncs while it is armed, so that a test
+// can keep a commit unanswered and queue flushes behind it. Everything
+// else goes to the disk as usual.
+type syncGate struct {
+	armed   atomic.Bool
+	entered chan struct{} // closed when a sync is first held
+	release chan struct{} // closed to let held syncs go
+	once    sync.Once
+	free    sync.Once
+}
+
+func (g *syncGate) String() string { return "syncGate" }
+
+// MaybeError implements errorfs.Injector: it never injects an error, it
+// only waits.
+func (g *syncGate) MaybeError(op errorfs.Op) error {
+	switch op.Kind {
+	case errorfs.OpFileSync, errorfs.OpFileSyncData, errorfs.OpFileSyncTo:
+	default:
+		return nil
+	}
+	if !strings.HasSuffix(op.Path, ".log") || !g.armed.Load() {
+		return nil
+	}
+	g.once.Do(func() { close(g.entered) })
+	<-g.release
+	return nil
+}
+
+// hold arms the gate; held waits until a commit's sync is held.
+func (g *syncGate) hold() { g.armed.Store(true) }
+
+func (g *syncGate) held(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no commit reached the held sync")
+	}
+}
+
+func (g *syncGate) open() { g.free.Do(func() { g.armed.Store(false); close(g.release) }) }
+
+// openGated opens a Pebble store on disk whose WAL syncs a syncGate can
+// hold.
+func openGated(t *testing.T) (*pebble.Store, *syncGate) {
+	t.Helper()
+	g := &syncGate{entered: make(chan struct{}), release: make(chan struct{})}
+	s, err := pebble.Open(t.TempDir(), pebble.Options{FS: errorfs.Wrap(vfs.Default, g)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	t.Cleanup(g.open) // runs first: a held sync would keep Close waiting
+	return s, g
+}
+
+// recordCustomer records customer n (cus_n) with a Visa debit card
+// (pm_n) and a monthly subscription (sub_n).
+func recordCustomer(t *testing.T, e *Engine, n int, b domain.Base) {
+	t.Helper()
+	cus, pm, sub := fmt.Sprint("cus_", n), fmt.Sprint("pm_", n), fmt.Sprint("sub_", n)
+	for _, ev := range []domain.Event{
+		domain.CustomerRegistered{Base: b, CustomerID: cus, Email: "a@example.test", Country: "US", TimeZone: "America/New_York"},
+		domain.PaymentMethodAttached{Base: b, PaymentMethodID: pm, CustomerID: cus, Network: domain.Visa, Funding: domain.Debit, Country: "US", ExpMonth: 1, ExpYear: 2030, Default: true},
+		domain.SubscriptionStarted{Base: b, SubscriptionID: sub, CustomerID: cus, ProductID: "prod_1", PaymentMethodID: pm, Amount: 1900, Currency: "usd", Interval: domain.Month, IntervalCount: 1},
+	} {
+		if err := record(t, e, ev.StreamName(), eventstore.NoStream, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// recordInvoice records customer n's finalized charge-automatically
+// invoice in_n, which the engine charges at once.
+func recordInvoice(t *testing.T, e *Engine, n int, b domain.Base) error {
+	t.Helper()
+	ev := domain.InvoiceFinalized{Base: b, InvoiceID: fmt.Sprint("in_", n), CustomerID: fmt.Sprint("cus_", n), SubscriptionID: fmt.Sprint("sub_", n),
+		ProductID: "prod_1", PaymentMethodID: fmt.Sprint("pm_", n), Amount: 1900, Currency: "usd", CollectionMethod: domain.ChargeAutomatically,
+		AutoAdvance: true, BillingReason: "subscription_cycle"}
+	return record(t, e, ev.StreamName(), eventstore.NoStream, ev)
+}
+
+// TestSoleWriterStopsAtARefusedFlush: a sole writer keeps flushes in
+// flight on the embedded store (on disk). Another writer appends to a
+// subscription stream after all, so the engine's next append there (the
+// pause after invoice in_3's failed first charge, step 3) is refused, and
+// the flush of step 4, queued behind it, is refused with it. Both are held
+// behind step 2's commit, whose sync does not return until the test lets
+// it, so the engine charges in_3 and in_4 before the refusal can be known.
+//
+// Once the refusal has reached the engine, whatever the driver calls next,
+// no gateway call is made: the failure is returned, as a *FlushError that
+// names the refused append and lists the charges made whose attempts are
+// not written (in_3/1 and in_4/1, and any charge made in the step during
+// which the refusal arrives). The engine then stays stopped.
+func TestSoleWriterStopsAtARefusedFlush(t *testing.T) {
+	for _, next := range []string{"Commit", "Decide", "Record", "DuringDecide"} {
+		t.Run(next, func(t *testing.T) { testStopsAtARefusedFlush(t, next) })
+	}
+}
+
+func testStopsAtARefusedFlush(t *testing.T, next string) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	hour := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	ctx := context.Background()
+	must := mustFor(t)
+	s, gate := openGated(t)
+
+	var (
+		calls   []string // idempotency keys, in call order
+		failing *flight  // the flush the store refuses
+		onCall  func()   // run inside the next gateway call
+	)
+	gw := GatewayFunc(func(_ context.Context, r ChargeRequest) (ChargeResult, error) {
+		if failing != nil {
+			select {
+			case <-failing.done:
+				t.Errorf("gateway called for %s after the refused flush's answer reached the engine", r.IdempotencyKey)
+			default:
+			}
+		}
+		calls = append(calls, r.IdempotencyKey)
+		if f := onCall; f != nil {
+			onCall = nil
+			f()
+		}
+		return ChargeResult{Outcome: domain.Failed, DeclineCode: "insufficient_funds", NetworkDeclineCode: "51"}, nil
+	})
+	e, err := New(s, NewVirtualClock(t0), gw, WithInitialCharge(true), WithExploreRate(0), WithSoleWriter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(e.Commit(ctx)) // settles: the store is empty
+	// Step h records invoice h (and customer h+2, so that a customer's
+	// subscription is written two steps before its invoice), charges it,
+	// and commits without waiting.
+	step := func(h int) {
+		t.Helper()
+		b := domain.Base{OccurredAt: hour(h)}
+		recordCustomer(t, e, h+2, b)
+		must(recordInvoice(t, e, h, b))
+		must(e.Decide(ctx, hour(h)))
+		must(e.Commit(ctx))
+	}
+	recordCustomer(t, e, 1, domain.Base{OccurredAt: t0})
+	recordCustomer(t, e, 2, domain.Base{OccurredAt: t0})
+	step(1)
+	must(e.Flush(ctx))
+	// Another writer after all: sub_3 moves on without the engine.
+	other := domain.SubscriptionPaused{Base: domain.Base{OccurredAt: hour(1)}, SubscriptionID: "sub_3", Reason: "other writer"}
+	typ, data, _ := domain.Encode(other)
+	if _, err := s.Append(ctx, other.StreamName(), eventstore.Any, eventstore.EventData{Type: typ, Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	gate.hold()
+	step(2)
+	gate.held(t) // step 2's commit is written but not answered
+	step(3)
+	failing = e.flights[len(e.flights)-1]
+	step(4)
+	if n := len(e.flights); n != 3 {
+		t.Fatalf("%d flushes in flight, want steps 2 to 4's", n)
+	}
+	want := []string{"in_3/1", "in_4/1"} // charged, never to be written
+
+	var nextErr error
+	switch next {
+	case "Commit", "Decide", "Record":
+		must(recordInvoice(t, e, 5, domain.Base{OccurredAt: hour(5)})) // due at once
+		gate.open()
+		<-failing.done // the refusal has reached the engine
+		switch next {
+		case "Commit":
+			nextErr = e.Commit(ctx)
+		case "Decide":
+			nextErr = e.Decide(ctx, hour(5))
+		case "Record":
+			nextErr = recordInvoice(t, e, 6, domain.Base{OccurredAt: hour(5)})
+		}
+	case "DuringDecide":
+		// Three invoices due in one step; the refusal arrives while the
+		// first is charged, and the other two must not be.
+		for n := 5; n <= 7; n++ {
+			recordCustomer(t, e, n+2, domain.Base{OccurredAt: hour(5)})
+			must(recordInvoice(t, e, n, domain.Base{OccurredAt: hour(5)}))
+		}
+		onCall = func() { gate.open(); <-failing.done }
+		nextErr = e.Decide(ctx, hour(5))
+		want = append(want, "in_5/1")
+	}
+
+	var fe *FlushError
+	if !errors.As(nextErr, &fe) {
+		t.Fatalf("%s after the refusal: %v; want a *FlushError", next, nextErr)
+	}
+	var be *eventstore.BatchError
+	if !errors.Is(nextErr, eventstore.ErrWrongExpectedVersion) || !errors.As(nextErr, &be) || be.Stream != "subscription-sub_3" {
+		t.Fatalf("%s after the refusal: %v; want the refusal of the append to subscription-sub_3", next, nextErr)
+	}
+	if fe.Stream != "subscription-sub_3" || fe.Expected != eventstore.Exact(0) || len(fe.Events) != 1 || !strings.HasPrefix(fe.Events[0], domain.TypeSubscriptionPaused+" ") {
+		t.Fatalf("refused record named as %s at %v with %v; want the engine's SubscriptionPaused on subscription-sub_3 at revision 0", fe.Stream, fe.Expected, fe.Events)
+	}
+	var keys []string
+	for _, c := range fe.Unrecorded {
+		keys = append(keys, c.IdempotencyKey)
+		if c.InvoiceID+"/1" != c.IdempotencyKey || c.AttemptNumber != 1 || c.Outcome != domain.Failed {
+			t.Errorf("unrecorded charge %+v: fields do not match its key and the gateway's answer", c)
+		}
+	}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("unrecorded charges %v, want %v", keys, want)
+	}
+	for _, k := range want {
+		if !strings.Contains(nextErr.Error(), k) || !strings.Contains(nextErr.Error(), "subscription-sub_3") {
+			t.Fatalf("error %q does not name the refused stream and charge %s", nextErr, k)
+		}
+	}
+	if wantCalls := append([]string{"in_1/1", "in_2/1"}, want...); !slices.Equal(calls, wantCalls) {
+		t.Fatalf("gateway calls %v, want %v", calls, wantCalls)
+	}
+
+	// What the store holds: step 2 and before, nothing after.
+	for inv, written := range map[string]bool{"in_1": true, "in_2": true, "in_3": false, "in_4": false, "in_5": false} {
+		recs, err := s.ReadStream(ctx, domain.InvoiceStream(inv), eventstore.ReadStreamOptions{})
+		switch {
+		case written && (err != nil || len(ofTypeRecs(recs, domain.TypePaymentAttempted)) != 1):
+			t.Errorf("%s: %d events, %v; want its attempt written", inv, len(recs), err)
+		case !written && !errors.Is(err, eventstore.ErrStreamNotFound):
+			t.Errorf("%s: %d events, %v; want nothing written after the refused flush", inv, len(recs), err)
+		}
+	}
+
+	// Stopped: every later call returns the same failure and acts no more.
+	for name, call := range map[string]func() error{
+		"Decide":    func() error { return e.Decide(ctx, hour(40*24)) },
+		"Commit":    func() error { return e.Commit(ctx) },
+		"Flush":     func() error { return e.Flush(ctx) },
+		"AdvanceTo": func() error { return e.AdvanceTo(ctx, hour(41*24)) },
+		"Record":    func() error { return recordInvoice(t, e, 9, domain.Base{OccurredAt: hour(41 * 24)}) },
+	} {
+		if err := call(); err != fe {
+			t.Errorf("%s after the engine stopped: %v; want its FlushError", name, err)
+		}
+	}
+	if err := e.Close(); !errors.Is(err, fe) {
+		t.Errorf("Close after the engine stopped: %v; want its FlushError", err)
+	}
+	if len(calls) != len(want)+2 {
+		t.Fatalf("gateway calls after the engine stopped: %v", calls[len(want)+2:])
+	}
+}
+
+func ofTypeRecs(recs []eventstore.RecordedEvent, typ string) []eventstore.RecordedEvent {
+	var out []eventstore.RecordedEvent
+	for _, r := range recs {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
