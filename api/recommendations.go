@@ -142,6 +142,7 @@ func (c *inlineContext) retryContext(now time.Time) domain.RetryContext {
 		t := c.pmUpdatedAt
 		rc.PaymentMethodUpdatedAt = &t
 	}
+	rc.Attempts, rc.CardAttempts = make([]domain.PaymentAttempted, 0, n), make([]time.Time, 0, n)
 	span := c.failedAt.Sub(first)
 	for i := 0; i < n; i++ {
 		at := c.failedAt
@@ -175,6 +176,10 @@ type Recommendation struct {
 	TimeZone      string                `json:"time_zone"`
 	AsOf          time.Time             `json:"as_of"`
 	RetriesLeft   int                   `json:"retries_left"`
+
+	// times holds what NextAttemptAt and Window point to, so that a
+	// response is one allocation rather than one per time.
+	times [3]time.Time
 }
 
 // ScoredCandidate is a client-proposed time with the model's probability
@@ -267,9 +272,9 @@ func budget(rc *domain.RetryContext, preset *domain.PresetSpec, maxRetries, wind
 	rc.WindowEnd = rc.Attempts[0].OccurredAt.Add(window)
 }
 
-func recommendationView(rec smartretry.Recommendation, rc domain.RetryContext, invoiceID *string, candidates []time.Time) Recommendation {
+func recommendationView(rec smartretry.Recommendation, rc domain.RetryContext, invoiceID *string, candidates []time.Time) *Recommendation {
 	p := rec.Plan
-	v := Recommendation{Object: "retry_recommendation", InvoiceID: invoiceID, ModelVersion: p.ModelVersion, Retry: p.Retry,
+	v := &Recommendation{Object: "retry_recommendation", InvoiceID: invoiceID, ModelVersion: p.ModelVersion, Retry: p.Retry,
 		Schedule: p.Schedule, Explanation: p.Explanation, Contributions: p.Contributions, AsOf: rc.Now.UTC(),
 		RetriesLeft: rc.RetriesLeft, TimeZone: "UTC", Candidates: []ScoredCandidate{}}
 	if v.Schedule == nil {
@@ -279,15 +284,15 @@ func recommendationView(rec smartretry.Recommendation, rc domain.RetryContext, i
 		v.Contributions = []domain.Contribution{}
 	}
 	if p.Retry {
-		at := p.At.UTC()
-		v.NextAttemptAt = &at
+		v.times[0] = p.At.UTC()
+		v.NextAttemptAt = &v.times[0]
 	}
 	if rec.Location != nil {
 		v.TimeZone = rec.Location.String()
 	}
 	if !rec.Window[0].IsZero() {
-		a, b := rec.Window[0].UTC(), rec.Window[1].UTC()
-		v.Window = Window{Start: &a, End: &b}
+		v.times[1], v.times[2] = rec.Window[0].UTC(), rec.Window[1].UTC()
+		v.Window = Window{Start: &v.times[1], End: &v.times[2]}
 	}
 	if len(candidates) == 0 {
 		return v

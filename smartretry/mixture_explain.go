@@ -22,7 +22,8 @@ import (
 //   - slot N AT: WHY — each planned retry's chance given the earlier ones
 //     failed (Value), the class that carries most of it and the time facts
 //     behind that class's chance there (a pay deposit some hours before,
-//     the hours since the failure and the local hour), and the gain in
+//     or the chance that the hold has lifted by then and the local hour),
+//     and the gain in
 //     log-odds over retrying at the earliest allowed hour instead (Effect).
 //
 // The explanation text gains the same in words. It is computed for
@@ -35,56 +36,65 @@ const topClasses = 3
 // described again.
 func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, pts []point, slots []int, from, left int, b []byte) []byte {
 	// Appends with strconv rather than fmt into the caller's buffer b,
-	// returned for reuse: this runs for every recommendation served.
+	// returned for reuse: this runs for every recommendation served. The
+	// slots' features are the explanation's own words, and the prior's
+	// is written after them: one string holds them all, and each is a
+	// piece of it (a piece of a string shares its bytes).
 	first := c.first()
 	cat, _ := categoryOf(first.DeclineCode)
 	prior, level := p.M.priorLevel(string(cat), string(c.Funding), c.Country)
 	out := make([]domain.Contribution, 0, topClasses+1+len(plan.Schedule))
+	var cls [NumClasses]float64
+	classPosterior(&cls, post)
 	var ob [NumClasses]int
 	order := ob[:0]
-	for k := range post {
+	for k := range cls {
 		order = append(order, k)
 		// Insertion keeps ties in class order, as a stable sort would.
-		for i := k; i > 0 && post[order[i]] > post[order[i-1]]; i-- {
+		for i := k; i > 0 && cls[order[i]] > cls[order[i-1]]; i-- {
 			order[i], order[i-1] = order[i-1], order[i]
 		}
 	}
 	for _, k := range order[:topClasses] {
-		out = append(out, domain.Contribution{Feature: classLabels[k], Value: post[k], Effect: logit(post[k]) - logit(prior[k])})
+		out = append(out, domain.Contribution{Feature: classLabels[k], Value: cls[k], Effect: logit(cls[k]) - logit(prior[k])})
 	}
 	top := order[0]
-	facts := "decline category " + string(cat) + ", funding " + orNone(string(c.Funding)) + ", country " + orNone(c.Country)
-	out = append(out, domain.Contribution{Feature: "prior:" + classNames[top] + " given " + facts + " (" + level + ")",
-		Value: prior[top], Effect: logit(prior[top]) - logit(p.M.GlobalPrior[top])})
+	priorAt := len(out) // its feature is set at the end
+	out = append(out, domain.Contribution{Value: prior[top], Effect: logit(prior[top]) - logit(p.M.GlobalPrior[top])})
 
 	plan.Contributions = nil
 	b = appendExplain(b, plan, c.Loc, left)
 	b = append(b, "; class prior from "...)
-	b = append(b, facts...)
+	b = appendFacts(b, cat, c)
 	b = append(b, " ("...)
 	b = append(b, level...)
 	b = append(b, "); most likely class "...)
 	b = append(b, classNames[top]...)
 	b = append(b, " ("...)
-	b = strconv.AppendFloat(b, 100*post[top], 'f', 0, 64)
+	b = strconv.AppendFloat(b, 100*cls[top], 'f', 0, 64)
 	b = append(b, "%)"...)
-	var wb [NumClasses]float64
+	var wb [NumStates]float64
 	w := append(wb[:0], post...)
 	prev := *last
 	spacing := max(int(math.Ceil(p.Objective.MinSpacing.Hours())), 1)
+	feats := make([][2]int, 0, 8) // each slot's feature in b
 	for i, s := range plan.Schedule {
 		pt := &pts[slots[i]]
-		var z, pr, best float64
-		lead := 0
+		var z, pr float64
+		var byClass [NumClasses]float64
 		for k := range w {
 			h := p.M.Hazard[cell(k, &prev, pt)]
 			z += w[k]
 			pr += w[k] * h
-			if w[k]*h > best {
-				best, lead = w[k]*h, k
-			}
+			byClass[stateClass(k)] += w[k] * h
 		}
 		pr /= z
+		lead := 0
+		for k, v := range byClass {
+			if v > byClass[lead] {
+				lead = k
+			}
+		}
 		// The same chance at the earliest hour this retry could have had.
 		var alt float64
 		if from <= slots[i] {
@@ -94,32 +104,66 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 			}
 			alt /= z
 		}
-		why := p.M.slotWhy(lead, dep, &prev, pt, c.Loc)
-		lb := make([]byte, 0, 64)
-		lb = append(lb, "slot "...)
-		lb = strconv.AppendInt(lb, int64(i+1), 10)
-		lb = append(lb, ' ')
-		lb = s.At.In(c.Loc).AppendFormat(lb, "Mon 2 Jan 15:04")
-		lb = append(lb, " local"...)
-		label := string(lb)
-		e := domain.Contribution{Feature: label + ": " + why, Value: pr}
+		// The share of the lead class's weight whose hold has lifted by
+		// the slot (cure classes).
+		var lifted, all float64
+		for k := stateOnset; k < NumStates; k++ {
+			if stateClass(k) == lead {
+				all += w[k]
+				if k-stateOnset < int(pt.on) {
+					lifted += w[k]
+				}
+			}
+		}
+		if all > 0 {
+			lifted /= all
+		}
+		b = append(b, "; "...)
+		at := len(b)
+		b = append(b, "slot "...)
+		b = strconv.AppendInt(b, int64(i+1), 10)
+		b = append(b, ' ')
+		b = s.At.In(c.Loc).AppendFormat(b, "Mon 2 Jan 15:04")
+		b = append(b, " local: "...)
+		b = p.M.appendSlotWhy(b, lead, dep, &prev, pt, c.Loc, lifted)
+		feats = append(feats, [2]int{at, len(b)})
+		e := domain.Contribution{Value: pr}
 		if alt > 0 {
 			e.Effect = logit(pr) - logit(alt)
 		}
 		out = append(out, e)
-		b = append(b, "; "...)
-		b = append(b, label...)
-		b = append(b, ": "...)
-		b = append(b, why...)
 		for k := range w {
 			w[k] *= 1 - p.M.Hazard[cell(k, &prev, pt)]
 		}
 		prev = *pt
 		from = slots[i] + spacing
 	}
+	end := len(b)
+	b = append(b, "prior:"...)
+	b = append(b, classNames[top]...)
+	b = append(b, " given "...)
+	b = appendFacts(b, cat, c)
+	b = append(b, " ("...)
+	b = append(b, level...)
+	b = append(b, ')')
+	text := string(b)
+	plan.Explanation = text[:end]
+	out[priorAt].Feature = text[end:]
+	for i, f := range feats {
+		out[priorAt+1+i].Feature = text[f[0]:f[1]]
+	}
 	plan.Contributions = out
-	plan.Explanation = string(b)
 	return b
+}
+
+// appendFacts appends the facts behind an invoice's class prior.
+func appendFacts(b []byte, cat domain.DeclineCategory, c *Case) []byte {
+	b = append(b, "decline category "...)
+	b = append(b, cat...)
+	b = append(b, ", funding "...)
+	b = append(b, orNone(string(c.Funding))...)
+	b = append(b, ", country "...)
+	return append(b, orNone(c.Country)...)
 }
 
 // classNames and classLabels are ClassName and the explanation's
@@ -149,39 +193,48 @@ func (m *Mixture) priorLevel(category, funding, country string) ([]float64, stri
 	return m.GlobalPrior, "the population's; these facts were not seen"
 }
 
-// slotWhy says in words what sets class k's chance of an attempt at b
-// after one at a.
-func (m *Mixture) slotWhy(k int, dep *deposits, a, b *point, loc *time.Location) string {
+// appendSlotWhy appends in words what sets class k's chance of an
+// attempt at b after one at a; lifted is, for a cure class, the chance
+// that its hold has lifted by b.
+func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc *time.Location, lifted float64) []byte {
 	name := classNames[k]
 	switch {
 	case k < numSched:
 		if b.idx[k] <= a.idx[k] {
-			return "class " + name + ", though no " + schedNames[k] + " pay deposit came since the previous attempt"
+			s = append(s, "class "...)
+			s = append(s, name...)
+			s = append(s, ", though no "...)
+			s = append(s, schedNames[k]...)
+			return append(s, " pay deposit came since the previous attempt"...)
 		}
 		d := time.Unix(dep.pay[k][b.idx[k]-1], 0).In(loc)
-		s := strconv.AppendFloat(make([]byte, 0, 96), float64(b.unix-d.Unix())/3600, 'f', 0, 64)
+		s = strconv.AppendFloat(s, float64(b.unix-d.Unix())/3600, 'f', 0, 64)
 		s = append(s, "h after the "...)
 		s = append(s, schedNames[k]...)
 		s = append(s, " pay deposit of "...)
 		s = d.AppendFormat(s, "Mon 2 Jan 15:04")
 		s = append(s, " (class "...)
 		s = append(s, name...)
-		return string(append(s, ')'))
+		return append(s, ')')
 	case k == classDead:
-		return "class " + name + " (a small constant chance)"
+		s = append(s, "class "...)
+		s = append(s, name...)
+		return append(s, " (a small constant chance)"...)
 	}
 	day := "a later day of the run than the previous attempt"
 	if a.block == b.block {
 		day = "the same day of the run (24 hours from the failure) as the previous attempt"
 	}
-	s := strconv.AppendFloat(make([]byte, 0, 128), b.h, 'f', 0, 64)
+	s = strconv.AppendFloat(s, b.h, 'f', 0, 64)
 	s = append(s, "h after the failure, at "...)
 	s = time.Unix(b.unix, 0).In(loc).AppendFormat(s, "15:04")
 	s = append(s, " local, "...)
 	s = append(s, day...)
-	s = append(s, " (class "...)
+	s = append(s, ", the hold lifted by then with chance "...)
+	s = strconv.AppendFloat(s, 100*lifted, 'f', 0, 64)
+	s = append(s, "% (class "...)
 	s = append(s, name...)
-	return string(append(s, ')'))
+	return append(s, ')')
 }
 
 func logit(p float64) float64 {
