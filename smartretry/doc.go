@@ -90,18 +90,26 @@
 // is paid on the 1st or on the last business day, and the failure just
 // after the last business day's deposit rules that one out". Mixture
 // (mixture.go) is a discrete-time hazard model with hidden classes: one
-// funds class per common pay schedule, three cure speeds and a dead card.
-// A class's hazard is a table over the hours since that schedule's last
-// deposit (and whether one came since the previous attempt), or over the
-// hours since the first failure, the local hour and how many days
-// separate the attempt from the previous one (none, one, two or three,
-// more); the class prior is a table
-// by the first decline's category, funding and country,
-// smoothed level by level. Each class also has a Poisson process of card
-// activity (mixture_activity.go): funds by hours since the schedule's
-// deposit, a cure class quiet until its hold lifts at a hidden onset and
-// live after, a dead card quiet; the activity seen so far weighs the
-// classes as the failed retries do. All are fitted by EM over invoice-level
+// funds class per common pay schedule, six cure speeds and a dead card.
+// A funds class's hazard is a table over the hours since that schedule's
+// last deposit (and whether one came since the previous attempt); a cure
+// class's hold lifts at a hidden onset (a grid of six-hour steps within
+// the class's window), before which an attempt rarely succeeds and after
+// which its chance depends on the local hour and on whether the previous
+// attempt, after the lift, came the same day of the run (an issuer's
+// decision holds within a day); the dead card has one small chance. The
+// class prior is a table by the first decline's category, funding and
+// country, smoothed level by level; each cure class has a distribution of
+// its onsets. Each class also has a Poisson process of card activity
+// (mixture_activity.go): funds by hours since the schedule's deposit, a
+// cure class quiet until its hold lifts and live after, a dead card
+// quiet. The posterior is over states — a funds class, the dead card, or
+// a cure onset — so the activity and the failed retries tell not only
+// the class but, for a hold, whether it has lifted by an attempt: a hold
+// whose card came alive yesterday is likelier to pay today than one
+// still quiet, which a chance pooled over lifted and unlifted holds
+// cannot say. The activity seen so far weighs the states
+// as the failed retries do. All are fitted by EM over invoice-level
 // attempt sequences from the ledger (mixture_fit.go), with the local
 // deposit hour chosen by likelihood, and scored on held-out sequences
 // (mixture_metrics.go). MixturePlanner (mixture_plan.go) computes the
@@ -116,8 +124,11 @@
 // reads, windows of their minima over consecutive local hours for the
 // search's bounds, the logarithms of the activity rates) is folded once
 // per model (mixture_fold.go); the search's candidates are ranked by an
-// approximate loss bounded chunk by chunk, and computed exactly for the
-// few near the least, so its plans are the plain scan's
+// approximate loss bounded chunk by chunk (the cure onsets summed by
+// whether a slot, the attempts before and after it have seen the lift,
+// so a slot costs a few operations per cure class, not per onset), and
+// computed exactly for the few near the least, so its plans are the
+// plain scan's
 // (TestMixturePlannerMatchesReference).
 //
 // # Model files

@@ -24,11 +24,16 @@ import (
 //     previous attempt, a chance that depends on the hours since that
 //     deposit; with no deposit since the previous attempt, one small
 //     chance (the balance has not changed, so retrying rarely helps);
-//   - cure c (by when it lifts): a chance by hours since the first failure and the local
-//     hour (issuers approve more by day; sparse hours borrow from the day), separately
-//     by how many day-long blocks separate the attempt from the previous
-//     one (numGap: an issuer's decision is sticky within a day, and a hold
-//     is likelier to have lifted after a longer wait);
+//   - cure c (by when its hold lifts): the hold lifts at a hidden onset
+//     within the class's window (CureOnset: a distribution on a grid of
+//     onsetStep hours), before which one small chance; after it a chance
+//     by the local hour (issuers approve more by day; sparse hours borrow
+//     from the day), and lower when the previous attempt came after the
+//     lift the same day of the run (an issuer's decision is sticky
+//     within a day). The onset is part of the hidden state: the card's
+//     activity (quiet until the lift) and the failures after it tell it,
+//     so the chance of a cure class at an attempt depends on whether its
+//     hold has lifted by then, not on a rate pooled over both;
 //   - dead: one small chance.
 //
 // The class prior depends on what the ledger tells of the invoice (the
@@ -36,7 +41,8 @@ import (
 // country), smoothed towards the category and funding, then the whole
 // population. Tables and priors are fitted by EM over invoice-level
 // attempt sequences (mixture_fit.go). At decision time the posterior over
-// classes follows from the invoice's failed retries, and the planner
+// states (a funds class, the dead card, a cure class with its onset)
+// follows from the invoice's failed retries and card activity, and the planner
 // (mixture_plan.go) chooses a set of retries maximising the chance of
 // recovery under that posterior, each planned failure updating it: that
 // is what spreads retries over candidate paydays and days instead of
@@ -53,9 +59,11 @@ type Mixture struct {
 	Prior         map[string][]float64
 	FallbackPrior map[string][]float64
 	GlobalPrior   []float64
-	// Activity are the classes' rates of card activity per hour, and
-	// CureOnset the cure classes' distributions of when a hold lifts (see
+	// Activity are the classes' rates of card activity per hour (see
 	// mixture_activity.go); nil means the mixture ignores activity.
+	// CureOnset are the cure classes' distributions of when a hold lifts,
+	// numOnset+1 per class (the onset grid, then never), each within the
+	// class's window (cureLift); they set the cure classes' chances.
 	Activity  []float64
 	CureOnset []float64
 	// LogLik is the fitted log-likelihood per sequence (training).
@@ -91,10 +99,10 @@ const (
 )
 
 // cureLift bounds, in hours since the first failure, when the holds of
-// each cure class lift: class c's within [cureLift[c], cureLift[c+1]).
-// Narrow windows keep a class's chance close to one curve, so that the
-// activity telling when a hold lifted has little left to correct; a hold
-// that lifts after the longest window looks like a dead card within it.
+// each cure class lift: class c's onsets lie within [cureLift[c],
+// cureLift[c+1]). The windows let the class prior say how fast a decline
+// of some kind usually cures, and each class have its own chance after
+// the lift; within a window the onset is the state's (CureOnset).
 var cureLift = [numCures + 1]float64{0, 6, 24, 48, 96, 168, math.Inf(1)}
 
 var cureNames = [numCures]string{"cure_6h", "cure_1d", "cure_2d", "cure_4d", "cure_7d", "cure_14d"}
@@ -110,22 +118,21 @@ func ClassName(k int) string {
 	return "dead"
 }
 
-// Hour buckets: ageEdges since a deposit, cureEdges since the first
-// failure (upper bounds, hours).
-var (
-	ageEdges  = []float64{1, 2, 3, 4, 6, 9, 12, 18, 24, 36, 48, 72, 120}
-	cureEdges = []float64{2, 4, 8, 12, 18, 24, 36, 48, 72, 96, 144, 216}
-)
+// Hour buckets: ageEdges since a deposit (upper bounds, hours).
+var ageEdges = []float64{1, 2, 3, 4, 6, 9, 12, 18, 24, 36, 48, 72, 120}
 
-// Cells of the hazard table.
+// Cells of the hazard table: the funds cells, then each cure class's
+// (cureCells: before its hold lifts, then after it by local hour and
+// whether the previous attempt was a lifted one of the same day), then
+// the dead card's.
 var (
 	numAge        = len(ageEdges) + 1
-	numCure       = len(cureEdges) + 1
 	cellFundsOld  = 0
 	cellFundsNew  = 1
-	numBands      = 24                    // local hours of the day
-	cellCure      = cellFundsNew + numAge // [numCures][numCure][numBands][numGap]
-	cellDead      = cellCure + numCures*numCure*numBands*numGap
+	numBands      = 24 // local hours of the day
+	cellCure      = cellFundsNew + numAge
+	cureCells     = 1 + 2*numBands
+	cellDead      = cellCure + numCures*cureCells
 	numCells      = cellDead + 1
 	blockHours    = 24.0
 	lookbackDays  = 40
@@ -138,17 +145,22 @@ var (
 		case cell < cellCure:
 			return 0.5 * math.Exp(-float64(cell-cellFundsNew)/8)
 		case cell < cellDead:
-			i := cell - cellCure
-			c, b := i/(numGap*numCure*numBands), (i/(numGap*numBands))%numCure
-			// Likely once the bucket reaches the class's window.
-			if b < len(cureEdges) && cureEdges[b] <= cureLift[c] {
-				return 0.02
+			if (cell-cellCure)%cureCells == 0 {
+				return 0.005 // before the lift
 			}
 			return 0.4
 		}
 		return 0.002
 	}
 )
+
+// cureCell is the cell of cure class c for an attempt in local hour band
+// after its hold lifted, sticky when the previous attempt came after the
+// lift in the same day of the run (the issuer's decision holds within a
+// day, so a second try that day rarely turns it).
+func cureCell(c, band int, sticky bool) int {
+	return cellCure + c*cureCells + 1 + 2*band + b2i(sticky)
+}
 
 func bucket(edges []float64, h float64) int {
 	return sort.SearchFloat64s(edges, math.Nextafter(h, math.Inf(1)))
@@ -160,7 +172,8 @@ type point struct {
 	h     float64          // hours since the first failure
 	idx   [numSched]int32  // deposits of each schedule at or before the time
 	fcell [numSched]uint16 // funds cell if a deposit came since the previous attempt
-	ccell uint16           // cure cell offset (hours since first bucket)
+	band  uint8            // local hour
+	on    int16            // onsets j < on have lifted by the time (onsetOf)
 	block int32
 }
 
@@ -244,49 +257,112 @@ func (d *deposits) at(t, first time.Time) point {
 			p.fcell[s] = uint16(cellFundsNew + bucket(ageEdges, float64(p.unix-list[i-1])/3600))
 		}
 	}
-	band := int(toCivil(t, d.loc).hour / float64(24/numBands))
-	p.ccell = uint16(numGap * (bucket(cureEdges, p.h)*numBands + min(band, numBands-1)))
+	p.band = uint8(min(int(toCivil(t, d.loc).hour), numBands-1))
+	p.on = onsetOf(p.unix - first.Unix())
 	p.block = int32(math.Floor(p.h / blockHours))
 	return p
 }
 
-// cell is the hazard cell of class k for an attempt at b after one at a.
-func cell(k int, a, b *point) int {
-	switch {
-	case k < numSched:
-		if b.idx[k] > a.idx[k] {
-			return int(b.fcell[k])
-		}
-		return cellFundsOld
-	case k == classDead:
-		return cellDead
+// States: a funds class's, the dead card's, and one per cure onset
+// (stateOnset+j: a hold lifting at onset j of the grid, numOnset never,
+// of the cure class whose window holds it, onsetClass). A class's
+// chance fixed, the failed attempts and the card's activity weigh the
+// states as they weigh the classes; a cure class's chance then depends
+// on whether its hold has lifted by the attempt, which the activity
+// before it and the failed attempts after the lift tell.
+const (
+	stateDead  = numSched
+	stateOnset = numSched + 1
+	NumStates  = stateOnset + numOnset + 1
+)
+
+// onsetOf is the point's on for a time sec seconds after the first
+// failure: the onsets (j·onsetStep hours) at or before it, none at the
+// failure itself (a hold is never lifted when it declines).
+func onsetOf(sec int64) int16 {
+	if sec <= 0 {
+		return 0
 	}
-	return cellCure + (k-classCureFast)*numGap*numCure*numBands + int(b.ccell) + gapOf(a, b)
+	return int16(min(sec/(onsetStep*3600)+1, numOnset))
 }
 
-// numGap counts the cure cells' cases of the previous attempt, by the
-// day-long blocks between it and the attempt (gapOf): the same block (an
-// issuer's decision is sticky within a day), the next one, two or three
-// later, or more. The longer the wait since a failure, the likelier a hold
-// has lifted since, which a class's chance by time since the first
-// failure alone cannot tell. Blocks, not hours, so that slots of one block
-// share their cells whatever came before (the planner relies on it).
-const numGap = 4
-
-// gapOf is the gap case of an attempt at b after one at a.
-func gapOf(a, b *point) int { return gapIdx(b.block - a.block) }
-
-// gapIdx is the gap case of a gap of d blocks.
-func gapIdx(d int32) int {
-	switch {
-	case d <= 0:
-		return 0
-	case d == 1:
-		return 1
-	case d <= 3:
-		return 2
+// onsetClass is the cure class of onset j: the class whose window
+// (cureLift) holds j·onsetStep hours; never is the slowest class's.
+var onsetClass = func() (oc [numOnset + 1]int8) {
+	for j := range oc {
+		c := 0
+		for c < numCures-1 && float64(j*onsetStep) >= cureLift[c+1] {
+			c++
+		}
+		oc[j] = int8(c)
 	}
-	return 3
+	return oc
+}()
+
+// onsetLo and onsetHi bound each cure class's onsets: j in
+// [onsetLo[c], onsetHi[c]).
+var onsetLo, onsetHi = func() (lo, hi [numCures]int) {
+	for c := range lo {
+		lo[c] = -1
+	}
+	for j, c := range onsetClass {
+		if lo[c] < 0 {
+			lo[c] = j
+		}
+		hi[c] = j + 1
+	}
+	return lo, hi
+}()
+
+// stateClass is the class of state s.
+func stateClass(s int) int {
+	switch {
+	case s < numSched:
+		return s
+	case s == stateDead:
+		return classDead
+	}
+	return classCureFast + int(onsetClass[s-stateOnset])
+}
+
+// cell is the hazard cell of state s for an attempt at b after one at a.
+func cell(s int, a, b *point) int {
+	switch {
+	case s < numSched:
+		if b.idx[s] > a.idx[s] {
+			return int(b.fcell[s])
+		}
+		return cellFundsOld
+	case s == stateDead:
+		return cellDead
+	}
+	j := s - stateOnset
+	c := int(onsetClass[j])
+	if j >= int(b.on) {
+		return cellCure + c*cureCells
+	}
+	return cureCell(c, int(b.band), a.block == b.block && j < int(a.on))
+}
+
+// statePrior writes the states' prior into out (NumStates) from a class
+// prior.
+func (m *Mixture) statePrior(out, classes []float64) []float64 {
+	out = append(out[:0], classes[:numSched]...)
+	out = append(out, classes[classDead])
+	const J = numOnset + 1
+	for j := 0; j < J; j++ {
+		c := int(onsetClass[j])
+		out = append(out, classes[classCureFast+c]*m.CureOnset[c*J+j])
+	}
+	return out
+}
+
+// classPosterior sums a state posterior into classes.
+func classPosterior(out *[NumClasses]float64, post []float64) {
+	*out = [NumClasses]float64{}
+	for s, v := range post {
+		out[stateClass(s)] += v
+	}
 }
 
 // PriorKey is the class prior's key of an invoice.
@@ -353,8 +429,7 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		}
 		next[s] = d.nextChange(s, int(p.idx[s]), ab[s], p.unix)
 	}
-	soonest := slices.Min(next[:]) // no earlier time changes any schedule's cell
-	cb := bucket(cureEdges, p.h)
+	soonest := slices.Min(next[:])                     // no earlier time changes any schedule's cell
 	frac := float64(t0.Unix()-first.Unix())/3600 - p.h // 0 up to rounding
 	h0 := p.h
 	// The local hour moves on by one a slot while the zone's offset
@@ -393,29 +468,17 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		if p.unix >= soonest {
 			soonest = slices.Min(next[:])
 		}
-		for cb < len(cureEdges) && cureEdges[cb] <= p.h {
-			cb++
-		}
 		if off := z.offsetAt(p.unix); off != lastOff {
 			lastOff, hour = off, int(((p.unix+int64(off))%86400+86400)%86400)/3600
 		} else if hour++; hour == 24 {
 			hour = 0
 		}
-		band := bandOfHour[hour]
-		p.ccell = uint16(numGap * (cb*numBands + min(band, numBands-1)))
+		p.band = uint8(min(hour, numBands-1))
+		p.on = onsetOf(p.unix - first.Unix())
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p
 	}
 }
-
-// bandOfHour is the band of each local hour (whole hours: the grid's
-// slots are an hour apart, so their local hours step by one).
-var bandOfHour = func() (b [24]int) {
-	for h := range b {
-		b[h] = h * 3600 / (24 / numBands * 3600)
-	}
-	return b
-}()
 
 // nextChange is a time after now before which the cell of schedule s
 // cannot change, for a time with i deposits of s at or before it and age

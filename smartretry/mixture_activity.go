@@ -24,7 +24,8 @@ import (
 //   - dead: one rate.
 //
 // The activity observed between the first failure and a decision enters
-// the class posterior as its likelihood, next to the failed retries.
+// the state posterior (a cure class's state being its onset) as its
+// likelihood, next to the failed retries.
 // Rates and onset distributions are fitted by EM with the hazards
 // (Mixture.Activity, Mixture.CureOnset); a mixture without them ignores
 // activity.
@@ -154,47 +155,23 @@ func onsetLogLik(q, l float64, a actSum, ll, nb, eb []float64) {
 	}
 }
 
-// activityLogLik fills out[k] with the log-likelihood of the summarised
-// activity under each class k, for rates lam and onset distributions pi;
+// activityLogLik fills out[s] with the log-likelihood of the summarised
+// activity under each state s, for rates lam and their logarithms lg;
 // scratch holds 3(numOnset+1) values and is left with onsetLogLik's.
-func activityLogLik(lam, pi []float64, a actSum, out, scratch []float64) {
+func activityLogLik(lam, lg []float64, a actSum, out, scratch []float64) {
 	for k := 0; k < numSched; k++ {
 		var ll float64
 		n, e := a.n[sumFunds+k*numAge:], a.e[sumFunds+k*numAge:]
 		for b := 0; b < numAge; b++ {
-			l := lam[actFunds+b]
-			ll += float64(n[b])*math.Log(l) - float64(e[b])*l
+			ll += float64(n[b])*lg[actFunds+b] - float64(e[b])*lam[actFunds+b]
 		}
 		out[k] = ll
 	}
-	l := lam[actDead]
-	out[classDead] = float64(a.n[sumDead])*math.Log(l) - float64(a.e[sumDead])*l
+	out[stateDead] = float64(a.n[sumDead])*lg[actDead] - float64(a.e[sumDead])*lam[actDead]
 	J := numOnset + 1
 	ll, nb, eb := scratch[:J], scratch[J:2*J], scratch[2*J:3*J]
 	onsetLogLik(lam[actQuiet], lam[actLive], a, ll, nb, eb)
-	for c := 0; c < numCures; c++ {
-		out[classCureFast+c] = logSumExpW(ll, pi[c*J:(c+1)*J])
-	}
-}
-
-// logSumExpW is log Σ w_j exp(x_j).
-func logSumExpW(x, w []float64) float64 {
-	top := math.Inf(-1)
-	for j := range x {
-		if w[j] > 0 {
-			top = max(top, x[j])
-		}
-	}
-	if math.IsInf(top, -1) {
-		return top
-	}
-	var z float64
-	for j := range x {
-		if w[j] > 0 {
-			z += w[j] * math.Exp(x[j]-top)
-		}
-	}
-	return top + math.Log(z)
+	copy(out[stateOnset:stateOnset+J], ll)
 }
 
 // initialActivity starts the rates from the pooled rate r: busier for the
@@ -245,20 +222,34 @@ func activityBefore(acts []time.Time, first, end time.Time) []time.Time {
 // farFuture bounds spans that run to the end of the ledger.
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// weighActivity multiplies the class weights w by the likelihood of the
+// weighActivity multiplies the state weights w by the likelihood of the
 // card's activity in (first, end], scaled so the largest factor is 1.
 func weighActivity(m *Mixture, w []float64, dep *deposits, first, end time.Time, acts []time.Time) {
 	a := newActSum()
 	dep.summarise(a, first, end, acts)
-	var ll [NumClasses]float64
-	var scratch [3 * (numOnset + 1)]float64
-	activityLogLik(m.Activity, m.CureOnset, a, ll[:], scratch[:])
-	top := math.Inf(-1)
-	for k := range w {
-		top = max(top, ll[k])
+	lg := make([]float64, len(m.Activity))
+	for i, l := range m.Activity {
+		lg[i] = math.Log(l)
 	}
-	for k := range w {
-		w[k] *= math.Exp(ll[k] - top)
+	var ll [NumStates]float64
+	var scratch [3 * (numOnset + 1)]float64
+	activityLogLik(m.Activity, lg, a, ll[:], scratch[:])
+	scaleByLogLik(w, ll[:])
+}
+
+// scaleByLogLik multiplies w[s] by exp(ll[s] − max ll) over the states
+// whose weight is not zero.
+func scaleByLogLik(w, ll []float64) {
+	top := math.Inf(-1)
+	for s := range w {
+		if w[s] > 0 {
+			top = max(top, ll[s])
+		}
+	}
+	for s := range w {
+		if w[s] > 0 {
+			w[s] *= math.Exp(ll[s] - top)
+		}
 	}
 }
 
@@ -266,30 +257,39 @@ func weighActivity(m *Mixture, w []float64, dep *deposits, first, end time.Time,
 // onsets, their starting values (the M step's pull) and the sums.
 type actEM struct {
 	lam, lam0, pi, pi0 []float64
+	lg                 []float64 // log lam, set by prepare
 	num, den, piNum    []float64
 	qn, qe, ln, le     float64 // quiet and live events and exposure
-	ll, scratch        []float64
+	scratch            []float64
 }
 
 func newActEM(pooled float64) *actEM {
 	J := numOnset + 1
 	e := &actEM{lam: initialActivity(pooled), lam0: initialActivity(pooled), pi: initialOnset(), pi0: initialOnset(),
-		num: make([]float64, numAct), den: make([]float64, numAct), piNum: make([]float64, numCures*J),
-		ll: make([]float64, NumClasses), scratch: make([]float64, 3*J)}
+		lg: make([]float64, numAct), num: make([]float64, numAct), den: make([]float64, numAct), piNum: make([]float64, numCures*J),
+		scratch: make([]float64, 3*J)}
 	return e
 }
 
-// logLik adds each class's activity log-likelihood to l.
-func (e *actEM) logLik(a actSum, l []float64) {
-	activityLogLik(e.lam, e.pi, a, e.ll, e.scratch)
-	for k := range l {
-		l[k] += e.ll[k]
+// prepare takes the logarithms of the rates for an iteration.
+func (e *actEM) prepare() {
+	for i, l := range e.lam {
+		e.lg[i] = math.Log(l)
 	}
 }
 
-// add adds the sequence's activity, weighted by its class
-// responsibilities, to the sums; scratch and ll still hold what logLik
-// computed for the sequence (its onsetLogLik and class log-likelihoods).
+// logLik adds each state's activity log-likelihood to l (NumStates),
+// leaving onsetLogLik's numbers in scratch for add.
+func (e *actEM) logLik(a actSum, l, tmp []float64) {
+	activityLogLik(e.lam, e.lg, a, tmp, e.scratch)
+	for s := range l {
+		l[s] += tmp[s]
+	}
+}
+
+// add adds the sequence's activity, weighted by its state
+// responsibilities, to the sums; scratch still holds what logLik
+// computed for the sequence.
 func (e *actEM) add(a actSum, resp []float64) {
 	for k := 0; k < numSched; k++ {
 		for b := 0; b < numAge; b++ {
@@ -297,31 +297,28 @@ func (e *actEM) add(a actSum, resp []float64) {
 			e.den[actFunds+b] += resp[k] * float64(a.e[sumFunds+k*numAge+b])
 		}
 	}
-	e.num[actDead] += resp[classDead] * float64(a.n[sumDead])
-	e.den[actDead] += resp[classDead] * float64(a.e[sumDead])
+	e.num[actDead] += resp[stateDead] * float64(a.n[sumDead])
+	e.den[actDead] += resp[stateDead] * float64(a.e[sumDead])
 	J := numOnset + 1
-	ll, nb, eb := e.scratch[:J], e.scratch[J:2*J], e.scratch[2*J:3*J]
+	nb, eb := e.scratch[J:2*J], e.scratch[2*J:3*J]
 	n, x := nb[J-1], eb[J-1] // everything is before "never"
-	for c := 0; c < numCures; c++ {
-		w := resp[classCureFast+c]
-		if w < 1e-9 {
+	for j := 0; j < J; j++ {
+		r := resp[stateOnset+j]
+		if r < 1e-12 {
 			continue
 		}
-		pi := e.pi[c*J : (c+1)*J]
-		// The onsets' posterior within the class: π_j exp(ll_j) over
-		// the class's likelihood, which logLik left in e.ll.
-		lc := e.ll[classCureFast+c]
-		for j := range ll {
-			if pi[j] <= 0 {
-				continue
-			}
-			r := w * pi[j] * math.Exp(ll[j]-lc)
-			e.piNum[c*J+j] += r
-			e.qn += r * nb[j]
-			e.qe += r * eb[j]
-			e.ln += r * (n - nb[j])
-			e.le += r * (x - eb[j])
-		}
+		e.qn += r * nb[j]
+		e.qe += r * eb[j]
+		e.ln += r * (n - nb[j])
+		e.le += r * (x - eb[j])
+	}
+}
+
+// addOnsets adds the onset states' responsibilities to the onsets' sums.
+func (e *actEM) addOnsets(resp []float64) {
+	J := numOnset + 1
+	for j := 0; j < J; j++ {
+		e.piNum[int(onsetClass[j])*J+j] += resp[stateOnset+j]
 	}
 }
 

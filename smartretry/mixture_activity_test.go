@@ -89,6 +89,46 @@ func TestMixtureLearnsCardActivity(t *testing.T) {
 		t.Errorf("dead class %.3f after six presentations in a day, %.3f after none: want it at least halved", busyPost[classDead], quietPost[classDead])
 	}
 
+	// A hold's chance depends on whether it has lifted: an attempt before
+	// the lift rarely succeeds, one after it about 60% of the time, and
+	// the card coming alive moves the cure classes' weight to onsets
+	// before the decision, so a retry then is likelier to succeed than the
+	// class weights alone would say.
+	var pre, post, postW float64
+	for k := 0; k < numCures; k++ {
+		pre = max(pre, m.Hazard[cellCure+k*cureCells])
+	}
+	for k := 0; k < numCures; k++ {
+		for band := 0; band < numBands; band++ {
+			post += m.Hazard[cureCell(k, band, false)]
+			postW++
+		}
+	}
+	if post /= postW; pre > 0.05 || post < 0.3 {
+		t.Errorf("cure chances: at most %.3f before a lift (want about 0), %.3f after on average (want about 0.6)", pre, post)
+	}
+	liftedShare := func(c *Case) (lifted, chance float64) {
+		first := c.first().At
+		dep := payDeposits(loc, first, c.Decision, m.DepositHour)
+		st, _ := p.posterior(nil, c, dep, p.fold(), newActSum())
+		at := dep.at(c.Decision, first)
+		var cure float64
+		for j := 0; j <= numOnset; j++ {
+			cure += st[stateOnset+j]
+			if j < int(at.on) {
+				lifted += st[stateOnset+j]
+			}
+		}
+		return lifted / cure, m.Chance(c, c.Decision)
+	}
+	busyLifted, busyChance := liftedShare(&c)
+	c.Activity = nil
+	quietLifted, quietChance := liftedShare(&c)
+	t.Logf("cure weight lifted by the decision: %.2f after activity, %.2f without; chance %.3f and %.3f", busyLifted, quietLifted, busyChance, quietChance)
+	if busyLifted < 0.8 || quietLifted > 0.5 || busyChance < 2*quietChance {
+		t.Errorf("cure weight lifted by the decision %.2f after activity and %.2f without, chance %.3f and %.3f: want ≥ 0.8, ≤ 0.5, and the chance at least doubled", busyLifted, quietLifted, busyChance, quietChance)
+	}
+
 	// Without activity in the fit, the same model ignores it.
 	m0, err := FitMixture(context.Background(), holdSequences(rand.New(rand.NewPCG(7, 8)), 2000, loc), MixtureOptions{Iterations: 10, DepositHours: []int{0}, IgnoreActivity: true})
 	if err != nil {

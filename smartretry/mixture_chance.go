@@ -3,8 +3,9 @@ package smartretry
 import "time"
 
 // Chance is the mixture's probability that an attempt at `at` succeeds
-// given the case's attempts so far (all failed): the hazard of each class
-// weighted by the class posterior after those failures, the quantity the
+// given the case's attempts so far (all failed): the hazard of each state
+// (a class, and for a cure class when its hold lifts) weighted by the
+// state posterior after those failures and the card's activity, the quantity the
 // planner's slot probabilities and MixtureMetrics report. It is what a
 // backtest replays a schedule against; the mixture knows nothing of a
 // card updated since the first failure (its sequences are cut there), so
@@ -19,9 +20,8 @@ func (m *Mixture) Chance(c *Case, at time.Time) float64 {
 	}
 	dep := payDeposits(c.Loc, first.At, end, m.DepositHour)
 	cat, _ := categoryOf(first.DeclineCode)
-	pr := m.prior(string(cat), string(c.Funding), c.Country)
-	var post [NumClasses]float64
-	copy(post[:], pr)
+	var pb [NumStates]float64
+	post := m.statePrior(pb[:0], m.prior(string(cat), string(c.Funding), c.Country))
 	prev := dep.at(first.At, first.At)
 	for _, a := range c.Attempts[1:] {
 		cur := dep.at(a.At, first.At)
@@ -37,7 +37,7 @@ func (m *Mixture) Chance(c *Case, at time.Time) float64 {
 		if c.Decision.After(seen) {
 			seen = c.Decision
 		}
-		weighActivity(m, post[:], dep, first.At, seen, c.Activity)
+		weighActivity(m, post, dep, first.At, seen, c.Activity)
 	}
 	cur := dep.at(at, first.At)
 	var p, z float64

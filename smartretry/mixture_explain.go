@@ -22,7 +22,8 @@ import (
 //   - slot N AT: WHY — each planned retry's chance given the earlier ones
 //     failed (Value), the class that carries most of it and the time facts
 //     behind that class's chance there (a pay deposit some hours before,
-//     the hours since the failure and the local hour), and the gain in
+//     or the chance that the hold has lifted by then and the local hour),
+//     and the gain in
 //     log-odds over retrying at the earliest allowed hour instead (Effect).
 //
 // The explanation text gains the same in words. It is computed for
@@ -43,17 +44,19 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	cat, _ := categoryOf(first.DeclineCode)
 	prior, level := p.M.priorLevel(string(cat), string(c.Funding), c.Country)
 	out := make([]domain.Contribution, 0, topClasses+1+len(plan.Schedule))
+	var cls [NumClasses]float64
+	classPosterior(&cls, post)
 	var ob [NumClasses]int
 	order := ob[:0]
-	for k := range post {
+	for k := range cls {
 		order = append(order, k)
 		// Insertion keeps ties in class order, as a stable sort would.
-		for i := k; i > 0 && post[order[i]] > post[order[i-1]]; i-- {
+		for i := k; i > 0 && cls[order[i]] > cls[order[i-1]]; i-- {
 			order[i], order[i-1] = order[i-1], order[i]
 		}
 	}
 	for _, k := range order[:topClasses] {
-		out = append(out, domain.Contribution{Feature: classLabels[k], Value: post[k], Effect: logit(post[k]) - logit(prior[k])})
+		out = append(out, domain.Contribution{Feature: classLabels[k], Value: cls[k], Effect: logit(cls[k]) - logit(prior[k])})
 	}
 	top := order[0]
 	priorAt := len(out) // its feature is set at the end
@@ -68,26 +71,30 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	b = append(b, "); most likely class "...)
 	b = append(b, classNames[top]...)
 	b = append(b, " ("...)
-	b = strconv.AppendFloat(b, 100*post[top], 'f', 0, 64)
+	b = strconv.AppendFloat(b, 100*cls[top], 'f', 0, 64)
 	b = append(b, "%)"...)
-	var wb [NumClasses]float64
+	var wb [NumStates]float64
 	w := append(wb[:0], post...)
 	prev := *last
 	spacing := max(int(math.Ceil(p.Objective.MinSpacing.Hours())), 1)
 	feats := make([][2]int, 0, 8) // each slot's feature in b
 	for i, s := range plan.Schedule {
 		pt := &pts[slots[i]]
-		var z, pr, best float64
-		lead := 0
+		var z, pr float64
+		var byClass [NumClasses]float64
 		for k := range w {
 			h := p.M.Hazard[cell(k, &prev, pt)]
 			z += w[k]
 			pr += w[k] * h
-			if w[k]*h > best {
-				best, lead = w[k]*h, k
-			}
+			byClass[stateClass(k)] += w[k] * h
 		}
 		pr /= z
+		lead := 0
+		for k, v := range byClass {
+			if v > byClass[lead] {
+				lead = k
+			}
+		}
 		// The same chance at the earliest hour this retry could have had.
 		var alt float64
 		if from <= slots[i] {
@@ -97,6 +104,20 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 			}
 			alt /= z
 		}
+		// The share of the lead class's weight whose hold has lifted by
+		// the slot (cure classes).
+		var lifted, all float64
+		for k := stateOnset; k < NumStates; k++ {
+			if stateClass(k) == lead {
+				all += w[k]
+				if k-stateOnset < int(pt.on) {
+					lifted += w[k]
+				}
+			}
+		}
+		if all > 0 {
+			lifted /= all
+		}
 		b = append(b, "; "...)
 		at := len(b)
 		b = append(b, "slot "...)
@@ -104,7 +125,7 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		b = append(b, ' ')
 		b = s.At.In(c.Loc).AppendFormat(b, "Mon 2 Jan 15:04")
 		b = append(b, " local: "...)
-		b = p.M.appendSlotWhy(b, lead, dep, &prev, pt, c.Loc)
+		b = p.M.appendSlotWhy(b, lead, dep, &prev, pt, c.Loc, lifted)
 		feats = append(feats, [2]int{at, len(b)})
 		e := domain.Contribution{Value: pr}
 		if alt > 0 {
@@ -173,8 +194,9 @@ func (m *Mixture) priorLevel(category, funding, country string) ([]float64, stri
 }
 
 // appendSlotWhy appends in words what sets class k's chance of an
-// attempt at b after one at a.
-func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc *time.Location) []byte {
+// attempt at b after one at a; lifted is, for a cure class, the chance
+// that its hold has lifted by b.
+func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc *time.Location, lifted float64) []byte {
 	name := classNames[k]
 	switch {
 	case k < numSched:
@@ -208,7 +230,9 @@ func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc
 	s = time.Unix(b.unix, 0).In(loc).AppendFormat(s, "15:04")
 	s = append(s, " local, "...)
 	s = append(s, day...)
-	s = append(s, " (class "...)
+	s = append(s, ", the hold lifted by then with chance "...)
+	s = strconv.AppendFloat(s, 100*lifted, 'f', 0, 64)
+	s = append(s, "% (class "...)
 	s = append(s, name...)
 	return append(s, ')')
 }

@@ -22,10 +22,10 @@ import (
 // the new fingerprint recorded. A change of meaning that the fingerprint
 // cannot see (what a cell stands for, how a prior key is built) must raise
 // it too.
-const MixtureSchema = 2
+const MixtureSchema = 3
 
 // mixtureLayoutV is the layout fingerprint of MixtureSchema.
-const mixtureLayoutV = "33c35bbb7b29c51e"
+const mixtureLayoutV = "69be9a177f530bba"
 
 // Model families a model file may hold.
 const (
@@ -85,9 +85,9 @@ var mixtureLayout = sync.OnceValue(func() MixtureLayout {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "classes %v\ncells %d\nfields %v\n", l.Classes, l.Cells, l.Fields)
-	fmt.Fprintf(h, "age %v\ncure %v\nbands %d\nblock %v\nlookback %d\n", ageEdges, cureEdges, numBands, blockHours, lookbackDays)
+	fmt.Fprintf(h, "age %v\ncure %d lift %v\nbands %d\nblock %v\nlookback %d\n", ageEdges, cureCells, cureLift, numBands, blockHours, lookbackDays)
 	fmt.Fprintf(h, "offsets %d %d %d %d\nschedules %v\n", cellFundsOld, cellFundsNew, cellCure, cellDead, schedNames)
-	fmt.Fprintf(h, "gaps %d\nactivity %d %d %d %d\nonset %d %d\n", numGap, actQuiet, actLive, actDead, numAct, onsetStep, numOnset)
+	fmt.Fprintf(h, "states %d %d %d\nactivity %d %d %d %d\nonset %d %d %v\n", stateDead, stateOnset, NumStates, actQuiet, actLive, actDead, numAct, onsetStep, numOnset, onsetClass)
 	l.Fingerprint = hex.EncodeToString(h.Sum(nil))[:16]
 	return l
 })
@@ -176,9 +176,6 @@ func checkMixture(m *Mixture) error {
 	if err := checkPrior(m.GlobalPrior); err != nil {
 		return bad("GlobalPrior", "%v", err)
 	}
-	if (m.Activity == nil) != (m.CureOnset == nil) {
-		return bad("Activity", "activity rates and cure onsets come together or not at all")
-	}
 	if m.Activity != nil {
 		if len(m.Activity) != numAct {
 			return bad("Activity", "%d rates, this layout has %d", len(m.Activity), numAct)
@@ -188,21 +185,25 @@ func checkMixture(m *Mixture) error {
 				return bad(fmt.Sprintf("Activity[%d]", c), "a rate per hour must be above 0 and finite, got %v", r)
 			}
 		}
-		J := numOnset + 1
-		if len(m.CureOnset) != numCures*J {
-			return bad("CureOnset", "%d probabilities, this layout has %d", len(m.CureOnset), numCures*J)
+	}
+	// The onsets set the cure classes' chances, with activity or without.
+	J := numOnset + 1
+	if len(m.CureOnset) != numCures*J {
+		return bad("CureOnset", "%d probabilities, this layout has %d", len(m.CureOnset), numCures*J)
+	}
+	for c := 0; c < numCures; c++ {
+		var sum float64
+		for j, v := range m.CureOnset[c*J : (c+1)*J] {
+			if !(v >= 0 && v <= 1) {
+				return bad("CureOnset", "a probability must be between 0 and 1, got %v", v)
+			}
+			if v != 0 && int(onsetClass[j]) != c {
+				return bad("CureOnset", "class %s has onset %d outside its window (%v to %v hours)", ClassName(classCureFast+c), j, cureLift[c], cureLift[c+1])
+			}
+			sum += v
 		}
-		for c := 0; c < numCures; c++ {
-			var sum float64
-			for _, v := range m.CureOnset[c*J : (c+1)*J] {
-				if !(v >= 0 && v <= 1) {
-					return bad("CureOnset", "a probability must be between 0 and 1, got %v", v)
-				}
-				sum += v
-			}
-			if math.Abs(sum-1) > 1e-6 {
-				return bad("CureOnset", "class %s's onsets sum to %v, not 1", ClassName(classCureFast+c), sum)
-			}
+		if math.Abs(sum-1) > 1e-6 {
+			return bad("CureOnset", "class %s's onsets sum to %v, not 1", ClassName(classCureFast+c), sum)
 		}
 	}
 	for _, t := range []struct {

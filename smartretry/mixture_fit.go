@@ -146,8 +146,8 @@ func FitMixture(ctx context.Context, seqs []MixtureSequence, opt MixtureOptions)
 	return m, nil
 }
 
-// emData holds each sequence's cells, class by class, for one deposit
-// hour: cells[off[n]+i*K+k] is retry i of sequence n in class k.
+// emData holds each sequence's cells, state by state, for one deposit
+// hour: cells[off[n]+i*NumStates+s] is retry i of sequence n in state s.
 type emData struct {
 	seqs  []MixtureSequence
 	off   []int
@@ -184,7 +184,7 @@ func newEMData(seqs []MixtureSequence, hour int, activity bool) *emData {
 		prev := dep.at(s.First, s.First)
 		for _, t := range s.Retries {
 			cur := dep.at(t, s.First)
-			for k := 0; k < NumClasses; k++ {
+			for k := 0; k < NumStates; k++ {
 				d.cells = append(d.cells, uint16(cell(k, &prev, &cur)))
 			}
 			prev = cur
@@ -197,8 +197,12 @@ func newEMData(seqs []MixtureSequence, hour int, activity bool) *emData {
 	return d
 }
 
+// fitEM runs EM over the states: each sequence's responsibilities over
+// funds classes, dead and cure onsets given its retries and activity,
+// then hazards, activity rates, onset distributions and class priors
+// from them.
 func fitEM(d *emData, hour, iters int) *Mixture {
-	const K = NumClasses
+	const S = NumStates
 	haz := make([]float64, numCells)
 	for c := range haz {
 		haz[c] = initialHazard(c)
@@ -206,17 +210,20 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 	// Priors start uniform per key.
 	prior := map[string][]float64{}
 	fprior := map[string][]float64{}
-	global := make([]float64, K)
+	global := make([]float64, NumClasses)
 	for k := range global {
-		global[k] = 1 / float64(K)
+		global[k] = 1 / float64(NumClasses)
 	}
 	num, den := make([]float64, numCells), make([]float64, numCells)
 	cnt := map[string][]float64{}
 	fcnt := map[string][]float64{}
-	gcnt := make([]float64, K)
+	gcnt := make([]float64, NumClasses)
 	logH, log1H := make([]float64, numCells), make([]float64, numCells)
-	resp := make([]float64, K)
-	var act *actEM
+	resp, tmp, sp := make([]float64, S), make([]float64, S), make([]float64, 0, S)
+	var cls [NumClasses]float64
+	// The onsets are fitted with or without activity: they set the cure
+	// classes' chances.
+	pooled := 1.0
 	if d.act != nil {
 		var ev, ex float64
 		for n := range d.seqs {
@@ -224,13 +231,16 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 			ev += float64(a.n[sumDead])
 			ex += float64(a.e[sumDead])
 		}
-		act = newActEM((ev + 1) / (ex + 24))
+		pooled = (ev + 1) / (ex + 24)
 	}
+	act := newActEM(pooled)
+	mix := &Mixture{DepositHour: hour, CureOnset: act.pi}
 	var ll float64
 	for it := 0; it < iters; it++ {
 		for c := range haz {
 			logH[c], log1H[c] = math.Log(haz[c]), math.Log1p(-haz[c])
 		}
+		act.prepare()
 		clear(num)
 		clear(den)
 		clear(gcnt)
@@ -243,22 +253,24 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 		ll = 0
 		for n := range d.seqs {
 			s := &d.seqs[n]
-			pr := lookupPrior(prior, fprior, global, d.keys[n], d.fkeys[n])
+			sp = mix.statePrior(sp, lookupPrior(prior, fprior, global, d.keys[n], d.fkeys[n]))
 			cells := d.cells[d.off[n]:d.off[n+1]]
 			m := len(s.Retries)
 			top := math.Inf(-1)
 			var as actSum
-			if act != nil && m > 0 {
+			clear(resp)
+			if d.act != nil && m > 0 {
 				as = d.actOf(n)
-				clear(resp)
-				act.logLik(as, resp)
-			} else {
-				clear(resp)
+				act.logLik(as, resp, tmp)
 			}
-			for k := 0; k < K; k++ {
-				l := resp[k] + math.Log(max(pr[k], 1e-12))
+			for k := 0; k < S; k++ {
+				if sp[k] <= 0 {
+					resp[k] = math.Inf(-1)
+					continue
+				}
+				l := resp[k] + math.Log(max(sp[k], 1e-300))
 				for i := 0; i < m; i++ {
-					c := cells[i*K+k]
+					c := cells[i*S+k]
 					if i == m-1 && s.Success {
 						l += logH[c]
 					} else {
@@ -282,8 +294,8 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 				if i == m-1 && s.Success {
 					y = 1
 				}
-				for k := 0; k < K; k++ {
-					c := cells[i*K+k]
+				for k := 0; k < S; k++ {
+					c := cells[i*S+k]
 					num[c] += resp[k] * y
 					den[c] += resp[k]
 				}
@@ -291,35 +303,39 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 			if as.n != nil {
 				act.add(as, resp)
 			}
-			addTo(cnt, d.keys[n], resp)
-			addTo(fcnt, d.fkeys[n], resp)
-			for k := range resp {
-				gcnt[k] += resp[k]
+			act.addOnsets(resp)
+			classPosterior(&cls, resp)
+			addTo(cnt, d.keys[n], cls[:])
+			addTo(fcnt, d.fkeys[n], cls[:])
+			for k := range cls {
+				gcnt[k] += cls[k]
 			}
 		}
-		// M step: hazards with a weak pull to the pooled rate of their
-		// kind, priors smoothed key → category|funding → population.
+		// M step: hazards with a weak pull to their starting values,
+		// priors smoothed key → category|funding → population.
 		for c := range haz {
 			h := (num[c] + 2*initialHazard(c)) / (den[c] + 2)
 			haz[c] = min(max(h, minHazard), maxHazard)
 		}
-		// A cure cell is pulled towards its class, bucket and gap
-		// pooled over the hour bands, so sparse bands borrow strength.
-		for c := cellCure; c < cellDead; c++ {
-			i := c - cellCure
-			g, rest := i%numGap, i/numGap
-			b0 := cellCure + (rest/numBands)*numBands*numGap + g
-			var pn, pd float64
-			for band := 0; band < numBands; band++ {
-				pn += num[b0+numGap*band]
-				pd += den[b0+numGap*band]
+		// A cure class's chance after the lift is pulled towards the
+		// class's pooled over the hours, so sparse hours borrow strength.
+		for k := 0; k < numCures; k++ {
+			for sticky := 0; sticky < 2; sticky++ {
+				var pn, pd float64
+				for band := 0; band < numBands; band++ {
+					c := cureCell(k, band, sticky == 1)
+					pn += num[c]
+					pd += den[c]
+				}
+				c0 := cureCell(k, 0, sticky == 1)
+				pool := (pn + 2*initialHazard(c0)) / (pd + 2)
+				for band := 0; band < numBands; band++ {
+					c := cureCell(k, band, sticky == 1)
+					haz[c] = min(max((num[c]+8*pool)/(den[c]+8), minHazard), maxHazard)
+				}
 			}
-			pooled := (pn + 2*initialHazard(c)) / (pd + 2)
-			haz[c] = min(max((num[c]+8*pooled)/(den[c]+8), minHazard), maxHazard)
 		}
-		if act != nil {
-			act.mStep()
-		}
+		act.mStep()
 		global = normalised(gcnt, nil, 0)
 		for key, v := range fcnt {
 			fprior[key] = normalised(v, global, 20)
@@ -329,9 +345,9 @@ func fitEM(d *emData, hour, iters int) *Mixture {
 			prior[key] = normalised(v, fprior[fk], 20)
 		}
 	}
-	mix := &Mixture{DepositHour: hour, Hazard: haz, Prior: prior, FallbackPrior: fprior, GlobalPrior: global, LogLik: ll / float64(len(d.seqs))}
-	if act != nil {
-		mix.Activity, mix.CureOnset = act.lam, act.pi
+	mix.Hazard, mix.Prior, mix.FallbackPrior, mix.GlobalPrior, mix.LogLik = haz, prior, fprior, global, ll/float64(len(d.seqs))
+	if d.act != nil {
+		mix.Activity = act.lam
 	}
 	return mix
 }

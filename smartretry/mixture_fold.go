@@ -2,17 +2,14 @@ package smartretry
 
 import (
 	"math"
-	"math/bits"
 	"time"
 )
 
 // mixFold is what planning with a mixture derives from the model alone:
 // the complements of its hazards in the layouts the search reads, and the
-// logarithms of its activity rates. A request used to look up every
-// slot's complements into a per-slot record (34 of them per slot, some
-// 45 kB written for a week's grid) and to take the logarithms again;
-// folding them once per model (MixturePlanner.fold) leaves a request
-// table reads. Nothing here depends on a request.
+// logarithms of its activity rates. Folding them once per model
+// (MixturePlanner.fold) leaves a request table reads. Nothing here
+// depends on a request.
 type mixFold struct {
 	m  *Mixture
 	ok bool // every hazard is a number in [0, 1]: the search's bounds hold
@@ -23,19 +20,15 @@ type mixFold struct {
 	// dead class.
 	surv      []float64
 	old, dead float64
-	// cure holds the cure classes' survivals by row ccell+g (a point's
-	// cure cell offset plus the gap case from the previous attempt),
-	// numCures to a row, so that a point's survivals are the numGap rows
-	// from ccell: cure[(ccell+g)·numCures + c] = 1 − Hazard of cure class
-	// c there.
-	cure []float64
-	// cureWin[k] holds, for each row r (cb·numBands + band: a bucket
-	// since the failure and a local hour), the least of the cure rows of
-	// the 2^k consecutive local hours from r within the bucket (the band
-	// wrapping at midnight), entry by entry, k = 0 … 3 (cureWin[0] is
-	// cure): the minima of any run of up to chunkSlots hours are those of
-	// two windows (chunkMins), read instead of taken over the slots.
-	cureWin [4][]float64
+	// pre[c] is cure class c's survival of an attempt before its hold
+	// lifts; post[band][c] its survivals after the lift in a local hour,
+	// fresh and sticky (cureCell); lo[band][c] the lesser of the two.
+	pre  [numCures]float64
+	post [][numCures][2]float64
+	lo   [][numCures]float64
+	// rpre and rpost are their reciprocals (a segment divides by them).
+	rpre  [numCures]float64
+	rpost [][numCures][2]float64
 	// logAct[i] is log Activity[i] (nil without activity).
 	logAct []float64
 }
@@ -53,28 +46,18 @@ func newMixFold(m *Mixture) *mixFold {
 		f.surv[c] = 1 - m.Hazard[c]
 	}
 	f.old, f.dead = 1-m.Hazard[cellFundsOld], 1-m.Hazard[cellDead]
-	rows := numGap * numCure * numBands
-	f.cure = make([]float64, rows*numCures)
-	for r := 0; r < rows; r++ {
-		for c := 0; c < numCures; c++ {
-			f.cure[r*numCures+c] = 1 - m.Hazard[cellCure+c*rows+r]
+	f.post = make([][numCures][2]float64, numBands)
+	f.lo = make([][numCures]float64, numBands)
+	f.rpost = make([][numCures][2]float64, numBands)
+	for c := 0; c < numCures; c++ {
+		f.pre[c] = 1 - m.Hazard[cellCure+c*cureCells]
+		f.rpre[c] = 1 / f.pre[c]
+		for band := 0; band < numBands; band++ {
+			a, b := 1-m.Hazard[cureCell(c, band, false)], 1-m.Hazard[cureCell(c, band, true)]
+			f.post[band][c] = [2]float64{a, b}
+			f.lo[band][c] = min(a, b)
+			f.rpost[band][c] = [2]float64{1 / a, 1 / b}
 		}
-	}
-	const row = numGap * numCures
-	f.cureWin[0] = f.cure
-	for k := 1; k < len(f.cureWin); k++ {
-		half, w := 1<<(k-1), make([]float64, len(f.cure))
-		for cb := 0; cb < numCure; cb++ {
-			for band := 0; band < numBands; band++ {
-				a := f.cureWin[k-1][(cb*numBands+band)*row:][:row]
-				b := f.cureWin[k-1][(cb*numBands+(band+half)%numBands)*row:][:row]
-				out := w[(cb*numBands+band)*row:][:row]
-				for i := range out {
-					out[i] = min(a[i], b[i])
-				}
-			}
-		}
-		f.cureWin[k] = w
 	}
 	if m.Activity != nil {
 		f.logAct = make([]float64, len(m.Activity))
@@ -85,46 +68,54 @@ func newMixFold(m *Mixture) *mixFold {
 	return f
 }
 
-// cureRun sets out to the least of the cure rows of a run of hours
-// consecutive local hours (1 to 2^3) from row r within r's bucket, entry
-// by entry, or lowers out to it (lower): two windows of cureWin.
-func (f *mixFold) cureRun(out *[numGap * numCures]float64, r, hours int, lower bool) {
-	const row = numGap * numCures
-	k := bits.Len(uint(hours)) - 1
-	band := r % numBands
-	r2 := r - band + (band+hours-1<<k)%numBands // the second window's first hour
-	a := (*[row]float64)(f.cureWin[k][r*row:])
-	b := (*[row]float64)(f.cureWin[k][r2*row:])
-	if !lower {
-		for i := range out {
-			out[i] = min(a[i], b[i])
-		}
-		return
-	}
-	for i := range out {
-		out[i] = min(out[i], a[i], b[i])
-	}
-}
-
-// cureAt is the cure classes' survivals of an attempt at p: numGap rows
-// (the gap case from the previous attempt, gapOf) of numCures.
-func (f *mixFold) cureAt(p *point) *[numGap * numCures]float64 {
-	return (*[numGap * numCures]float64)(f.cure[int(p.ccell)*numCures:])
-}
-
-// of is 1 − the hazard of class k for an attempt at b after one at a:
-// the same number as 1 − Hazard[cell(k, a, b)].
-func (f *mixFold) of(k int, a, b *point) float64 {
+// of is 1 − the hazard of state s for an attempt at b after one at a:
+// the same number as 1 − Hazard[cell(s, a, b)].
+func (f *mixFold) of(s int, a, b *point) float64 {
 	switch {
-	case k < numSched:
-		if b.idx[k] > a.idx[k] {
-			return f.surv[b.fcell[k]]
+	case s < numSched:
+		if b.idx[s] > a.idx[s] {
+			return f.surv[b.fcell[s]]
 		}
 		return f.old
-	case k == classDead:
+	case s == stateDead:
 		return f.dead
 	}
-	return f.cure[(int(b.ccell)+gapOf(a, b))*numCures+k-classCureFast]
+	j := s - stateOnset
+	c := onsetClass[j]
+	if j >= int(b.on) {
+		return f.pre[c]
+	}
+	return f.post[b.band][c][b2i(a.block == b.block && j < int(a.on))]
+}
+
+// mulOnsets multiplies v[stateOnset+j] by onset j's survival of an
+// attempt at b after one at a (f.of's numbers), or by its reciprocal
+// (recip), onset by onset: the onsets lifted by a (sticky when a and b
+// share a day), those lifted between a and b, and those not lifted by b,
+// each a run of every cure class's onsets.
+func (f *mixFold) mulOnsets(v []float64, a, b *point, recip bool) {
+	aOn, bOn := int(a.on), int(b.on)
+	sticky := b2i(a.block == b.block)
+	o := v[stateOnset : stateOnset+numOnset+1]
+	for c := 0; c < numCures; c++ {
+		lo, hi := onsetLo[c], onsetHi[c]
+		pre, post := f.pre[c], f.post[b.band][c]
+		if recip {
+			pre, post = f.rpre[c], f.rpost[b.band][c]
+		}
+		m1, m2 := clampOn(min(aOn, bOn), c), clampOn(bOn, c)
+		x := post[sticky]
+		for j := lo; j < m1; j++ {
+			o[j] *= x
+		}
+		x = post[0]
+		for j := m1; j < m2; j++ {
+			o[j] *= x
+		}
+		for j := m2; j < hi; j++ {
+			o[j] *= pre
+		}
+	}
 }
 
 // weighActivity is the package's weighActivity (mixture_activity.go) for
@@ -133,30 +124,8 @@ func (f *mixFold) of(k int, a, b *point) float64 {
 // caller's summary scratch (newActSum).
 func (f *mixFold) weighActivity(w []float64, dep *deposits, first, end time.Time, acts []time.Time, a actSum) {
 	dep.summarise(a, first, end, acts)
-	lam, lg := f.m.Activity, f.logAct
-	var ll [NumClasses]float64
-	for k := 0; k < numSched; k++ {
-		var s float64
-		n, e := a.n[sumFunds+k*numAge:], a.e[sumFunds+k*numAge:]
-		for b := 0; b < numAge; b++ {
-			s += float64(n[b])*lg[actFunds+b] - float64(e[b])*lam[actFunds+b]
-		}
-		ll[k] = s
-	}
-	ll[classDead] = float64(a.n[sumDead])*lg[actDead] - float64(a.e[sumDead])*lam[actDead]
-	const J = numOnset + 1
-	var scratch [3 * J]float64
-	ol, nb, eb := scratch[:J], scratch[J:2*J], scratch[2*J:3*J]
-	onsetLogLik(lam[actQuiet], lam[actLive], a, ol, nb, eb)
-	pi := f.m.CureOnset
-	for c := 0; c < numCures; c++ {
-		ll[classCureFast+c] = logSumExpW(ol, pi[c*J:(c+1)*J])
-	}
-	top := math.Inf(-1)
-	for k := range w {
-		top = max(top, ll[k])
-	}
-	for k := range w {
-		w[k] *= math.Exp(ll[k] - top)
-	}
+	var ll [NumStates]float64
+	var scratch [3 * (numOnset + 1)]float64
+	activityLogLik(f.m.Activity, f.logAct, a, ll[:], scratch[:])
+	scaleByLogLik(w, ll[:])
 }

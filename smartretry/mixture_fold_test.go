@@ -7,10 +7,10 @@ import (
 )
 
 // The chunks' minima the search bounds with are the least of their
-// slots' survivals, read from the fold's windows, for random mixtures,
-// zones (changes of the clocks included), first failures and grids: the
-// cure minima equal the least over the slots (every run of hours is
-// covered exactly), the funds minima and reminder factors are no more
+// slots' survivals, for random mixtures, zones (changes of the clocks
+// included), first failures and grids: the cure minima equal the least
+// over the slots' local hours, the onsets lifted by the chunk's slots lie
+// within its range, the funds minima and reminder factors are no more
 // than any slot's.
 func TestMixtureChunkMinimaAreTheSlots(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
@@ -33,12 +33,16 @@ func TestMixtureChunkMinimaAreTheSlots(t *testing.T) {
 		for u := from / chunkSlots; u < len(s.chunks); u++ {
 			cm := &s.chunks[u]
 			lo, hi := max(u*chunkSlots, from), min(n, (u+1)*chunkSlots)
-			var cu [numGap * numCures]float64
+			var cu [numCures]float64
 			for j := lo; j < hi; j++ {
-				for i, x := range f.cureAt(&pts[j]) {
-					if j == lo || x < cu[i] {
-						cu[i] = x
+				for c := range cu {
+					x := min(f.post[pts[j].band][c][0], f.post[pts[j].band][c][1])
+					if j == lo || x < cu[c] {
+						cu[c] = x
 					}
+				}
+				if on := int(pts[j].on); on < cm.onLo || on > cm.onHi {
+					t.Fatalf("trial %d chunk %d slot %d: lifted onsets %d outside the chunk's %d–%d", trial, u, j, on, cm.onLo, cm.onHi)
 				}
 				for q := 0; q < numSched; q++ {
 					if x := f.surv[pts[j].fcell[q]]; cm.np[q] > x {
@@ -49,8 +53,8 @@ func TestMixtureChunkMinimaAreTheSlots(t *testing.T) {
 					t.Fatalf("trial %d chunk %d slot %d: reminder minimum %g above the slot's %g", trial, u, j, cm.rho, s.rho[j])
 				}
 			}
-			if cu != cm.cu {
-				t.Fatalf("trial %d (%s, first %v) chunk %d (slots %d–%d): cure minima %v, want %v", trial, loc, first, u, lo, hi-1, cm.cu, cu)
+			if cu != cm.cx {
+				t.Fatalf("trial %d (%s, first %v) chunk %d (slots %d–%d): cure minima %v, want %v", trial, loc, first, u, lo, hi-1, cm.cx, cu)
 			}
 		}
 	}

@@ -2,18 +2,20 @@ package smartretry
 
 // MixtureMetrics scores the mixture on sequences it was not fitted on:
 // each retry's predicted chance is the posterior-weighted hazard given the
-// invoice's failures before it, the quantity the planner plans with.
+// invoice's failures and card activity before it (over the states: a
+// cure class's chance depends on whether its hold has lifted), the
+// quantity the planner plans with.
 func MixtureMetrics(m *Mixture, seqs []MixtureSequence) Metrics {
 	var p, y []float64
 	var dep deposits
-	post := make([]float64, NumClasses)
-	scratch := make([]float64, NumClasses)
+	post := make([]float64, 0, NumStates)
+	scratch := make([]float64, NumStates)
 	for n := range seqs {
 		s := &seqs[n]
 		if len(s.Retries) == 0 {
 			continue
 		}
-		copy(post, m.prior(s.Category, s.Funding, s.Country))
+		post = m.statePrior(post, m.prior(s.Category, s.Funding, s.Country))
 		dep.fill(s.Loc, s.First, s.Retries[len(s.Retries)-1], m.DepositHour)
 		prev := dep.at(s.First, s.First)
 		for i, t := range s.Retries {

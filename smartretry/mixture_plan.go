@@ -112,16 +112,18 @@ func (p *MixturePlanner) Posterior(c *Case) []float64 {
 	}
 	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
 	post, _ := p.posterior(nil, c, dep, p.fold(), newActSum())
-	return post
+	var cls [NumClasses]float64
+	classPosterior(&cls, post)
+	return cls[:]
 }
 
-// posterior writes the class posterior into post (resized) and returns
-// it with the point of the last attempt; f is p's fold, a a summary
-// scratch for the card's activity.
+// posterior writes the state posterior (NumStates) into post (resized)
+// and returns it with the point of the last attempt; f is p's fold, a a
+// summary scratch for the card's activity.
 func (p *MixturePlanner) posterior(post []float64, c *Case, dep *deposits, f *mixFold, a actSum) ([]float64, point) {
 	first := c.first()
 	cat, _ := categoryOf(first.DeclineCode)
-	post = append(post[:0], p.M.prior(string(cat), string(c.Funding), c.Country)...)
+	post = p.M.statePrior(post, p.M.prior(string(cat), string(c.Funding), c.Country))
 	prev := dep.at(first.At, first.At)
 	for _, a := range c.Attempts[1:] {
 		cur := dep.at(a.At, first.At)
@@ -255,8 +257,13 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	plan.Schedule = make([]domain.PlannedSlot, 0, len(slots))
 	sc.w = append(sc.w[:0], post...)
 	w := sc.w
-	sc.cs = resize(sc.cs, len(w))
+	sc.cs = resize(sc.cs, NumClasses)
 	cs := sc.cs
+	var cls [NumClasses]float64
+	classPosterior(&cls, post)
+	for k := range cs {
+		cs[k] = domain.Contribution{Feature: classFeatures[k], Value: cls[k]}
+	}
 	prev := &last
 	for i, j := range slots {
 		var pj, z float64
@@ -265,7 +272,7 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 			pj += w[k] * h
 			z += w[k]
 			if i == 0 {
-				cs[k] = domain.Contribution{Feature: classFeatures[k], Value: post[k], Effect: post[k] * h}
+				cs[stateClass(k)].Effect += post[k] * h
 			}
 			w[k] *= 1 - h
 		}
@@ -305,9 +312,9 @@ func topContributions(cs []domain.Contribution, top int) []domain.Contribution {
 // sameCells reports whether every class's hazard cells are the same for
 // an attempt at p as at q, whatever the attempts around them.
 func (p *point) sameCells(q *point) bool {
-	// The cure cell (by local hour) differs between most neighbours:
-	// compared first, it spares the arrays' comparison.
-	return p.ccell == q.ccell && p.block == q.block && p.fcell == q.fcell && p.idx == q.idx
+	// The local hour differs between all neighbours but at a change of
+	// the clocks: compared first, it spares the arrays' comparison.
+	return p.band == q.band && p.on == q.on && p.block == q.block && p.fcell == q.fcell && p.idx == q.idx
 }
 
 // classList appends the plan's classes and their posteriors to an

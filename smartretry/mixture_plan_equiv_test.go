@@ -53,6 +53,22 @@ func randomMixture(r *rand.Rand, levels int) *Mixture {
 			}
 		}
 	}
+	// Onsets at random within each cure class's window, some left out.
+	const J = numOnset + 1
+	m.CureOnset = make([]float64, numCures*J)
+	for c := 0; c < numCures; c++ {
+		row := m.CureOnset[c*J : (c+1)*J]
+		var z float64
+		for j := onsetLo[c]; j < onsetHi[c]; j++ {
+			if j == onsetLo[c] || r.IntN(4) != 0 {
+				row[j] = r.Float64()
+				z += row[j]
+			}
+		}
+		for j := range row {
+			row[j] /= z
+		}
+	}
 	m.setVersion()
 	return m
 }
@@ -241,7 +257,7 @@ func TestMixtureGridMatchesPointsRandom(t *testing.T) {
 		dep.grid(pts, start, first, from)
 		for j := from; j < n; j++ {
 			want := dep.at(start.Add(time.Duration(j)*time.Hour), first)
-			if pts[j].idx != want.idx || pts[j].fcell != want.fcell || pts[j].ccell != want.ccell || pts[j].block != want.block || pts[j].unix != want.unix || math.Abs(pts[j].h-want.h) > 1e-9 {
+			if pts[j].idx != want.idx || pts[j].fcell != want.fcell || pts[j].band != want.band || pts[j].on != want.on || pts[j].block != want.block || pts[j].unix != want.unix || math.Abs(pts[j].h-want.h) > 1e-9 {
 				t.Fatalf("trial %d (%s, first %v, start %v) slot %d: grid %+v, alone %+v", trial, loc, first, start, j, pts[j], want)
 			}
 		}

@@ -92,6 +92,7 @@ func refPlanRetry(p *MixturePlanner, ctx context.Context, rc domain.RetryContext
 	plan := domain.RetryPlan{Retry: true, Source: domain.SourceSmart, ModelVersion: p.M.Version(), Propensity: 1}
 	w := append([]float64(nil), post...)
 	prev := &last
+	var cls, eff [NumClasses]float64
 	for i, j := range slots {
 		var pj, z float64
 		for k := range w {
@@ -99,9 +100,15 @@ func refPlanRetry(p *MixturePlanner, ctx context.Context, rc domain.RetryContext
 			pj += w[k] * h
 			z += w[k]
 			if i == 0 {
-				plan.Contributions = append(plan.Contributions, domain.Contribution{Feature: "class " + ClassName(k), Value: post[k], Effect: post[k] * h})
+				cls[stateClass(k)] += post[k]
+				eff[stateClass(k)] += post[k] * h
 			}
 			w[k] *= 1 - h
+		}
+		if i == 0 {
+			for k := range cls {
+				plan.Contributions = append(plan.Contributions, domain.Contribution{Feature: "class " + ClassName(k), Value: cls[k], Effect: eff[k]})
+			}
 		}
 		plan.Schedule = append(plan.Schedule, domain.PlannedSlot{At: start.Add(time.Duration(j) * time.Hour), Probability: pj / z})
 		prev = &pts[j]
@@ -116,7 +123,7 @@ func refPlanRetry(p *MixturePlanner, ctx context.Context, rc domain.RetryContext
 // sameCells reports whether every class's hazard cells are the same for
 // an attempt at p as at q, whatever the attempts around them.
 func refSameCells(p, q *point) bool {
-	return p.idx == q.idx && p.fcell == q.fcell && p.ccell == q.ccell && p.block == q.block
+	return p.idx == q.idx && p.fcell == q.fcell && p.band == q.band && p.on == q.on && p.block == q.block
 }
 
 func refClassList(cs []domain.Contribution) string {
@@ -277,9 +284,10 @@ func (s *refSearch) refBestInsert(chosen []int) (value float64, j, pos int) {
 // each class and each case of the attempt before it, looked up once so
 // the refSearch multiplies without walking the cell layout.
 type refSurvivals struct {
-	newPay [numSched]float64         // funds: a deposit came since the previous attempt
-	cure   [numCures][numGap]float64 // by the gap since the previous attempt (gapOf)
-	old    float64                   // funds: no deposit since
+	newPay [numSched]float64    // funds: a deposit came since the previous attempt
+	pre    [numCures]float64    // cure: before the hold lifts
+	post   [numCures][2]float64 // cure: after it, fresh and sticky
+	old    float64              // funds: no deposit since
 	dead   float64
 }
 
@@ -287,16 +295,14 @@ func (v *refSurvivals) refFill(m *Mixture, p *point) {
 	for s := range v.newPay {
 		v.newPay[s] = 1 - m.Hazard[p.fcell[s]]
 	}
-	for c := range v.cure {
-		base := cellCure + c*numGap*numCure*numBands + int(p.ccell)
-		for g := range v.cure[c] {
-			v.cure[c][g] = 1 - m.Hazard[base+g]
-		}
+	for c := range v.pre {
+		v.pre[c] = 1 - m.Hazard[cellCure+c*cureCells]
+		v.post[c] = [2]float64{1 - m.Hazard[cureCell(c, int(p.band), false)], 1 - m.Hazard[cureCell(c, int(p.band), true)]}
 	}
 	v.old, v.dead = 1-m.Hazard[cellFundsOld], 1-m.Hazard[cellDead]
 }
 
-// of is 1 − the hazard of class k for an attempt at b (whose refSurvivals
+// of is 1 − the hazard of state k for an attempt at b (whose refSurvivals
 // v are) after one at a: the same as 1 − Hazard[cell(k, a, b)].
 func (v *refSurvivals) refOf(k int, a, b *point) float64 {
 	switch {
@@ -305,10 +311,18 @@ func (v *refSurvivals) refOf(k int, a, b *point) float64 {
 			return v.newPay[k]
 		}
 		return v.old
-	case k == classDead:
+	case k == stateDead:
 		return v.dead
 	}
-	return v.cure[k-classCureFast][gapOf(a, b)]
+	j := k - stateOnset
+	c := onsetClass[j]
+	if j >= int(b.on) {
+		return v.pre[c]
+	}
+	if a.block == b.block && j < int(a.on) {
+		return v.post[c][1]
+	}
+	return v.post[c][0]
 }
 
 func refPosterior(p *MixturePlanner, c *Case, dep *deposits) ([]float64, point) {
@@ -317,8 +331,7 @@ func refPosterior(p *MixturePlanner, c *Case, dep *deposits) ([]float64, point) 
 		dep = payDeposits(c.Loc, first.At, c.last().At, p.M.DepositHour)
 	}
 	cat, _ := categoryOf(first.DeclineCode)
-	pr := p.M.prior(string(cat), string(c.Funding), c.Country)
-	post := append([]float64(nil), pr...)
+	post := p.M.statePrior(nil, p.M.prior(string(cat), string(c.Funding), c.Country))
 	prev := dep.at(first.At, first.At)
 	for _, a := range c.Attempts[1:] {
 		cur := dep.at(a.At, first.At)
@@ -436,13 +449,17 @@ func refExplainPlan(p *MixturePlanner, plan *domain.RetryPlan, c *Case, dep *dep
 	cat, _ := categoryOf(first.DeclineCode)
 	prior, level := p.M.priorLevel(string(cat), string(c.Funding), c.Country)
 	out := make([]domain.Contribution, 0, topClasses+1+len(plan.Schedule))
-	order := make([]int, len(post))
+	cls := make([]float64, NumClasses)
+	for k, v := range post {
+		cls[stateClass(k)] += v
+	}
+	order := make([]int, NumClasses)
 	for k := range order {
 		order[k] = k
 	}
-	sort.SliceStable(order, func(a, b int) bool { return post[order[a]] > post[order[b]] })
+	sort.SliceStable(order, func(a, b int) bool { return cls[order[a]] > cls[order[b]] })
 	for _, k := range order[:topClasses] {
-		out = append(out, domain.Contribution{Feature: "class:" + ClassName(k), Value: post[k], Effect: logit(post[k]) - logit(prior[k])})
+		out = append(out, domain.Contribution{Feature: "class:" + ClassName(k), Value: cls[k], Effect: logit(cls[k]) - logit(prior[k])})
 	}
 	top := order[0]
 	facts := fmt.Sprintf("decline category %s, funding %s, country %s", cat, orNone(string(c.Funding)), orNone(c.Country))
@@ -452,7 +469,7 @@ func refExplainPlan(p *MixturePlanner, plan *domain.RetryPlan, c *Case, dep *dep
 	var b strings.Builder
 	plan.Contributions = nil
 	b.WriteString(explain(plan, c.Loc, left))
-	fmt.Fprintf(&b, "; class prior from %s (%s); most likely class %s (%.0f%%)", facts, level, ClassName(top), 100*post[top])
+	fmt.Fprintf(&b, "; class prior from %s (%s); most likely class %s (%.0f%%)", facts, level, ClassName(top), 100*cls[top])
 	w := append([]float64(nil), post...)
 	prev := *last
 	spacing := time.Duration(math.Ceil(p.Objective.MinSpacing.Hours())) * time.Hour
@@ -462,17 +479,33 @@ func refExplainPlan(p *MixturePlanner, plan *domain.RetryPlan, c *Case, dep *dep
 	from := earliest
 	for i, s := range plan.Schedule {
 		pt := dep.at(s.At, first.At)
-		var z, pr, best float64
-		lead := 0
+		var z, pr float64
+		byClass := make([]float64, NumClasses)
 		for k := range w {
 			h := p.M.Hazard[cell(k, &prev, &pt)]
 			z += w[k]
 			pr += w[k] * h
-			if w[k]*h > best {
-				best, lead = w[k]*h, k
-			}
+			byClass[stateClass(k)] += w[k] * h
 		}
 		pr /= z
+		lead := 0
+		for k, v := range byClass {
+			if v > byClass[lead] {
+				lead = k
+			}
+		}
+		var lifted, all float64
+		for k := range w {
+			if k >= stateOnset && stateClass(k) == lead {
+				all += w[k]
+				if k-stateOnset < int(pt.on) {
+					lifted += w[k]
+				}
+			}
+		}
+		if all > 0 {
+			lifted /= all
+		}
 		// The same chance at the earliest hour this retry could have had.
 		var alt float64
 		if !from.After(s.At) {
@@ -482,7 +515,7 @@ func refExplainPlan(p *MixturePlanner, plan *domain.RetryPlan, c *Case, dep *dep
 			}
 			alt /= z
 		}
-		why := refSlotWhy(p.M, lead, dep, &prev, &pt, c.Loc)
+		why := refSlotWhy(p.M, lead, dep, &prev, &pt, c.Loc, lifted)
 		label := "slot " + strconv.Itoa(i+1) + " " + s.At.In(c.Loc).Format("Mon 2 Jan 15:04") + " local"
 		e := domain.Contribution{Feature: label + ": " + why, Value: pr}
 		if alt > 0 {
@@ -502,7 +535,7 @@ func refExplainPlan(p *MixturePlanner, plan *domain.RetryPlan, c *Case, dep *dep
 
 // slotWhy says in words what sets class k's chance of an attempt at b
 // after one at a.
-func refSlotWhy(m *Mixture, k int, dep *deposits, a, b *point, loc *time.Location) string {
+func refSlotWhy(m *Mixture, k int, dep *deposits, a, b *point, loc *time.Location, lifted float64) string {
 	name := ClassName(k)
 	switch {
 	case k < numSched:
@@ -518,5 +551,5 @@ func refSlotWhy(m *Mixture, k int, dep *deposits, a, b *point, loc *time.Locatio
 	if a.block == b.block {
 		day = "the same day of the run (24 hours from the failure) as the previous attempt"
 	}
-	return fmt.Sprintf("%.0fh after the failure, at %s local, %s (class %s)", b.h, time.Unix(b.unix, 0).In(loc).Format("15:04"), day, name)
+	return fmt.Sprintf("%.0fh after the failure, at %s local, %s, the hold lifted by then with chance %.0f%% (class %s)", b.h, time.Unix(b.unix, 0).In(loc).Format("15:04"), day, 100*lifted, name)
 }

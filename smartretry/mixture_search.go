@@ -133,9 +133,11 @@ func (s *search) survival(chosen []int) {
 	s.remind = 1
 	a := s.last
 	for _, j := range chosen {
-		for q := range s.surv {
-			s.surv[q] *= s.f.of(q, a, &s.pts[j])
+		b := &s.pts[j]
+		for q := 0; q < stateOnset; q++ {
+			s.surv[q] *= s.f.of(q, a, b)
 		}
+		s.f.mulOnsets(s.surv, a, b, false)
 		s.remind *= s.rho[j]
 		a = &s.pts[j]
 	}
@@ -164,8 +166,8 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	s.cj, s.cpos = s.cj[:0], s.cpos[:0]
 	s.spans = s.spans[:0]
 	s.segs = resize(s.segs, len(chosen)+1)
-	exact := len(s.post) != NumClasses // segment knows these classes only
-	first := -1                        // the span of least bound
+	exact := len(s.post) != NumStates // segment knows these states only
+	first := -1                       // the span of least bound
 	for pos := 0; pos <= len(chosen); pos++ {
 		lo, hi := s.from, n-1
 		if pos > 0 {
@@ -244,19 +246,17 @@ type slotSpan struct {
 
 // chunkMin describes the slots of a chunk for a lower bound of their
 // losses: the least survival of each funds class after a deposit (np),
-// of each cure class by gap case (cu, gapOf, in mixFold.cureAt's layout),
-// the least reminder factor, and
-// the range of the deposit counts and blocks of the slots (both grow
-// with the slot), which tell for most chunks which case of each class
-// holds in a segment.
+// the least of each cure class after its lift (cx, fresh or sticky), the
+// least reminder factor, and the range of the deposit counts and of the
+// onsets lifted by the slots (both grow with the slot), which tell for
+// most chunks which case of each class or onset holds in a segment.
 type chunkMin struct {
-	np             [numSched]float64
-	fx             [numSched][4]float64          // funds, for bounds: old, the least of old and np, np (4: see bound)
-	cu             [numGap * numCures]float64    // by gap case, then class (mixFold.cureAt)
-	cu2            [numGap - 1][numCures]float64 // the least of cu's rows g and g+1
-	rho            float64
-	idxLo, idxHi   [numSched]int32
-	blockLo, block int32 // blocks of the first and last slot
+	np           [numSched]float64
+	fx           [numSched][3]float64 // funds, for bounds: old, the least of old and np, np
+	cx           [numCures]float64
+	rho          float64
+	idxLo, idxHi [numSched]int32
+	onLo, onHi   int
 }
 
 // chunkMins sets the chunks' minima. Bounds are used only when every
@@ -270,7 +270,6 @@ func (s *search) chunkMins(valid bool) {
 		return
 	}
 	f := s.f
-	const row = numGap * numCures
 	for u := s.from / chunkSlots; u < len(s.chunks); u++ {
 		lo, hi := max(u*chunkSlots, s.from), min(n, (u+1)*chunkSlots)
 		cm := &s.chunks[u]
@@ -278,13 +277,7 @@ func (s *search) chunkMins(valid bool) {
 		for q := range cm.np {
 			cm.np[q] = f.surv[p.fcell[q]]
 		}
-		// The cure minima: the chunk's hours split into runs of
-		// consecutive local hours within one bucket since the failure
-		// (one run, unless the chunk crosses a bucket's edge or a change
-		// of the clocks), each read from two windows (mixFold.cureRun).
-		var cu [row]float64
-		r0, hours, runs := int(p.ccell)/numGap, 1, 0 // the run
-		prev := r0
+		cm.cx = f.lo[p.band]
 		for j := lo + 1; j < hi; j++ {
 			q := &s.pts[j]
 			// The funds cells change a few times a day. Minima with min
@@ -296,105 +289,50 @@ func (s *search) chunkMins(valid bool) {
 				}
 				p = q
 			}
-			r := int(q.ccell) / numGap
-			next := prev + 1 // the next local hour, in the same bucket
-			if prev%numBands == numBands-1 {
-				next -= numBands
+			x := &f.lo[q.band]
+			for c := range cm.cx {
+				cm.cx[c] = min(cm.cx[c], x[c])
 			}
-			if r == next {
-				hours++
-			} else {
-				f.cureRun(&cu, r0, hours, runs > 0)
-				r0, hours = r, 1
-				runs++
-			}
-			prev = r
 		}
-		f.cureRun(&cu, r0, hours, runs > 0)
 		// Reminder factors grow with the slot (ReminderValue ≥ 0 when
 		// bounds are used).
-		cm.cu, cm.rho = cu, s.rho[lo]
-		for g := range cm.cu2 {
-			a, b, out := (*[numCures]float64)(cu[g*numCures:]), (*[numCures]float64)(cu[(g+1)*numCures:]), &cm.cu2[g]
-			for c := range out {
-				out[c] = min(a[c], b[c])
-			}
-		}
+		cm.rho = s.rho[lo]
 		for q, x := range cm.np {
-			cm.fx[q] = [4]float64{f.old, min(f.old, x), x}
+			cm.fx[q] = [3]float64{f.old, min(f.old, x), x}
 		}
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
-		cm.blockLo, cm.block = s.pts[lo].block, s.pts[hi-1].block
+		cm.onLo, cm.onHi = int(s.pts[lo].on), int(s.pts[hi-1].on)
 	}
 }
 
 // bound is a lower bound of the approximate loss of any slot of the chunk
-// in the segment, less a relative 1e-12 for its rounding. For each class
-// it takes the case that holds for every slot of the chunk when one does
-// (no deposit since a, or one; a deposit before b, or none; a's block or
-// a later one; b's block or an earlier one), else the lesser of the two.
+// in the segment, less a relative 1e-12 for its rounding. For each funds
+// class it takes the case that holds for every slot of the chunk when one
+// does (no deposit since a, or one; a deposit before b, or none), else
+// the lesser of the two; for each onset likewise (lifted by the slot or
+// not), with the least of a cure class's chances after the lift.
 func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 	// The funds classes' cases index the chunk's and the segment's
 	// options (chunkMin.fx, segment.fy): no branch to mispredict.
-	// Without b, bIdx is past every slot (segmentAt). The indexes are
-	// masked to the arrays' four entries, which spares their checks.
 	f := sg.dead
-	for q := range numSched {
-		lo, hi, a, b := cm.idxLo[q], cm.idxHi[q], sg.aIdx[q], sg.bIdx[q]
-		f += sg.fy[q][(b2i(b > lo)+b2i(b > hi))&3] * cm.fx[q][(b2i(hi > a)+b2i(lo > a))&3]
+	for q := 0; q < numSched; q++ {
+		x := cm.fx[q][b2i(cm.idxHi[q] > sg.aIdx[q])+b2i(cm.idxLo[q] > sg.aIdx[q])]
+		sy := 2 // no b: every case alike
+		if sg.hasB {
+			sy = b2i(sg.bIdx[q] > cm.idxLo[q]) + b2i(sg.bIdx[q] > cm.idxHi[q])
+		}
+		f += sg.fy[q][sy] * x
 	}
-	// The slots' gap cases from a, and to b, run over a range (blocks
-	// grow with the slot).
-	g0, g1 := gapIdx(cm.blockLo-sg.aBlk), gapIdx(cm.block-sg.aBlk)
-	h0, h1 := 0, 0 // no b: every case alike
-	if sg.hasB {
-		h0, h1 = gapIdx(sg.bBlk-cm.block), gapIdx(sg.bBlk-cm.blockLo)
-	}
-	// A chunk's slots lie within two blocks (chunkSlots ≤ blockHours),
-	// so the gap cases span one or two: their minima are read, not taken.
-	var xb, yb [numCures]float64
-	x, y := cm.cureRange(g0, g1, &xb), sg.cureRange(h0, h1, &yb)
+	// The onsets a slot of the chunk has lifted run over a range: those
+	// below it are lifted at every slot, those above it at none, those
+	// within it take the lesser of the two cases.
+	onLo, onHi := max(cm.onLo, sg.aOn), min(cm.onHi, sg.bOn)
 	for c := 0; c < numCures; c++ {
-		f += y[c] * x[c]
+		cl, ch := sg.C[clampOn(onLo, c)], sg.C[clampOn(max(onLo, onHi), c)]
+		xy := cm.cx[c] * min(sg.y[c][0], sg.y[c][1])
+		f += (sg.A[c]+cl-sg.ca[c])*xy + (ch-cl)*min(xy, sg.z[c]) + (sg.cb[c]-ch)*sg.z[c]
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
-}
-
-// cureRange is the least of the chunk's cure rows g0…g1, class by class:
-// a row of cu or cu2 when the range spans one or two, else written into
-// buf.
-func (cm *chunkMin) cureRange(g0, g1 int, buf *[numCures]float64) *[numCures]float64 {
-	switch g1 - g0 {
-	case 0:
-		return (*[numCures]float64)(cm.cu[g0*numCures:])
-	case 1:
-		return &cm.cu2[g0]
-	}
-	*buf = *(*[numCures]float64)(cm.cu[g0*numCures:])
-	for g := g0 + 1; g <= g1; g++ {
-		for c := range buf {
-			buf[c] = min(buf[c], cm.cu[g*numCures+c])
-		}
-	}
-	return buf
-}
-
-// cureRange is the least of the segment's cb over the gap cases h0…h1,
-// class by class, as chunkMin.cureRange.
-func (sg *segment) cureRange(h0, h1 int, buf *[numCures]float64) *[numCures]float64 {
-	switch h1 - h0 {
-	case 0:
-		return &sg.cb[h0]
-	case 1:
-		return &sg.cb2[h0]
-	}
-	*buf = sg.cb[h0]
-	for h := h0 + 1; h <= h1; h++ {
-		for c := range buf {
-			buf[c] = min(buf[c], sg.cb[h][c])
-		}
-	}
-	return buf
 }
 
 // spanLoss sets the approximate loss of the span's candidates, lists
@@ -443,28 +381,43 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 }
 
 // segment holds, for the slots between two chosen ones (a before, b
-// after, b nil at the end), each class's weight in the chance that every
-// retry fails: with a slot j inserted, class q contributes
+// after, b nil at the end), each state's weight in the chance that every
+// retry fails: with a slot j inserted, state q contributes
 // post·surv·S(a→j)·S(j→b)/S(a→b), where S is the survival of an attempt
 // given the one before. Within a segment the funds classes' S depend on j
-// only through its funds cells, which change a few times a day, and the
-// cure classes' only through j's cure cell and its gaps in blocks from a
-// and to b (gapOf).
+// only through its funds cells, which change a few times a day. A cure
+// onset's S depend on j through whether its hold has lifted by j (and by
+// a and b), j's local hour and whether j shares a day with a or b: the
+// onsets lifted by a, those lifted between a and j, between j and b, and
+// after b each share one expression per class, weighted by sums of the
+// onsets' weights (C, cumulative over the onsets), so a slot costs a few
+// operations per cure class however many onsets there are.
 type segment struct {
 	a, b *point
-	w    [NumClasses]float64           // post·surv/S(a→b) (post·surv without b)
-	fb   [numSched][2]float64          // funds: w·S(j→b) without / with a deposit between j and b
-	old  float64                       // funds: S with no deposit since the previous attempt
-	cb   [numGap][numCures]float64     // cure: w·S(j→b) by the gap from j to b (gapOf), then class
-	cb2  [numGap - 1][numCures]float64 // the least of cb's rows h and h+1 (bounds)
-	fy   [numSched][4]float64          // funds, for bounds: fb without, the least of fb, fb with (4: see bound)
-	dead float64                       // the dead class's term, the same for every j
-	hasB bool
-	aIdx [numSched]int32
-	bIdx [numSched]int32
-	aBlk int32
-	bBlk int32
+	w    [NumStates]float64   // post·surv/S(a→b) (post·surv without b)
+	fb   [numSched][2]float64 // funds: w·S(j→b) without / with a deposit between j and b
+	old  float64              // funds: S with no deposit since the previous attempt
+	fy   [numSched][3]float64 // funds, for bounds: fb without, the least of fb, fb with
+	// C[j] is the sum of the weights of onsets below j; aOn and bOn the
+	// onsets lifted by a and b (all and none without b).
+	C        [numOnset + 2]float64
+	aOn, bOn int
+	// Per cure class: the weight of its onsets lifted by a (A), C at the
+	// class's onsets bounded by aOn (ca) and bOn (cb), S(j→b) for a lifted
+	// j by whether j shares b's day (y), and S(a→j)·S(j→b) for an onset
+	// lifted between j and b (z).
+	A, ca, cb, z [numCures]float64
+	y            [numCures][2]float64
+	dead         float64 // the dead class's term and the onsets lifting after b: the same for every j
+	hasB         bool
+	aIdx         [numSched]int32
+	bIdx         [numSched]int32
+	aBlk         int32
+	bBlk         int32
 }
+
+// clampOn bounds an onset count to cure class c's onsets.
+func clampOn(on, c int) int { return min(max(on, onsetLo[c]), onsetHi[c]) }
 
 func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	sg.a = s.last
@@ -480,9 +433,10 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 		sg.w[q] = s.post[q] * s.surv[q]
 	}
 	if sg.hasB {
-		for q := range sg.w {
+		for q := 0; q < stateOnset; q++ {
 			sg.w[q] /= f.of(q, sg.a, sg.b)
 		}
+		f.mulOnsets(sg.w[:], sg.a, sg.b, true)
 	}
 	sg.old = f.old
 	for q := 0; q < numSched; q++ {
@@ -492,36 +446,35 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 			sg.fb[q] = [2]float64{sg.w[q], sg.w[q]}
 		}
 	}
-	var cub *[numGap * numCures]float64
-	if sg.hasB {
-		cub = f.cureAt(sg.b)
-	}
-	for g := range sg.cb {
-		for c := range numCures {
-			sg.cb[g][c] = sg.w[classCureFast+c]
-			if sg.hasB {
-				sg.cb[g][c] *= cub[g*numCures+c]
-			}
-		}
-	}
-	if s.prune {
-		for h := range sg.cb2 {
-			a, b, out := &sg.cb[h], &sg.cb[h+1], &sg.cb2[h]
-			for c := range out {
-				out[c] = min(a[c], b[c])
-			}
-		}
-	}
 	for q := range sg.fy {
-		sg.fy[q] = [4]float64{sg.fb[q][0], min(sg.fb[q][0], sg.fb[q][1]), sg.fb[q][1]}
+		sg.fy[q] = [3]float64{sg.fb[q][0], min(sg.fb[q][0], sg.fb[q][1]), sg.fb[q][1]}
 	}
-	sg.dead = sg.w[classDead] * f.dead
+	sg.dead = sg.w[stateDead] * f.dead
 	if sg.hasB {
 		sg.dead *= f.dead
 		sg.bIdx, sg.bBlk = sg.b.idx, sg.b.block
-	} else {
-		for q := range sg.bIdx {
-			sg.bIdx[q] = math.MaxInt32 // after every slot: bound's case of no b
+	}
+	const J = numOnset + 1
+	sg.aOn, sg.bOn = int(sg.a.on), J
+	if sg.hasB {
+		sg.bOn = int(sg.b.on)
+	}
+	sg.C[0] = 0
+	acc, cs := 0.0, sg.C[1:J+1]
+	for j, v := range sg.w[stateOnset : stateOnset+J] {
+		acc += v
+		cs[j] = acc
+	}
+	for c := 0; c < numCures; c++ {
+		ca, cb := sg.C[clampOn(sg.aOn, c)], sg.C[clampOn(sg.bOn, c)]
+		sg.A[c], sg.ca[c], sg.cb[c] = ca-sg.C[onsetLo[c]], ca, cb
+		pre := f.pre[c]
+		if sg.hasB {
+			y := f.post[sg.b.band][c]
+			sg.y[c], sg.z[c] = y, pre*y[0]
+			sg.dead += (sg.C[onsetHi[c]] - cb) * pre * pre
+		} else {
+			sg.y[c], sg.z[c] = [2]float64{1, 1}, pre
 		}
 	}
 	sg.aIdx, sg.aBlk = sg.a.idx, sg.a.block
@@ -547,15 +500,16 @@ func (sg *segment) funds(p *point, fd *mixFold) float64 {
 
 // rest is the cure and dead classes' part of the loss's sum.
 func (sg *segment) rest(p *point, f *mixFold) float64 {
-	sa, sb := gapIdx(p.block-sg.aBlk), 0
-	if sg.hasB {
-		sb = gapIdx(sg.bBlk - p.block)
-	}
-	// Rows as arrays (gap cases are 0…3): the loop runs unchecked.
-	cu, cb := (*[numCures]float64)(f.cureAt(p)[(sa&3)*numCures:]), &sg.cb[sb&3]
 	r := sg.dead
-	for c := range cu {
-		r += cb[c] * cu[c]
+	on := int(p.on)
+	sa, sb := b2i(p.block == sg.aBlk), 0
+	if sg.hasB {
+		sb = b2i(sg.bBlk == p.block)
+	}
+	x := &f.post[p.band]
+	for c := 0; c < numCures; c++ {
+		cp := sg.C[clampOn(on, c)]
+		r += (sg.A[c]*x[c][sa]+(cp-sg.ca[c])*x[c][0])*sg.y[c][sb] + (sg.cb[c]-cp)*sg.z[c]
 	}
 	return r
 }

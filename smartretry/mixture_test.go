@@ -201,7 +201,7 @@ func TestMixtureGridMatchesPoints(t *testing.T) {
 		dep.grid(pts, start, first, 3)
 		for j := 3; j < len(pts); j++ {
 			want := dep.at(start.Add(time.Duration(j)*time.Hour), first)
-			if pts[j].idx != want.idx || pts[j].fcell != want.fcell || pts[j].ccell != want.ccell || pts[j].block != want.block || pts[j].unix != want.unix || math.Abs(pts[j].h-want.h) > 1e-9 {
+			if pts[j].idx != want.idx || pts[j].fcell != want.fcell || pts[j].band != want.band || pts[j].on != want.on || pts[j].block != want.block || pts[j].unix != want.unix || math.Abs(pts[j].h-want.h) > 1e-9 {
 				t.Fatalf("%s slot %d: grid %+v, alone %+v", zone, j, pts[j], want)
 			}
 		}
@@ -226,9 +226,9 @@ func TestMixtureSurvivalsMatchCells(t *testing.T) {
 		if i > j {
 			i, j = j, i
 		}
-		for k := 0; k < NumClasses; k++ {
+		for k := 0; k < NumStates; k++ {
 			if got, want := f.of(k, &pts[i], &pts[j]), 1-m.Hazard[cell(k, &pts[i], &pts[j])]; got != want {
-				t.Fatalf("class %d, slots %d→%d: %g, want %g", k, i, j, got, want)
+				t.Fatalf("state %d, slots %d→%d: %g, want %g", k, i, j, got, want)
 			}
 		}
 	}

@@ -18,6 +18,8 @@ func WorkloadMixture(ctx context.Context, seed uint64) (*Mixture, error) {
 	for c := range teach.Hazard {
 		teach.Hazard[c] = min(max(initialHazard(c)*(0.5+r.Float64()), minHazard), maxHazard)
 	}
+	onsets := initialOnset()
+	const J = numOnset + 1
 	var seqs []MixtureSequence
 	for i := 0; i < 3000; i++ {
 		c := WorkloadCase(r)
@@ -42,6 +44,21 @@ func WorkloadMixture(ctx context.Context, seed uint64) (*Mixture, error) {
 				break
 			}
 		}
+		// The class's state: a cure class's onset drawn from its window.
+		st := k
+		switch {
+		case k == classDead:
+			st = stateDead
+		case k >= classCureFast:
+			j, u := 0, r.Float64()
+			row := onsets[(k-classCureFast)*J : (k-classCureFast+1)*J]
+			for ; j < J-1; j++ {
+				if u -= row[j]; u < 0 && row[j] > 0 {
+					break
+				}
+			}
+			st = stateOnset + j
+		}
 		first := c.first().At
 		s := MixtureSequence{Category: string(cat), Funding: string(c.Funding), Country: c.Country, Loc: c.Loc, First: first}
 		end := first.Add(14 * 24 * time.Hour)
@@ -55,7 +72,7 @@ func WorkloadMixture(ctx context.Context, seed uint64) (*Mixture, error) {
 			}
 			cur := dep.at(at, first)
 			s.Retries = append(s.Retries, at)
-			if r.Float64() < teach.Hazard[cell(k, &prev, &cur)] {
+			if r.Float64() < teach.Hazard[cell(st, &prev, &cur)] {
 				s.Success = true
 				break
 			}
