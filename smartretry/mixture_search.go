@@ -506,8 +506,10 @@ func (sg *segment) rest(p *point, f *mixFold) float64 {
 	if sg.hasB {
 		sb = b2i(sg.bBlk == p.block)
 	}
+	// Cases masked to their two entries: the loop runs unchecked.
 	x := &f.post[p.band]
-	for c := 0; c < numCures; c++ {
+	sa, sb = sa&1, sb&1
+	for c := range numCures {
 		cp := sg.C[clampOn(on, c)]
 		r += (sg.A[c]*x[c][sa]+(cp-sg.ca[c])*x[c][0])*sg.y[c][sb] + (sg.cb[c]-cp)*sg.z[c]
 	}
