@@ -14,7 +14,7 @@ import (
 // Fitted is what a backtest fits on the ledger before it looks at any
 // candidate: the out-of-fold recalibration of the logistic model, the
 // outcome models fitted on the whole ledger, and the refits on the ledger
-// resampled by customer. None of it depends on the candidate, so several
+// half-sampled by customer. None of it depends on the candidate, so several
 // candidates backtested on one ledger with one seed share it (Prepare).
 type Fitted struct {
 	// What it was prepared for: a run with another ledger, scorer,
@@ -28,10 +28,10 @@ type Fitted struct {
 	models Models
 	refit  []Models
 	// refitRecal is each refit's own out-of-fold recalibration, fitted on
-	// its resample as recal is on the ledger: the recalibration is part
+	// its half sample as recal is on the ledger: the recalibration is part
 	// of the estimate, so its uncertainty is part of the model's.
 	refitRecal []*Recalibration
-	// The refits' resamples (customers drawn, by index into groups), kept
+	// The refits' half samples (customers drawn, by index into groups), kept
 	// to fit the refits' mixtures when a candidate first needs them: a
 	// deployed mixture planner's refits plan only smart candidates.
 	seqs    []smartretry.MixtureSequence
@@ -39,6 +39,26 @@ type Fitted struct {
 	draws   [][]int
 	mixOnce sync.Once
 	mixErr  error
+}
+
+// The refits are fitted on half the customers, drawn without
+// replacement (half-sampling), not on a bootstrap resample. For a smooth
+// estimate the two agree: a fit on a random half differs from the fit on
+// all by as much as the fit on all differs from the truth (the variance
+// of a mean over n/2 of n, less that over n, is that over n: the
+// finite-population correction). But a bootstrap resample repeats about
+// a third of the customers two or more times, and a repeated sequence is
+// taken for independent evidence in the sparse cells a planner exploits.
+// The mixture's bootstrap refits overrated their own plans (the optimism
+// taken off a smart candidate) by 2.8 to 4.2 points on four simulated
+// histories of 20,000 invoices, where the deployed mixture's own excess
+// against the truth was 0.5 to 3.1 (mean 1.9); half-sample refits put it
+// at 1.0 to 1.8 (doc.go). A half sample repeats nobody, and costs half a
+// fit.
+
+// halfSample draws half of n customers (by index) without replacement.
+func halfSample(r *rand.Rand, n int) []int {
+	return r.Perm(n)[:n/2]
 }
 
 // mixtureOptions fit mixtures as `recoup train` does (TrainFamily with
@@ -71,11 +91,10 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 	f.groups = groupByCustomer(cfg.Ledger, rows, seqs)
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x726566697473))
 	for k := 0; k < cfg.Refits; k++ {
-		draw := make([]int, len(f.groups))
-		sample := make([]smartretry.TrainingRow, 0, len(rows))
-		for j := range draw {
-			draw[j] = r.IntN(len(f.groups))
-			for _, i := range f.groups[draw[j]].rows {
+		draw := halfSample(r, len(f.groups))
+		sample := make([]smartretry.TrainingRow, 0, len(rows)/2+1)
+		for _, j := range draw {
+			for _, i := range f.groups[j].rows {
 				sample = append(sample, rows[i])
 			}
 		}
@@ -99,7 +118,7 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 	return f, nil
 }
 
-// refitMixtures fits each refit's mixture on its resample, once.
+// refitMixtures fits each refit's mixture on its half sample, once.
 func (f *Fitted) refitMixtures(ctx context.Context) error {
 	f.mixOnce.Do(func() {
 		for k, draw := range f.draws {
@@ -200,7 +219,7 @@ func (f *Fitted) outcomeOf(m Models, r *Recalibration) Outcome {
 type group struct{ rows, seqs []int }
 
 // groupByCustomer indexes rows and sequences by customer, the unit the
-// refits resample: a customer's invoices share their hidden traits.
+// refits draw: a customer's invoices share their hidden traits.
 func groupByCustomer(l *smartretry.Ledger, rows []smartretry.TrainingRow, seqs []smartretry.MixtureSequence) []*group {
 	by := map[string]*group{}
 	var groups []*group

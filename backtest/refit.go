@@ -22,7 +22,7 @@ func DefaultTrain(ctx context.Context, rows []smartretry.TrainingRow) (smartretr
 }
 
 // modelSpread measures how much the estimates move when the model itself
-// is refitted on the ledger resampled by customer: the model's own
+// is refitted on the ledger half-sampled by customer: the model's own
 // uncertainty, which resampling invoices under one fixed model does not
 // see, and which is largest exactly where a candidate leaves the times
 // the logged runs tried. Each refit scores the same population (the
@@ -32,6 +32,7 @@ func DefaultTrain(ctx context.Context, rows []smartretry.TrainingRow) (smartretr
 // their difference.
 func modelSpread(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *Estimator, refitOutcome func(k int) Outcome, anchor []outcome, progress func()) (sd [3][5]float64, opt optimism, err error) {
 	var optSum, optSum2 float64
+	opt.Refits = make([]float64, 0, len(f.refit))
 	cancels := cfg.Candidate.AfterSub == domain.AfterCancel
 	var sum, sum2 [3][5]float64
 	for k, m := range f.refit {
@@ -42,14 +43,17 @@ func modelSpread(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *E
 			return sd, opt, err
 		}
 		if cfg.Candidate.SmartRetries {
-			o, err := refitOptimism(ctx, cfg, pop, e, m, refitOutcome(k), k)
+			o, raw, err := refitOptimism(ctx, cfg, pop, e, m, refitOutcome(k), k)
 			if err != nil {
 				return sd, opt, err
 			}
+			opt.Each = append(opt.Each, o)
+			opt.Raw = append(opt.Raw, raw)
 			optSum += o
 			optSum2 += o * o
 		}
 		c, b, d := pointMetrics(pop, cand, base, used, anchor, cancels)
+		opt.Refits = append(opt.Refits, c[0])
 		for m := range 5 {
 			for w, v := range [3]float64{c[m], b[m], d[m]} {
 				sum[w][m] += v
@@ -77,6 +81,12 @@ func modelSpread(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *E
 // chose itself, against the deployed model's view of the same plans.
 type optimism struct {
 	Mean, SD float64
+	// Each is every refit's optimism (points), as the estimate uses it:
+	// anchored on the logged runs. Raw is the same plans' optimism
+	// without the anchor (the refit's view of the candidate alone), kept
+	// for diagnosis. Refits is the candidate's recovery rate under each
+	// refit (the deployed plans, anchored).
+	Each, Raw, Refits []float64
 }
 
 // optimismSample bounds the invoices each refit's optimism is measured on:
@@ -89,7 +99,19 @@ const optimismSample = 4000
 // for the truth, so the difference is the refit's optimism about its own
 // choices (Efron's bootstrap estimate of optimism), which the deployed
 // model's estimate of its own plans suffers likewise.
-func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, m Models, ownOutcome Outcome, k int) (float64, error) {
+//
+// The estimate it corrects is anchored on the logged runs (prediction
+// under the candidate plus observed minus predicted along the logged
+// retries), so its bootstrap analog is too: each model's view of the
+// refit's plans is taken relative to its own view of the logged runs,
+// over the hours the two runs share. In the refit's world the observed
+// residual is the deployed model's, so the anchored optimism is
+// (own plans − own logged) by the refit minus (own plans − own logged)
+// by the deployed model. What a refit gets wrong on both runs alike (its
+// level, a class's share) cancels here exactly as it cancels in the
+// estimate; left in (raw, also returned), it inflated the correction by
+// what anchoring had already removed.
+func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, m Models, ownOutcome Outcome, k int) (anchored, raw float64, err error) {
 	idx := make([]int, len(pop))
 	for i := range idx {
 		idx[i] = i
@@ -106,33 +128,54 @@ func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator,
 	}
 	p := cfg.Planner(pm)
 	diff := make([]float64, len(idx))
-	err := parallel(ctx, cfg.Workers, len(idx), func(j int) error {
+	rawDiff := make([]float64, len(idx))
+	err = parallel(ctx, cfg.Workers, len(idx), func(j int) error {
+		inv := &pop[idx[j]]
 		// The refit's plans for this invoice, made once and scored by
 		// both models.
 		memo := &planMemo{p: p}
 		own, dep := *e, *e
 		own.Outcome, own.Planner = ownOutcome, memo
 		dep.Planner = memo // plans of the refit, scored by the deployed model
-		a, err := own.Expect(ctx, &pop[idx[j]], cfg.Candidate)
+		a, err := own.Expect(ctx, inv, cfg.Candidate)
 		if err != nil {
 			return err
 		}
 		memo.rewind()
-		b, err := dep.Expect(ctx, &pop[idx[j]], cfg.Candidate)
+		b, err := dep.Expect(ctx, inv, cfg.Candidate)
 		if err != nil {
 			return err
 		}
-		diff[j] = a.Recover - b.Recover
+		rawDiff[j] = a.Recover - b.Recover
+		if cfg.Baseline != nil {
+			// Against a preset baseline the estimate is not anchored.
+			diff[j] = rawDiff[j]
+			return nil
+		}
+		h := sharedHours(inv, cfg.Candidate)
+		ownLog, depLog := *e, *e
+		ownLog.Outcome = ownOutcome
+		al, err := ownLog.ExpectLogged(ctx, inv, h)
+		if err != nil {
+			return err
+		}
+		bl, err := depLog.ExpectLogged(ctx, inv, h)
+		if err != nil {
+			return err
+		}
+		diff[j] = (a.Recover - al.Recover) - (b.Recover - bl.Recover)
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var s float64
-	for _, d := range diff {
-		s += d
+	var s, sr float64
+	for j := range diff {
+		s += diff[j]
+		sr += rawDiff[j]
 	}
-	return 100 * s / float64(len(diff)), nil
+	n := float64(len(diff))
+	return 100 * s / n, 100 * sr / n, nil
 }
 
 // expectAll estimates every invoice under the candidate and the baseline

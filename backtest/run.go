@@ -27,7 +27,7 @@ type Config struct {
 	Seed      uint64 // bootstrap seed
 	Workers   int    // default 2
 	// Refits is how many times the models are refitted on the ledger
-	// resampled by customer to measure their own uncertainty, which then
+	// half-sampled by customer to measure their own uncertainty, which then
 	// widens the intervals (0 or 1: none). Train fits the logistic ones
 	// (default DefaultTrain: the deployed model's own family and options).
 	Refits int
@@ -105,9 +105,21 @@ type Result struct {
 	// ScoringSD and OptimismSD, for a smart candidate with refits, are
 	// the two measures of its model error (points): the spread of the
 	// deployed plans' estimate over the refits, and the spread of the
-	// refits' optimism about their own plans. ModelSD is the larger.
+	// refits' optimism about their own plans. ModelSD is the larger, with
+	// the standard error of the optimism's mean (OptimismSD/√Refits)
+	// added in quadrature.
 	ScoringSD  float64 `json:"smart_scoring_sd_pp,omitempty"`
 	OptimismSD float64 `json:"smart_optimism_sd_pp,omitempty"`
+	// The interval's parts: SamplingHalfWidth is the candidate recovery
+	// interval's half-width from resampling invoices alone, before the
+	// model's spread widened it; RefitRecovered is the candidate's
+	// recovery rate under each refit; RefitOptimism (smart only) each
+	// refit's anchored optimism, and RefitOptimismRaw the same without
+	// the anchor (not used; for diagnosis).
+	SamplingHalfWidth float64   `json:"sampling_half_width_pp"`
+	RefitRecovered    []float64 `json:"refit_recovered_pct,omitempty"`
+	RefitOptimism     []float64 `json:"refit_optimism_pp,omitempty"`
+	RefitOptimismRaw  []float64 `json:"refit_optimism_raw_pp,omitempty"`
 	// Recalibration is the out-of-fold recalibration the estimates are
 	// scored with (nil when the model is not linear).
 	Recalibration *Recalibration `json:"out_of_fold_recalibration,omitempty"`
@@ -184,6 +196,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.BaselineKind = "preset"
 	}
 	res.Candidate, res.Baseline, res.Difference = bootstrap(pop, cand, base, used, anchor, cfg.Candidate.AfterSub == domain.AfterCancel, cfg.Bootstrap, cfg.Seed)
+	res.SamplingHalfWidth = (res.Candidate.RecoveredPct.Hi - res.Candidate.RecoveredPct.Lo) / 2
 	if cfg.Refits > 1 {
 		sd, opt, err := modelSpread(ctx, cfg, f, pop, e, refitOutcome, anchor, progress)
 		if err != nil {
@@ -192,23 +205,25 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if cfg.Candidate.SmartRetries {
 			// The planner's choices are scored by a model fitted on the same
 			// ledger: take off the optimism the refits measured. Each refit's
-			// optimism is the bootstrap analog of the estimate's whole model
+			// optimism is the half-sample analog of the estimate's whole model
 			// error (its own plans scored by itself against the deployed
 			// model, which stands for the truth in the refit's world): the
 			// scoring noise the refit spread measures on the deployed plans,
 			// plus what selecting on that noise adds. Adding the two in
 			// quadrature counts the scoring noise twice; the larger of the
-			// two is carried.
+			// two is carried, and the mean taken off is itself a mean of
+			// Refits draws, whose standard error adds to it.
 			res.Candidate.RecoveredPct = shift(res.Candidate.RecoveredPct, -opt.Mean)
 			res.Difference.RecoveredPct = shift(res.Difference.RecoveredPct, -opt.Mean)
 			res.ScoringSD, res.OptimismSD = sd[0][0], opt.SD
+			meanSE := opt.SD / math.Sqrt(float64(cfg.Refits))
 			if base == nil {
 				// Against the observed baseline the difference moves with
 				// the candidate alone.
-				sd[0][0] = max(sd[0][0], opt.SD)
+				sd[0][0] = math.Hypot(max(sd[0][0], opt.SD), meanSE)
 				sd[2][0] = sd[0][0]
 			} else {
-				sd[0][0] = max(sd[0][0], opt.SD)
+				sd[0][0] = math.Hypot(max(sd[0][0], opt.SD), meanSE)
 				sd[2][0] = math.Hypot(sd[2][0], opt.SD)
 			}
 			res.Optimism = &opt.Mean
@@ -220,6 +235,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.Difference = res.Difference.widened(sd[2])
 		res.ModelRefits = cfg.Refits
 		res.ModelSD = sd[0][0]
+		res.RefitRecovered, res.RefitOptimism, res.RefitOptimismRaw = opt.Refits, opt.Each, opt.Raw
 	}
 	if used != nil {
 		res.Method = "direct method anchored on the logged runs: prediction under the candidate + (observed − predicted along the logged retries), both counted over the hours the two runs share"

@@ -116,17 +116,18 @@
 // A flush that fails (a sole writer's refused append, or any failure
 // other than a conflict the engine re-reads) stops the engine: its memory
 // holds decisions that are not written. A flight raises the failure before
-// it reports done, and the engine reads it right before every charge,
-// email and webhook, and when Decide, Commit, Record, Flush or AdvanceTo
-// start (see halt.go). The guarantee: once the store's answer has reached
-// the engine, no gateway call or send is made, even within the Decide
-// that is running, and every later call returns the same *FlushError.
-// Charges made before that moment whose attempts were in the failed flush,
-// in a flush queued behind it (refused with it), or still staged are not
-// recorded; so at most the charges of the queuedFlights steps in flight
-// and of the step being decided when the answer arrives (the store answers
-// a refused append with the rest of its commit group, after that group's
-// sync, so a sole writer may decide a few steps in the meantime). The
+// it reports done, and a sole writer's queued flushes share a QueueChain
+// that the store breaks the moment it refuses one, before it answers
+// (the answer waits for the sync of the appends applied with it). The
+// engine reads both right before every charge, email and webhook, and when
+// Decide, Commit, Record, Flush or AdvanceTo start (see halt.go). The
+// guarantee: once the store has refused a queued flush, or any flush's
+// failure has reached the engine, no gateway call or send is made, even
+// within the Decide that is running, and every later call returns the
+// same *FlushError. Charges made before that moment whose attempts were
+// in the failed flush, in a flush queued behind it (refused with it), or
+// still staged are not recorded: at most those of the queuedFlights steps
+// in flight and of the step being decided when the store refuses. The
 // FlushError lists them by idempotency key, so they can be reconciled,
 // and names the refused append (stream, expected revision, events). A
 // restarted engine decides them again from the ledger and charges with

@@ -331,8 +331,9 @@ func (e *Engine) AdvanceTo(ctx context.Context, t time.Time) error {
 // simulator does, so that the engine's memory is all there is to know;
 // events other writers record are seen at the next Commit. Once a flush
 // in flight has failed, Decide returns its *FlushError instead, and it
-// makes no further charge or send from the moment the failure reaches
-// the engine, even within one call (see FlushError).
+// makes no further charge or send from the moment the store refuses a
+// queued flush (or a flush's failure reaches the engine), even within one
+// call (see FlushError).
 func (e *Engine) Decide(ctx context.Context, t time.Time) error {
 	vc, ok := e.clock.(*VirtualClock)
 	if !ok {

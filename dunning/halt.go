@@ -20,13 +20,20 @@ import (
 // *FlushError. A restart rebuilds its memory from the ledger.
 //
 // The failure is seen as soon as it can be: a flight that fails raises
-// e.failed before it reports done, and the engine reads it (one atomic
-// load) right before every gateway call and every send, as well as when
-// Decide, Commit, Record, Flush or AdvanceTo start. So once the store's
-// answer has reached the engine, no gateway call is made. Charges decided
-// before that answer arrived (in the failed flush's own step, or in steps
-// whose flushes were queued behind it or still staged) were made and are
-// not recorded; the FlushError lists them by idempotency key.
+// e.failed before it reports done, and a sole writer's queued flushes
+// share an eventstore.QueueChain, which the store breaks the moment it
+// refuses one of them, before it answers (the answer waits for the commit
+// of the appends applied with the refused one). The engine reads both
+// (two atomic loads) right before every gateway call and every send, as
+// well as when Decide, Commit, Record, Flush or AdvanceTo start. So once
+// the store has refused a queued flush, or any flush's failure has reached
+// the engine, no gateway call is made. (Strictly: a call starts only
+// after a look that found neither, so a refusal that falls between that
+// look and the call, a few instructions, lets that one call through; it
+// is listed like the others.) Charges decided before then (in the failed
+// flush's own step, or in steps whose flushes were queued behind it or
+// still staged) were made and are not recorded; the FlushError lists
+// them by idempotency key.
 
 // errHalted stops a step that was about to act after a flush failed; the
 // driver turns it into the flush's error (failure).
@@ -97,18 +104,20 @@ func (e *FlushError) Error() string {
 func (e *FlushError) Unwrap() error { return e.Err }
 
 // halted reports, on the engine's goroutine, whether the engine must take
-// no further action: a flush in flight has failed, or the engine stopped.
-// It is read right before every outside effect.
-func (e *Engine) halted() bool { return e.failed.Load() }
+// no further action: a flush in flight has failed, the store has refused
+// a queued one, or the engine stopped. It is read right before every
+// outside effect.
+func (e *Engine) halted() bool { return e.failed.Load() || e.queueChain.Broken() != nil }
 
 // failure returns the error the engine stopped at, if any. Once a flush
-// in flight has failed it waits for the flushes in flight (the ones before
-// the failed one may still be written) and stops.
+// in flight has failed (or the store has refused a queued one) it waits
+// for the flushes in flight (the ones before the failed one may still be
+// written) and stops.
 func (e *Engine) failure(ctx context.Context) error {
 	if e.stopErr != nil {
 		return e.stopErr
 	}
-	if !e.failed.Load() {
+	if !e.halted() {
 		return nil
 	}
 	if err := e.join(ctx); err != nil {

@@ -19,15 +19,14 @@ import (
 	"github.com/recoupledger/recoup/eventstore/pebble"
 )
 
-// syncGate holds the store's WAL syncs while it is armed, so that a test
-// can keep a commit unanswered and queue flushes behind it. Everything
-// else goes to the disk as usual.
+// syncGate holds the store's WAL syncs while it is armed, each until the
+// test lets it go, so that a test can keep a commit unanswered and queue
+// flushes behind it. Everything else goes to the disk as usual.
 type syncGate struct {
-	armed   atomic.Bool
-	entered chan struct{} // closed when a sync is first held
-	release chan struct{} // closed to let held syncs go
-	once    sync.Once
-	free    sync.Once
+	armed atomic.Bool
+	held  chan chan struct{} // a held sync hands over what lets it go
+	free  chan struct{}      // closed at the end: nothing is held any more
+	once  sync.Once
 }
 
 func (g *syncGate) String() string { return "syncGate" }
@@ -43,30 +42,42 @@ func (g *syncGate) MaybeError(op errorfs.Op) error {
 	if !strings.HasSuffix(op.Path, ".log") || !g.armed.Load() {
 		return nil
 	}
-	g.once.Do(func() { close(g.entered) })
-	<-g.release
+	release := make(chan struct{})
+	select {
+	case g.held <- release:
+	case <-g.free:
+		return nil
+	}
+	select {
+	case <-release:
+	case <-g.free:
+	}
 	return nil
 }
 
-// hold arms the gate; held waits until a commit's sync is held.
+// hold arms the gate: from now on every WAL sync waits.
 func (g *syncGate) hold() { g.armed.Store(true) }
 
-func (g *syncGate) held(t *testing.T) {
+// next waits until a commit's sync is held, and returns what lets it go.
+func (g *syncGate) next(t *testing.T) (release func()) {
 	t.Helper()
 	select {
-	case <-g.entered:
+	case r := <-g.held:
+		return func() { close(r) }
 	case <-time.After(10 * time.Second):
-		t.Fatal("no commit reached the held sync")
+		t.Fatal("no commit reached a held sync")
+		return nil
 	}
 }
 
-func (g *syncGate) open() { g.free.Do(func() { g.armed.Store(false); close(g.release) }) }
+// open lets every sync go, held or to come.
+func (g *syncGate) open() { g.once.Do(func() { g.armed.Store(false); close(g.free) }) }
 
 // openGated opens a Pebble store on disk whose WAL syncs a syncGate can
 // hold.
 func openGated(t *testing.T) (*pebble.Store, *syncGate) {
 	t.Helper()
-	g := &syncGate{entered: make(chan struct{}), release: make(chan struct{})}
+	g := &syncGate{held: make(chan chan struct{}), free: make(chan struct{})}
 	s, err := pebble.Open(t.TempDir(), pebble.Options{FS: errorfs.Wrap(vfs.Default, g)})
 	if err != nil {
 		t.Fatal(err)
@@ -105,18 +116,22 @@ func recordInvoice(t *testing.T, e *Engine, n int, b domain.Base) error {
 // TestSoleWriterStopsAtARefusedFlush: a sole writer keeps flushes in
 // flight on the embedded store (on disk). Another writer appends to a
 // subscription stream after all, so the engine's next append there (the
-// pause after invoice in_3's failed first charge, step 3) is refused, and
-// the flush of step 4, queued behind it, is refused with it. Both are held
-// behind step 2's commit, whose sync does not return until the test lets
-// it, so the engine charges in_3 and in_4 before the refusal can be known.
+// pause after invoice in_5's failed first charge, step 5) is refused, and
+// the flush of step 6, queued behind it, is refused with it. Both queue,
+// with step 4's, behind step 3's commit, whose sync does not return until
+// the test lets it, so the engine charges in_5 and in_6 before the store
+// can refuse anything.
 //
-// Once the refusal has reached the engine, whatever the driver calls next,
-// no gateway call is made: the failure is returned, as a *FlushError that
-// names the refused append and lists the charges made whose attempts are
-// not written (in_3/1 and in_4/1, and any charge made in the step during
-// which the refusal arrives). The engine then stays stopped.
+// Once the store has refused step 5's flush, whatever the driver calls
+// next and even before the refusal is answered (BeforeAnswer: the answer
+// waits for the sync of step 4's flush, applied with it), no gateway call
+// is made: the failure is returned, as a *FlushError that names the
+// refused append and lists the charges made whose attempts are not
+// written (in_5/1 and in_6/1, and any charge made in the step during which
+// the refusal arrives). Step 4 and before are written, nothing after.
+// The engine then stays stopped.
 func TestSoleWriterStopsAtARefusedFlush(t *testing.T) {
-	for _, next := range []string{"Commit", "Decide", "Record", "DuringDecide"} {
+	for _, next := range []string{"Commit", "Decide", "Record", "DuringDecide", "BeforeAnswer"} {
 		t.Run(next, func(t *testing.T) { testStopsAtARefusedFlush(t, next) })
 	}
 }
@@ -129,11 +144,15 @@ func testStopsAtARefusedFlush(t *testing.T, next string) {
 	s, gate := openGated(t)
 
 	var (
+		e       *Engine
 		calls   []string // idempotency keys, in call order
 		failing *flight  // the flush the store refuses
 		onCall  func()   // run inside the next gateway call
 	)
 	gw := GatewayFunc(func(_ context.Context, r ChargeRequest) (ChargeResult, error) {
+		if err := e.queueChain.Broken(); err != nil {
+			t.Errorf("gateway called for %s after the store refused a flush: %v", r.IdempotencyKey, err)
+		}
 		if failing != nil {
 			select {
 			case <-failing.done:
@@ -153,62 +172,87 @@ func testStopsAtARefusedFlush(t *testing.T, next string) {
 		t.Fatal(err)
 	}
 	must(e.Commit(ctx)) // settles: the store is empty
-	// Step h records invoice h (and customer h+2, so that a customer's
-	// subscription is written two steps before its invoice), charges it,
-	// and commits without waiting.
+	// Step h records invoice h (and customer h+3, so that a customer's
+	// subscription is written three steps before its invoice), charges
+	// it, and commits without waiting.
 	step := func(h int) {
 		t.Helper()
 		b := domain.Base{OccurredAt: hour(h)}
-		recordCustomer(t, e, h+2, b)
+		recordCustomer(t, e, h+3, b)
 		must(recordInvoice(t, e, h, b))
 		must(e.Decide(ctx, hour(h)))
 		must(e.Commit(ctx))
 	}
-	recordCustomer(t, e, 1, domain.Base{OccurredAt: t0})
-	recordCustomer(t, e, 2, domain.Base{OccurredAt: t0})
+	for n := 1; n <= 3; n++ {
+		recordCustomer(t, e, n, domain.Base{OccurredAt: t0})
+	}
 	step(1)
+	step(2)
 	must(e.Flush(ctx))
-	// Another writer after all: sub_3 moves on without the engine.
-	other := domain.SubscriptionPaused{Base: domain.Base{OccurredAt: hour(1)}, SubscriptionID: "sub_3", Reason: "other writer"}
+	// Another writer after all: sub_5 moves on without the engine.
+	other := domain.SubscriptionPaused{Base: domain.Base{OccurredAt: hour(2)}, SubscriptionID: "sub_5", Reason: "other writer"}
 	typ, data, _ := domain.Encode(other)
 	if _, err := s.Append(ctx, other.StreamName(), eventstore.Any, eventstore.EventData{Type: typ, Data: data}); err != nil {
 		t.Fatal(err)
 	}
 	gate.hold()
-	step(2)
-	gate.held(t) // step 2's commit is written but not answered
 	step(3)
-	failing = e.flights[len(e.flights)-1]
+	release3 := gate.next(t) // step 3's commit is written but not answered
 	step(4)
-	if n := len(e.flights); n != 3 {
-		t.Fatalf("%d flushes in flight, want steps 2 to 4's", n)
+	step(5)
+	failing = e.flights[len(e.flights)-1]
+	step(6)
+	if n := len(e.flights); n != 4 {
+		t.Fatalf("%d flushes in flight, want steps 3 to 6's", n)
 	}
-	want := []string{"in_3/1", "in_4/1"} // charged, never to be written
+	for _, f := range e.flights[1:] {
+		<-f.queued // in the store's queue: they are applied together
+	}
+	if err := e.queueChain.Broken(); err != nil {
+		t.Fatalf("the chain broke before the refused flush was applied: %v", err)
+	}
+	want := []string{"in_5/1", "in_6/1"} // charged, never to be written
 
 	var nextErr error
 	switch next {
 	case "Commit", "Decide", "Record":
-		must(recordInvoice(t, e, 5, domain.Base{OccurredAt: hour(5)})) // due at once
+		must(recordInvoice(t, e, 7, domain.Base{OccurredAt: hour(7)})) // due at once
 		gate.open()
 		<-failing.done // the refusal has reached the engine
 		switch next {
 		case "Commit":
 			nextErr = e.Commit(ctx)
 		case "Decide":
-			nextErr = e.Decide(ctx, hour(5))
+			nextErr = e.Decide(ctx, hour(7))
 		case "Record":
-			nextErr = recordInvoice(t, e, 6, domain.Base{OccurredAt: hour(5)})
+			nextErr = recordInvoice(t, e, 8, domain.Base{OccurredAt: hour(7)})
 		}
 	case "DuringDecide":
 		// Three invoices due in one step; the refusal arrives while the
 		// first is charged, and the other two must not be.
-		for n := 5; n <= 7; n++ {
-			recordCustomer(t, e, n+2, domain.Base{OccurredAt: hour(5)})
-			must(recordInvoice(t, e, n, domain.Base{OccurredAt: hour(5)}))
+		for n := 7; n <= 9; n++ {
+			must(recordInvoice(t, e, n, domain.Base{OccurredAt: hour(7)}))
 		}
 		onCall = func() { gate.open(); <-failing.done }
-		nextErr = e.Decide(ctx, hour(5))
-		want = append(want, "in_5/1")
+		nextErr = e.Decide(ctx, hour(7))
+		want = append(want, "in_7/1")
+	case "BeforeAnswer":
+		must(recordInvoice(t, e, 7, domain.Base{OccurredAt: hour(7)})) // due at once
+		release3()
+		// Steps 4 to 6 are applied as one group: step 4's flush is written
+		// into the group's batch, step 5's refused, step 6's refused with
+		// it; nothing is answered until the group's sync returns.
+		release4 := gate.next(t)
+		if e.queueChain.Broken() == nil {
+			t.Fatal("the group's sync is held but the store has not refused step 5's flush")
+		}
+		select {
+		case <-failing.done:
+			t.Fatal("the refused flush was answered before its group's sync")
+		default:
+		}
+		time.AfterFunc(20*time.Millisecond, release4)
+		nextErr = e.Decide(ctx, hour(7))
 	}
 
 	var fe *FlushError
@@ -216,11 +260,11 @@ func testStopsAtARefusedFlush(t *testing.T, next string) {
 		t.Fatalf("%s after the refusal: %v; want a *FlushError", next, nextErr)
 	}
 	var be *eventstore.BatchError
-	if !errors.Is(nextErr, eventstore.ErrWrongExpectedVersion) || !errors.As(nextErr, &be) || be.Stream != "subscription-sub_3" {
-		t.Fatalf("%s after the refusal: %v; want the refusal of the append to subscription-sub_3", next, nextErr)
+	if !errors.Is(nextErr, eventstore.ErrWrongExpectedVersion) || !errors.As(nextErr, &be) || be.Stream != "subscription-sub_5" {
+		t.Fatalf("%s after the refusal: %v; want the refusal of the append to subscription-sub_5", next, nextErr)
 	}
-	if fe.Stream != "subscription-sub_3" || fe.Expected != eventstore.Exact(0) || len(fe.Events) != 1 || !strings.HasPrefix(fe.Events[0], domain.TypeSubscriptionPaused+" ") {
-		t.Fatalf("refused record named as %s at %v with %v; want the engine's SubscriptionPaused on subscription-sub_3 at revision 0", fe.Stream, fe.Expected, fe.Events)
+	if fe.Stream != "subscription-sub_5" || fe.Expected != eventstore.Exact(0) || len(fe.Events) != 1 || !strings.HasPrefix(fe.Events[0], domain.TypeSubscriptionPaused+" ") {
+		t.Fatalf("refused record named as %s at %v with %v; want the engine's SubscriptionPaused on subscription-sub_5 at revision 0", fe.Stream, fe.Expected, fe.Events)
 	}
 	var keys []string
 	for _, c := range fe.Unrecorded {
@@ -233,18 +277,20 @@ func testStopsAtARefusedFlush(t *testing.T, next string) {
 		t.Fatalf("unrecorded charges %v, want %v", keys, want)
 	}
 	for _, k := range want {
-		if !strings.Contains(nextErr.Error(), k) || !strings.Contains(nextErr.Error(), "subscription-sub_3") {
+		if !strings.Contains(nextErr.Error(), k) || !strings.Contains(nextErr.Error(), "subscription-sub_5") {
 			t.Fatalf("error %q does not name the refused stream and charge %s", nextErr, k)
 		}
 	}
-	if wantCalls := append([]string{"in_1/1", "in_2/1"}, want...); !slices.Equal(calls, wantCalls) {
+	if wantCalls := append([]string{"in_1/1", "in_2/1", "in_3/1", "in_4/1"}, want...); !slices.Equal(calls, wantCalls) {
 		t.Fatalf("gateway calls %v, want %v", calls, wantCalls)
 	}
 
-	// What the store holds: step 2 and before, nothing after.
-	for inv, written := range map[string]bool{"in_1": true, "in_2": true, "in_3": false, "in_4": false, "in_5": false} {
+	// What the store holds: step 4 and before, nothing after.
+	gate.open()
+	for n := 1; n <= 7; n++ {
+		inv := fmt.Sprint("in_", n)
 		recs, err := s.ReadStream(ctx, domain.InvoiceStream(inv), eventstore.ReadStreamOptions{})
-		switch {
+		switch written := n <= 4; {
 		case written && (err != nil || len(ofTypeRecs(recs, domain.TypePaymentAttempted)) != 1):
 			t.Errorf("%s: %d events, %v; want its attempt written", inv, len(recs), err)
 		case !written && !errors.Is(err, eventstore.ErrStreamNotFound):
@@ -258,7 +304,7 @@ func testStopsAtARefusedFlush(t *testing.T, next string) {
 		"Commit":    func() error { return e.Commit(ctx) },
 		"Flush":     func() error { return e.Flush(ctx) },
 		"AdvanceTo": func() error { return e.AdvanceTo(ctx, hour(41*24)) },
-		"Record":    func() error { return recordInvoice(t, e, 9, domain.Base{OccurredAt: hour(41 * 24)}) },
+		"Record":    func() error { return recordInvoice(t, e, 10, domain.Base{OccurredAt: hour(41 * 24)}) },
 	} {
 		if err := call(); err != fe {
 			t.Errorf("%s after the engine stopped: %v; want its FlushError", name, err)
@@ -267,8 +313,8 @@ func testStopsAtARefusedFlush(t *testing.T, next string) {
 	if err := e.Close(); !errors.Is(err, fe) {
 		t.Errorf("Close after the engine stopped: %v; want its FlushError", err)
 	}
-	if len(calls) != len(want)+2 {
-		t.Fatalf("gateway calls after the engine stopped: %v", calls[len(want)+2:])
+	if n := len(want) + 4; len(calls) != n {
+		t.Fatalf("gateway calls after the engine stopped: %v", calls[n:])
 	}
 }
 

@@ -130,7 +130,7 @@ func WithBatchSize(n int) Option {
 // engine's writes: its flushes are queued on one eventstore.QueueChain,
 // so the store refuses every flush queued after the refused one, and the
 // engine stops (elsewhere the stream is re-read). From the moment the
-// refusal reaches the engine it charges and sends nothing more, and the
+// store refuses it charges and sends nothing more, and the
 // next Decide, Commit, Record, Flush, AdvanceTo or Close returns it as a
 // *FlushError naming the refused append and the charges made whose
 // attempts are not written.

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -231,16 +232,24 @@ type StreamMetadata struct {
 // store that applies queued appends in order (the embedded store's
 // QueueAppendBatch): once the store refuses one of them, it refuses every
 // later one of the chain, so the writer's later append is never written
-// without an earlier one. Only the store touches it, from the goroutine
-// that applies appends in queue order.
-type QueueChain struct{ broken error }
+// without an earlier one. Only the store breaks it, from the goroutine
+// that applies appends in queue order. Broken may be read from any
+// goroutine: a writer sees a refusal as soon as the store has made it,
+// before the refused append is answered (which waits for the commit of
+// the appends applied with it).
+type QueueChain struct{ broken atomic.Pointer[error] }
 
 // Break marks the chain refused at err (the first refusal is kept).
 func (c *QueueChain) Break(err error) {
-	if c.broken == nil {
-		c.broken = err
+	if err != nil {
+		c.broken.CompareAndSwap(nil, &err)
 	}
 }
 
 // Broken is the refusal that broke the chain, nil while none has.
-func (c *QueueChain) Broken() error { return c.broken }
+func (c *QueueChain) Broken() error {
+	if p := c.broken.Load(); p != nil {
+		return *p
+	}
+	return nil
+}

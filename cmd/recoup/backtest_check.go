@@ -17,6 +17,7 @@ func init() {
 	var world string
 	var opt smartsim.CheckOptions
 	var asJSON bool
+	var only []string
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Check the backtest against the truth of a simulated world",
@@ -29,7 +30,8 @@ random numbers. It prints, per candidate, the backtest's recovery estimate with
 its 95% interval, the truth, whether the interval covers it and the interval's
 half-width (issue 6's target: covered, and under 2 points).`,
 		Example: `  recoup backtest check                                   # b2c_us, 20,000 failed invoices, 30% explored
-  recoup backtest check --world b2b_global --explore 0.05 --json`,
+  recoup backtest check --world b2b_global --explore 0.05 --json
+  recoup backtest check --invoices 5000 --seed 2 --only "smart on"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opt.Invoices < 100 {
@@ -52,6 +54,18 @@ half-width (issue 6's target: covered, and under 2 points).`,
 			}
 			if opt.Bootstrap < 100 {
 				return fmt.Errorf("--bootstrap: need at least 100 replicates, got %d", opt.Bootstrap)
+			}
+			for _, name := range only {
+				found := false
+				for _, c := range smartsim.CheckCandidates() {
+					if c.Name == name {
+						opt.Candidates = append(opt.Candidates, c)
+						found = true
+					}
+				}
+				if !found {
+					return fmt.Errorf("--only: no candidate named %q (want one of more retries, smart on, shorter window, later retries)", name)
+				}
 			}
 			m, err := simulator.OpenWorld(world, datasets.World)
 			if err != nil {
@@ -92,7 +106,8 @@ half-width (issue 6's target: covered, and under 2 points).`,
 	fl.IntVar(&opt.Workers, "workers", 2, "goroutines for the backtest and the replays")
 	fl.StringVar((*string)(&opt.Family), "outcome", "logistic", "outcome model the backtest replays fixed schedules against: mixture or logistic (the smart candidate is scored by the mixture that plans it)")
 	fl.StringVar(&opt.SmartFamily, "smart-family", "mixture", "shipped smart planner that plans the smart candidate: mixture or logistic")
-	fl.IntVar(&opt.Refits, "refits", 10, "model refits on the history resampled by customer (0: none)")
+	fl.IntVar(&opt.Refits, "refits", 10, "model refits on the history half-sampled by customer (0: none)")
+	fl.StringSliceVar(&only, "only", nil, "check only these candidates (comma-separated names; default all four)")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	backtestCmd.AddCommand(cmd)
 }
@@ -110,6 +125,21 @@ func printCheck(w io.Writer, r smartsim.CheckReport) {
 		}
 		fmt.Fprintf(w, "%-16s %-26s %-8s %-8s %-11s %-9s\n", c.Candidate, est, fmt.Sprintf("%.2f%%", c.Truth), cov,
 			fmt.Sprintf("%.2f pp", c.HalfWidth), fmt.Sprintf("%.2f%%", c.Observed))
+	}
+	fmt.Fprintf(w, "\nhalf-width parts (points): sampling alone, model sd over refits (1.96·sd)\n")
+	for _, c := range r.Candidates {
+		fmt.Fprintf(w, "%-16s sampling %.2f, model sd %.2f (%.2f)", c.Candidate, c.SamplingHalfWidth, c.ModelSD, 1.96*c.ModelSD)
+		if c.Optimism != nil {
+			var raw float64
+			for _, v := range c.RefitOptimismRaw {
+				raw += v
+			}
+			if n := len(c.RefitOptimismRaw); n > 0 {
+				raw /= float64(n)
+			}
+			fmt.Fprintf(w, "; optimism %.2f taken off (unanchored %.2f), scoring sd %.2f, optimism sd %.2f", *c.Optimism, raw, c.ScoringSD, c.OptimismSD)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\nmethod: %s\n", r.Method)
 }

@@ -2,6 +2,7 @@ package smartsim
 
 import (
 	"context"
+	"math"
 	"os"
 	"strconv"
 	"testing"
@@ -123,7 +124,7 @@ func TestBacktestSharesFits(t *testing.T) {
 			if !(iv.Lo <= iv.Est && iv.Est <= iv.Hi) || iv.Est <= 0 || iv.Est >= 100 || shared.Outcome != want {
 				t.Errorf("%s, %s: recovery %+v, outcome model %q", family, cand.Name, iv, shared.Outcome)
 			}
-			if cand.SmartRetries && (shared.Optimism == nil || shared.OptimismSD <= 0 || shared.ModelSD != max(shared.ScoringSD, shared.OptimismSD)) {
+			if cand.SmartRetries && (shared.Optimism == nil || shared.OptimismSD <= 0 || math.Abs(shared.ModelSD-math.Hypot(max(shared.ScoringSD, shared.OptimismSD), shared.OptimismSD/math.Sqrt(float64(cfg.Refits)))) > 1e-9) {
 				t.Errorf("%s, %s: optimism %v, model sd %v from scoring %v and optimism %v", family, cand.Name, shared.Optimism, shared.ModelSD, shared.ScoringSD, shared.OptimismSD)
 			}
 		}

@@ -26,7 +26,7 @@ type CheckOptions struct {
 	// history's default (TrainOptions.Near).
 	Near      float64
 	Bootstrap int // default 400
-	// Refits of the model on the ledger resampled by customer, whose
+	// Refits of the model on the ledger half-sampled by customer, whose
 	// spread widens the intervals (backtest.Config.Refits); default 10,
 	// negative for none.
 	Refits  int
@@ -56,7 +56,16 @@ type CheckRow struct {
 	// Optimism is what the smart candidate's estimate was lowered by for
 	// the optimizer's curse (points; nil for fixed candidates).
 	Optimism *float64 `json:"smart_optimism_pp,omitempty"`
-	Seconds  float64  `json:"seconds"`
+	// SamplingHalfWidth is the interval's half-width from resampling
+	// invoices alone; the model's spread (ModelSD) widened it to
+	// HalfWidth. The rest decompose the model's part (backtest.Result).
+	SamplingHalfWidth float64   `json:"sampling_half_width_pp"`
+	ScoringSD         float64   `json:"smart_scoring_sd_pp,omitempty"`
+	OptimismSD        float64   `json:"smart_optimism_sd_pp,omitempty"`
+	RefitRecovered    []float64 `json:"refit_recovered_pct,omitempty"`
+	RefitOptimism     []float64 `json:"refit_optimism_pp,omitempty"`
+	RefitOptimismRaw  []float64 `json:"refit_optimism_raw_pp,omitempty"`
+	Seconds           float64   `json:"seconds"`
 }
 
 // CheckReport is a whole check.
@@ -186,7 +195,9 @@ func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckRepo
 		iv := res.Candidate.RecoveredPct
 		rep.Method = res.Method
 		rep.Candidates = append(rep.Candidates, CheckRow{Candidate: cand.Name, Preset: cand, Estimate: iv, HalfWidth: (iv.Hi - iv.Lo) / 2,
-			Truth: truth, Covered: iv.Lo <= truth && truth <= iv.Hi, Observed: res.Baseline.RecoveredPct.Est, ModelSD: res.ModelSD, Optimism: res.Optimism, Seconds: time.Since(start).Seconds()})
+			Truth: truth, Covered: iv.Lo <= truth && truth <= iv.Hi, Observed: res.Baseline.RecoveredPct.Est, ModelSD: res.ModelSD, Optimism: res.Optimism, Seconds: time.Since(start).Seconds(),
+			SamplingHalfWidth: res.SamplingHalfWidth, ScoringSD: res.ScoringSD, OptimismSD: res.OptimismSD,
+			RefitRecovered: res.RefitRecovered, RefitOptimism: res.RefitOptimism, RefitOptimismRaw: res.RefitOptimismRaw})
 	}
 	return rep, nil
 }
