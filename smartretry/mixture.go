@@ -431,9 +431,13 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 	}
 	soonest := slices.Min(next[:])                     // no earlier time changes any schedule's cell
 	frac := float64(t0.Unix()-first.Unix())/3600 - p.h // 0 up to rounding
+	h0 := p.h
+	// The local hour moves on by one a slot while the zone's offset
+	// stays: it is worked out again only when the offset changes.
+	lastOff, hour := math.MinInt, 0
 	for j := from + 1; j < n; j++ {
 		p.unix += 3600
-		p.h = float64(j-from) + pts[from].h + frac
+		p.h = float64(j-from) + h0 + frac
 		for s := range d.pay {
 			if p.unix < soonest {
 				break // most hours: no schedule's cell changes (s is 0)
@@ -464,9 +468,12 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		if p.unix >= soonest {
 			soonest = slices.Min(next[:])
 		}
-		off := z.offsetAt(p.unix)
-		band := int(((p.unix+int64(off))%86400+86400)%86400) / 3600
-		p.band = uint8(min(band, numBands-1))
+		if off := z.offsetAt(p.unix); off != lastOff {
+			lastOff, hour = off, int(((p.unix+int64(off))%86400+86400)%86400)/3600
+		} else if hour++; hour == 24 {
+			hour = 0
+		}
+		p.band = uint8(min(hour, numBands-1))
 		p.on = onsetOf(p.unix - first.Unix())
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p

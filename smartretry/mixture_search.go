@@ -17,8 +17,11 @@ type search struct {
 	same    []bool
 	fver    []int32   // count of changes of the funds cells up to each slot
 	rho     []float64 // the customer does not pay after a failure at j
-	surv    []float64 // P(every chosen retry fails | class)
+	surv    []float64 // P(every chosen retry fails | state)
 	remind  float64   // Π rho over the chosen slots
+	// ps is post·surv by state, P its sums over the onsets (P[j]: the
+	// onsets below j), which every segment reads.
+	ps, P []float64
 
 	chosen, rest []int
 	// settled are the chosen slots whose move (choose's local search) was
@@ -118,6 +121,25 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 	return chosen
 }
 
+// sums sets ps and P from post and surv.
+func (s *search) sums() {
+	const J = numOnset + 1
+	s.ps = resize(s.ps, len(s.post))
+	for q := range s.ps {
+		s.ps[q] = s.post[q] * s.surv[q]
+	}
+	if len(s.ps) != NumStates {
+		return // segments are not used (bestInsert's exact case)
+	}
+	s.P = resize(s.P, J+1)
+	acc, ps := 0.0, s.ps[stateOnset:stateOnset+J]
+	s.P[0] = 0
+	for j, v := range ps {
+		acc += v
+		s.P[j+1] = acc
+	}
+}
+
 func insertAt(a []int, pos, v int) []int {
 	a = append(a, 0)
 	copy(a[pos+1:], a[pos:])
@@ -127,6 +149,7 @@ func insertAt(a []int, pos, v int) []int {
 
 // survival sets surv and remind for the sorted slots chosen.
 func (s *search) survival(chosen []int) {
+	defer s.sums()
 	for q := range s.surv {
 		s.surv[q] = 1
 	}
@@ -137,7 +160,7 @@ func (s *search) survival(chosen []int) {
 		for q := 0; q < stateOnset; q++ {
 			s.surv[q] *= s.f.of(q, a, b)
 		}
-		s.f.mulOnsets(s.surv, a, b, false)
+		s.f.mulOnsets(s.surv, a, b)
 		s.remind *= s.rho[j]
 		a = &s.pts[j]
 	}
@@ -327,10 +350,12 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 	// below it are lifted at every slot, those above it at none, those
 	// within it take the lesser of the two cases.
 	onLo, onHi := max(cm.onLo, sg.aOn), min(cm.onHi, sg.bOn)
+	P, pre := s.P, &s.f.pre
 	for c := 0; c < numCures; c++ {
-		cl, ch := sg.C[clampOn(onLo, c)], sg.C[clampOn(max(onLo, onHi), c)]
-		xy := cm.cx[c] * min(sg.y[c][0], sg.y[c][1])
-		f += (sg.A[c]+cl-sg.ca[c])*xy + (ch-cl)*min(xy, sg.z[c]) + (sg.cb[c]-ch)*sg.z[c]
+		pl, ph := P[clampOn(onLo, c)], P[clampOn(max(onLo, onHi), c)]
+		x := cm.cx[c]
+		xg := x * sg.gmin[c]
+		f += sg.aymin[c]*x + (pl-sg.p1[c])*xg + (ph-pl)*min(xg, pre[c]) + (sg.p2[c]-ph)*pre[c]
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
 }
@@ -349,7 +374,7 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 		if fj < 0 || s.fver[j] != s.fver[fj] {
 			funds, fj = sg.funds(p, s.f), j
 		}
-		l := s.remind * s.rho[j] * (funds + sg.rest(p, s.f))
+		l := s.remind * s.rho[j] * (funds + sg.rest(p, s.f, s.P))
 		s.loss[j] = l
 		s.cj, s.cpos = append(s.cj, int32(j)), append(s.cpos, sp.pos)
 		least = min(least, l)
@@ -388,32 +413,33 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 // only through its funds cells, which change a few times a day. A cure
 // onset's S depend on j through whether its hold has lifted by j (and by
 // a and b), j's local hour and whether j shares a day with a or b: the
-// onsets lifted by a, those lifted between a and j, between j and b, and
-// after b each share one expression per class, weighted by sums of the
-// onsets' weights (C, cumulative over the onsets), so a slot costs a few
-// operations per cure class however many onsets there are.
+// onsets of a class lifted by a, those lifted between a and j, between j
+// and b, and after b each share one expression, and their post·surv are
+// summed over the onsets once per set of chosen slots (search.P), so a
+// slot costs a few operations per cure class however many onsets there
+// are.
 type segment struct {
 	a, b *point
-	w    [NumStates]float64   // post·surv/S(a→b) (post·surv without b)
+	w    [stateOnset]float64  // funds and dead: post·surv/S(a→b) (post·surv without b)
 	fb   [numSched][2]float64 // funds: w·S(j→b) without / with a deposit between j and b
 	old  float64              // funds: S with no deposit since the previous attempt
 	fy   [numSched][3]float64 // funds, for bounds: fb without, the least of fb, fb with
-	// C[j] is the sum of the weights of onsets below j; aOn and bOn the
-	// onsets lifted by a and b (all and none without b).
-	C        [numOnset + 2]float64
+	// aOn and bOn are the onsets lifted by a and b (all without b).
 	aOn, bOn int
-	// Per cure class: the weight of its onsets lifted by a (A), C at the
-	// class's onsets bounded by aOn (ca) and bOn (cb), S(j→b) for a lifted
-	// j by whether j shares b's day (y), and S(a→j)·S(j→b) for an onset
-	// lifted between j and b (z).
-	A, ca, cb, z [numCures]float64
-	y            [numCures][2]float64
-	dead         float64 // the dead class's term and the onsets lifting after b: the same for every j
-	hasB         bool
-	aIdx         [numSched]int32
-	bIdx         [numSched]int32
-	aBlk         int32
-	bBlk         int32
+	// Per cure class: P at the class's onsets bounded by aOn (p1) and bOn
+	// (p2); the term of its onsets lifted by a, less j's survival from a,
+	// by whether j shares b's day (ay: their post·surv/S(a→b)·S(j→b));
+	// the factor of an onset lifted between a and j, less j's survival
+	// from a, by the same (g: S(j→b)/S(a→b)); and their least (bounds).
+	p1, p2      [numCures]float64
+	ay, g       [numCures][2]float64
+	aymin, gmin [numCures]float64
+	dead        float64 // the dead class's term and the onsets lifting after b: the same for every j
+	hasB        bool
+	aIdx        [numSched]int32
+	bIdx        [numSched]int32
+	aBlk        int32
+	bBlk        int32
 }
 
 // clampOn bounds an onset count to cure class c's onsets.
@@ -430,13 +456,12 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 		sg.b = &s.pts[chosen[pos]]
 	}
 	for q := range sg.w {
-		sg.w[q] = s.post[q] * s.surv[q]
+		sg.w[q] = s.ps[q]
 	}
 	if sg.hasB {
-		for q := 0; q < stateOnset; q++ {
+		for q := range sg.w {
 			sg.w[q] /= f.of(q, sg.a, sg.b)
 		}
-		f.mulOnsets(sg.w[:], sg.a, sg.b, true)
 	}
 	sg.old = f.old
 	for q := 0; q < numSched; q++ {
@@ -459,23 +484,30 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	if sg.hasB {
 		sg.bOn = int(sg.b.on)
 	}
-	sg.C[0] = 0
-	acc, cs := 0.0, sg.C[1:J+1]
-	for j, v := range sg.w[stateOnset : stateOnset+J] {
-		acc += v
-		cs[j] = acc
+	P := s.P
+	sab := 0
+	if sg.hasB {
+		sab = b2i(sg.a.block == sg.b.block)
 	}
 	for c := 0; c < numCures; c++ {
-		ca, cb := sg.C[clampOn(sg.aOn, c)], sg.C[clampOn(sg.bOn, c)]
-		sg.A[c], sg.ca[c], sg.cb[c] = ca-sg.C[onsetLo[c]], ca, cb
-		pre := f.pre[c]
+		p0, p1, p2 := P[onsetLo[c]], P[clampOn(sg.aOn, c)], P[clampOn(sg.bOn, c)]
+		sg.p1[c], sg.p2[c] = p1, p2
+		lifted := p1 - p0 // the onsets lifted by a
 		if sg.hasB {
-			y := f.post[sg.b.band][c]
-			sg.y[c], sg.z[c] = y, pre*y[0]
-			sg.dead += (sg.C[onsetHi[c]] - cb) * pre * pre
+			// Onsets lifted by a survive b as a lifted hold (sticky when
+			// a and b share a day), those lifted between a and b as a
+			// fresh one, those lifting after b as a held one: divided by
+			// those, the S(a→j)·S(j→b) of the latter are the hold's
+			// survival before the lift.
+			y, r := f.post[sg.b.band][c], f.rpost[sg.b.band][c]
+			a := lifted * r[sab]
+			sg.ay[c] = [2]float64{a * y[0], a * y[1]}
+			sg.g[c] = [2]float64{y[0] * r[0], y[1] * r[0]}
+			sg.dead += (P[onsetHi[c]] - p2) * f.pre[c]
 		} else {
-			sg.y[c], sg.z[c] = [2]float64{1, 1}, pre
+			sg.ay[c], sg.g[c] = [2]float64{lifted, lifted}, [2]float64{1, 1}
 		}
+		sg.aymin[c], sg.gmin[c] = min(sg.ay[c][0], sg.ay[c][1]), min(sg.g[c][0], sg.g[c][1])
 	}
 	sg.aIdx, sg.aBlk = sg.a.idx, sg.a.block
 }
@@ -498,8 +530,9 @@ func (sg *segment) funds(p *point, fd *mixFold) float64 {
 	return f
 }
 
-// rest is the cure and dead classes' part of the loss's sum.
-func (sg *segment) rest(p *point, f *mixFold) float64 {
+// rest is the cure and dead classes' part of the loss's sum (P the
+// search's sums over the onsets).
+func (sg *segment) rest(p *point, f *mixFold, P []float64) float64 {
 	r := sg.dead
 	on := int(p.on)
 	sa, sb := b2i(p.block == sg.aBlk), 0
@@ -508,8 +541,8 @@ func (sg *segment) rest(p *point, f *mixFold) float64 {
 	}
 	x := &f.post[p.band]
 	for c := 0; c < numCures; c++ {
-		cp := sg.C[clampOn(on, c)]
-		r += (sg.A[c]*x[c][sa]+(cp-sg.ca[c])*x[c][0])*sg.y[c][sb] + (sg.cb[c]-cp)*sg.z[c]
+		pc := P[clampOn(on, c)]
+		r += sg.ay[c][sb]*x[c][sa] + (pc-sg.p1[c])*x[c][0]*sg.g[c][sb] + (sg.p2[c]-pc)*f.pre[c]
 	}
 	return r
 }
