@@ -350,12 +350,14 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 	// below it are lifted at every slot, those above it at none, those
 	// within it take the lesser of the two cases.
 	onLo, onHi := max(cm.onLo, sg.aOn), min(cm.onHi, sg.bOn)
-	P, pre := s.P, &s.f.pre
-	for c := 0; c < numCures; c++ {
-		pl, ph := P[clampOn(onLo, c)], P[clampOn(max(onLo, onHi), c)]
+	P := s.P
+	cl, ch := &onsetClamp[onLo], &onsetClamp[max(onLo, onHi)]
+	for c := range sg.cu {
+		u := &sg.cu[c]
+		pl, ph := P[cl[c]], P[ch[c]]
 		x := cm.cx[c]
-		xg := x * sg.gmin[c]
-		f += sg.aymin[c]*x + (pl-sg.p1[c])*xg + (ph-pl)*min(xg, pre[c]) + (sg.p2[c]-ph)*pre[c]
+		xg := x * u.gmin
+		f += u.aymin*x + (pl-u.p1)*xg + (ph-pl)*min(xg, u.pre) + (u.p2-ph)*u.pre
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
 }
@@ -391,18 +393,73 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 		a = &s.pts[chosen[pos-1]]
 	}
 	cur, f := &s.pts[j], s.f
-	var sum float64
+	var b *point
 	if pos < len(chosen) {
-		b := &s.pts[chosen[pos]]
-		for q := range post {
+		b = &s.pts[chosen[pos]]
+	}
+	states := len(post)
+	if states == NumStates {
+		states = stateOnset // the onsets below, run by run
+	}
+	var sum float64
+	if b != nil {
+		for q := range states {
 			sum += post[q] * surv[q] * f.of(q, a, cur) * f.of(q, cur, b) / f.of(q, a, b)
 		}
 	} else {
-		for q := range post {
+		for q := range states {
 			sum += post[q] * surv[q] * f.of(q, a, cur)
 		}
 	}
+	if states == stateOnset {
+		sum = s.onsetsValue(sum, a, cur, b)
+	}
 	return 1 - s.remind*s.rho[j]*sum
+}
+
+// onsetsValue adds to sum the onsets' terms of value in the order of the
+// states, with the numbers f.of gives, read once per run of onsets that
+// share them: onsets lifted by a, by the slot p, by b, and not by b.
+func (s *search) onsetsValue(sum float64, a, p, b *point) float64 {
+	f := s.f
+	post, surv := s.post[stateOnset:], s.surv[stateOnset:]
+	aOn, pOn := int(a.on), int(p.on)
+	sap := b2i(a.block == p.block)
+	if b == nil {
+		for c := range numCures {
+			lo, e1, e2, hi := onsetLo[c], clampOn(aOn, c), clampOn(pOn, c), onsetHi[c]
+			xp, pre := f.post[p.band][c], f.pre[c]
+			for j := lo; j < e1; j++ {
+				sum += post[j] * surv[j] * xp[sap]
+			}
+			for j := e1; j < e2; j++ {
+				sum += post[j] * surv[j] * xp[0]
+			}
+			for j := e2; j < hi; j++ {
+				sum += post[j] * surv[j] * pre
+			}
+		}
+		return sum
+	}
+	bOn := int(b.on)
+	spb, sab := b2i(p.block == b.block), b2i(a.block == b.block)
+	for c := range numCures {
+		lo, e1, e2, e3, hi := onsetLo[c], clampOn(aOn, c), clampOn(pOn, c), clampOn(bOn, c), onsetHi[c]
+		xp, xb, pre := f.post[p.band][c], f.post[b.band][c], f.pre[c]
+		for j := lo; j < e1; j++ {
+			sum += post[j] * surv[j] * xp[sap] * xb[spb] / xb[sab]
+		}
+		for j := e1; j < e2; j++ {
+			sum += post[j] * surv[j] * xp[0] * xb[spb] / xb[0]
+		}
+		for j := e2; j < e3; j++ {
+			sum += post[j] * surv[j] * pre * xb[0] / xb[0]
+		}
+		for j := e3; j < hi; j++ {
+			sum += post[j] * surv[j] * pre * pre / pre
+		}
+	}
+	return sum
 }
 
 // segment holds, for the slots between two chosen ones (a before, b
@@ -426,24 +483,42 @@ type segment struct {
 	fy   [numSched][3]float64 // funds, for bounds: fb without, the least of fb, fb with
 	// aOn and bOn are the onsets lifted by a and b (all without b).
 	aOn, bOn int
-	// Per cure class: P at the class's onsets bounded by aOn (p1) and bOn
-	// (p2); the term of its onsets lifted by a, less j's survival from a,
-	// by whether j shares b's day (ay: their post·surv/S(a→b)·S(j→b));
-	// the factor of an onset lifted between a and j, less j's survival
-	// from a, by the same (g: S(j→b)/S(a→b)); and their least (bounds).
-	p1, p2      [numCures]float64
-	ay, g       [numCures][2]float64
-	aymin, gmin [numCures]float64
-	dead        float64 // the dead class's term and the onsets lifting after b: the same for every j
-	hasB        bool
-	aIdx        [numSched]int32
-	bIdx        [numSched]int32
-	aBlk        int32
-	bBlk        int32
+	// cu holds per cure class: P at the class's onsets bounded by aOn
+	// (p1) and bOn (p2); the term of its onsets lifted by a, less j's
+	// survival from a, by whether j shares b's day (ay: their
+	// post·surv/S(a→b)·S(j→b)); the factor of an onset lifted between a
+	// and j, less j's survival from a, by the same (g: S(j→b)/S(a→b));
+	// and their least (bounds).
+	cu   [numCures]cureSeg
+	dead float64 // the dead class's term and the onsets lifting after b: the same for every j
+	hasB bool
+	aIdx [numSched]int32
+	bIdx [numSched]int32
+	aBlk int32
+	bBlk int32
+}
+
+// cureSeg is one cure class's part of a segment (see segment), with the
+// class's survival before the lift (pre).
+type cureSeg struct {
+	ay, g       [2]float64
+	p1, p2, pre float64
+	aymin, gmin float64
 }
 
 // clampOn bounds an onset count to cure class c's onsets.
-func clampOn(on, c int) int { return min(max(on, onsetLo[c]), onsetHi[c]) }
+func clampOn(on, c int) int { return int(onsetClamp[on][c]) }
+
+// onsetClamp[on][c] is min(max(on, onsetLo[c]), onsetHi[c]) for the
+// onset counts of points (0 … numOnset) and of no point (numOnset+1).
+var onsetClamp = func() (t [numOnset + 2][numCures]uint8) {
+	for on := range t {
+		for c := range t[on] {
+			t[on][c] = uint8(min(max(on, onsetLo[c]), onsetHi[c]))
+		}
+	}
+	return t
+}()
 
 func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	sg.a = s.last
@@ -489,9 +564,10 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	if sg.hasB {
 		sab = b2i(sg.a.block == sg.b.block)
 	}
-	for c := 0; c < numCures; c++ {
+	for c := range sg.cu {
+		u := &sg.cu[c]
 		p0, p1, p2 := P[onsetLo[c]], P[clampOn(sg.aOn, c)], P[clampOn(sg.bOn, c)]
-		sg.p1[c], sg.p2[c] = p1, p2
+		u.p1, u.p2, u.pre = p1, p2, f.pre[c]
 		lifted := p1 - p0 // the onsets lifted by a
 		if sg.hasB {
 			// Onsets lifted by a survive b as a lifted hold (sticky when
@@ -501,13 +577,13 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 			// survival before the lift.
 			y, r := f.post[sg.b.band][c], f.rpost[sg.b.band][c]
 			a := lifted * r[sab]
-			sg.ay[c] = [2]float64{a * y[0], a * y[1]}
-			sg.g[c] = [2]float64{y[0] * r[0], y[1] * r[0]}
-			sg.dead += (P[onsetHi[c]] - p2) * f.pre[c]
+			u.ay = [2]float64{a * y[0], a * y[1]}
+			u.g = [2]float64{y[0] * r[0], y[1] * r[0]}
+			sg.dead += (P[onsetHi[c]] - p2) * u.pre
 		} else {
-			sg.ay[c], sg.g[c] = [2]float64{lifted, lifted}, [2]float64{1, 1}
+			u.ay, u.g = [2]float64{lifted, lifted}, [2]float64{1, 1}
 		}
-		sg.aymin[c], sg.gmin[c] = min(sg.ay[c][0], sg.ay[c][1]), min(sg.g[c][0], sg.g[c][1])
+		u.aymin, u.gmin = min(u.ay[0], u.ay[1]), min(u.g[0], u.g[1])
 	}
 	sg.aIdx, sg.aBlk = sg.a.idx, sg.a.block
 }
@@ -539,10 +615,11 @@ func (sg *segment) rest(p *point, f *mixFold, P []float64) float64 {
 	if sg.hasB {
 		sb = b2i(sg.bBlk == p.block)
 	}
-	x := &f.post[p.band]
-	for c := 0; c < numCures; c++ {
-		pc := P[clampOn(on, c)]
-		r += sg.ay[c][sb]*x[c][sa] + (pc-sg.p1[c])*x[c][0]*sg.g[c][sb] + (sg.p2[c]-pc)*f.pre[c]
+	x, cl := &f.post[p.band], &onsetClamp[on]
+	for c := range sg.cu {
+		u := &sg.cu[c]
+		pc := P[cl[c]]
+		r += u.ay[sb]*x[c][sa] + (pc-u.p1)*x[c][0]*u.g[sb] + (u.p2-pc)*u.pre
 	}
 	return r
 }
