@@ -196,12 +196,16 @@ func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
 		d.pay[s] = d.pay[s][:0]
 	}
 	c0, c1 := toCivil(from, loc), toCivil(to, loc)
-	var am [5]int // the month's anchors, computed once per month
-	amY, amM := 0, 0
+	// The month, its days [mStart, mEnd) and its anchors are worked out
+	// once per month; a day of it is its offset from mStart.
+	var am [5]int
+	y, m, mStart, mEnd := 0, 0, 0, math.MinInt
 	for day := c0.day - lookbackDays; day <= c1.day+1; day++ {
-		y, m, dd := civilFromDays(day)
-		if y != amY || m != amM {
-			amY, amM = y, m
+		if day >= mEnd {
+			var dd int
+			y, m, dd = civilFromDays(day)
+			mStart = day - dd + 1
+			mEnd = mStart + daysIn(y, m)
 			for i, kind := range [5]int{anchorLastBD, anchorMid, anchorFirst, anchor25th, anchorFifthBD} {
 				am[i] = monthlyAnchor(kind, y, m)
 			}
@@ -236,7 +240,7 @@ func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
 		if mask == 0 {
 			continue
 		}
-		at := time.Date(y, time.Month(m), dd, hour, 0, 0, 0, loc).Unix()
+		at := time.Date(y, time.Month(m), day-mStart+1, hour, 0, 0, 0, loc).Unix()
 		for s := 0; s < numSched; s++ {
 			if mask&(1<<s) != 0 {
 				d.pay[s] = append(d.pay[s], at)
