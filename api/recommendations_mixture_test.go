@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -47,6 +48,11 @@ func TestRecommendationMixture(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Recommender = planner })
 	r := h.post("/v1/recommendations/retry", writeKey, inlineBody())
 	wantStatus(t, r, 200)
+	// Larger than the server's buffer, the body is sent with its length,
+	// not chunked.
+	if n := r.header.Get("Content-Length"); len(r.body) <= 2048 || n != strconv.Itoa(len(r.body)) {
+		t.Fatalf("Content-Length %q for a body of %d bytes", n, len(r.body))
+	}
 	var rec Recommendation
 	if err := json.Unmarshal(r.body, &rec); err != nil {
 		t.Fatal(err)

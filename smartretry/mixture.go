@@ -196,12 +196,16 @@ func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
 		d.pay[s] = d.pay[s][:0]
 	}
 	c0, c1 := toCivil(from, loc), toCivil(to, loc)
-	var am [5]int // the month's anchors, computed once per month
-	amY, amM := 0, 0
+	// The month, its days [mStart, mEnd) and its anchors are worked out
+	// once per month; a day of it is its offset from mStart.
+	var am [5]int
+	y, m, mStart, mEnd := 0, 0, 0, math.MinInt
 	for day := c0.day - lookbackDays; day <= c1.day+1; day++ {
-		y, m, dd := civilFromDays(day)
-		if y != amY || m != amM {
-			amY, amM = y, m
+		if day >= mEnd {
+			var dd int
+			y, m, dd = civilFromDays(day)
+			mStart = day - dd + 1
+			mEnd = mStart + daysIn(y, m)
 			for i, kind := range [5]int{anchorLastBD, anchorMid, anchorFirst, anchor25th, anchorFifthBD} {
 				am[i] = monthlyAnchor(kind, y, m)
 			}
@@ -236,7 +240,7 @@ func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
 		if mask == 0 {
 			continue
 		}
-		at := time.Date(y, time.Month(m), dd, hour, 0, 0, 0, loc).Unix()
+		at := time.Date(y, time.Month(m), day-mStart+1, hour, 0, 0, 0, loc).Unix()
 		for s := 0; s < numSched; s++ {
 			if mask&(1<<s) != 0 {
 				d.pay[s] = append(d.pay[s], at)
@@ -431,9 +435,13 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 	}
 	soonest := slices.Min(next[:])                     // no earlier time changes any schedule's cell
 	frac := float64(t0.Unix()-first.Unix())/3600 - p.h // 0 up to rounding
+	h0 := p.h
+	// The local hour moves on by one a slot while the zone's offset
+	// stays: it is worked out again only when the offset changes.
+	lastOff, hour := math.MinInt, 0
 	for j := from + 1; j < n; j++ {
 		p.unix += 3600
-		p.h = float64(j-from) + pts[from].h + frac
+		p.h = float64(j-from) + h0 + frac
 		for s := range d.pay {
 			if p.unix < soonest {
 				break // most hours: no schedule's cell changes (s is 0)
@@ -464,9 +472,12 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		if p.unix >= soonest {
 			soonest = slices.Min(next[:])
 		}
-		off := z.offsetAt(p.unix)
-		band := int(((p.unix+int64(off))%86400+86400)%86400) / 3600
-		p.band = uint8(min(band, numBands-1))
+		if off := z.offsetAt(p.unix); off != lastOff {
+			lastOff, hour = off, int(((p.unix+int64(off))%86400+86400)%86400)/3600
+		} else if hour++; hour == 24 {
+			hour = 0
+		}
+		p.band = uint8(min(hour, numBands-1))
 		p.on = onsetOf(p.unix - first.Unix())
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p

@@ -26,8 +26,7 @@ type mixFold struct {
 	pre  [numCures]float64
 	post [][numCures][2]float64
 	lo   [][numCures]float64
-	// rpre and rpost are their reciprocals (a segment divides by them).
-	rpre  [numCures]float64
+	// rpost are post's reciprocals (a segment divides by them).
 	rpost [][numCures][2]float64
 	// logAct[i] is log Activity[i] (nil without activity).
 	logAct []float64
@@ -51,7 +50,6 @@ func newMixFold(m *Mixture) *mixFold {
 	f.rpost = make([][numCures][2]float64, numBands)
 	for c := 0; c < numCures; c++ {
 		f.pre[c] = 1 - m.Hazard[cellCure+c*cureCells]
-		f.rpre[c] = 1 / f.pre[c]
 		for band := 0; band < numBands; band++ {
 			a, b := 1-m.Hazard[cureCell(c, band, false)], 1-m.Hazard[cureCell(c, band, true)]
 			f.post[band][c] = [2]float64{a, b}
@@ -89,20 +87,17 @@ func (f *mixFold) of(s int, a, b *point) float64 {
 }
 
 // mulOnsets multiplies v[stateOnset+j] by onset j's survival of an
-// attempt at b after one at a (f.of's numbers), or by its reciprocal
-// (recip), onset by onset: the onsets lifted by a (sticky when a and b
-// share a day), those lifted between a and b, and those not lifted by b,
-// each a run of every cure class's onsets.
-func (f *mixFold) mulOnsets(v []float64, a, b *point, recip bool) {
+// attempt at b after one at a (f.of's numbers), onset by onset: the
+// onsets lifted by a (sticky when a and b share a day), those lifted
+// between a and b, and those not lifted by b, each a run of every cure
+// class's onsets.
+func (f *mixFold) mulOnsets(v []float64, a, b *point) {
 	aOn, bOn := int(a.on), int(b.on)
 	sticky := b2i(a.block == b.block)
 	o := v[stateOnset : stateOnset+numOnset+1]
 	for c := 0; c < numCures; c++ {
 		lo, hi := onsetLo[c], onsetHi[c]
 		pre, post := f.pre[c], f.post[b.band][c]
-		if recip {
-			pre, post = f.rpre[c], f.rpost[b.band][c]
-		}
 		m1, m2 := clampOn(min(aOn, bOn), c), clampOn(bOn, c)
 		x := post[sticky]
 		for j := lo; j < m1; j++ {

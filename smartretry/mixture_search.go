@@ -17,8 +17,11 @@ type search struct {
 	same    []bool
 	fver    []int32   // count of changes of the funds cells up to each slot
 	rho     []float64 // the customer does not pay after a failure at j
-	surv    []float64 // P(every chosen retry fails | class)
+	surv    []float64 // P(every chosen retry fails | state)
 	remind  float64   // Π rho over the chosen slots
+	// ps is post·surv by state, P its sums over the onsets (P[j]: the
+	// onsets below j), which every segment reads.
+	ps, P []float64
 
 	chosen, rest []int
 	// settled are the chosen slots whose move (choose's local search) was
@@ -118,6 +121,25 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 	return chosen
 }
 
+// sums sets ps and P from post and surv.
+func (s *search) sums() {
+	const J = numOnset + 1
+	s.ps = resize(s.ps, len(s.post))
+	for q := range s.ps {
+		s.ps[q] = s.post[q] * s.surv[q]
+	}
+	if len(s.ps) != NumStates {
+		return // segments are not used (bestInsert's exact case)
+	}
+	s.P = resize(s.P, J+1)
+	acc, ps := 0.0, s.ps[stateOnset:stateOnset+J]
+	s.P[0] = 0
+	for j, v := range ps {
+		acc += v
+		s.P[j+1] = acc
+	}
+}
+
 func insertAt(a []int, pos, v int) []int {
 	a = append(a, 0)
 	copy(a[pos+1:], a[pos:])
@@ -127,6 +149,7 @@ func insertAt(a []int, pos, v int) []int {
 
 // survival sets surv and remind for the sorted slots chosen.
 func (s *search) survival(chosen []int) {
+	defer s.sums()
 	for q := range s.surv {
 		s.surv[q] = 1
 	}
@@ -137,7 +160,7 @@ func (s *search) survival(chosen []int) {
 		for q := 0; q < stateOnset; q++ {
 			s.surv[q] *= s.f.of(q, a, b)
 		}
-		s.f.mulOnsets(s.surv, a, b, false)
+		s.f.mulOnsets(s.surv, a, b)
 		s.remind *= s.rho[j]
 		a = &s.pts[j]
 	}
@@ -327,10 +350,14 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 	// below it are lifted at every slot, those above it at none, those
 	// within it take the lesser of the two cases.
 	onLo, onHi := max(cm.onLo, sg.aOn), min(cm.onHi, sg.bOn)
-	for c := 0; c < numCures; c++ {
-		cl, ch := sg.C[clampOn(onLo, c)], sg.C[clampOn(max(onLo, onHi), c)]
-		xy := cm.cx[c] * min(sg.y[c][0], sg.y[c][1])
-		f += (sg.A[c]+cl-sg.ca[c])*xy + (ch-cl)*min(xy, sg.z[c]) + (sg.cb[c]-ch)*sg.z[c]
+	P := s.P
+	cl, ch := &onsetClamp[onLo], &onsetClamp[max(onLo, onHi)]
+	for c := range sg.cu {
+		u := &sg.cu[c]
+		pl, ph := P[cl[c]], P[ch[c]]
+		x := cm.cx[c]
+		xg := x * u.gmin
+		f += u.aymin*x + (pl-u.p1)*xg + (ph-pl)*min(xg, u.pre) + (u.p2-ph)*u.pre
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
 }
@@ -349,7 +376,7 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 		if fj < 0 || s.fver[j] != s.fver[fj] {
 			funds, fj = sg.funds(p, s.f), j
 		}
-		l := s.remind * s.rho[j] * (funds + sg.rest(p, s.f))
+		l := s.remind * s.rho[j] * (funds + sg.rest(p, s.f, s.P))
 		s.loss[j] = l
 		s.cj, s.cpos = append(s.cj, int32(j)), append(s.cpos, sp.pos)
 		least = min(least, l)
@@ -366,18 +393,73 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 		a = &s.pts[chosen[pos-1]]
 	}
 	cur, f := &s.pts[j], s.f
-	var sum float64
+	var b *point
 	if pos < len(chosen) {
-		b := &s.pts[chosen[pos]]
-		for q := range post {
+		b = &s.pts[chosen[pos]]
+	}
+	states := len(post)
+	if states == NumStates {
+		states = stateOnset // the onsets below, run by run
+	}
+	var sum float64
+	if b != nil {
+		for q := range states {
 			sum += post[q] * surv[q] * f.of(q, a, cur) * f.of(q, cur, b) / f.of(q, a, b)
 		}
 	} else {
-		for q := range post {
+		for q := range states {
 			sum += post[q] * surv[q] * f.of(q, a, cur)
 		}
 	}
+	if states == stateOnset {
+		sum = s.onsetsValue(sum, a, cur, b)
+	}
 	return 1 - s.remind*s.rho[j]*sum
+}
+
+// onsetsValue adds to sum the onsets' terms of value in the order of the
+// states, with the numbers f.of gives, read once per run of onsets that
+// share them: onsets lifted by a, by the slot p, by b, and not by b.
+func (s *search) onsetsValue(sum float64, a, p, b *point) float64 {
+	f := s.f
+	post, surv := s.post[stateOnset:], s.surv[stateOnset:]
+	aOn, pOn := int(a.on), int(p.on)
+	sap := b2i(a.block == p.block)
+	if b == nil {
+		for c := range numCures {
+			lo, e1, e2, hi := onsetLo[c], clampOn(aOn, c), clampOn(pOn, c), onsetHi[c]
+			xp, pre := f.post[p.band][c], f.pre[c]
+			for j := lo; j < e1; j++ {
+				sum += post[j] * surv[j] * xp[sap]
+			}
+			for j := e1; j < e2; j++ {
+				sum += post[j] * surv[j] * xp[0]
+			}
+			for j := e2; j < hi; j++ {
+				sum += post[j] * surv[j] * pre
+			}
+		}
+		return sum
+	}
+	bOn := int(b.on)
+	spb, sab := b2i(p.block == b.block), b2i(a.block == b.block)
+	for c := range numCures {
+		lo, e1, e2, e3, hi := onsetLo[c], clampOn(aOn, c), clampOn(pOn, c), clampOn(bOn, c), onsetHi[c]
+		xp, xb, pre := f.post[p.band][c], f.post[b.band][c], f.pre[c]
+		for j := lo; j < e1; j++ {
+			sum += post[j] * surv[j] * xp[sap] * xb[spb] / xb[sab]
+		}
+		for j := e1; j < e2; j++ {
+			sum += post[j] * surv[j] * xp[0] * xb[spb] / xb[0]
+		}
+		for j := e2; j < e3; j++ {
+			sum += post[j] * surv[j] * pre * xb[0] / xb[0]
+		}
+		for j := e3; j < hi; j++ {
+			sum += post[j] * surv[j] * pre * pre / pre
+		}
+	}
+	return sum
 }
 
 // segment holds, for the slots between two chosen ones (a before, b
@@ -388,36 +470,55 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 // only through its funds cells, which change a few times a day. A cure
 // onset's S depend on j through whether its hold has lifted by j (and by
 // a and b), j's local hour and whether j shares a day with a or b: the
-// onsets lifted by a, those lifted between a and j, between j and b, and
-// after b each share one expression per class, weighted by sums of the
-// onsets' weights (C, cumulative over the onsets), so a slot costs a few
-// operations per cure class however many onsets there are.
+// onsets of a class lifted by a, those lifted between a and j, between j
+// and b, and after b each share one expression, and their post·surv are
+// summed over the onsets once per set of chosen slots (search.P), so a
+// slot costs a few operations per cure class however many onsets there
+// are.
 type segment struct {
 	a, b *point
-	w    [NumStates]float64   // post·surv/S(a→b) (post·surv without b)
+	w    [stateOnset]float64  // funds and dead: post·surv/S(a→b) (post·surv without b)
 	fb   [numSched][2]float64 // funds: w·S(j→b) without / with a deposit between j and b
 	old  float64              // funds: S with no deposit since the previous attempt
 	fy   [numSched][3]float64 // funds, for bounds: fb without, the least of fb, fb with
-	// C[j] is the sum of the weights of onsets below j; aOn and bOn the
-	// onsets lifted by a and b (all and none without b).
-	C        [numOnset + 2]float64
+	// aOn and bOn are the onsets lifted by a and b (all without b).
 	aOn, bOn int
-	// Per cure class: the weight of its onsets lifted by a (A), C at the
-	// class's onsets bounded by aOn (ca) and bOn (cb), S(j→b) for a lifted
-	// j by whether j shares b's day (y), and S(a→j)·S(j→b) for an onset
-	// lifted between j and b (z).
-	A, ca, cb, z [numCures]float64
-	y            [numCures][2]float64
-	dead         float64 // the dead class's term and the onsets lifting after b: the same for every j
-	hasB         bool
-	aIdx         [numSched]int32
-	bIdx         [numSched]int32
-	aBlk         int32
-	bBlk         int32
+	// cu holds per cure class: P at the class's onsets bounded by aOn
+	// (p1) and bOn (p2); the term of its onsets lifted by a, less j's
+	// survival from a, by whether j shares b's day (ay: their
+	// post·surv/S(a→b)·S(j→b)); the factor of an onset lifted between a
+	// and j, less j's survival from a, by the same (g: S(j→b)/S(a→b));
+	// and their least (bounds).
+	cu   [numCures]cureSeg
+	dead float64 // the dead class's term and the onsets lifting after b: the same for every j
+	hasB bool
+	aIdx [numSched]int32
+	bIdx [numSched]int32
+	aBlk int32
+	bBlk int32
+}
+
+// cureSeg is one cure class's part of a segment (see segment), with the
+// class's survival before the lift (pre).
+type cureSeg struct {
+	ay, g       [2]float64
+	p1, p2, pre float64
+	aymin, gmin float64
 }
 
 // clampOn bounds an onset count to cure class c's onsets.
-func clampOn(on, c int) int { return min(max(on, onsetLo[c]), onsetHi[c]) }
+func clampOn(on, c int) int { return int(onsetClamp[on][c]) }
+
+// onsetClamp[on][c] is min(max(on, onsetLo[c]), onsetHi[c]) for the
+// onset counts of points (0 … numOnset) and of no point (numOnset+1).
+var onsetClamp = func() (t [numOnset + 2][numCures]uint8) {
+	for on := range t {
+		for c := range t[on] {
+			t[on][c] = uint8(min(max(on, onsetLo[c]), onsetHi[c]))
+		}
+	}
+	return t
+}()
 
 func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	sg.a = s.last
@@ -430,13 +531,12 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 		sg.b = &s.pts[chosen[pos]]
 	}
 	for q := range sg.w {
-		sg.w[q] = s.post[q] * s.surv[q]
+		sg.w[q] = s.ps[q]
 	}
 	if sg.hasB {
-		for q := 0; q < stateOnset; q++ {
+		for q := range sg.w {
 			sg.w[q] /= f.of(q, sg.a, sg.b)
 		}
-		f.mulOnsets(sg.w[:], sg.a, sg.b, true)
 	}
 	sg.old = f.old
 	for q := 0; q < numSched; q++ {
@@ -459,23 +559,31 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 	if sg.hasB {
 		sg.bOn = int(sg.b.on)
 	}
-	sg.C[0] = 0
-	acc, cs := 0.0, sg.C[1:J+1]
-	for j, v := range sg.w[stateOnset : stateOnset+J] {
-		acc += v
-		cs[j] = acc
+	P := s.P
+	sab := 0
+	if sg.hasB {
+		sab = b2i(sg.a.block == sg.b.block)
 	}
-	for c := 0; c < numCures; c++ {
-		ca, cb := sg.C[clampOn(sg.aOn, c)], sg.C[clampOn(sg.bOn, c)]
-		sg.A[c], sg.ca[c], sg.cb[c] = ca-sg.C[onsetLo[c]], ca, cb
-		pre := f.pre[c]
+	for c := range sg.cu {
+		u := &sg.cu[c]
+		p0, p1, p2 := P[onsetLo[c]], P[clampOn(sg.aOn, c)], P[clampOn(sg.bOn, c)]
+		u.p1, u.p2, u.pre = p1, p2, f.pre[c]
+		lifted := p1 - p0 // the onsets lifted by a
 		if sg.hasB {
-			y := f.post[sg.b.band][c]
-			sg.y[c], sg.z[c] = y, pre*y[0]
-			sg.dead += (sg.C[onsetHi[c]] - cb) * pre * pre
+			// Onsets lifted by a survive b as a lifted hold (sticky when
+			// a and b share a day), those lifted between a and b as a
+			// fresh one, those lifting after b as a held one: divided by
+			// those, the S(a→j)·S(j→b) of the latter are the hold's
+			// survival before the lift.
+			y, r := f.post[sg.b.band][c], f.rpost[sg.b.band][c]
+			a := lifted * r[sab]
+			u.ay = [2]float64{a * y[0], a * y[1]}
+			u.g = [2]float64{y[0] * r[0], y[1] * r[0]}
+			sg.dead += (P[onsetHi[c]] - p2) * u.pre
 		} else {
-			sg.y[c], sg.z[c] = [2]float64{1, 1}, pre
+			u.ay, u.g = [2]float64{lifted, lifted}, [2]float64{1, 1}
 		}
+		u.aymin, u.gmin = min(u.ay[0], u.ay[1]), min(u.g[0], u.g[1])
 	}
 	sg.aIdx, sg.aBlk = sg.a.idx, sg.a.block
 }
@@ -498,18 +606,20 @@ func (sg *segment) funds(p *point, fd *mixFold) float64 {
 	return f
 }
 
-// rest is the cure and dead classes' part of the loss's sum.
-func (sg *segment) rest(p *point, f *mixFold) float64 {
+// rest is the cure and dead classes' part of the loss's sum (P the
+// search's sums over the onsets).
+func (sg *segment) rest(p *point, f *mixFold, P []float64) float64 {
 	r := sg.dead
 	on := int(p.on)
 	sa, sb := b2i(p.block == sg.aBlk), 0
 	if sg.hasB {
 		sb = b2i(sg.bBlk == p.block)
 	}
-	x := &f.post[p.band]
-	for c := 0; c < numCures; c++ {
-		cp := sg.C[clampOn(on, c)]
-		r += (sg.A[c]*x[c][sa]+(cp-sg.ca[c])*x[c][0])*sg.y[c][sb] + (sg.cb[c]-cp)*sg.z[c]
+	x, cl := &f.post[p.band], &onsetClamp[on]
+	for c := range sg.cu {
+		u := &sg.cu[c]
+		pc := P[cl[c]]
+		r += u.ay[sb]*x[c][sa] + (pc-u.p1)*x[c][0]*u.g[sb] + (u.p2-pc)*u.pre
 	}
 	return r
 }

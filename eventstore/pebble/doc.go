@@ -65,6 +65,9 @@
 // few in flight, and those that queue up behind a slow sync share the
 // next commit). Appends queued on one eventstore.QueueChain stand or fall
 // in order: after a refusal, the chain's later appends are refused too.
+// The chain is broken when the appender refuses, before the refused
+// append is answered (answers wait for their group's sync), so its writer
+// can stop acting on what will not be written a sync earlier.
 //
 // # Idempotency
 //
