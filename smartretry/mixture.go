@@ -64,6 +64,7 @@ type Mixture struct {
 	// CureOnset are the cure classes' distributions of when a hold lifts,
 	// numOnset+1 per class (the onset grid, then never), each within the
 	// class's window (cureLift); they set the cure classes' chances.
+	// Never is always 0 in a fitted model (initialOnset says why).
 	Activity  []float64
 	CureOnset []float64
 	// LogLik is the fitted log-likelihood per sequence (training).

@@ -187,8 +187,18 @@ func initialActivity(r float64) []float64 {
 }
 
 // initialOnset starts each cure class's onsets uniform over its window
-// (cureLift), the last one with the open-ended last bin; never is the
-// dead class's. EM keeps each class within its window.
+// (cureLift), the last one with the open-ended last bin. EM keeps each
+// class within its window, and a state of zero prior at zero, so never
+// (j = numOnset) stays 0 in every fitted model, deliberately: it differs
+// from a lift at the grid's last onset (336 hours) only for attempts
+// after 336 hours, which a ledger retrying within windows of at most 14
+// days (DefaultWindow, the worlds' budgets) does not hold, so no fit
+// could tell the two apart and any weight there would be the seed's, not
+// the data's. A hold that never lifts is the dead class's (its small
+// constant chance). The cost: in a window longer than 14 days every
+// cure_14d hold counts as lifted from 336 hours, its chance the lifted
+// one's; fitting never needs a seed weight and ledgers with longer
+// windows to fit it from.
 func initialOnset() []float64 {
 	J := numOnset + 1
 	pi := make([]float64, numCures*J)

@@ -138,3 +138,26 @@ func TestMixtureLearnsCardActivity(t *testing.T) {
 		t.Error("IgnoreActivity fitted activity rates")
 	}
 }
+
+// A draw past a row's total (its rounding leftover) lands on the class's
+// own last onset, not on the slowest class's never.
+func TestDrawOnsetStaysInClass(t *testing.T) {
+	pi := initialOnset()
+	J := numOnset + 1
+	for c := 0; c < numCures; c++ {
+		row := pi[c*J : (c+1)*J]
+		for _, u := range []float64{0, 0.5, 1 - 1e-12, 1, 1.5} {
+			j := drawOnset(row, u)
+			if j < 0 || row[j] == 0 || int(onsetClass[j]) != c {
+				t.Errorf("class %s, u %v: onset %d (weight %v)", ClassName(classCureFast+c), u, j, row[max(j, 0)])
+			}
+		}
+		last := onsetHi[c] - 1
+		for row[last] == 0 {
+			last--
+		}
+		if j := drawOnset(row, 1); j != last {
+			t.Errorf("class %s: the leftover went to onset %d, want its last of any weight, %d", ClassName(classCureFast+c), j, last)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package smartretry
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -58,4 +60,90 @@ func TestMixtureChunkMinimaAreTheSlots(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The search's lower bound of a chunk (bound) is no more than the loss of
+// any of the chunk's slots in the segment: neither the approximate loss
+// the first pass ranks by (funds + rest) nor the exact one, 1 − value.
+// Random mixtures (some with activity rates, some with hazards on few
+// levels), state posteriors, zones, grids, reminder values and chosen
+// slots; every gap of the chosen slots and every chunk in it.
+func TestMixtureSearchBoundIsBelowLoss(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	checked := 0
+	for trial := 0; trial < 200; trial++ {
+		m := randomMixture(r, trial%3*2)
+		f := newMixFold(m)
+		if !f.ok {
+			t.Fatalf("trial %d: a random mixture's hazards are not all in [0, 1]", trial)
+		}
+		loc, _ := location(workloadZones[r.IntN(len(workloadZones))])
+		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
+		lastAt := first.Add(time.Duration(r.IntN(60*60)) * time.Minute)
+		start := ceilFrom(first, lastAt.Add(time.Hour))
+		n := 24*(3+r.IntN(12)) + r.IntN(24)
+		dep := payDeposits(loc, first, start.Add(time.Duration(n)*time.Hour), m.DepositHour)
+		pts := make([]point, n)
+		from := r.IntN(30)
+		dep.grid(pts, start, first, from)
+		last := dep.at(lastAt, first)
+		// A state posterior: the prior of random classes, each state
+		// weighed at random as failures and activity would.
+		cls := make([]float64, NumClasses)
+		for k := range cls {
+			cls[k] = r.ExpFloat64()
+		}
+		post := m.statePrior(nil, cls)
+		var z float64
+		for q := range post {
+			post[q] *= r.Float64()
+			z += post[q]
+		}
+		for q := range post {
+			post[q] /= z
+		}
+		rv := []float64{0, 0.0005, 0.003, 0.02}[r.IntN(4)]
+		s := search{f: f, post: post, last: &last, pts: pts, from: from, spacing: 1,
+			rho: make([]float64, n), surv: make([]float64, NumStates)}
+		for j := range s.rho {
+			s.rho[j] = math.Exp(-rv * float64(n-1-j))
+		}
+		s.chunkMins(true)
+		var chosen []int
+		for k := r.IntN(5); k > 0; k-- {
+			if j := from + r.IntN(n-from); !slices.Contains(chosen, j) {
+				chosen = append(chosen, j)
+			}
+		}
+		slices.Sort(chosen)
+		s.survival(chosen)
+		var sg segment
+		for pos := 0; pos <= len(chosen); pos++ {
+			lo, hi := from, n-1
+			if pos > 0 {
+				lo = max(lo, chosen[pos-1]+1)
+			}
+			if pos < len(chosen) {
+				hi = chosen[pos] - 1
+			}
+			if lo > hi {
+				continue
+			}
+			s.segmentAt(&sg, chosen, pos)
+			for u := lo / chunkSlots; u <= hi/chunkSlots; u++ {
+				bound := s.bound(&sg, &s.chunks[u])
+				for j := max(lo, u*chunkSlots); j <= min(hi, u*chunkSlots+chunkSlots-1); j++ {
+					p := &pts[j]
+					approx := s.remind * s.rho[j] * (sg.funds(p, f) + sg.rest(p, f, s.P))
+					exact := 1 - s.value(chosen, j, pos)
+					if !(bound <= approx) || !(bound <= exact+1e-15) {
+						t.Fatalf("trial %d (%s, first %v), chosen %v, gap %d, chunk %d, slot %d: bound %.17g above the loss %.17g (exact %.17g)",
+							trial, loc, first, chosen, pos, u, j, bound, approx, exact)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	t.Logf("%d slots checked", checked)
 }

@@ -69,6 +69,14 @@ func randomMixture(r *rand.Rand, levels int) *Mixture {
 			row[j] /= z
 		}
 	}
+	// Activity rates (per hour, about one a day to a few an hour) for
+	// most mixtures, so that the card's activity weighs the onsets.
+	if r.IntN(4) != 0 {
+		m.Activity = make([]float64, numAct)
+		for i := range m.Activity {
+			m.Activity[i] = math.Exp(-4 + 5*r.Float64())
+		}
+	}
 	m.setVersion()
 	return m
 }
@@ -87,6 +95,13 @@ func randomPlanCase(r *rand.Rand) (domain.RetryContext, Objective, Rules) {
 		c.Attempts = append(c.Attempts, Attempt{At: at, DeclineCode: c.Attempts[0].DeclineCode})
 	}
 	c.Decision = at.Add(time.Duration(r.IntN(180)) * time.Minute)
+	// The card's activity since the first failure, some of it after the
+	// decision (not seen yet).
+	for k := r.IntN(8); k > 0; k-- {
+		span := c.Decision.Sub(c.Attempts[0].At) + 12*time.Hour
+		c.Activity = append(c.Activity, c.Attempts[0].At.Add(time.Duration(r.Int64N(int64(span)))))
+	}
+	sortTimes(c.Activity)
 	if r.IntN(5) == 0 { // the card updated since the first failure
 		c.PMUpdatedAt = c.Attempts[0].At.Add(time.Duration(r.IntN(int(c.Decision.Sub(c.Attempts[0].At)/time.Minute)+1)) * time.Minute)
 	}
@@ -111,7 +126,7 @@ func randomPlanCase(r *rand.Rand) (domain.RetryContext, Objective, Rules) {
 func TestMixturePlannerMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	ctx := context.Background()
-	cases := 0
+	cases, weighed := 0, 0
 	for model := 0; model < 12; model++ {
 		m := randomMixture(r, model%3*2)
 		fallback := NewPlanner(randomModel(r), nil)
@@ -129,9 +144,15 @@ func TestMixturePlannerMatchesReference(t *testing.T) {
 			p.Objective = obj
 			comparePlans(t, ctx, p, rc)
 			cases++
+			if m.Activity != nil && len(rc.CardActivity) > 0 {
+				weighed++
+			}
 		}
 	}
-	t.Logf("%d plans compared", cases)
+	t.Logf("%d plans compared, %d with the card's activity weighing the posterior", cases, weighed)
+	if weighed < cases/4 {
+		t.Fatalf("only %d of %d plans weigh activity", weighed, cases)
+	}
 }
 
 func comparePlans(t *testing.T, ctx context.Context, p *MixturePlanner, rc domain.RetryContext) {

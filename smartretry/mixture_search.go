@@ -387,23 +387,18 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 	if pos < len(chosen) {
 		b = &s.pts[chosen[pos]]
 	}
-	states := len(post)
-	if states == NumStates {
-		states = stateOnset // the onsets below, run by run
-	}
+	// The funds and dead states here, the onsets run by run below.
 	var sum float64
 	if b != nil {
-		for q := range states {
+		for q := range stateOnset {
 			sum += post[q] * surv[q] * f.of(q, a, cur) * f.of(q, cur, b) / f.of(q, a, b)
 		}
 	} else {
-		for q := range states {
+		for q := range stateOnset {
 			sum += post[q] * surv[q] * f.of(q, a, cur)
 		}
 	}
-	if states == stateOnset {
-		sum = s.onsetsValue(sum, a, cur, b)
-	}
+	sum = s.onsetsValue(sum, a, cur, b)
 	return 1 - s.remind*s.rho[j]*sum
 }
 

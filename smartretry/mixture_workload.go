@@ -50,14 +50,7 @@ func WorkloadMixture(ctx context.Context, seed uint64) (*Mixture, error) {
 		case k == classDead:
 			st = stateDead
 		case k >= classCureFast:
-			j, u := 0, r.Float64()
-			row := onsets[(k-classCureFast)*J : (k-classCureFast+1)*J]
-			for ; j < J-1; j++ {
-				if u -= row[j]; u < 0 && row[j] > 0 {
-					break
-				}
-			}
-			st = stateOnset + j
+			st = stateOnset + drawOnset(onsets[(k-classCureFast)*J:(k-classCureFast+1)*J], r.Float64())
 		}
 		first := c.first().At
 		s := MixtureSequence{Category: string(cat), Funding: string(c.Funding), Country: c.Country, Loc: c.Loc, First: first}
@@ -81,4 +74,21 @@ func WorkloadMixture(ctx context.Context, seed uint64) (*Mixture, error) {
 		seqs = append(seqs, s)
 	}
 	return FitMixture(ctx, seqs, MixtureOptions{Iterations: 10, DepositHours: []int{teach.DepositHour}})
+}
+
+// drawOnset is the onset of a class's row (CureOnset's) that u, uniform
+// in [0, 1), draws: a rounding leftover of u (the row summing to a
+// little under 1) goes to the row's last onset of any weight, never to
+// an onset of another class's window.
+func drawOnset(row []float64, u float64) int {
+	j := -1
+	for i, v := range row {
+		if v > 0 {
+			j = i
+			if u -= v; u < 0 {
+				break
+			}
+		}
+	}
+	return j
 }
