@@ -31,10 +31,10 @@
 // side. Sampling: bootstrap replicates resample invoices (with the
 // anchored values, or draws from the estimated chances when two presets
 // are compared by the model alone). The model's own uncertainty: the
-// model is refitted Refits times, each on half the ledger's customers
-// drawn without replacement (a half sample: fitted.go says why not a
-// bootstrap resample), each refit with its own out-of-fold
-// recalibration fitted on its half
+// model is refitted Refits times on the ledger resampled by customer (the
+// mixture, when one is refitted, on half the customers drawn without
+// replacement: fitted.go says why), each logistic refit with its own
+// out-of-fold recalibration fitted on its resample
 // (the recalibration is part of the estimate, and its sequence slope
 // scales exactly the attempt-number effects a candidate with more retries
 // extrapolates), and the estimate recomputed on the same invoices; its
@@ -64,20 +64,22 @@
 // is the model's share of the interval; the larger of the two is
 // carried, with the standard error of the mean taken off.
 //
-// That share is too small. On four simulated histories of 20,000
-// invoices (`recoup backtest check`, seeds 9, 1, 2, 3) the deployed
-// mixture overrated its own plans, anchored, by +1.4, +3.1, +0.5 and
-// +2.8 points against the truth (mean 1.9, standard deviation 1.2); the
-// half-sample refits put the optimism at 1.0, 1.1, 1.8 and 1.0 with a
-// spread of about 0.75 each. The mean is within the seeds' noise, but
-// the realized excess varies about half as much again as any refit
-// spread says, and the truth fell above the interval on two seeds of
-// four. Bootstrap refits (before half samples) put the optimism at 2.8
-// to 4.2 and the truth fell below the interval on one seed and near its
-// top on others. The variation is the deployed mixture's own fitted
-// noise at the slots its planner picked, which no fit on the same ledger
-// can see; scoring the plans by a family that shares no such selection
-// (the logistic) underrates them by four points (below).
+// Whether that share is honest is a question for the seeds. With the
+// mixture's lift-time-conditioned cure chances, on four simulated
+// histories of 20,000 invoices (`recoup backtest check`, seeds 9, 1, 2,
+// 3) the anchored estimate before the correction missed the truth by
+// +0.2, +1.6, −1.0 and +1.2 points, the refits took 0.7, 0.6, 1.1 and 0.2
+// off, and every interval covered the truth (the corrected errors were
+// −1.0, +1.4, −1.7 and +0.8 of the intervals' standard deviations).
+// With the mixture before them the same misses were +1.4, +3.1, +0.5 and
+// +2.8, half-sample refits took 1.0 to 1.8 off with a spread of about
+// 0.75, and the truth fell above the interval on two seeds of four:
+// the realized excess is the deployed mixture's own fitted noise at the
+// slots its planner picked, which no fit on the same ledger sees
+// directly. Bootstrap refits of that mixture took 2.8 to 4.2 off and the
+// truth fell below the interval on one seed of four. Scoring the plans
+// by a family that shares no such selection (the logistic) underrates
+// them by four points (below).
 //
 // The recalibration also carries an offset per cell of retry number and
 // gap since the last attempt for retries after a failed retry (cells.go),

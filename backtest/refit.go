@@ -22,7 +22,7 @@ func DefaultTrain(ctx context.Context, rows []smartretry.TrainingRow) (smartretr
 }
 
 // modelSpread measures how much the estimates move when the model itself
-// is refitted on the ledger half-sampled by customer: the model's own
+// is refitted on the ledger resampled by customer: the model's own
 // uncertainty, which resampling invoices under one fixed model does not
 // see, and which is largest exactly where a candidate leaves the times
 // the logged runs tried. Each refit scores the same population (the

@@ -27,7 +27,7 @@ type Config struct {
 	Seed      uint64 // bootstrap seed
 	Workers   int    // default 2
 	// Refits is how many times the models are refitted on the ledger
-	// half-sampled by customer to measure their own uncertainty, which then
+	// resampled by customer (mixtures: half-sampled) to measure their own uncertainty, which then
 	// widens the intervals (0 or 1: none). Train fits the logistic ones
 	// (default DefaultTrain: the deployed model's own family and options).
 	Refits int

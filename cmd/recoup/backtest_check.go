@@ -106,7 +106,7 @@ half-width (issue 6's target: covered, and under 2 points).`,
 	fl.IntVar(&opt.Workers, "workers", 2, "goroutines for the backtest and the replays")
 	fl.StringVar((*string)(&opt.Family), "outcome", "logistic", "outcome model the backtest replays fixed schedules against: mixture or logistic (the smart candidate is scored by the mixture that plans it)")
 	fl.StringVar(&opt.SmartFamily, "smart-family", "mixture", "shipped smart planner that plans the smart candidate: mixture or logistic")
-	fl.IntVar(&opt.Refits, "refits", 10, "model refits on the history half-sampled by customer (0: none)")
+	fl.IntVar(&opt.Refits, "refits", 10, "model refits on the history resampled by customer (0: none)")
 	fl.StringSliceVar(&only, "only", nil, "check only these candidates (comma-separated names; default all four)")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	backtestCmd.AddCommand(cmd)

@@ -26,7 +26,7 @@ type CheckOptions struct {
 	// history's default (TrainOptions.Near).
 	Near      float64
 	Bootstrap int // default 400
-	// Refits of the model on the ledger half-sampled by customer, whose
+	// Refits of the model on the ledger resampled by customer, whose
 	// spread widens the intervals (backtest.Config.Refits); default 10,
 	// negative for none.
 	Refits  int
