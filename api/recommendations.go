@@ -228,11 +228,15 @@ func (s *Server) postRecommendation(w http.ResponseWriter, r *http.Request) erro
 		rc = req.Context.retryContext(asOf)
 	}
 	budget(&rc, preset, req.MaxRetries, req.WindowDays)
-	recommend := s.cfg.Recommender.Recommend
+	// Called directly rather than through a method value, whose wrapper
+	// would copy the context once more on a deep stack.
+	var rec smartretry.Recommendation
+	var err error
 	if len(req.candidates) == 0 {
-		recommend = s.cfg.Recommender.RecommendSchedule
+		rec, err = s.cfg.Recommender.RecommendSchedule(r.Context(), rc)
+	} else {
+		rec, err = s.cfg.Recommender.Recommend(r.Context(), rc)
 	}
-	rec, err := recommend(r.Context(), rc)
 	if err != nil {
 		return fmt.Errorf("recommend: %w", err)
 	}

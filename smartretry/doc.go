@@ -121,9 +121,10 @@
 // and recommendations both send it there before anything else is looked
 // at, so they name the same model version. What planning derives from
 // the model alone (the hazards' complements in the layouts the search
-// reads, windows of their minima over consecutive local hours for the
-// search's bounds, the logarithms of the activity rates) is folded once
-// per model (mixture_fold.go); the search's candidates are ranked by an
+// reads: each cure class's survival before its lift, its survivals after
+// the lift by local hour, fresh and sticky, the lesser of those two for
+// the search's bounds and their reciprocals; the logarithms of the
+// activity rates) is folded once per model (mixture_fold.go); the search's candidates are ranked by an
 // approximate loss bounded chunk by chunk (the cure onsets summed by
 // whether a slot, the attempts before and after it have seen the lift,
 // so a slot costs a few operations per cure class, not per onset), and
@@ -152,7 +153,9 @@
 // the fallback's included. A mixture recommendation (mixture_explain.go)
 // explains the class posterior, the invoice facts that set the prior and
 // what sets each planned retry's chance (a pay deposit some hours before,
-// or the hours since the failure and the local hour).
+// or, for a cure class, the chance that its hold has lifted by then, with
+// the hours since the failure, the local hour and whether the retry shares
+// the previous attempt's day of the run).
 //
 // The package reads ledger events and never the simulator, so the
 // simulator's hidden truth cannot leak into a model; internal/smartsim

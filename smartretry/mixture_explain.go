@@ -223,7 +223,7 @@ func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc
 	}
 	day := "a later day of the run than the previous attempt"
 	if a.block == b.block {
-		day = "the same day of the run (24 hours from the failure) as the previous attempt"
+		day = "the same day of the run (24 hours from the failure) as the previous attempt, which lowers the chance where the hold had lifted before that attempt"
 	}
 	s = strconv.AppendFloat(s, b.h, 'f', 0, 64)
 	s = append(s, "h after the failure, at "...)

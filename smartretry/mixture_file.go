@@ -194,11 +194,12 @@ func checkMixture(m *Mixture) error {
 	for c := 0; c < numCures; c++ {
 		var sum float64
 		for j, v := range m.CureOnset[c*J : (c+1)*J] {
+			field := fmt.Sprintf("CureOnset[%d]", c*J+j)
 			if !(v >= 0 && v <= 1) {
-				return bad("CureOnset", "a probability must be between 0 and 1, got %v", v)
+				return bad(field, "class %s's onset %d: a probability must be between 0 and 1, got %v", ClassName(classCureFast+c), j, v)
 			}
 			if v != 0 && int(onsetClass[j]) != c {
-				return bad("CureOnset", "class %s has onset %d outside its window (%v to %v hours)", ClassName(classCureFast+c), j, cureLift[c], cureLift[c+1])
+				return bad(field, "class %s has onset %d (%d hours) outside its window (%v to %v hours), chance %v", ClassName(classCureFast+c), j, j*onsetStep, cureLift[c], cureLift[c+1], v)
 			}
 			sum += v
 		}

@@ -11,8 +11,12 @@ import (
 // (MixturePlanner.fold) leaves a request table reads. Nothing here
 // depends on a request.
 type mixFold struct {
-	m  *Mixture
-	ok bool // every hazard is a number in [0, 1]: the search's bounds hold
+	m *Mixture
+	// err is checkMixture's answer for m: a model built in code whose
+	// tables do not fit the layout (a file's were checked when read) is
+	// refused by every plan rather than read out of bounds.
+	err error
+	ok  bool // every hazard is a number in [0, 1]: the search's bounds hold
 	// surv[c] is 1 − Hazard[c] for the funds cells (c < cellCure): a
 	// funds class's survival of an attempt after a deposit is
 	// surv[fcell of its schedule]; old and dead are the survivals of a
@@ -33,7 +37,7 @@ type mixFold struct {
 }
 
 func newMixFold(m *Mixture) *mixFold {
-	f := &mixFold{m: m, ok: len(m.Hazard) == numCells}
+	f := &mixFold{m: m, ok: len(m.Hazard) == numCells, err: checkMixture(m)}
 	for _, h := range m.Hazard {
 		f.ok = f.ok && h >= 0 && h <= 1
 	}

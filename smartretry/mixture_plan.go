@@ -61,7 +61,19 @@ func (p *MixturePlanner) rho(rv float64, n int) []float64 {
 }
 
 // NewMixturePlanner returns a planner over m with the default objective.
-// Its tables are folded from m here, so no request pays for them.
+// Its tables are folded from m here, so no request pays for them. A
+// mixture whose tables do not fit this build's layout (checkMixture, as
+// Load checks a file's) makes every plan and recommendation fail with
+// that error, naming the field, and Posterior return nil; Err reports it.
+// Err is checkMixture's answer for the planner's mixture: nil when its
+// tables fit this build's layout and their ranges.
+func (p *MixturePlanner) Err() error {
+	if p.M == nil {
+		return fmt.Errorf("%w: mixture: missing", ErrModelFile)
+	}
+	return p.fold().err
+}
+
 func NewMixturePlanner(m *Mixture, fallback *Planner, rules Rules) *MixturePlanner {
 	p := &MixturePlanner{M: m, Fallback: fallback, Objective: DefaultObjective(), Rules: rules}
 	if m != nil {
@@ -103,15 +115,20 @@ var classFeatures = func() [NumClasses]string {
 }()
 
 // Posterior is the class posterior of an invoice after its failed
-// attempts so far (the invoice's card not updated since).
+// attempts so far (the invoice's card not updated since); nil when the
+// mixture does not fit this build's layout (Err).
 func (p *MixturePlanner) Posterior(c *Case) []float64 {
 	first := c.first()
 	end := c.last().At
 	if c.Decision.After(end) {
 		end = c.Decision // the activity seen up to the decision counts
 	}
+	if p.Err() != nil {
+		return nil
+	}
+	f := p.fold()
 	dep := payDeposits(c.Loc, first.At, end, p.M.DepositHour)
-	post, _ := p.posterior(nil, c, dep, p.fold(), newActSum())
+	post, _ := p.posterior(nil, c, dep, f, newActSum())
 	var cls [NumClasses]float64
 	classPosterior(&cls, post)
 	return cls[:]
@@ -174,6 +191,9 @@ func (p *MixturePlanner) fallbackFor(rc *domain.RetryContext) bool {
 // rec.Candidates. Both reuse the plan's grid and posterior.
 func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *Recommendation, candidates bool) (domain.RetryPlan, error) {
 	if err := ctx.Err(); err != nil {
+		return domain.RetryPlan{}, fmt.Errorf("plan retry: %w", err)
+	}
+	if err := p.Err(); err != nil {
 		return domain.RetryPlan{}, fmt.Errorf("plan retry: %w", err)
 	}
 	stop := func(why string) (domain.RetryPlan, error) {

@@ -180,10 +180,17 @@ func worldFixture(tb testing.TB, world string) (*Mixture, Objective, []domain.Re
 	if err := json.NewDecoder(zr).Decode(&fx); err != nil {
 		tb.Fatal(err)
 	}
+	const again = "write the fixtures again (RECOUP_WRITE_MIXTURE_FIXTURES=1 go test ./internal/smartsim -run TestWriteMixtureFixtures)"
 	m := fx.Mixture
-	if len(m.Hazard) != numCells || len(m.GlobalPrior) != NumClasses {
-		tb.Fatalf("%s: the fixture's mixture has %d cells and %d classes, the model %d and %d: write the fixtures again (RECOUP_WRITE_MIXTURE_FIXTURES=1 go test ./internal/smartsim -run TestWriteMixtureFixtures)",
-			world, len(m.Hazard), len(m.GlobalPrior), numCells, NumClasses)
+	if m == nil {
+		tb.Fatalf("%s: the fixture has no mixture: %s", world, again)
+	}
+	if len(m.Hazard) != numCells || len(m.GlobalPrior) != NumClasses || len(m.CureOnset) != numCures*(numOnset+1) {
+		tb.Fatalf("%s: the fixture's mixture has %d cells, %d classes and %d cure onsets, the model %d, %d and %d: %s",
+			world, len(m.Hazard), len(m.GlobalPrior), len(m.CureOnset), numCells, NumClasses, numCures*(numOnset+1), again)
+	}
+	if err := checkMixture(m); err != nil {
+		tb.Fatalf("%s: the fixture's mixture is not this model's: %v: %s", world, err, again)
 	}
 	m.setVersion()
 	return m, fx.Objective, fx.Contexts

@@ -158,9 +158,10 @@ func refChoose(p *MixturePlanner, post []float64, last *point, pts []point, sv [
 		rho:     make([]float64, n),
 	}
 	// A slot that every class sees as the slot before it (same deposit
-	// periods and buckets, same cure bucket and block) has the same
-	// hazards as it, before and after, and a smaller reminder worth: it
-	// is only a candidate when the slot before it was not.
+	// periods and buckets; same local hour, onsets lifted by it and day
+	// of the run) has the same hazards as it, before and after, and a
+	// smaller reminder worth: it is only a candidate when the slot
+	// before it was not.
 	for j := from; j < n; j++ {
 		s.same[j] = j > from && refSameCells(&pts[j], &pts[j-1])
 		s.rho[j] = 1
@@ -549,7 +550,7 @@ func refSlotWhy(m *Mixture, k int, dep *deposits, a, b *point, loc *time.Locatio
 	}
 	day := "a later day of the run than the previous attempt"
 	if a.block == b.block {
-		day = "the same day of the run (24 hours from the failure) as the previous attempt"
+		day = "the same day of the run (24 hours from the failure) as the previous attempt, which lowers the chance where the hold had lifted before that attempt"
 	}
 	return fmt.Sprintf("%.0fh after the failure, at %s local, %s, the hold lifted by then with chance %.0f%% (class %s)", b.h, time.Unix(b.unix, 0).In(loc).Format("15:04"), day, 100*lifted, name)
 }

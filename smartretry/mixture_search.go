@@ -48,8 +48,9 @@ type search struct {
 // Then each chosen slot in turn is moved to the best other place while
 // that raises the chance (a few passes of local search), which undoes
 // greedy's early commitments. rho[d] is exp(−obj.ReminderValue·d), nil
-// when ReminderValue is 0; f is the model's fold. The slots returned are
-// s's until the next choose.
+// when ReminderValue is 0; f is the model's fold; post is the state
+// posterior (NumStates, as posterior writes it: the segments read its
+// onset states). The slots returned are s's until the next choose.
 func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, from, k int, amount float64, obj Objective, rho []float64) []int {
 	n := len(pts)
 	s.f, s.post, s.last, s.pts, s.from = f, post, last, pts, from
@@ -59,9 +60,10 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 	s.fver = resize(s.fver, n)
 	s.rho = resize(s.rho, n)
 	// A slot that every class sees as the slot before it (same deposit
-	// periods and buckets, same cure bucket and block) has the same
-	// hazards as it, before and after, and a smaller reminder worth: it
-	// is only a candidate when the slot before it was not.
+	// periods and buckets; same local hour, onsets lifted by it and day
+	// of the run) has the same hazards as it, before and after, and a
+	// smaller reminder worth: it is only a candidate when the slot
+	// before it was not.
 	var ver int32
 	for j := from; j < n; j++ {
 		s.same[j] = j > from && pts[j].sameCells(&pts[j-1])
@@ -128,9 +130,6 @@ func (s *search) sums() {
 	for q := range s.ps {
 		s.ps[q] = s.post[q] * s.surv[q]
 	}
-	if len(s.ps) != NumStates {
-		return // segments are not used (bestInsert's exact case)
-	}
 	s.P = resize(s.P, J+1)
 	acc, ps := 0.0, s.ps[stateOnset:stateOnset+J]
 	s.P[0] = 0
@@ -189,8 +188,7 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	s.cj, s.cpos = s.cj[:0], s.cpos[:0]
 	s.spans = s.spans[:0]
 	s.segs = resize(s.segs, len(chosen)+1)
-	exact := len(s.post) != NumStates // segment knows these states only
-	first := -1                       // the span of least bound
+	first := -1 // the span of least bound
 	for pos := 0; pos <= len(chosen); pos++ {
 		lo, hi := s.from, n-1
 		if pos > 0 {
@@ -200,14 +198,6 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 			hi = chosen[pos] - s.spacing
 		}
 		if lo > hi {
-			continue
-		}
-		if exact {
-			for j := lo; j <= hi; j++ {
-				if j == lo || !s.same[j] {
-					s.cj, s.cpos = append(s.cj, int32(j)), append(s.cpos, int32(pos))
-				}
-			}
 			continue
 		}
 		sg := &s.segs[pos]
@@ -236,7 +226,7 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	}
 	limit := least + 1e-9*least + 1e-12
 	// NaN losses (a zero survival) compare as nothing: check them all.
-	exact = exact || math.IsNaN(limit)
+	exact := math.IsNaN(limit)
 	bestV, bestJ, bestPos := -1.0, -1, 0
 	for i, j := range s.cj {
 		if !exact && !(s.loss[j] <= limit) {
