@@ -132,6 +132,13 @@
 // and names the refused append (stream, expected revision, events). A
 // restarted engine decides them again from the ledger and charges with
 // the same keys, which the processor answers with the first outcome.
+// (On a store without multi-stream appends, the KurrentDB adapter, a
+// flush writes each stream on its own, so some of the failed flush's
+// invoices may be written after all: the list is of charges not known to
+// be written.) A flush cut short because the caller's context ended (a
+// server shutting down) stops the engine too; when it leaves no charge
+// and no recorded event unwritten, Close logs it rather than returning
+// it, since the next engine takes those decisions again from the ledger.
 //
 // # Recorded facts
 //

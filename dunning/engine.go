@@ -129,22 +129,29 @@ func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engi
 // Close stops the subscription. Work not yet flushed is lost by design:
 // it is re-derived from the ledger by the next engine. Flushes still in
 // flight are waited for; the *FlushError the engine stopped at, or that
-// of the first of them that failed, is returned.
+// of the first of them that failed, is returned, except when the engine
+// stopped only because the context of the call writing a flush ended with
+// nothing charged or recorded left unwritten (a server shutting down
+// while the engine flushes): that is logged, and Close returns nil.
 func (e *Engine) Close() error {
-	var errs []error
-	if e.stopErr != nil {
-		errs = append(errs, e.stopErr)
-	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for len(e.flights) > 0 && e.stopErr == nil {
 		f := e.flights[0] // a driver that failed may leave flushes behind
 		e.flights = e.flights[1:]
-		<-f.done
+		e.await(f)
 		e.account(f)
 		if f.err != nil {
-			errs = append(errs, e.stop(f, f.err))
+			e.stop(context.Background(), f, f.err) // waits for the rest
 		}
 	}
 	e.flights = nil
+	var errs []error
+	if fe, ok := e.stopErr.(*FlushError); ok && fe.shutdown() {
+		e.log.Warn("dunning: engine stopped as its context ended during a flush; nothing charged or recorded is unwritten", "err", fe)
+	} else if e.stopErr != nil {
+		errs = append(errs, e.stopErr)
+	}
 	e.subCancel()
 	if e.sub != nil {
 		errs = append(errs, e.sub.Close())
@@ -299,6 +306,9 @@ func (e *Engine) AdvanceTo(ctx context.Context, t time.Time) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if err := e.failure(ctx); err != nil {
+		return err
+	}
 	// The previous step's writes first: the subscription must not deliver
 	// recorded events before their revisions are known (see echoed).
 	if err := e.join(ctx); err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/recoupledger/recoup/domain"
 	"github.com/recoupledger/recoup/eventstore"
@@ -63,11 +65,16 @@ type UnrecordedCharge struct {
 // append's.
 //
 // Unrecorded lists the charges the engine made whose attempts are not
-// known to be written, oldest first. After a refusal none of them is
-// written: the refused flush is atomic, the flushes queued behind it are
-// refused with it, and staged decisions were never sent. After a failure
-// of unknown outcome (the context ended while the store wrote) some may
-// be. Either way they are to be reconciled with the processor by
+// known to be written, oldest first. On a store with multi-stream appends
+// (eventstore.BatchAppender, such as the embedded store) none of them is
+// written after a refusal: the refused flush is one atomic append, the
+// flushes queued behind it are refused with it, and staged decisions were
+// never sent. On a store without them (the KurrentDB adapter) a flush
+// appends each stream on its own, so streams of the failed flush other
+// than the refused one may have been written, and charges of those
+// invoices may be listed although recorded. After a failure of unknown
+// outcome (the context ended while the store wrote) some may be written
+// too. Either way they are to be reconciled with the processor by
 // idempotency key; an engine restarted on the ledger decides them again
 // and charges with the same key, which a processor answers with the first
 // outcome (see Gateway).
@@ -77,6 +84,11 @@ type FlushError struct {
 	Expected   eventstore.ExpectedRevision
 	Events     []string // the refused append's events, "<type> <id>"
 	Unrecorded []UnrecordedCharge
+
+	// ctxEnded: the flush failed because the context of the call writing
+	// it ended; recorded: what went unwritten carried events another
+	// writer recorded (see shutdown).
+	ctxEnded, recorded bool
 }
 
 func (e *FlushError) Error() string {
@@ -123,7 +135,15 @@ func (e *Engine) failure(ctx context.Context) error {
 	if err := e.join(ctx); err != nil {
 		return err
 	}
-	return errHalted // not reached: a failed flight is in flight until joined
+	// Not reached (a failed flight is in flight until joined, and landing
+	// it stops the engine); should it be, the engine stops all the same.
+	err := e.queueChain.Broken()
+	if err == nil {
+		err = errHalted
+	}
+	e.stopErr = &FlushError{Err: err, Unrecorded: slices.Clone(e.charges)}
+	e.failed.Store(true)
+	return e.stopErr
 }
 
 // halt is the error of a step that met errHalted: the flush's failure.
@@ -136,11 +156,11 @@ func (e *Engine) halt(ctx context.Context, err error) error {
 	return err
 }
 
-// stop makes err, the failure of flight f (or of taking in its outcome),
-// the engine's error: it waits for the flights after f, and lists the
-// charges of every flight that was not written and of the staged
+// stop makes err, the failure of flight f (or of taking in its outcome
+// on ctx), the engine's error: it waits for the flights after f, and lists
+// the charges of every flight that was not written and of the staged
 // decisions.
-func (e *Engine) stop(f *flight, err error) error {
+func (e *Engine) stop(ctx context.Context, f *flight, err error) error {
 	fe := &FlushError{Err: err}
 	if b := f.refused; b != nil && f.err != nil {
 		fe.Stream, fe.Expected = b.stream, b.expected
@@ -149,18 +169,67 @@ func (e *Engine) stop(f *flight, err error) error {
 		}
 	}
 	if f.err != nil {
+		fe.ctxEnded = f.ctxEnded
 		fe.Unrecorded = append(fe.Unrecorded, f.charges...)
+		fe.recorded = carriesRecorded(f.batches)
+	} else {
+		// The flight was written but for its conflicts, which land was
+		// re-reading: their charges' attempts are not written.
+		fe.ctxEnded = ctx.Err() != nil && errors.Is(err, ctx.Err())
+		for _, c := range f.charges {
+			for _, b := range f.conflicts {
+				if b.stream == domain.InvoiceStream(c.InvoiceID) {
+					fe.Unrecorded = append(fe.Unrecorded, c)
+					break
+				}
+			}
+		}
 	}
 	for _, g := range e.flights {
-		<-g.done
+		e.await(g)
 		e.account(g)
 		if g.err != nil {
 			fe.Unrecorded = append(fe.Unrecorded, g.charges...)
+			fe.recorded = fe.recorded || carriesRecorded(g.batches)
 		}
 	}
 	fe.Unrecorded = append(fe.Unrecorded, e.charges...)
+	fe.recorded = fe.recorded || carriesRecorded(e.order)
 	e.flights = nil
 	e.stopErr = fe
 	e.failed.Store(true)
 	return fe
+}
+
+// carriesRecorded reports whether any of bs carries events another writer
+// recorded (Record).
+func carriesRecorded(bs []*batch) bool {
+	for _, b := range bs {
+		if b.recorded > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// await waits for flight f to be answered, adding the time the driver was
+// blocked to Stats.FlushWait.
+func (e *Engine) await(f *flight) {
+	select {
+	case <-f.done:
+	default:
+		waited := time.Now()
+		<-f.done
+		e.stats.FlushWait += time.Since(waited)
+	}
+}
+
+// shutdown reports whether the engine stopped only because the context of
+// the call that was writing ended (a server shutting down cancels Run's
+// context mid-flush): nothing it lists was charged, and no event another
+// writer recorded was in what went unwritten. Such a stop loses only the
+// engine's own decisions, which a restart takes again from the ledger
+// (written or not), so Close logs it instead of reporting a failure.
+func (fe *FlushError) shutdown() bool {
+	return fe.ctxEnded && len(fe.Unrecorded) == 0 && !fe.recorded
 }

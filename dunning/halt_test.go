@@ -131,7 +131,7 @@ func recordInvoice(t *testing.T, e *Engine, n int, b domain.Base) error {
 // the refusal arrives). Step 4 and before are written, nothing after.
 // The engine then stays stopped.
 func TestSoleWriterStopsAtARefusedFlush(t *testing.T) {
-	for _, next := range []string{"Commit", "Decide", "Record", "DuringDecide", "BeforeAnswer"} {
+	for _, next := range []string{"Commit", "Decide", "Record", "Flush", "AdvanceTo", "DuringDecide", "BeforeAnswer"} {
 		t.Run(next, func(t *testing.T) { testStopsAtARefusedFlush(t, next) })
 	}
 }
@@ -206,19 +206,20 @@ func testStopsAtARefusedFlush(t *testing.T, next string) {
 		t.Fatalf("%d flushes in flight, want steps 3 to 6's", n)
 	}
 	for _, f := range e.flights[1:] {
-		<-f.queued // in the store's queue: they are applied together
+		waitClosed(t, f.queued, "a flush queued in the store") // they are applied together
 	}
 	if err := e.queueChain.Broken(); err != nil {
 		t.Fatalf("the chain broke before the refused flush was applied: %v", err)
 	}
 	want := []string{"in_5/1", "in_6/1"} // charged, never to be written
+	flushes := e.Stats().Flushes
 
 	var nextErr error
 	switch next {
-	case "Commit", "Decide", "Record":
+	case "Commit", "Decide", "Record", "Flush", "AdvanceTo":
 		must(recordInvoice(t, e, 7, domain.Base{OccurredAt: hour(7)})) // due at once
 		gate.open()
-		<-failing.done // the refusal has reached the engine
+		waitClosed(t, failing.done, "the refused flush's answer") // the refusal has reached the engine
 		switch next {
 		case "Commit":
 			nextErr = e.Commit(ctx)
@@ -226,6 +227,10 @@ func testStopsAtARefusedFlush(t *testing.T, next string) {
 			nextErr = e.Decide(ctx, hour(7))
 		case "Record":
 			nextErr = recordInvoice(t, e, 8, domain.Base{OccurredAt: hour(7)})
+		case "Flush":
+			nextErr = e.Flush(ctx)
+		case "AdvanceTo":
+			nextErr = e.AdvanceTo(ctx, hour(7))
 		}
 	case "DuringDecide":
 		// Three invoices due in one step; the refusal arrives while the
@@ -233,7 +238,7 @@ func testStopsAtARefusedFlush(t *testing.T, next string) {
 		for n := 7; n <= 9; n++ {
 			must(recordInvoice(t, e, n, domain.Base{OccurredAt: hour(7)}))
 		}
-		onCall = func() { gate.open(); <-failing.done }
+		onCall = func() { gate.open(); waitClosed(t, failing.done, "the refused flush's answer") }
 		nextErr = e.Decide(ctx, hour(7))
 		want = append(want, "in_7/1")
 	case "BeforeAnswer":
@@ -258,6 +263,11 @@ func testStopsAtARefusedFlush(t *testing.T, next string) {
 	var fe *FlushError
 	if !errors.As(nextErr, &fe) {
 		t.Fatalf("%s after the refusal: %v; want a *FlushError", next, nextErr)
+	}
+	// Steps 3 to 6's flushes were waited for; none was started after the
+	// refusal (Flush too checks for a failure before it writes).
+	if n := e.Stats().Flushes - flushes; n != 4 {
+		t.Errorf("%s after the refusal: %d flushes landed, want steps 3 to 6's 4 (none started after the refusal)", next, n)
 	}
 	var be *eventstore.BatchError
 	if !errors.Is(nextErr, eventstore.ErrWrongExpectedVersion) || !errors.As(nextErr, &be) || be.Stream != "subscription-sub_5" {
@@ -326,4 +336,15 @@ func ofTypeRecs(recs []eventstore.RecordedEvent, typ string) []eventstore.Record
 		}
 	}
 	return out
+}
+
+// waitClosed waits for ch to be closed, failing the test (instead of
+// hanging) if it is not within 10 seconds.
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: not within 10s", what)
+	}
 }

@@ -132,6 +132,8 @@ type flight struct {
 	queuedMode bool
 	queued     chan struct{}
 	notQueued  bool
+	// ctxEnded: the flight failed because its context ended.
+	ctxEnded bool
 }
 
 // batchQueuer is a store that can queue a multi-stream append and return
@@ -205,6 +207,7 @@ func (e *Engine) flushAsync(ctx context.Context) error {
 			// The failure is raised before done: an engine that sees
 			// done closed, or reads failed after, acts no more.
 			if f.err != nil {
+				f.ctxEnded = ctx.Err() != nil && errors.Is(f.err, ctx.Err())
 				e.failed.Store(true)
 			}
 			f.ended = time.Now()
@@ -259,7 +262,7 @@ func (e *Engine) joinTo(ctx context.Context, n int) error {
 		f := e.flights[0]
 		e.flights = e.flights[1:]
 		if err := e.land(ctx, f); err != nil {
-			return e.stop(f, err)
+			return e.stop(ctx, f, err)
 		}
 	}
 	if len(e.flights) == 0 {
@@ -270,13 +273,7 @@ func (e *Engine) joinTo(ctx context.Context, n int) error {
 
 // land waits for one flush and takes in its outcome.
 func (e *Engine) land(ctx context.Context, f *flight) error {
-	select {
-	case <-f.done:
-	default:
-		waited := time.Now()
-		<-f.done
-		e.stats.FlushWait += time.Since(waited)
-	}
+	e.await(f)
 	e.account(f)
 	if e.settled {
 		// A sole writer's writes are all it has applied: nothing of them

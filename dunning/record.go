@@ -108,6 +108,11 @@ func (b *batch) continuedBy(expected eventstore.ExpectedRevision) bool {
 func (e *Engine) Flush(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	// A failed flush stops the engine before anything more is sent to
+	// the store (halt.go).
+	if err := e.failure(ctx); err != nil {
+		return err
+	}
 	return e.flush(ctx)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestQueueChainBreak: the first refusal is kept, a nil one is ignored,
@@ -21,7 +22,12 @@ func TestQueueChainBreak(t *testing.T) {
 	var wg sync.WaitGroup
 	seen := make(chan error, 1)
 	wg.Go(func() { // a writer looking while the store breaks the chain
+		deadline := time.Now().Add(10 * time.Second)
 		for c.Broken() == nil {
+			if time.Now().After(deadline) {
+				seen <- errors.New("the chain never broke")
+				return
+			}
 		}
 		seen <- c.Broken()
 	})

@@ -1,0 +1,222 @@
+package dunning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore"
+	"github.com/recoupledger/recoup/eventstore/pebble"
+)
+
+// appendAsOther appends events to their streams as another writer would
+// (the billing system), straight to the store.
+func appendAsOther(t *testing.T, s eventstore.Store, evs ...domain.Event) {
+	t.Helper()
+	for _, ev := range evs {
+		typ, data, err := domain.Encode(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Append(context.Background(), ev.StreamName(), eventstore.Any, eventstore.EventData{Type: typ, Data: data}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// customerEvents are customer n's registration, card (pm_n) and monthly
+// subscription (sub_n), and invoice in_n's finalization at at.
+func customerEvents(n int, at time.Time) []domain.Event {
+	b := domain.Base{OccurredAt: at}
+	cus, pm, sub := fmt.Sprint("cus_", n), fmt.Sprint("pm_", n), fmt.Sprint("sub_", n)
+	return []domain.Event{
+		domain.CustomerRegistered{Base: b, CustomerID: cus, Email: "a@example.test", Country: "US", TimeZone: "America/New_York"},
+		domain.PaymentMethodAttached{Base: b, PaymentMethodID: pm, CustomerID: cus, Network: domain.Visa, Funding: domain.Debit, Country: "US", ExpMonth: 1, ExpYear: 2030, Default: true},
+		domain.SubscriptionStarted{Base: b, SubscriptionID: sub, CustomerID: cus, ProductID: "prod_1", PaymentMethodID: pm, Amount: 1900, Currency: "usd", Interval: domain.Month, IntervalCount: 1},
+		domain.InvoiceFinalized{Base: b, InvoiceID: fmt.Sprint("in_", n), CustomerID: cus, SubscriptionID: sub,
+			ProductID: "prod_1", PaymentMethodID: pm, Amount: 1900, Currency: "usd", CollectionMethod: domain.ChargeAutomatically,
+			AutoAdvance: true, BillingReason: "subscription_cycle"},
+	}
+}
+
+func declined(context.Context, ChargeRequest) (ChargeResult, error) {
+	return ChargeResult{Outcome: domain.Failed, DeclineCode: "insufficient_funds", NetworkDeclineCode: "51"}, nil
+}
+
+// TestShutdownDuringAFlush: `recoup serve` stops the engine by cancelling
+// Run's context, which may land while a flush waits for the store (here:
+// its commit's sync is held), so that the store answers "outcome unknown".
+// The engine stops, but when it stopped only for that and nothing it
+// charged is unwritten, Close reports no failure: the decisions are taken
+// again from the ledger by the next engine, written or not. When a charge
+// made is not known to be recorded, Close still reports it.
+func TestShutdownDuringAFlush(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		gw   Gateway // nil: the billing system charges
+		want []string
+	}{
+		{"NothingCharged", nil, nil},
+		{"Charged", GatewayFunc(declined), []string{"in_1/1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, gate := openGated(t)
+			at := time.Now().Add(-time.Hour).UTC()
+			evs := customerEvents(1, at)
+			if tc.gw == nil {
+				// The billing system's first charge failed: the engine
+				// schedules the retry, which is its flush.
+				evs = append(evs, domain.PaymentAttempted{Base: domain.Base{OccurredAt: at}, InvoiceID: "in_1", PaymentMethodID: "pm_1", AttemptNumber: 1,
+					Amount: 1900, Currency: "usd", Outcome: domain.Failed, DeclineCode: "insufficient_funds", Initiator: domain.InitiatorInitial, Source: domain.SourceSchedule, Propensity: 1})
+			}
+			appendAsOther(t, s, evs...)
+			e, err := New(s, WallClock{}, tc.gw, WithInitialCharge(true), WithExploreRate(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			gate.hold()
+			ran := make(chan error, 1)
+			go func() { ran <- e.Run(ctx) }()
+			gate.next(t) // the engine's flush is committing, not answered
+			cancel()
+			var runErr error
+			select {
+			case runErr = <-ran:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return after its context was cancelled")
+			}
+			if !errors.Is(runErr, context.Canceled) {
+				t.Fatalf("Run: %v; want the flush cut short by the cancelled context", runErr)
+			}
+			closeErr := e.Close()
+			if tc.want == nil {
+				if closeErr != nil {
+					t.Fatalf("Close after a shutdown during a flush: %v; want nil", closeErr)
+				}
+				if err := e.Flush(context.Background()); err == nil {
+					t.Fatal("the engine flushed again after stopping mid-flush")
+				}
+				return
+			}
+			var fe *FlushError
+			if !errors.As(closeErr, &fe) || !errors.Is(closeErr, context.Canceled) {
+				t.Fatalf("Close with a charge unrecorded: %v; want its *FlushError", closeErr)
+			}
+			var keys []string
+			for _, c := range fe.Unrecorded {
+				keys = append(keys, c.IdempotencyKey)
+			}
+			if !slices.Equal(keys, tc.want) {
+				t.Fatalf("unrecorded charges %v, want %v", keys, tc.want)
+			}
+		})
+	}
+}
+
+// TestStopListsChargesOfConflicts: a flush conflicts on an invoice stream
+// that another writer appended to while the engine charged, so the
+// invoice's batch, with its attempt, is not written; re-reading it then
+// fails (the store is closed). The engine stops, and its FlushError lists
+// that charge, whose attempt is not written, though the flush itself did
+// not fail.
+func TestStopListsChargesOfConflicts(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	must := mustFor(t)
+	s, err := pebble.Open(t.TempDir(), pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			s.Close()
+		}
+	})
+	appendAsOther(t, s, customerEvents(1, t0)...)
+	gw := GatewayFunc(func(ctx context.Context, r ChargeRequest) (ChargeResult, error) {
+		// Meanwhile, another writer: the engine's append to in_1 will be
+		// refused for its expected revision.
+		appendAsOther(t, s, domain.InvoiceMarkedUncollectible{Base: domain.Base{OccurredAt: t0}, InvoiceID: "in_1"})
+		return declined(ctx, r)
+	})
+	e, err := New(s, NewVirtualClock(t0), gw, WithInitialCharge(true), WithExploreRate(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(e.Commit(ctx)) // catches up: nothing staged
+	must(e.Decide(ctx, t0))
+	must(e.Commit(ctx)) // the flush that conflicts on invoice-in_1
+	if len(e.flights) != 1 {
+		t.Fatalf("%d flushes in flight, want 1", len(e.flights))
+	}
+	select {
+	case <-e.flights[0].done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the flush was not answered")
+	}
+	if f := e.flights[0]; f.err != nil || !slices.ContainsFunc(f.conflicts, func(b *batch) bool { return b.stream == "invoice-in_1" }) {
+		t.Fatalf("flush: %v, conflicts %d; want invoice-in_1 refused for its expected revision", f.err, len(f.conflicts))
+	}
+	must(s.Close())
+	closed = true
+	err = e.Commit(ctx) // lands the flush: its re-read fails
+	var fe *FlushError
+	if !errors.As(err, &fe) {
+		t.Fatalf("Commit after a failed re-read: %v; want a *FlushError", err)
+	}
+	if len(fe.Unrecorded) != 1 || fe.Unrecorded[0].IdempotencyKey != "in_1/1" {
+		t.Fatalf("unrecorded charges %+v; want in_1/1, whose attempt was in the conflicting batch", fe.Unrecorded)
+	}
+	if err := e.Close(); !errors.Is(err, fe) {
+		t.Fatalf("Close: %v; want the FlushError", err)
+	}
+}
+
+// TestCloseWaitsUnderTheLock: Close waits for a flush still in flight
+// (its sync held for a while) under the engine's lock, so Stats may be
+// read meanwhile (run with -race), and counts the wait in FlushWait.
+func TestCloseWaitsUnderTheLock(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	s, gate := openGated(t)
+	e, err := New(s, NewVirtualClock(t0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordCustomer(t, e, 1, domain.Base{OccurredAt: t0})
+	gate.hold()
+	if err := e.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	release := gate.next(t) // the flush is committing, not answered
+	done := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			_ = e.Stats()
+			select {
+			case <-done:
+				return
+			default:
+			}
+		}
+	}()
+	time.AfterFunc(20*time.Millisecond, release)
+	err = e.Close()
+	close(done)
+	<-polled
+	if err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	st := e.Stats()
+	if st.Flushes != 1 || st.FlushWait <= 0 {
+		t.Fatalf("after Close: %d flushes, FlushWait %v; want the flush Close waited for, and its wait", st.Flushes, st.FlushWait)
+	}
+}
