@@ -73,6 +73,9 @@ type Mixture struct {
 	// (MixtureOptions.HoldOut); zero when none were held out.
 	Test    Metrics
 	version string
+	// logAct is log Activity, taken with the version (setVersion) of
+	// logSrc, the Activity it was taken of (activityLogs).
+	logAct, logSrc []float64
 }
 
 // Pay schedules of the funds classes.
@@ -412,6 +415,7 @@ func (m *Mixture) setVersion() {
 	put(m.Activity...)
 	put(m.CureOnset...)
 	m.version = fmt.Sprintf("mixture-%016x", h.Sum64())
+	m.logAct, m.logSrc = logRates(m.Activity), m.Activity
 }
 
 // grid describes the hourly times start + j h, j in [from, n), into

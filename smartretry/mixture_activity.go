@@ -3,6 +3,7 @@ package smartretry
 import (
 	"math"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -234,17 +235,48 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // weighActivity multiplies the state weights w by the likelihood of the
 // card's activity in (first, end], scaled so the largest factor is 1.
+// The summary is a pooled one and the rates' logarithms are the model's
+// (activityLogs), so a call allocates nothing.
 func weighActivity(m *Mixture, w []float64, dep *deposits, first, end time.Time, acts []time.Time) {
-	a := newActSum()
+	a := actSums.Get().(*actSum)
+	weighActivityBy(m.Activity, m.activityLogs(), w, dep, first, end, acts, *a)
+	actSums.Put(a)
+}
+
+// actSums pools weighActivity's summaries.
+var actSums = sync.Pool{New: func() any { a := newActSum(); return &a }}
+
+// weighActivityBy is weighActivity with the rates lam, their logarithms
+// lg and the summary scratch a given: the planner's fold and the
+// package's callers share it, so their weights are the same numbers.
+func weighActivityBy(lam, lg, w []float64, dep *deposits, first, end time.Time, acts []time.Time, a actSum) {
 	dep.summarise(a, first, end, acts)
-	lg := make([]float64, len(m.Activity))
-	for i, l := range m.Activity {
-		lg[i] = math.Log(l)
-	}
 	var ll [NumStates]float64
 	var scratch [3 * (numOnset + 1)]float64
-	activityLogLik(m.Activity, lg, a, ll[:], scratch[:])
+	activityLogLik(lam, lg, a, ll[:], scratch[:])
 	scaleByLogLik(w, ll[:])
+}
+
+// logRates is the logarithms of activity rates (nil for none).
+func logRates(lam []float64) []float64 {
+	if lam == nil {
+		return nil
+	}
+	lg := make([]float64, len(lam))
+	for i, l := range lam {
+		lg[i] = math.Log(l)
+	}
+	return lg
+}
+
+// activityLogs is log Activity: the table setVersion keeps with the
+// version while Activity is the slice it was taken of, else worked out
+// afresh (a mixture whose rates were replaced after).
+func (m *Mixture) activityLogs() []float64 {
+	if len(m.logAct) == len(m.Activity) && len(m.Activity) > 0 && &m.logSrc[0] == &m.Activity[0] {
+		return m.logAct
+	}
+	return logRates(m.Activity)
 }
 
 // scaleByLogLik multiplies w[s] by exp(ll[s] − max ll) over the states

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -159,5 +160,47 @@ func TestDrawOnsetStaysInClass(t *testing.T) {
 		if j := drawOnset(row, 1); j != last {
 			t.Errorf("class %s: the leftover went to onset %d, want its last of any weight, %d", ClassName(classCureFast+c), j, last)
 		}
+	}
+}
+
+// weighActivity weighs as the planner's fold does, from the logarithms
+// the model keeps with its version, without allocating; a mixture whose
+// rates were replaced after its version is weighed by the new rates.
+func TestWeighActivitySharesTheModelsLogs(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	m := randomMixture(r, 0)
+	for m.Activity == nil {
+		m = randomMixture(r, 0)
+	}
+	c := WorkloadCase(r)
+	first := c.first().At
+	end := first.Add(72 * time.Hour)
+	for k := 0; k < 6; k++ {
+		c.Activity = append(c.Activity, first.Add(time.Duration(r.IntN(72*60))*time.Minute))
+	}
+	sortTimes(c.Activity)
+	dep := payDeposits(c.Loc, first, end, m.DepositHour)
+	prior := m.statePrior(nil, m.GlobalPrior)
+	w := append([]float64(nil), prior...)
+	weighActivity(m, w, dep, first, end, c.Activity)
+	v := append([]float64(nil), prior...)
+	newMixFold(m).weighActivity(v, dep, first, end, c.Activity, newActSum())
+	if !slices.Equal(w, v) {
+		t.Fatalf("weights %v, the fold's %v", w, v)
+	}
+	if a := testing.AllocsPerRun(20, func() { weighActivity(m, w, dep, first, end, c.Activity) }); a != 0 {
+		t.Errorf("weighActivity allocates %v times a call", a)
+	}
+	// Rates replaced after the version: their own logarithms weigh.
+	m.Activity = slices.Clone(m.Activity)
+	for i := range m.Activity {
+		m.Activity[i] *= 2
+	}
+	x := append([]float64(nil), prior...)
+	weighActivity(m, x, dep, first, end, c.Activity)
+	y := append([]float64(nil), prior...)
+	weighActivityBy(m.Activity, logRates(m.Activity), y, dep, first, end, c.Activity, newActSum())
+	if !slices.Equal(x, y) {
+		t.Fatalf("after new rates: weights %v, want %v", x, y)
 	}
 }

@@ -1,7 +1,6 @@
 package smartretry
 
 import (
-	"math"
 	"time"
 )
 
@@ -61,12 +60,7 @@ func newMixFold(m *Mixture) *mixFold {
 			f.rpost[band][c] = [2]float64{1 / a, 1 / b}
 		}
 	}
-	if m.Activity != nil {
-		f.logAct = make([]float64, len(m.Activity))
-		for i, l := range m.Activity {
-			f.logAct[i] = math.Log(l)
-		}
-	}
+	f.logAct = m.activityLogs()
 	return f
 }
 
@@ -118,13 +112,9 @@ func (f *mixFold) mulOnsets(v []float64, a, b *point) {
 }
 
 // weighActivity is the package's weighActivity (mixture_activity.go) for
-// f's model with the logarithms of its rates folded: the same operations
-// in the same order on the same numbers, so the same weights. a is the
-// caller's summary scratch (newActSum).
+// f's model, both weighActivityBy with the model's logarithms of its
+// rates, so the same weights. a is the caller's summary scratch
+// (newActSum).
 func (f *mixFold) weighActivity(w []float64, dep *deposits, first, end time.Time, acts []time.Time, a actSum) {
-	dep.summarise(a, first, end, acts)
-	var ll [NumStates]float64
-	var scratch [3 * (numOnset + 1)]float64
-	activityLogLik(f.m.Activity, f.logAct, a, ll[:], scratch[:])
-	scaleByLogLik(w, ll[:])
+	weighActivityBy(f.m.Activity, f.logAct, w, dep, first, end, acts, a)
 }
