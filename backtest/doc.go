@@ -73,11 +73,11 @@
 // −1.0, +1.4, −1.7 and +0.8 of the intervals' standard deviations).
 // With the mixture before them the same misses were +1.4, +3.1, +0.5 and
 // +2.8, half-sample refits took 1.0 to 1.8 off with a spread of about
-// 0.75, and the truth fell above the interval on two seeds of four:
+// 0.75, and the truth fell below the interval on two seeds of four:
 // the realized excess is the deployed mixture's own fitted noise at the
 // slots its planner picked, which no fit on the same ledger sees
 // directly. Bootstrap refits of that mixture took 2.8 to 4.2 off and the
-// truth fell below the interval on one seed of four. Scoring the plans
+// truth fell above the interval on one seed of four. Scoring the plans
 // by a family that shares no such selection (the logistic) underrates
 // them by four points (below).
 //

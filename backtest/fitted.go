@@ -56,12 +56,13 @@ type Fitted struct {
 // fixed candidates covered the truth on four histories of four. The
 // mixture's refits measure the optimism a smart candidate's estimate is
 // lowered by, the excess of an argmax, for which the bootstrap is known
-// to overcorrect where options are close to tied (the bootstrap world's
-// truth, the deployed fit, holds its own fitted differences between
-// them); bootstrap refits of the mixture put that optimism at 2.8 to 4.2
-// points on four simulated histories where the deployed mixture's own
-// excess against the truth was 0.5 to 3.1 (mean 1.9), half-sample refits
-// at 1.0 to 1.8 (doc.go). Half-sampling errs less, towards narrow, and
+// to be unreliable where options are close to tied (the bootstrap
+// world's truth, the deployed fit, holds its own fitted differences
+// between them). With the mixture before its lift-time-conditioned cure
+// chances, bootstrap refits put that optimism at 2.8 to 4.2 points on
+// four simulated histories where the deployed mixture's own excess
+// against the truth was 0.5 to 3.1 (mean 1.9), half-sample refits at 1.0
+// to 1.8 (doc.go). Half-sampling errs less, towards narrow, and
 // costs half a fit.
 
 // halfSample draws half of n customers (by index) without replacement.
