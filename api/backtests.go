@@ -44,7 +44,7 @@ const (
 	maxBacktestJobs       = 100
 	defaultBootstrap      = 500
 	maxBootstrap          = 5000
-	defaultModelRefits    = 10
+	defaultModelRefits    = 20
 	maxModelRefits        = 50
 	backtestPhaseLedger   = "reading_ledger"
 	backtestPhaseEstimate = "estimating"

@@ -46,6 +46,17 @@
 // +0.3, standard deviations 0.9 to 2.0), in line with the refit spread,
 // not with the sampling interval alone (about ±1.3).
 //
+// The model's part of an interval is t × sd, with t the 0.975 quantile of
+// Student's t with Refits−1 degrees of freedom (ModelQuantile), not the
+// normal 1.96: sd is not known but estimated from Refits refits, itself
+// only to about ±1/√(2(Refits−1)) (±24% with 10 refits), and an interval
+// that treats it as exact is too narrow, the more so the fewer the refits
+// (t is 2.26 for 10 refits, 2.09 for 20, 12.7 for 2). A smart candidate's
+// sd (the larger of the scoring and optimism spreads, with the standard
+// error of the optimism's mean) rests on the same Refits refits and takes
+// the same quantile. Below two refits there is no sd and the interval is
+// the sampling one. The default is 20 refits.
+//
 // A smart candidate is planned by the shipped planner (Config.Planner over
 // the deployed models: the mixture's when a mixture is deployed), exactly
 // as the engine would plan it. Its choices are scored by a model fitted
@@ -70,7 +81,8 @@
 // 3) the anchored estimate before the correction missed the truth by
 // +0.2, +1.6, −1.0 and +1.2 points, the refits took 0.7, 0.6, 1.1 and 0.2
 // off, and every interval covered the truth (the corrected errors were
-// −1.0, +1.4, −1.7 and +0.8 of the intervals' standard deviations).
+// −1.0, +1.4, −1.7 and +0.8 of the intervals' standard deviations;
+// measured with 10 refits and the model's part at 1.96 × sd).
 // With the mixture before them the same misses were +1.4, +3.1, +0.5 and
 // +2.8, half-sample refits took 1.0 to 1.8 off with a spread of about
 // 0.75, and the truth fell below the interval on two seeds of four:

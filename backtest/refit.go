@@ -7,6 +7,7 @@ import (
 
 	"github.com/recoupledger/recoup/domain"
 	"github.com/recoupledger/recoup/smartretry"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // TrainFunc fits a scorer on training rows, as `recoup train` does.
@@ -212,11 +213,29 @@ func expectAll(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, anc
 }
 
 // widen adds the model's spread to a bootstrap interval, in quadrature on
-// each side: the two sources of error are independent.
-func widen(iv Interval, sd float64) Interval {
+// each side: the two sources of error are independent. sd is estimated
+// from refits refits, so its part of the interval is Student's t quantile
+// with refits−1 degrees of freedom times sd (ModelQuantile), not the
+// normal 1.96: with few refits sd is itself uncertain. Below two refits
+// there is no sd and the interval is left as it is.
+func widen(iv Interval, sd float64, refits int) Interval {
+	if refits < 2 {
+		return iv
+	}
 	lo, hi := iv.Est-iv.Lo, iv.Hi-iv.Est
-	m := 1.96 * sd
+	m := ModelQuantile(refits) * sd
 	return Interval{Est: iv.Est, Lo: iv.Est - math.Sqrt(lo*lo+m*m), Hi: iv.Est + math.Sqrt(hi*hi+m*m)}
+}
+
+// ModelQuantile is the factor a model sd measured over refits refits is
+// multiplied by in a 95% interval: the 0.975 quantile of Student's t with
+// refits−1 degrees of freedom (12.71 for 2 refits, 2.26 for 10, 2.09 for
+// 20, 1.96 in the limit). It is 0 below two refits, which give no sd.
+func ModelQuantile(refits int) float64 {
+	if refits < 2 {
+		return 0
+	}
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(refits - 1)}.Quantile(0.975)
 }
 
 // shift moves an interval by d points.

@@ -161,10 +161,11 @@ func bootstrap(pop []Invoice, cand, base, used []Expected, anchor []outcome, can
 	return metrics(cEst, reps, 0), metrics(bEst, reps, 1), metrics(dEst, reps, 2)
 }
 
-// widened adds the model's spread sd (in Metrics order) to every interval.
-func (m Metrics) widened(sd [5]float64) Metrics {
-	return Metrics{widen(m.RecoveredPct, sd[0]), widen(m.AmountPct, sd[1]), widen(m.RetriesPerRecovered, sd[2]),
-		widen(m.DaysToRecovery, sd[3]), widen(m.Churned, sd[4])}
+// widened adds the model's spread sd (in Metrics order), measured over
+// refits refits, to every interval.
+func (m Metrics) widened(sd [5]float64, refits int) Metrics {
+	return Metrics{widen(m.RecoveredPct, sd[0], refits), widen(m.AmountPct, sd[1], refits), widen(m.RetriesPerRecovered, sd[2], refits),
+		widen(m.DaysToRecovery, sd[3], refits), widen(m.Churned, sd[4], refits)}
 }
 
 // pointMetrics are the point estimates of the candidate, the baseline and

@@ -228,11 +228,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			}
 			res.Optimism = &opt.Mean
 		}
-		res.Candidate = res.Candidate.widened(sd[0])
+		res.Candidate = res.Candidate.widened(sd[0], cfg.Refits)
 		if base != nil {
-			res.Baseline = res.Baseline.widened(sd[1])
+			res.Baseline = res.Baseline.widened(sd[1], cfg.Refits)
 		}
-		res.Difference = res.Difference.widened(sd[2])
+		res.Difference = res.Difference.widened(sd[2], cfg.Refits)
 		res.ModelRefits = cfg.Refits
 		res.ModelSD = sd[0][0]
 		res.RefitRecovered, res.RefitOptimism, res.RefitOptimismRaw = opt.Refits, opt.Each, opt.Raw

@@ -40,7 +40,9 @@ over the hours both runs share). Where the engine logged propensities for
 explored retries, a doubly robust recovery rate is reported beside it.
 Intervals are 95% bootstrap intervals over invoices, widened by the spread of
 the estimate over --refits refits of the model on the ledger resampled by
-customer (the mixture on half the customers): the model's own uncertainty.`,
+customer (the mixture on half the customers): the model's own uncertainty,
+counted as Student's t quantile (refits − 1 degrees of freedom) times that
+spread, since the spread is itself estimated from the refits.`,
 		Example: `  recoup backtest --data ./data --candidate more-retries.json
   recoup backtest --data ./data --candidate smart.json --baseline default.json --json
   recoup backtest --store kurrentdb --kurrentdb-url 'esdb://localhost:2113?tls=false' --model model.json --candidate more-retries.json
@@ -123,7 +125,7 @@ customer (the mixture on half the customers): the model's own uncertainty.`,
 	fl.StringVar(&candidate, "candidate", "", "preset file (JSON, as the presets API takes) to evaluate (required)")
 	fl.StringVar(&baseline, "baseline", "", "preset file to compare against (default: the presets the runs used)")
 	fl.IntVar(&boot, "bootstrap", 1000, "bootstrap replicates")
-	fl.IntVar(&refits, "refits", 10, "model refits on the ledger resampled by customer, whose spread widens the intervals (0: sampling only)")
+	fl.IntVar(&refits, "refits", 20, "model refits on the ledger resampled by customer, whose spread (times Student's t quantile with refits-1 degrees of freedom) widens the intervals (0: sampling only)")
 	fl.Uint64Var(&seed, "seed", 1, "bootstrap seed")
 	fl.StringVar(&outcome, "outcome", "logistic", "outcome model fixed schedules are replayed against: logistic (the deployed model, recalibrated) or mixture (the latent-class mixture, fitted on the ledger); a smart candidate planned by a deployed mixture is scored by that mixture")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")

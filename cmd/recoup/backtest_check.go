@@ -106,7 +106,7 @@ half-width (issue 6's target: covered, and under 2 points).`,
 	fl.IntVar(&opt.Workers, "workers", 2, "goroutines for the backtest and the replays")
 	fl.StringVar((*string)(&opt.Family), "outcome", "logistic", "outcome model the backtest replays fixed schedules against: mixture or logistic (the smart candidate is scored by the mixture that plans it)")
 	fl.StringVar(&opt.SmartFamily, "smart-family", "mixture", "shipped smart planner that plans the smart candidate: mixture or logistic")
-	fl.IntVar(&opt.Refits, "refits", 10, "model refits on the history resampled by customer (0: none)")
+	fl.IntVar(&opt.Refits, "refits", 20, "model refits on the history resampled by customer (0: none)")
 	fl.StringSliceVar(&only, "only", nil, "check only these candidates (comma-separated names; default all four)")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	backtestCmd.AddCommand(cmd)
@@ -126,9 +126,10 @@ func printCheck(w io.Writer, r smartsim.CheckReport) {
 		fmt.Fprintf(w, "%-16s %-26s %-8s %-8s %-11s %-9s\n", c.Candidate, est, fmt.Sprintf("%.2f%%", c.Truth), cov,
 			fmt.Sprintf("%.2f pp", c.HalfWidth), fmt.Sprintf("%.2f%%", c.Observed))
 	}
-	fmt.Fprintf(w, "\nhalf-width parts (points): sampling alone, model sd over refits (1.96·sd)\n")
+	q := backtest.ModelQuantile(r.Refits)
+	fmt.Fprintf(w, "\nhalf-width parts (points): sampling alone, model sd over refits (t·sd, t = %.3f: Student's t, %d refits)\n", q, max(r.Refits, 0))
 	for _, c := range r.Candidates {
-		fmt.Fprintf(w, "%-16s sampling %.2f, model sd %.2f (%.2f)", c.Candidate, c.SamplingHalfWidth, c.ModelSD, 1.96*c.ModelSD)
+		fmt.Fprintf(w, "%-16s sampling %.2f, model sd %.2f (%.2f)", c.Candidate, c.SamplingHalfWidth, c.ModelSD, q*c.ModelSD)
 		if c.Optimism != nil {
 			var raw float64
 			for _, v := range c.RefitOptimismRaw {

@@ -18,7 +18,9 @@ import (
 // day, propensities logged), against the truth: the same invoices
 // actually replayed under each candidate in the same world (common random
 // numbers). Intervals include the model's own uncertainty (10 refits,
-// each with its own recalibration). The fixed candidates must be covered;
+// each with its own recalibration, their sd times Student's t with 9
+// degrees of freedom; `recoup backtest check` defaults to 20 refits, which
+// would double this test's refitting time). The fixed candidates must be covered;
 // their half-width must be under 2 points at the issue's full size
 // (RECOUP_BACKTEST_INVOICES=20000), and is logged at the default 5,000
 // invoices, where the model's spread alone is 0.5 to 2 points (see
@@ -32,7 +34,7 @@ func TestBacktestCoversTruth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("records, trains and replays a world")
 	}
-	opt := CheckOptions{Seed: 9, Invoices: 5000, Explore: 0.3, Bootstrap: 400}
+	opt := CheckOptions{Seed: 9, Invoices: 5000, Explore: 0.3, Bootstrap: 400, Refits: 10}
 	if v, err := strconv.Atoi(os.Getenv("RECOUP_BACKTEST_INVOICES")); err == nil {
 		opt.Invoices = v
 	}
@@ -123,6 +125,14 @@ func TestBacktestSharesFits(t *testing.T) {
 			}
 			if !(iv.Lo <= iv.Est && iv.Est <= iv.Hi) || iv.Est <= 0 || iv.Est >= 100 || shared.Outcome != want {
 				t.Errorf("%s, %s: recovery %+v, outcome model %q", family, cand.Name, iv, shared.Outcome)
+			}
+			// The model's part of the interval is Student's t (Refits−1
+			// degrees of freedom) times its sd, in quadrature with the
+			// sampling half-width on each side, so the half-width is at
+			// least each of the two.
+			hw := (iv.Hi - iv.Lo) / 2
+			if m := backtest.ModelQuantile(cfg.Refits) * shared.ModelSD; shared.ModelSD <= 0 || hw < m-1e-9 || hw < shared.SamplingHalfWidth-1e-9 || hw > m+shared.SamplingHalfWidth+1e-9 {
+				t.Errorf("%s, %s: half-width %v from sampling %v and model sd %v (t·sd %v)", family, cand.Name, hw, shared.SamplingHalfWidth, shared.ModelSD, m)
 			}
 			if cand.SmartRetries && (shared.Optimism == nil || shared.OptimismSD <= 0 || math.Abs(shared.ModelSD-math.Hypot(max(shared.ScoringSD, shared.OptimismSD), shared.OptimismSD/math.Sqrt(float64(cfg.Refits)))) > 1e-9) {
 				t.Errorf("%s, %s: optimism %v, model sd %v from scoring %v and optimism %v", family, cand.Name, shared.Optimism, shared.ModelSD, shared.ScoringSD, shared.OptimismSD)

@@ -27,7 +27,7 @@ type CheckOptions struct {
 	Near      float64
 	Bootstrap int // default 400
 	// Refits of the model on the ledger resampled by customer, whose
-	// spread widens the intervals (backtest.Config.Refits); default 10,
+	// spread widens the intervals (backtest.Config.Refits); default 20,
 	// negative for none.
 	Refits  int
 	Workers int // default 2
@@ -124,7 +124,7 @@ func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckRepo
 	case opt.Refits < 0:
 		opt.Refits = 0
 	case opt.Refits == 0:
-		opt.Refits = 10
+		opt.Refits = 20
 	}
 	switch {
 	case opt.Near < 0:
