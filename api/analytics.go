@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -119,7 +120,11 @@ func writeResult(w http.ResponseWriter, res analytics.Result) error {
 	}
 	buf.Write(bytes.TrimPrefix(b, []byte("{")))
 	buf.WriteByte('\n')
-	w.Header().Set("Content-Type", "application/json")
+	// Sent with its length, as writeJSON does: a result over the server's
+	// buffer would otherwise go chunked.
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
 	return nil

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -109,5 +110,17 @@ func TestAnalytics(t *testing.T) {
 	_ = json.Unmarshal(r.body, &res)
 	if res.Rows[0]["n"] != float64(18) {
 		t.Fatal("a refused statement changed the data")
+	}
+}
+
+// A result larger than the server's buffer is sent with its length, not
+// chunked, as every other JSON response is.
+func TestAnalyticsContentLength(t *testing.T) {
+	var runner *projections.Runner
+	h := newHarness(t, withAnalytics(t, &runner))
+	r := h.post("/v1/analytics/sql", adminKey, map[string]any{"sql": "SELECT range AS n, 'padding padding padding' AS s FROM range(500)"})
+	wantStatus(t, r, 200)
+	if n := r.header.Get("Content-Length"); len(r.body) <= 4096 || n != strconv.Itoa(len(r.body)) {
+		t.Fatalf("Content-Length %q for a body of %d bytes", n, len(r.body))
 	}
 }

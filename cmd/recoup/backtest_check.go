@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/recoupledger/recoup/backtest"
 	"github.com/recoupledger/recoup/datasets"
+	"github.com/recoupledger/recoup/domain"
 	"github.com/recoupledger/recoup/internal/smartsim"
 	"github.com/recoupledger/recoup/simulator"
 )
@@ -55,18 +58,11 @@ half-width (issue 6's target: covered, and under 2 points).`,
 			if opt.Bootstrap < 100 {
 				return fmt.Errorf("--bootstrap: need at least 100 replicates, got %d", opt.Bootstrap)
 			}
-			for _, name := range only {
-				found := false
-				for _, c := range smartsim.CheckCandidates() {
-					if c.Name == name {
-						opt.Candidates = append(opt.Candidates, c)
-						found = true
-					}
-				}
-				if !found {
-					return fmt.Errorf("--only: no candidate named %q (want one of more retries, smart on, shorter window, later retries)", name)
-				}
+			cands, err := onlyCandidates(only)
+			if err != nil {
+				return err
 			}
+			opt.Candidates = cands
 			m, err := simulator.OpenWorld(world, datasets.World)
 			if err != nil {
 				return fmt.Errorf("--world: %w", err)
@@ -143,4 +139,28 @@ func printCheck(w io.Writer, r smartsim.CheckReport) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\nmethod: %s\n", r.Method)
+}
+
+// onlyCandidates picks the check's candidates named by --only, each once
+// and in the order first named; none named is all of them (nil).
+func onlyCandidates(only []string) ([]domain.PresetSpec, error) {
+	all := smartsim.CheckCandidates()
+	var out []domain.PresetSpec
+	seen := map[string]bool{}
+	for _, name := range only {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		i := slices.IndexFunc(all, func(c domain.PresetSpec) bool { return c.Name == name })
+		if i < 0 {
+			names := make([]string, len(all))
+			for j, c := range all {
+				names[j] = c.Name
+			}
+			return nil, fmt.Errorf("--only: no candidate named %q (want one of %s)", name, strings.Join(names, ", "))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
 }
