@@ -13,9 +13,16 @@ import (
 
 // Fitted is what a backtest fits on the ledger before it looks at any
 // candidate: the out-of-fold recalibration of the logistic model, the
-// outcome models fitted on the whole ledger, and the refits (logistic on
-// the ledger resampled by customer, mixtures on half its customers). None of it depends on the candidate, so several
-// candidates backtested on one ledger with one seed share it (Prepare).
+// outcome models fitted on the whole ledger, and the refits (on the
+// ledger resampled by customer for the family's models, on half its
+// customers for a mixture-planned smart candidate's). None of it depends
+// on the candidate, so several candidates backtested on one ledger with
+// one seed share it (Prepare).
+//
+// The mixture fits are made lazily, each set once, the first time a
+// candidate needs it (sync.Once), and read only by runs that asked for
+// them first: runs sharing a Fitted may go concurrently, though the
+// second to need a set waits for the first's fits.
 type Fitted struct {
 	// What it was prepared for: a run with another ledger, scorer,
 	// family, refits or seed is refused (matches).
@@ -24,21 +31,42 @@ type Fitted struct {
 	family Family
 	refits int
 	seed   uint64
+	train  TrainFunc
 	recal  *Recalibration
 	models Models
-	refit  []Models
-	// refitRecal is each refit's own out-of-fold recalibration, fitted on
-	// its half sample as recal is on the ledger: the recalibration is part
-	// of the estimate, so its uncertainty is part of the model's.
+	// refit is each bootstrap refit's logistic model, and refitRecal its
+	// own out-of-fold recalibration, fitted on its resample as recal is
+	// on the ledger: the recalibration is part of the estimate, so its
+	// uncertainty is part of the model's.
+	refit      []Models
 	refitRecal []*Recalibration
-	// The mixture refits' half samples (customers drawn, by index into
-	// groups), kept to fit them when a candidate first needs them: a
-	// deployed mixture planner's refits plan only smart candidates.
-	seqs     []smartretry.MixtureSequence
-	groups   []*group
-	mixDraws [][]int
-	mixOnce  sync.Once
-	mixErr   error
+	// The customers each refit draws (by index into groups): bootDraws
+	// the bootstrap resamples the logistic refits were fitted on, whose
+	// mixtures (bootMix) the family's refit outcome scores fixed
+	// schedules with; halfDraws the half samples a mixture-planned smart
+	// candidate's refits (half) are fitted on, mixture and fallback
+	// logistic alike.
+	rows      []smartretry.TrainingRow
+	seqs      []smartretry.MixtureSequence
+	groups    []*group
+	bootDraws [][]int
+	halfDraws [][]int
+	bootMix   []*smartretry.Mixture
+	bootOnce  sync.Once
+	bootErr   error
+	half      []halfRefit
+	halfOnce  sync.Once
+	halfErr   error
+}
+
+// halfRefit is a smart candidate's refit on a half sample: the mixture
+// that plans and scores it, and the logistic model (with its own
+// out-of-fold recalibration) that plans and scores retries on an updated
+// card, all fitted on the same customers, so the refit's optimism is of
+// one draw.
+type halfRefit struct {
+	models Models
+	recal  *Recalibration
 }
 
 // The logistic refits are fitted on the ledger resampled by customer
@@ -80,7 +108,7 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 	cfg = cfg.withDefaults()
 	rows := cfg.Ledger.Rows()
 	seqs := smartretry.MixtureSequences(cfg.Ledger)
-	f := &Fitted{ledger: cfg.Ledger, scorer: cfg.Scorer, family: cfg.Family, refits: cfg.Refits, seed: cfg.Seed, seqs: seqs}
+	f := &Fitted{ledger: cfg.Ledger, scorer: cfg.Scorer, family: cfg.Family, refits: cfg.Refits, seed: cfg.Seed, train: cfg.Train, rows: rows, seqs: seqs}
 	// The planner is the deployed model's; the estimates score with the
 	// logistic model recalibrated out of fold (recal.go), which values
 	// its claims by what they are worth out of sample.
@@ -99,19 +127,17 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 	}
 	f.groups = groupByCustomer(cfg.Ledger, rows, seqs)
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x726566697473))
-	// The mixtures' half samples come from a stream of their own, so the
-	// logistic refits' resamples are the same with or without them.
+	// The half samples come from a stream of their own, so the bootstrap
+	// resamples are the same with or without them.
 	rm := rand.New(rand.NewPCG(cfg.Seed, 0x68616c66))
 	for k := 0; k < cfg.Refits; k++ {
 		draw := make([]int, len(f.groups))
-		sample := make([]smartretry.TrainingRow, 0, len(rows))
 		for j := range draw {
 			draw[j] = r.IntN(len(f.groups))
-			for _, i := range f.groups[draw[j]].rows {
-				sample = append(sample, rows[i])
-			}
 		}
-		f.mixDraws = append(f.mixDraws, halfSample(rm, len(f.groups)))
+		f.bootDraws = append(f.bootDraws, draw)
+		f.halfDraws = append(f.halfDraws, halfSample(rm, len(f.groups)))
+		sample := f.drawRows(draw)
 		sc, err := cfg.Train(ctx, sample)
 		if err != nil {
 			return nil, fmt.Errorf("backtest: refit %d: %w", k+1, err)
@@ -123,33 +149,100 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 		f.refit = append(f.refit, Models{Logistic: sc})
 		f.refitRecal = append(f.refitRecal, rr)
 	}
-	if cfg.Family == FamilyMixture {
-		if err := f.refitMixtures(ctx); err != nil {
-			return nil, err
-		}
-	}
 	return f, nil
 }
 
-// refitMixtures fits each refit's mixture on its half sample, once.
-func (f *Fitted) refitMixtures(ctx context.Context) error {
-	f.mixOnce.Do(func() {
-		for k, draw := range f.mixDraws {
-			var seqs []smartretry.MixtureSequence
-			for _, j := range draw {
-				for _, i := range f.groups[j].seqs {
-					seqs = append(seqs, f.seqs[i])
-				}
-			}
-			m, err := smartretry.FitMixture(ctx, seqs, mixtureOptions)
+// drawRows is the training rows of the customers drawn, each as often as
+// drawn.
+func (f *Fitted) drawRows(draw []int) []smartretry.TrainingRow {
+	var rows []smartretry.TrainingRow
+	for _, j := range draw {
+		for _, i := range f.groups[j].rows {
+			rows = append(rows, f.rows[i])
+		}
+	}
+	return rows
+}
+
+// drawSeqs is the mixture sequences of the customers drawn, each as
+// often as drawn.
+func (f *Fitted) drawSeqs(draw []int) []smartretry.MixtureSequence {
+	var seqs []smartretry.MixtureSequence
+	for _, j := range draw {
+		for _, i := range f.groups[j].seqs {
+			seqs = append(seqs, f.seqs[i])
+		}
+	}
+	return seqs
+}
+
+// bootMixtures fits each bootstrap refit's mixture on its resample, once:
+// the family's refit outcome when the family is the mixture.
+func (f *Fitted) bootMixtures(ctx context.Context) error {
+	f.bootOnce.Do(func() {
+		mix := make([]*smartretry.Mixture, len(f.bootDraws))
+		for k, draw := range f.bootDraws {
+			m, err := smartretry.FitMixture(ctx, f.drawSeqs(draw), mixtureOptions)
 			if err != nil {
-				f.mixErr = fmt.Errorf("backtest: refit %d: mixture: %w", k+1, err)
+				f.bootErr = fmt.Errorf("backtest: refit %d: mixture: %w", k+1, err)
 				return
 			}
-			f.refit[k].Mixture = m
+			mix[k] = m
 		}
+		f.bootMix = mix
 	})
-	return f.mixErr
+	return f.bootErr
+}
+
+// halfRefits fits each half sample's mixture, logistic model and
+// recalibration, once: a mixture-planned smart candidate's refits.
+func (f *Fitted) halfRefits(ctx context.Context) error {
+	f.halfOnce.Do(func() {
+		half := make([]halfRefit, len(f.halfDraws))
+		for k, draw := range f.halfDraws {
+			m, err := smartretry.FitMixture(ctx, f.drawSeqs(draw), mixtureOptions)
+			if err != nil {
+				f.halfErr = fmt.Errorf("backtest: half-sample refit %d: mixture: %w", k+1, err)
+				return
+			}
+			sample := f.drawRows(draw)
+			sc, err := f.train(ctx, sample)
+			if err != nil {
+				f.halfErr = fmt.Errorf("backtest: half-sample refit %d: %w", k+1, err)
+				return
+			}
+			rr, err := crossRecal(ctx, f.ledger, sample, f.train)
+			if err != nil {
+				f.halfErr = fmt.Errorf("backtest: half-sample refit %d: recalibration: %w", k+1, err)
+				return
+			}
+			half[k] = halfRefit{models: Models{Logistic: sc, Mixture: m}, recal: rr}
+		}
+		f.half = half
+	})
+	return f.halfErr
+}
+
+// refitsFor fits what cfg's candidate's refits need and have not been
+// fitted yet: the half samples' models for a mixture-planned smart
+// candidate, else the bootstrap resamples' mixtures when the family is
+// the mixture.
+func (f *Fitted) refitsFor(ctx context.Context, cfg Config) error {
+	switch {
+	case f.refits <= 1:
+		return nil
+	case smartByMixture(cfg):
+		return f.halfRefits(ctx)
+	case f.family == FamilyMixture:
+		return f.bootMixtures(ctx)
+	}
+	return nil
+}
+
+// smartByMixture says whether cfg's candidate is smart and planned by a
+// deployed mixture (scored by the mixture, refitted on half samples).
+func smartByMixture(cfg Config) bool {
+	return cfg.Candidate.SmartRetries && cfg.Mixture != nil
 }
 
 // matches says why f was not prepared for cfg (nil if it was): its fits
@@ -201,24 +294,34 @@ func (f *Fitted) outcome() Outcome {
 	return f.outcomeOf(f.models, f.recal)
 }
 
-// refitOutcome is the outcome model of the family over refit k, scored
-// with its own recalibration.
-func (f *Fitted) refitOutcome(k int) Outcome {
-	return f.outcomeOf(f.refit[k], f.refitRecal[k])
+// bootModels is bootstrap refit k's models: the logistic, and the
+// mixture when the family is the mixture (bootMixtures first).
+func (f *Fitted) bootModels(k int) Models {
+	m := f.refit[k]
+	if f.family == FamilyMixture {
+		m.Mixture = f.bootMix[k]
+	}
+	return m
 }
 
 // scoring is the outcome model cfg's candidate is scored with, deployed
-// and for each refit: the family's, except that a smart candidate planned
-// by a deployed mixture is scored by the mixture (the deployed one, and
-// each refit's own), which weighs what that planner exploits.
-func (f *Fitted) scoring(cfg Config) (Outcome, func(k int) Outcome) {
-	if !cfg.Candidate.SmartRetries || cfg.Mixture == nil {
-		return f.outcome(), f.refitOutcome
+// and for each refit, and each refit's models (the refit's planner is
+// built from them): the family's over the bootstrap refits, except that a
+// smart candidate planned by a deployed mixture is scored by the mixture
+// (the deployed one, and each half-sample refit's own, with that half
+// sample's logistic model for updated cards), which weighs what that
+// planner exploits. refitsFor must have fitted them.
+func (f *Fitted) scoring(cfg Config) (deployed Outcome, refitOutcome func(k int) Outcome, refitModels func(k int) Models) {
+	if !smartByMixture(cfg) {
+		refitOutcome = func(k int) Outcome { return f.outcomeOf(f.bootModels(k), f.refitRecal[k]) }
+		return f.outcome(), refitOutcome, f.bootModels
 	}
-	deployed := mixtureOutcome{mix: cfg.Mixture, fallback: scorerOutcome{recalibrated(cfg.Scorer, f.recal)}}
-	return deployed, func(k int) Outcome {
-		return mixtureOutcome{mix: f.refit[k].Mixture, fallback: scorerOutcome{recalibrated(f.refit[k].Logistic, f.refitRecal[k])}}
+	deployed = mixtureOutcome{mix: cfg.Mixture, fallback: scorerOutcome{recalibrated(cfg.Scorer, f.recal)}}
+	refitOutcome = func(k int) Outcome {
+		h := f.half[k]
+		return mixtureOutcome{mix: h.models.Mixture, fallback: scorerOutcome{recalibrated(h.models.Logistic, h.recal)}}
 	}
+	return deployed, refitOutcome, func(k int) Models { return f.half[k].models }
 }
 
 func (f *Fitted) outcomeOf(m Models, r *Recalibration) Outcome {

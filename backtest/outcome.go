@@ -88,8 +88,29 @@ type mixtureOutcome struct {
 
 // Chance implements Outcome.
 func (o mixtureOutcome) Chance(c *smartretry.Case, at time.Time, row []float64) float64 {
-	if !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(c.Attempts[0].At) {
+	if cardUpdated(c) {
 		return o.fallback.Chance(c, at, row)
 	}
 	return o.mix.Chance(c, at)
+}
+
+// cardUpdated says whether the case's card was updated since its first
+// failure: past it, the mixture's chances are the fallback's.
+func cardUpdated(c *smartretry.Case) bool {
+	return !c.PMUpdatedAt.IsZero() && c.PMUpdatedAt.After(c.Attempts[0].At)
+}
+
+// fallbackWatch passes chances through and notes whether any was asked
+// of a case on an updated card (the mixture outcome's fallback).
+type fallbackWatch struct {
+	Outcome
+	hit *bool
+}
+
+// Chance implements Outcome.
+func (o fallbackWatch) Chance(c *smartretry.Case, at time.Time, row []float64) float64 {
+	if cardUpdated(c) {
+		*o.hit = true
+	}
+	return o.Outcome.Chance(c, at, row)
 }

@@ -31,12 +31,13 @@ func DefaultTrain(ctx context.Context, rows []smartretry.TrainingRow) (smartretr
 // choices, with the refitted model), and the standard deviation of each
 // metric over the refits is returned, for the candidate, the baseline and
 // their difference.
-func modelSpread(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *Estimator, refitOutcome func(k int) Outcome, anchor []outcome, progress func()) (sd [3][5]float64, opt optimism, err error) {
+func modelSpread(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, refitOutcome func(k int) Outcome, refitModels func(k int) Models, anchor []outcome, progress func()) (sd [3][5]float64, opt optimism, err error) {
 	var optSum, optSum2 float64
-	opt.Refits = make([]float64, 0, len(f.refit))
+	opt.Refits = make([]float64, 0, cfg.Refits)
 	cancels := cfg.Candidate.AfterSub == domain.AfterCancel
 	var sum, sum2 [3][5]float64
-	for k, m := range f.refit {
+	for k := range cfg.Refits {
+		m := refitModels(k)
 		re := *e
 		re.Outcome = refitOutcome(k) // the planner stays the deployed one
 		cand, base, used, err := expectAll(ctx, cfg, pop, &re, nil, progress)
@@ -44,10 +45,11 @@ func modelSpread(ctx context.Context, cfg Config, f *Fitted, pop []Invoice, e *E
 			return sd, opt, err
 		}
 		if cfg.Candidate.SmartRetries {
-			o, raw, err := refitOptimism(ctx, cfg, pop, e, m, refitOutcome(k), k)
+			o, raw, fb, err := refitOptimism(ctx, cfg, pop, e, m, refitOutcome(k), k)
 			if err != nil {
 				return sd, opt, err
 			}
+			opt.FallbackShare += fb / float64(cfg.Refits)
 			opt.Each = append(opt.Each, o)
 			opt.Raw = append(opt.Raw, raw)
 			optSum += o
@@ -85,9 +87,14 @@ type optimism struct {
 	// Each is every refit's optimism (points), as the estimate uses it:
 	// anchored on the logged runs. Raw is the same plans' optimism
 	// without the anchor (the refit's view of the candidate alone), kept
-	// for diagnosis. Refits is the candidate's recovery rate under each
-	// refit (the deployed plans, anchored).
+	// for diagnosis; against a preset baseline the estimate is not
+	// anchored and the two are equal. Refits is the candidate's recovery
+	// rate under each refit (the deployed plans, anchored).
 	Each, Raw, Refits []float64
+	// FallbackShare is the share of the invoices the optimism is measured
+	// on whose refit scored some retry on an updated card (with the
+	// logistic fallback, not the mixture), averaged over the refits.
+	FallbackShare float64
 }
 
 // optimismSample bounds the invoices each refit's optimism is measured on:
@@ -112,7 +119,10 @@ const optimismSample = 4000
 // level, a class's share) cancels here exactly as it cancels in the
 // estimate; left in (raw, also returned), it inflated the correction by
 // what anchoring had already removed.
-func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, m Models, ownOutcome Outcome, k int) (anchored, raw float64, err error) {
+//
+// fallback is the share of the sample whose own-model scoring asked a
+// chance on an updated card, which a mixture leaves to its fallback.
+func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator, m Models, ownOutcome Outcome, k int) (anchored, raw, fallback float64, err error) {
 	idx := make([]int, len(pop))
 	for i := range idx {
 		idx[i] = i
@@ -130,13 +140,15 @@ func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator,
 	p := cfg.Planner(pm)
 	diff := make([]float64, len(idx))
 	rawDiff := make([]float64, len(idx))
+	hit := make([]bool, len(idx))
 	err = parallel(ctx, cfg.Workers, len(idx), func(j int) error {
 		inv := &pop[idx[j]]
 		// The refit's plans for this invoice, made once and scored by
 		// both models.
 		memo := &planMemo{p: p}
 		own, dep := *e, *e
-		own.Outcome, own.Planner = ownOutcome, memo
+		watched := fallbackWatch{Outcome: ownOutcome, hit: &hit[j]}
+		own.Outcome, own.Planner = watched, memo
 		dep.Planner = memo // plans of the refit, scored by the deployed model
 		a, err := own.Expect(ctx, inv, cfg.Candidate)
 		if err != nil {
@@ -155,7 +167,7 @@ func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator,
 		}
 		h := sharedHours(inv, cfg.Candidate)
 		ownLog, depLog := *e, *e
-		ownLog.Outcome = ownOutcome
+		ownLog.Outcome = watched
 		al, err := ownLog.ExpectLogged(ctx, inv, h)
 		if err != nil {
 			return err
@@ -168,15 +180,18 @@ func refitOptimism(ctx context.Context, cfg Config, pop []Invoice, e *Estimator,
 		return nil
 	})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	var s, sr float64
+	var s, sr, fb float64
 	for j := range diff {
 		s += diff[j]
 		sr += rawDiff[j]
+		if hit[j] {
+			fb++
+		}
 	}
 	n := float64(len(diff))
-	return 100 * s / n, 100 * sr / n, nil
+	return 100 * s / n, 100 * sr / n, fb / n, nil
 }
 
 // expectAll estimates every invoice under the candidate and the baseline

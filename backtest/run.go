@@ -114,12 +114,19 @@ type Result struct {
 	// interval's half-width from resampling invoices alone, before the
 	// model's spread widened it; RefitRecovered is the candidate's
 	// recovery rate under each refit; RefitOptimism (smart only) each
-	// refit's anchored optimism, and RefitOptimismRaw the same without
-	// the anchor (not used; for diagnosis).
-	SamplingHalfWidth float64   `json:"sampling_half_width_pp"`
-	RefitRecovered    []float64 `json:"refit_recovered_pct,omitempty"`
-	RefitOptimism     []float64 `json:"refit_optimism_pp,omitempty"`
-	RefitOptimismRaw  []float64 `json:"refit_optimism_raw_pp,omitempty"`
+	// refit's optimism as the estimate uses it: anchored on the logged
+	// runs against the observed baseline, and unanchored (equal to
+	// RefitOptimismRaw) against a preset baseline, whose estimate is not
+	// anchored; RefitOptimismRaw the same without the anchor (not used;
+	// for diagnosis). OptimismFallbackShare (smart only) is the share of
+	// the invoices the optimism is measured on that a refit scored in
+	// part with its logistic model, a retry on an updated card being the
+	// mixture's fallback's (mean over the refits).
+	SamplingHalfWidth     float64   `json:"sampling_half_width_pp"`
+	RefitRecovered        []float64 `json:"refit_recovered_pct,omitempty"`
+	RefitOptimism         []float64 `json:"refit_optimism_pp,omitempty"`
+	RefitOptimismRaw      []float64 `json:"refit_optimism_raw_pp,omitempty"`
+	OptimismFallbackShare float64   `json:"smart_optimism_fallback_share,omitempty"`
 	// Recalibration is the out-of-fold recalibration the estimates are
 	// scored with (nil when the model is not linear).
 	Recalibration *Recalibration `json:"out_of_fold_recalibration,omitempty"`
@@ -154,13 +161,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	r := f.recal
-	if cfg.Refits > 1 && cfg.Candidate.SmartRetries && cfg.Mixture != nil {
-		// The refits' planners (and their scoring) are mixtures too.
-		if err := f.refitMixtures(ctx); err != nil {
+	if cfg.Refits > 1 {
+		if err := f.refitsFor(ctx, cfg); err != nil {
 			return Result{}, err
 		}
 	}
-	scoreWith, refitOutcome := f.scoring(cfg)
+	scoreWith, refitOutcome, refitModels := f.scoring(cfg)
 	e := &Estimator{Ledger: cfg.Ledger, Outcome: scoreWith, Customer: EstimateCustomerHazard(cfg.Ledger, pop), Rules: cfg.Rules,
 		Planner: cfg.Planner(cfg.deployed())}
 	total := len(pop) * (1 + max(cfg.Refits, 0))
@@ -198,7 +204,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	res.Candidate, res.Baseline, res.Difference = bootstrap(pop, cand, base, used, anchor, cfg.Candidate.AfterSub == domain.AfterCancel, cfg.Bootstrap, cfg.Seed)
 	res.SamplingHalfWidth = (res.Candidate.RecoveredPct.Hi - res.Candidate.RecoveredPct.Lo) / 2
 	if cfg.Refits > 1 {
-		sd, opt, err := modelSpread(ctx, cfg, f, pop, e, refitOutcome, anchor, progress)
+		sd, opt, err := modelSpread(ctx, cfg, pop, e, refitOutcome, refitModels, anchor, progress)
 		if err != nil {
 			return Result{}, fmt.Errorf("backtest: model spread: %w", err)
 		}
@@ -212,19 +218,21 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			// plus what selecting on that noise adds. Adding the two in
 			// quadrature counts the scoring noise twice; the larger of the
 			// two is carried, and the mean taken off is itself a mean of
-			// Refits draws, whose standard error adds to it.
+			// Refits draws, whose standard error adds to it. The difference
+			// is shifted by the same mean, so it carries the same three
+			// terms: against the observed baseline it moves with the
+			// candidate alone; against a preset baseline its scoring spread
+			// (the baseline's scored with the candidate's, by the same refit)
+			// stands in for the candidate's.
 			res.Candidate.RecoveredPct = shift(res.Candidate.RecoveredPct, -opt.Mean)
 			res.Difference.RecoveredPct = shift(res.Difference.RecoveredPct, -opt.Mean)
 			res.ScoringSD, res.OptimismSD = sd[0][0], opt.SD
 			meanSE := opt.SD / math.Sqrt(float64(cfg.Refits))
+			sd[0][0] = math.Hypot(max(sd[0][0], opt.SD), meanSE)
 			if base == nil {
-				// Against the observed baseline the difference moves with
-				// the candidate alone.
-				sd[0][0] = math.Hypot(max(sd[0][0], opt.SD), meanSE)
 				sd[2][0] = sd[0][0]
 			} else {
-				sd[0][0] = math.Hypot(max(sd[0][0], opt.SD), meanSE)
-				sd[2][0] = math.Hypot(sd[2][0], opt.SD)
+				sd[2][0] = math.Hypot(max(sd[2][0], opt.SD), meanSE)
 			}
 			res.Optimism = &opt.Mean
 		}
@@ -236,6 +244,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.ModelRefits = cfg.Refits
 		res.ModelSD = sd[0][0]
 		res.RefitRecovered, res.RefitOptimism, res.RefitOptimismRaw = opt.Refits, opt.Each, opt.Raw
+		res.OptimismFallbackShare = opt.FallbackShare
 	}
 	if used != nil {
 		res.Method = "direct method anchored on the logged runs: prediction under the candidate + (observed − predicted along the logged retries), both counted over the hours the two runs share"

@@ -134,7 +134,7 @@ func printCheck(w io.Writer, r smartsim.CheckReport) {
 			if n := len(c.RefitOptimismRaw); n > 0 {
 				raw /= float64(n)
 			}
-			fmt.Fprintf(w, "; optimism %.2f taken off (unanchored %.2f), scoring sd %.2f, optimism sd %.2f", *c.Optimism, raw, c.ScoringSD, c.OptimismSD)
+			fmt.Fprintf(w, "; optimism %.2f taken off (unanchored %.2f), scoring sd %.2f, optimism sd %.2f, %.0f%% of its invoices through the updated-card fallback", *c.Optimism, raw, c.ScoringSD, c.OptimismSD, 100*c.OptimismFallbackShare)
 		}
 		fmt.Fprintln(w)
 	}

@@ -65,7 +65,10 @@ type CheckRow struct {
 	RefitRecovered    []float64 `json:"refit_recovered_pct,omitempty"`
 	RefitOptimism     []float64 `json:"refit_optimism_pp,omitempty"`
 	RefitOptimismRaw  []float64 `json:"refit_optimism_raw_pp,omitempty"`
-	Seconds           float64   `json:"seconds"`
+	// OptimismFallbackShare is backtest.Result's: the share of the
+	// optimism's invoices a refit scored in part on an updated card.
+	OptimismFallbackShare float64 `json:"smart_optimism_fallback_share,omitempty"`
+	Seconds               float64 `json:"seconds"`
 }
 
 // CheckReport is a whole check.
@@ -197,7 +200,8 @@ func Check(ctx context.Context, m *simulator.Model, opt CheckOptions) (CheckRepo
 		rep.Candidates = append(rep.Candidates, CheckRow{Candidate: cand.Name, Preset: cand, Estimate: iv, HalfWidth: (iv.Hi - iv.Lo) / 2,
 			Truth: truth, Covered: iv.Lo <= truth && truth <= iv.Hi, Observed: res.Baseline.RecoveredPct.Est, ModelSD: res.ModelSD, Optimism: res.Optimism, Seconds: time.Since(start).Seconds(),
 			SamplingHalfWidth: res.SamplingHalfWidth, ScoringSD: res.ScoringSD, OptimismSD: res.OptimismSD,
-			RefitRecovered: res.RefitRecovered, RefitOptimism: res.RefitOptimism, RefitOptimismRaw: res.RefitOptimismRaw})
+			RefitRecovered: res.RefitRecovered, RefitOptimism: res.RefitOptimism, RefitOptimismRaw: res.RefitOptimismRaw,
+			OptimismFallbackShare: res.OptimismFallbackShare})
 	}
 	return rep, nil
 }

@@ -1,0 +1,114 @@
+package backtest_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/recoupledger/recoup/backtest"
+	"github.com/recoupledger/recoup/datasets"
+	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/internal/smartsim"
+	"github.com/recoupledger/recoup/simulator"
+	"github.com/recoupledger/recoup/smartretry"
+)
+
+// Which draw each refit's models are fitted on. With the mixture outcome
+// family, a fixed schedule's refits are scored by mixtures fitted on the
+// bootstrap resamples its logistic refits are fitted on (half samples
+// under the same priors understate sparse cells' spread); a smart
+// candidate planned by a mixture is refitted on half samples, its
+// mixture and its updated-card logistic fallback on the same half. Each
+// set is fitted only when a candidate needs it.
+func TestRefitDraws(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records and fits a world's history")
+	}
+	ctx := context.Background()
+	w, err := simulator.OpenWorld("b2c_us", datasets.World)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := smartsim.History(ctx, w, smartsim.HistoryOptions{Seed: 3, Pop: simulator.PopTraining, First: smartsim.CheckHistoryFirst, Invoices: 1500,
+		Preset: domain.DefaultPresetSpec(), Explore: 0.3, Near: smartsim.DefaultNear})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := backtest.DefaultTrain(ctx, rec.Ledger.Rows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, err := smartretry.FitMixture(ctx, smartretry.MixtureSequences(rec.Ledger), smartretry.MixtureOptions{Iterations: 10, DepositHours: []int{4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixed, smart domain.PresetSpec
+	for _, c := range smartsim.CheckCandidates() {
+		if c.SmartRetries {
+			smart = c
+		} else {
+			fixed = c
+		}
+	}
+	cfg := backtest.Config{Ledger: rec.Ledger, Scorer: model, Mixture: mix, Rules: smartretry.NetworkRules, Bootstrap: 100, Seed: 5, Refits: 2, Family: backtest.FamilyMixture}
+	f, err := backtest.Prepare(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if boot, half := backtest.LazyFitted(f); boot || half {
+		t.Fatalf("prepared with mixtures fitted (bootstrap %v, half %v) before any candidate needed them", boot, half)
+	}
+	const k = 1
+	bootSeqs, halfSeqs, halfRows := backtest.RefitSamples(f, k)
+	fitOn := func(seqs []smartretry.MixtureSequence) string {
+		m, err := smartretry.FitMixture(ctx, seqs, smartretry.MixtureOptions{HoldOut: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Version()
+	}
+
+	fc := cfg
+	fc.Candidate = fixed
+	fm, err := backtest.RefitModels(ctx, f, fc, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fm.Mixture == nil || fm.Mixture.Version() != fitOn(bootSeqs) {
+		t.Fatalf("%s: refit %d's mixture is not the one fitted on its bootstrap resample", fixed.Name, k)
+	}
+	if boot, half := backtest.LazyFitted(f); !boot || half {
+		t.Fatalf("after a fixed candidate: bootstrap mixtures %v, half-sample models %v; want only the bootstrap's", boot, half)
+	}
+
+	sc := cfg
+	sc.Candidate = smart
+	sm, err := backtest.RefitModels(ctx, f, sc, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm.Mixture == nil || sm.Mixture.Version() != fitOn(halfSeqs) {
+		t.Fatalf("%s: refit %d's mixture is not the one fitted on its half sample", smart.Name, k)
+	}
+	want, err := backtest.DefaultTrain(ctx, halfRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := sm.Logistic.(*smartretry.Logistic)
+	if !ok || !slices.Equal(got.Weights(), want.(*smartretry.Logistic).Weights()) {
+		t.Fatalf("%s: refit %d's fallback logistic is not the one fitted on its half sample", smart.Name, k)
+	}
+	if got == fm.Logistic {
+		t.Fatalf("%s: refit %d's fallback logistic is the bootstrap refit's", smart.Name, k)
+	}
+
+	sc.Fitted = f
+	res, err := backtest.Run(ctx, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := res.OptimismFallbackShare; s <= 0 || s >= 1 {
+		t.Errorf("%s: %.3f of the optimism's invoices through the updated-card fallback, want a share in (0, 1)", smart.Name, s)
+	}
+	t.Logf("%s: optimism %.2f, %.1f%% of its invoices through the fallback", smart.Name, *res.Optimism, 100*res.OptimismFallbackShare)
+}
