@@ -31,10 +31,13 @@
 // side. Sampling: bootstrap replicates resample invoices (with the
 // anchored values, or draws from the estimated chances when two presets
 // are compared by the model alone). The model's own uncertainty: the
-// model is refitted Refits times on the ledger resampled by customer (the
-// mixture, when one is refitted, on half the customers drawn without
-// replacement: fitted.go says why), each logistic refit with its own
-// out-of-fold recalibration fitted on its resample
+// model is refitted Refits times on the ledger resampled by customer
+// (the mixture outcome family's mixtures too, which score the fixed
+// schedules), each logistic refit with its own out-of-fold recalibration
+// fitted on its resample; a smart candidate planned by a mixture is
+// refitted instead on half the customers drawn without replacement
+// (fitted.go says why), its mixture and its updated-card fallback
+// logistic with its recalibration on the same half
 // (the recalibration is part of the estimate, and its sequence slope
 // scales exactly the attempt-number effects a candidate with more retries
 // extrapolates), and the estimate recomputed on the same invoices; its
