@@ -155,25 +155,25 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 // drawRows is the training rows of the customers drawn, each as often as
 // drawn.
 func (f *Fitted) drawRows(draw []int) []smartretry.TrainingRow {
-	var rows []smartretry.TrainingRow
-	for _, j := range draw {
-		for _, i := range f.groups[j].rows {
-			rows = append(rows, f.rows[i])
-		}
-	}
-	return rows
+	return drawn(f.groups, draw, func(g *group) []int { return g.rows }, f.rows)
 }
 
 // drawSeqs is the mixture sequences of the customers drawn, each as
 // often as drawn.
 func (f *Fitted) drawSeqs(draw []int) []smartretry.MixtureSequence {
-	var seqs []smartretry.MixtureSequence
+	return drawn(f.groups, draw, func(g *group) []int { return g.seqs }, f.seqs)
+}
+
+// drawn is the items of the groups drawn (of gives a group's indices into
+// all), each group's as often as it is drawn, in the draw's order.
+func drawn[T any](groups []*group, draw []int, of func(*group) []int, all []T) []T {
+	var out []T
 	for _, j := range draw {
-		for _, i := range f.groups[j].seqs {
-			seqs = append(seqs, f.seqs[i])
+		for _, i := range of(groups[j]) {
+			out = append(out, all[i])
 		}
 	}
-	return seqs
+	return out
 }
 
 // bootMixtures fits each bootstrap refit's mixture on its resample, once:

@@ -214,33 +214,7 @@ func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
 				am[i] = monthlyAnchor(kind, y, m)
 			}
 		}
-		wd := weekdayOf(day)
-		var mask uint16
-		if wd == 5 {
-			mask |= 1 << schedWeekly
-			if ((day-1)/7)%2 == 0 {
-				mask |= 1 << schedBiweekly0
-			} else {
-				mask |= 1 << schedBiweekly1
-			}
-		}
-		if wd != 0 && wd != 6 {
-			if day == am[0] {
-				mask |= 1<<schedLastBD | 1<<schedSemimonthly
-			}
-			if day == am[1] {
-				mask |= 1 << schedSemimonthly
-			}
-			if day == am[2] {
-				mask |= 1 << schedFirst
-			}
-			if day == am[3] {
-				mask |= 1 << sched25th
-			}
-			if day == am[4] {
-				mask |= 1 << schedFifthBD
-			}
-		}
+		mask := depositMask(day, &am)
 		if mask == 0 {
 			continue
 		}
@@ -251,6 +225,41 @@ func (d *deposits) fill(loc *time.Location, from, to time.Time, hour int) {
 			}
 		}
 	}
+}
+
+// depositMask is the schedules (bit s for schedule s) that pay on day (days
+// since the epoch, civil), given its month's anchors am (last business day,
+// 15th, 1st, 25th, fifth business day, each as a day).
+func depositMask(day int, am *[5]int) uint16 {
+	wd := weekdayOf(day)
+	var mask uint16
+	if wd == 5 {
+		mask |= 1 << schedWeekly
+		if ((day-1)/7)%2 == 0 {
+			mask |= 1 << schedBiweekly0
+		} else {
+			mask |= 1 << schedBiweekly1
+		}
+	}
+	if wd == 0 || wd == 6 {
+		return mask
+	}
+	if day == am[0] {
+		mask |= 1<<schedLastBD | 1<<schedSemimonthly
+	}
+	if day == am[1] {
+		mask |= 1 << schedSemimonthly
+	}
+	if day == am[2] {
+		mask |= 1 << schedFirst
+	}
+	if day == am[3] {
+		mask |= 1 << sched25th
+	}
+	if day == am[4] {
+		mask |= 1 << schedFifthBD
+	}
+	return mask
 }
 
 // at describes time t of a run whose first failure was at first.

@@ -52,33 +52,7 @@ func refFillDeposits(d *deposits, loc *time.Location, from, to time.Time, hour i
 				am[i] = monthlyAnchor(kind, y, m)
 			}
 		}
-		wd := weekdayOf(day)
-		var mask uint16
-		if wd == 5 {
-			mask |= 1 << schedWeekly
-			if ((day-1)/7)%2 == 0 {
-				mask |= 1 << schedBiweekly0
-			} else {
-				mask |= 1 << schedBiweekly1
-			}
-		}
-		if wd != 0 && wd != 6 {
-			if day == am[0] {
-				mask |= 1<<schedLastBD | 1<<schedSemimonthly
-			}
-			if day == am[1] {
-				mask |= 1 << schedSemimonthly
-			}
-			if day == am[2] {
-				mask |= 1 << schedFirst
-			}
-			if day == am[3] {
-				mask |= 1 << sched25th
-			}
-			if day == am[4] {
-				mask |= 1 << schedFifthBD
-			}
-		}
+		mask := depositMask(day, &am)
 		if mask == 0 {
 			continue
 		}
