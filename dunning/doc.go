@@ -135,7 +135,10 @@
 // (On a store without multi-stream appends, the KurrentDB adapter, a
 // flush writes each stream on its own, so some of the failed flush's
 // invoices may be written after all: the list is of charges not known to
-// be written.) A flush cut short because the caller's context ended (a
+// be written.) A batch a flush set aside as conflicted is re-read, not
+// written: should the engine stop (or Close come) before that, the charges
+// of the conflicted invoices are listed too, whichever flush in flight it
+// was in. A flush cut short because the caller's context ended (a
 // server shutting down) stops the engine too; when it leaves no charge
 // and no recorded event unwritten, Close logs it rather than returning
 // it, since the next engine takes those decisions again from the ledger.
@@ -146,7 +149,9 @@
 // events instead of appending them (Record, see record.go): they are
 // applied at once and written with the engine's next flush, in one commit
 // with its decisions, keeping their IDs and expected revisions; a refused
-// recorded append fails the flush. The subscription skips them when it
+// recorded append fails the flush, as does one left unwritten because the
+// subscription's append of the same flush conflicted (a recorded fact is
+// never dropped to a re-read). The subscription skips them when it
 // delivers them back. Such a writer reads what the engine knows instead of
 // the store (SubscriptionStatus, Invoice: decisions staged or in flight
 // included), and may record an invoice's next events at the exact revision

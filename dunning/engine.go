@@ -129,7 +129,8 @@ func New(store eventstore.Store, clock Clock, gw Gateway, opts ...Option) (*Engi
 // Close stops the subscription. Work not yet flushed is lost by design:
 // it is re-derived from the ledger by the next engine. Flushes still in
 // flight are waited for; the *FlushError the engine stopped at, or that
-// of the first of them that failed, is returned, except when the engine
+// of the first of them that failed (or that was written but for conflicted
+// appends carrying charges or recorded events), is returned, except when the engine
 // stopped only because the context of the call writing a flush ended with
 // nothing charged or recorded left unwritten (a server shutting down
 // while the engine flushes): that is logged, and Close returns nil.
@@ -143,6 +144,10 @@ func (e *Engine) Close() error {
 		e.account(f)
 		if f.err != nil {
 			e.stop(context.Background(), f, f.err) // waits for the rest
+		} else if cs, rec := unwritten(f); len(cs) > 0 || rec {
+			// Written but for conflicts that are not re-read now: what
+			// they carried that was charged or recorded is not written.
+			e.stop(context.Background(), f, errClosedOnConflicts)
 		}
 	}
 	e.flights = nil

@@ -41,6 +41,11 @@ import (
 // driver turns it into the flush's error (failure).
 var errHalted = errors.New("dunning: stopped: a flush failed")
 
+// errClosedOnConflicts is the error Close stops at when a flush still in
+// flight was written but for conflicted batches carrying charges or
+// recorded events, which are then not written.
+var errClosedOnConflicts = errors.New("dunning: closed with conflicted appends not written")
+
 // UnrecordedCharge is a gateway charge the engine made whose attempt the
 // store did not confirm written: it was in the failed flush, in a flush
 // queued after it, or still staged when the engine stopped.
@@ -170,28 +175,16 @@ func (e *Engine) stop(ctx context.Context, f *flight, err error) error {
 	}
 	if f.err != nil {
 		fe.ctxEnded = f.ctxEnded
-		fe.Unrecorded = append(fe.Unrecorded, f.charges...)
-		fe.recorded = carriesRecorded(f.batches)
 	} else {
-		// The flight was written but for its conflicts, which land was
-		// re-reading: their charges' attempts are not written.
 		fe.ctxEnded = ctx.Err() != nil && errors.Is(err, ctx.Err())
-		for _, c := range f.charges {
-			for _, b := range f.conflicts {
-				if b.stream == domain.InvoiceStream(c.InvoiceID) {
-					fe.Unrecorded = append(fe.Unrecorded, c)
-					break
-				}
-			}
-		}
 	}
+	fe.Unrecorded, fe.recorded = unwritten(f)
 	for _, g := range e.flights {
 		e.await(g)
 		e.account(g)
-		if g.err != nil {
-			fe.Unrecorded = append(fe.Unrecorded, g.charges...)
-			fe.recorded = fe.recorded || carriesRecorded(g.batches)
-		}
+		cs, rec := unwritten(g)
+		fe.Unrecorded = append(fe.Unrecorded, cs...)
+		fe.recorded = fe.recorded || rec
 	}
 	fe.Unrecorded = append(fe.Unrecorded, e.charges...)
 	fe.recorded = fe.recorded || carriesRecorded(e.order)
@@ -199,6 +192,26 @@ func (e *Engine) stop(ctx context.Context, f *flight, err error) error {
 	e.stopErr = fe
 	e.failed.Store(true)
 	return fe
+}
+
+// unwritten returns the charges of flight f whose attempts are not
+// written, and whether what f left unwritten carried events another writer
+// recorded: all of a failed flight's; of one written but for its conflicts
+// (set aside to be re-read, which a stopping engine does not do), those of
+// the conflicted invoices.
+func unwritten(f *flight) (charges []UnrecordedCharge, recorded bool) {
+	if f.err != nil {
+		return slices.Clone(f.charges), carriesRecorded(f.batches)
+	}
+	for _, c := range f.charges {
+		for _, b := range f.conflicts {
+			if b.stream == domain.InvoiceStream(c.InvoiceID) {
+				charges = append(charges, c)
+				break
+			}
+		}
+	}
+	return charges, carriesRecorded(f.conflicts)
 }
 
 // carriesRecorded reports whether any of bs carries events another writer

@@ -119,6 +119,42 @@ func TestShutdownDuringAFlush(t *testing.T) {
 	}
 }
 
+// TestShutdownWithARecordedEventUnwritten: a shutdown cuts short a flush
+// that carries an event another writer handed the engine (Record). Nothing
+// was charged, but that fact was acknowledged and is not known to be
+// written, so Close reports the *FlushError rather than a clean stop.
+func TestShutdownWithARecordedEventUnwritten(t *testing.T) {
+	s, gate := openGated(t)
+	at := time.Now().Add(-time.Hour).UTC()
+	appendAsOther(t, s, customerEvents(1, at)...)
+	e, err := New(s, WallClock{}, nil, WithExploreRate(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := mustFor(t)
+	must(e.Commit(t.Context())) // catches up: nothing staged
+	must(record(t, e, "paid", eventstore.Exact(0), domain.PartialPaymentReceived{Base: domain.Base{OccurredAt: at}, InvoiceID: "in_1", Amount: 100}))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	gate.hold()
+	flushed := make(chan error, 1)
+	go func() { flushed <- e.Flush(ctx) }()
+	gate.next(t) // the flush with the recorded event is committing
+	cancel()
+	select {
+	case err = <-flushed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Flush did not return after its context was cancelled")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Flush: %v; want the flush cut short by the cancelled context", err)
+	}
+	var fe *FlushError
+	if closeErr := e.Close(); !errors.As(closeErr, &fe) || !errors.Is(closeErr, context.Canceled) || len(fe.Unrecorded) != 0 {
+		t.Fatalf("Close with a recorded event unwritten: %v; want its *FlushError (no charge listed)", closeErr)
+	}
+}
+
 // TestStopListsChargesOfConflicts: a flush conflicts on an invoice stream
 // that another writer appended to while the engine charged, so the
 // invoice's batch, with its attempt, is not written; re-reading it then
@@ -126,19 +162,82 @@ func TestShutdownDuringAFlush(t *testing.T) {
 // that charge, whose attempt is not written, though the flush itself did
 // not fail.
 func TestStopListsChargesOfConflicts(t *testing.T) {
+	ctx := context.Background()
+	e, s := conflictedFlightInFlight(t)
+	must(t, s.Close())
+	err := e.Commit(ctx) // lands the flush: its re-read fails
+	var fe *FlushError
+	if !errors.As(err, &fe) {
+		t.Fatalf("Commit after a failed re-read: %v; want a *FlushError", err)
+	}
+	if len(fe.Unrecorded) != 1 || fe.Unrecorded[0].IdempotencyKey != "in_1/1" {
+		t.Fatalf("unrecorded charges %+v; want in_1/1, whose attempt was in the conflicting batch", fe.Unrecorded)
+	}
+	if err := e.Close(); !errors.Is(err, fe) {
+		t.Fatalf("Close: %v; want the FlushError", err)
+	}
+}
+
+// TestStopListsConflictsOfLaterFlights: the engine stops at a failed
+// flight with a later one still in flight that was written but for a
+// conflicted invoice: that invoice's charge is listed too. (Flights queue
+// behind one another only for a sole writer, whose conflicts fail the
+// flight; the failed first flight is therefore put in by hand, before the
+// real, conflicted one.)
+func TestStopListsConflictsOfLaterFlights(t *testing.T) {
+	e, _ := conflictedFlightInFlight(t)
+	failed := &flight{done: make(chan struct{}), queued: make(chan struct{}), err: errors.New("refused")}
+	close(failed.done)
+	close(failed.queued)
+	e.flights = append([]*flight{failed}, e.flights...)
+	err := e.Commit(context.Background())
+	var fe *FlushError
+	if !errors.As(err, &fe) {
+		t.Fatalf("Commit after a failed flush: %v; want a *FlushError", err)
+	}
+	if len(fe.Unrecorded) != 1 || fe.Unrecorded[0].IdempotencyKey != "in_1/1" {
+		t.Fatalf("unrecorded charges %+v; want in_1/1, whose attempt was in the second flush's conflicting batch", fe.Unrecorded)
+	}
+	if err := e.Close(); !errors.Is(err, fe) {
+		t.Fatalf("Close: %v; want the FlushError", err)
+	}
+}
+
+// TestCloseListsChargesOfConflicts: Close finds a flush in flight that was
+// written but for a conflicted invoice; it does not re-read it, so the
+// charge whose attempt the batch carried is not recorded: Close reports it.
+func TestCloseListsChargesOfConflicts(t *testing.T) {
+	e, _ := conflictedFlightInFlight(t)
+	err := e.Close()
+	var fe *FlushError
+	if !errors.As(err, &fe) || !errors.Is(err, errClosedOnConflicts) {
+		t.Fatalf("Close with a conflicted flush in flight: %v; want a *FlushError", err)
+	}
+	if len(fe.Unrecorded) != 1 || fe.Unrecorded[0].IdempotencyKey != "in_1/1" {
+		t.Fatalf("unrecorded charges %+v; want in_1/1", fe.Unrecorded)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// conflictedFlightInFlight returns an engine (on a Pebble store, which it
+// also returns) with one flush in flight, answered: it conflicted on
+// invoice-in_1, which another writer appended to while the engine charged,
+// so the invoice's batch, with its attempt in_1/1, is not written.
+func conflictedFlightInFlight(t *testing.T) (*Engine, *pebble.Store) {
+	t.Helper()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	must := mustFor(t)
 	s, err := pebble.Open(t.TempDir(), pebble.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed := false
-	t.Cleanup(func() {
-		if !closed {
-			s.Close()
-		}
-	})
+	t.Cleanup(func() { s.Close() })
 	appendAsOther(t, s, customerEvents(1, t0)...)
 	gw := GatewayFunc(func(ctx context.Context, r ChargeRequest) (ChargeResult, error) {
 		// Meanwhile, another writer: the engine's append to in_1 will be
@@ -150,9 +249,9 @@ func TestStopListsChargesOfConflicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	must(e.Commit(ctx)) // catches up: nothing staged
-	must(e.Decide(ctx, t0))
-	must(e.Commit(ctx)) // the flush that conflicts on invoice-in_1
+	must(t, e.Commit(ctx)) // catches up: nothing staged
+	must(t, e.Decide(ctx, t0))
+	must(t, e.Commit(ctx)) // the flush that conflicts on invoice-in_1
 	if len(e.flights) != 1 {
 		t.Fatalf("%d flushes in flight, want 1", len(e.flights))
 	}
@@ -164,19 +263,7 @@ func TestStopListsChargesOfConflicts(t *testing.T) {
 	if f := e.flights[0]; f.err != nil || !slices.ContainsFunc(f.conflicts, func(b *batch) bool { return b.stream == "invoice-in_1" }) {
 		t.Fatalf("flush: %v, conflicts %d; want invoice-in_1 refused for its expected revision", f.err, len(f.conflicts))
 	}
-	must(s.Close())
-	closed = true
-	err = e.Commit(ctx) // lands the flush: its re-read fails
-	var fe *FlushError
-	if !errors.As(err, &fe) {
-		t.Fatalf("Commit after a failed re-read: %v; want a *FlushError", err)
-	}
-	if len(fe.Unrecorded) != 1 || fe.Unrecorded[0].IdempotencyKey != "in_1/1" {
-		t.Fatalf("unrecorded charges %+v; want in_1/1, whose attempt was in the conflicting batch", fe.Unrecorded)
-	}
-	if err := e.Close(); !errors.Is(err, fe) {
-		t.Fatalf("Close: %v; want the FlushError", err)
-	}
+	return e, s
 }
 
 // TestCloseWaitsUnderTheLock: Close waits for a flush still in flight

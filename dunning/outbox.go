@@ -232,6 +232,11 @@ func (e *Engine) flushAsync(ctx context.Context) error {
 		kept := second[:0]
 		for _, b := range second {
 			if tainted[strings.TrimPrefix(b.stream, "invoice-")] {
+				if b.external { // recorded facts are never dropped to a re-read
+					f.refused = b
+					f.err = fmt.Errorf("dunning: append to %s not written, as an append it follows conflicted: %w: %w", b.stream, errRecordedRefused, eventstore.ErrWrongExpectedVersion)
+					return
+				}
 				f.conflicts = append(f.conflicts, b) // not written: re-read it
 			} else {
 				kept = append(kept, b)
@@ -440,7 +445,8 @@ func (e *Engine) queueOneCommit(ctx context.Context, q batchQueuer, prev *flight
 // run. A batch refused for a wrong expected revision refuses the whole
 // append: it is set aside to be re-read, with, for a subscription's
 // batch, the batches of its invoices (which the phased flush would not
-// write either), and the rest is sent again.
+// write either), and the rest is sent again. A recorded batch is never set
+// aside: its refusal, or its invoice's subscription's, fails the flush.
 func (e *Engine) appendOneCommit(ctx context.Context, first, second []*batch, f *flight) error {
 	all := append(append([]*batch(nil), first...), second...)
 	for len(all) > 0 {
@@ -476,6 +482,10 @@ func (e *Engine) appendOneCommit(ctx context.Context, first, second []*batch, f 
 		kept := all[:0]
 		for _, c := range all {
 			if id, ok := strings.CutPrefix(c.stream, "invoice-"); ok && b.invoices.has(id) {
+				if c.external { // recorded facts are never dropped to a re-read
+					f.refused = c
+					return fmt.Errorf("dunning: append to %s not written, as the append to %s it follows conflicted: %w: %w", c.stream, b.stream, errRecordedRefused, err)
+				}
 				f.conflicts = append(f.conflicts, c) // not written: re-read it
 			} else {
 				kept = append(kept, c)

@@ -19,7 +19,8 @@ import (
 // keep the writer's IDs, metadata and expected revision, and are written
 // like any other append: atomically, with their revision checked. The
 // engine does not re-decide a recorded event it could not write: a
-// refused recorded append fails the flush.
+// refused recorded append fails the flush, and so does one not written
+// because an append it follows (its subscription's) conflicted.
 //
 // When the subscription delivers the recorded events back, they are
 // skipped by stream revision: invoices and subscriptions by the version

@@ -185,3 +185,50 @@ func recordOpenInvoice(t *testing.T, e *Engine, b domain.Base) {
 		}
 	}
 }
+
+// TestRecordedFactTaintedByAConflict: the engine's append to a
+// subscription conflicts (another writer appended to it while the engine
+// charged), so the invoice's batch of the same flush is not written
+// either. That batch began with a fact handed in through Record: it is not
+// dropped to a re-read of the stream, the flush fails, naming it.
+func TestRecordedFactTaintedByAConflict(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	must := mustFor(t)
+	s, err := pebble.Open(t.TempDir(), pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	b := domain.Base{OccurredAt: t0}
+	evs := customerEvents(1, t0)
+	appendAsOther(t, s, evs[:3]...) // the customer, card and subscription
+	gw := GatewayFunc(func(ctx context.Context, r ChargeRequest) (ChargeResult, error) {
+		// Meanwhile, another writer: the engine's append to sub_1 (past
+		// due) will be refused for its expected revision.
+		appendAsOther(t, s, domain.SubscriptionMarkedPastDue{Base: b, SubscriptionID: "sub_1", InvoiceID: "in_9"})
+		return declined(ctx, r)
+	})
+	e, err := New(s, NewVirtualClock(t0), gw, WithInitialCharge(true), WithExploreRate(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	must(e.Commit(ctx))                                    // catches up: nothing staged
+	must(record(t, e, "inv", eventstore.NoStream, evs[3])) // in_1 finalized, through the engine
+	must(e.Decide(ctx, t0))                                // charges in_1: sub_1 past due, the attempt
+	err = e.Flush(ctx)
+	var fe *FlushError
+	if !errors.As(err, &fe) || !errors.Is(err, errRecordedRefused) || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		t.Fatalf("flush of a recorded fact behind a conflicted append: %v; want a *FlushError for a refused recorded append", err)
+	}
+	if fe.Stream != "invoice-in_1" || len(fe.Events) == 0 || !strings.HasPrefix(fe.Events[0], domain.TypeInvoiceFinalized+" ") {
+		t.Fatalf("FlushError names %s %v; want invoice-in_1 with the recorded InvoiceFinalized", fe.Stream, fe.Events)
+	}
+	if len(fe.Unrecorded) != 1 || fe.Unrecorded[0].IdempotencyKey != "in_1/1" {
+		t.Fatalf("unrecorded charges %+v; want in_1/1", fe.Unrecorded)
+	}
+	if got, err := s.ReadStream(ctx, "invoice-in_1", eventstore.ReadStreamOptions{}); !errors.Is(err, eventstore.ErrStreamNotFound) {
+		t.Fatalf("invoice-in_1 read: %d events, %v; want the stream not written", len(got), err)
+	}
+}
