@@ -158,6 +158,11 @@ func (e *Estimator) expectFrom(ctx context.Context, inv *Invoice, preset domain.
 		customer(at)
 		c := e.caseAfter(inv, attempts, decision, rem)
 		p := e.Outcome.Chance(&c, at, row)
+		if !(p >= 0 && p <= 1) {
+			// A malformed model answers NaN (smartretry.Mixture.Chance)
+			// or worse; summed, it would turn every estimate into one.
+			return x, fmt.Errorf("backtest: outcome: invoice %s: the chance of a retry at %v is %v, not a probability from 0 to 1", inv.ID, at.UTC().Format(time.RFC3339), p)
+		}
 		x.Retries += surv
 		x.Recover += surv * p
 		x.HoursRec += surv * p * at.Sub(inv.FailedAt).Hours()

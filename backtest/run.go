@@ -27,8 +27,10 @@ type Config struct {
 	Seed      uint64 // bootstrap seed
 	Workers   int    // default 2
 	// Refits is how many times the models are refitted on the ledger
-	// resampled by customer (mixtures: half-sampled) to measure their own uncertainty, which then
-	// widens the intervals (0 or 1: none). Train fits the logistic ones
+	// resampled by customer (bootstrap; a mixture-planned smart
+	// candidate's mixture and fallback on half samples instead, see
+	// fitted.go) to measure their own uncertainty, which then widens
+	// the intervals (0 or 1: none). Train fits the logistic ones
 	// (default DefaultTrain: the deployed model's own family and options).
 	Refits int
 	Train  TrainFunc
@@ -143,6 +145,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Family != FamilyMixture && cfg.Family != FamilyLogistic {
 		return Result{}, fmt.Errorf("backtest: family: want %q or %q, got %q", FamilyMixture, FamilyLogistic, cfg.Family)
+	}
+	if cfg.Mixture != nil {
+		// A mixture built in code is checked as a model file's is: one
+		// whose tables do not fit would answer NaN chances.
+		if err := smartretry.NewMixturePlanner(cfg.Mixture, nil, cfg.Rules).Err(); err != nil {
+			return Result{}, fmt.Errorf("backtest: Mixture: %w", err)
+		}
 	}
 	if cfg.Fitted != nil {
 		if err := cfg.Fitted.matches(cfg); err != nil {

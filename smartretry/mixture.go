@@ -74,7 +74,9 @@ type Mixture struct {
 	Test    Metrics
 	version string
 	// logAct is log Activity, taken with the version (setVersion) of
-	// logSrc, the Activity it was taken of (activityLogs).
+	// logSrc, the Activity it was taken of (activityLogs). It is keyed
+	// by the slice's identity, so Activity (like every table here) is
+	// not to be changed element by element once the mixture is used.
 	logAct, logSrc []float64
 }
 

@@ -271,7 +271,10 @@ func logRates(lam []float64) []float64 {
 
 // activityLogs is log Activity: the table setVersion keeps with the
 // version while Activity is the slice it was taken of, else worked out
-// afresh (a mixture whose rates were replaced after).
+// afresh (a mixture whose rates were replaced after). The check is of
+// the slice's identity, not its elements: an element changed in place
+// (m.Activity[i] = x) goes unnoticed, so a Mixture's tables are not to
+// be mutated in place once it has been used; replace the slice instead.
 func (m *Mixture) activityLogs() []float64 {
 	if len(m.logAct) == len(m.Activity) && len(m.Activity) > 0 && &m.logSrc[0] == &m.Activity[0] {
 		return m.logAct

@@ -204,3 +204,44 @@ func TestWeighActivitySharesTheModelsLogs(t *testing.T) {
 		t.Fatalf("after new rates: weights %v, want %v", x, y)
 	}
 }
+
+// A fold weighs with the rates and logarithms it was built with, taken
+// together: replacing the mixture's Activity after the fold was built
+// (the planner keys its fold by the *Mixture alone) neither pairs the
+// new rates with the old logarithms nor changes the fold's weights.
+func TestMixtureFoldKeepsItsActivitySnapshot(t *testing.T) {
+	r := rand.New(rand.NewPCG(63, 64))
+	m := randomMixture(r, 0)
+	for m.Activity == nil {
+		m = randomMixture(r, 0)
+	}
+	c := WorkloadCase(r)
+	first := c.first().At
+	end := first.Add(72 * time.Hour)
+	for k := 0; k < 6; k++ {
+		c.Activity = append(c.Activity, first.Add(time.Duration(r.IntN(72*60))*time.Minute))
+	}
+	sortTimes(c.Activity)
+	dep := payDeposits(c.Loc, first, end, m.DepositHour)
+	prior := m.statePrior(nil, m.GlobalPrior)
+	old := m.Activity
+	f := newMixFold(m)
+	want := append([]float64(nil), prior...)
+	weighActivityBy(old, logRates(old), want, dep, first, end, c.Activity, newActSum())
+
+	m.Activity = slices.Clone(old)
+	for i := range m.Activity {
+		m.Activity[i] *= 3
+	}
+	got := append([]float64(nil), prior...)
+	f.weighActivity(got, dep, first, end, c.Activity, newActSum())
+	if !slices.Equal(got, want) {
+		t.Fatalf("fold after Activity was replaced: weights %v, want its snapshot's %v", got, want)
+	}
+	// The new rates weigh differently, so the check above can fail.
+	fresh := append([]float64(nil), prior...)
+	newMixFold(m).weighActivity(fresh, dep, first, end, c.Activity, newActSum())
+	if slices.Equal(fresh, want) {
+		t.Fatalf("tripled rates weigh as the old ones: %v", fresh)
+	}
+}

@@ -31,8 +31,12 @@ type mixFold struct {
 	lo   [][numCures]float64
 	// rpost are post's reciprocals (a segment divides by them).
 	rpost [][numCures][2]float64
-	// logAct[i] is log Activity[i] (nil without activity).
-	logAct []float64
+	// act is m.Activity as the fold was built and logAct[i] is
+	// log act[i] (nil without activity): the planner's fold is keyed by
+	// the *Mixture alone, so weighActivity reads this pair, never the
+	// live m.Activity, and a replaced Activity cannot pair new rates
+	// with old logarithms.
+	act, logAct []float64
 }
 
 func newMixFold(m *Mixture) *mixFold {
@@ -60,7 +64,7 @@ func newMixFold(m *Mixture) *mixFold {
 			f.rpost[band][c] = [2]float64{1 / a, 1 / b}
 		}
 	}
-	f.logAct = m.activityLogs()
+	f.act, f.logAct = m.Activity, m.activityLogs()
 	return f
 }
 
@@ -113,8 +117,9 @@ func (f *mixFold) mulOnsets(v []float64, a, b *point) {
 
 // weighActivity is the package's weighActivity (mixture_activity.go) for
 // f's model, both weighActivityBy with the model's logarithms of its
-// rates, so the same weights. a is the caller's summary scratch
-// (newActSum).
+// rates, so the same weights. It reads the fold's own snapshot of the
+// rates and their logarithms (act, logAct), taken together. a is the
+// caller's summary scratch (newActSum).
 func (f *mixFold) weighActivity(w []float64, dep *deposits, first, end time.Time, acts []time.Time, a actSum) {
-	weighActivityBy(f.m.Activity, f.logAct, w, dep, first, end, acts, a)
+	weighActivityBy(f.act, f.logAct, w, dep, first, end, acts, a)
 }
