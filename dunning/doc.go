@@ -150,8 +150,9 @@
 // applied at once and written with the engine's next flush, in one commit
 // with its decisions, keeping their IDs and expected revisions; a refused
 // recorded append fails the flush, as does one left unwritten because the
-// subscription's append of the same flush conflicted (a recorded fact is
-// never dropped to a re-read). The subscription skips them when it
+// subscription's append of the same flush conflicted, and so does a
+// conflict on a batch the engine staged that recorded events then joined
+// (a recorded fact is never dropped to a re-read). The subscription skips them when it
 // delivers them back. Such a writer reads what the engine knows instead of
 // the store (SubscriptionStatus, Invoice: decisions staged or in flight
 // included), and may record an invoice's next events at the exact revision

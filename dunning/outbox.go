@@ -35,9 +35,10 @@ type batch struct {
 	// invoices are the invoices whose decisions the batch carries: almost
 	// always one, so the first needs no map.
 	invoices invoiceSet
-	// external batches began with events another writer recorded
-	// (Record); recorded counts those events.
-	external bool
+	// recorded counts the events in the batch that another writer
+	// recorded (Record), whether the batch began with them or the engine
+	// staged it: such a batch is never dropped to a re-read (an accepted
+	// fact is written or its flush fails).
 	recorded int
 }
 
@@ -51,7 +52,7 @@ func (e *Engine) stage(stream, invoiceID string, version int, id uuid.UUID, ev d
 		if version > 0 {
 			exp = eventstore.Exact(uint64(version - 1))
 		}
-		b = e.newBatch(stream, exp, false)
+		b = e.newBatch(stream, exp)
 		e.outbox[stream] = b
 		e.order = append(e.order, b)
 	}
@@ -232,7 +233,7 @@ func (e *Engine) flushAsync(ctx context.Context) error {
 		kept := second[:0]
 		for _, b := range second {
 			if tainted[strings.TrimPrefix(b.stream, "invoice-")] {
-				if b.external { // recorded facts are never dropped to a re-read
+				if b.recorded > 0 { // recorded facts are never dropped to a re-read
 					f.refused = b
 					f.err = fmt.Errorf("dunning: append to %s not written, as an append it follows conflicted: %w: %w", b.stream, errRecordedRefused, eventstore.ErrWrongExpectedVersion)
 					return
@@ -341,7 +342,7 @@ const maxFreeBatches = 8192
 
 // newBatch returns an empty batch for stream, reusing a landed one if
 // there is one: a flush stages hundreds of them.
-func (e *Engine) newBatch(stream string, expected eventstore.ExpectedRevision, external bool) *batch {
+func (e *Engine) newBatch(stream string, expected eventstore.ExpectedRevision) *batch {
 	var b *batch
 	if n := len(e.freeBatches); n > 0 {
 		b = e.freeBatches[n-1]
@@ -350,7 +351,7 @@ func (e *Engine) newBatch(stream string, expected eventstore.ExpectedRevision, e
 	} else {
 		b = &batch{}
 	}
-	b.stream, b.expected, b.external = stream, expected, external
+	b.stream, b.expected = stream, expected
 	return b
 }
 
@@ -431,7 +432,7 @@ func (e *Engine) queueOneCommit(ctx context.Context, q batchQueuer, prev *flight
 	var be *eventstore.BatchError
 	if errors.As(err, &be) && be.Index >= 0 && be.Index < len(all) {
 		f.refused = all[be.Index]
-		if f.refused.external && errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		if f.refused.recorded > 0 && errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 			return fmt.Errorf("dunning: %w: %w", errRecordedRefused, err)
 		}
 	}
@@ -470,7 +471,7 @@ func (e *Engine) appendOneCommit(ctx context.Context, first, second []*batch, f 
 			return fmt.Errorf("dunning: %w", err)
 		}
 		b := all[be.Index]
-		if b.external {
+		if b.recorded > 0 {
 			f.refused = b
 			return fmt.Errorf("dunning: %w: %w", errRecordedRefused, err)
 		}
@@ -482,7 +483,7 @@ func (e *Engine) appendOneCommit(ctx context.Context, first, second []*batch, f 
 		kept := all[:0]
 		for _, c := range all {
 			if id, ok := strings.CutPrefix(c.stream, "invoice-"); ok && b.invoices.has(id) {
-				if c.external { // recorded facts are never dropped to a re-read
+				if c.recorded > 0 { // recorded facts are never dropped to a re-read
 					f.refused = c
 					return fmt.Errorf("dunning: append to %s not written, as the append to %s it follows conflicted: %w: %w", c.stream, b.stream, errRecordedRefused, err)
 				}
@@ -527,7 +528,7 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tai
 			f.noteWritten(b, results[i])
 			continue
 		}
-		if b.external {
+		if b.recorded > 0 {
 			f.refused = b
 			return fmt.Errorf("dunning: append to %s: %w: %w", b.stream, errRecordedRefused, err)
 		}

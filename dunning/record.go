@@ -61,7 +61,7 @@ func (e *Engine) Record(ctx context.Context, stream string, expected eventstore.
 		return fmt.Errorf("dunning: record to %s: expected revision %v after events already staged for the stream (only Any, or the revision they leave it at, can join them)", stream, expected)
 	}
 	if b == nil {
-		b = e.newBatch(stream, expected, true)
+		b = e.newBatch(stream, expected)
 		e.outbox[stream] = b
 		e.order = append(e.order, b)
 	}

@@ -232,3 +232,46 @@ func TestRecordedFactTaintedByAConflict(t *testing.T) {
 		t.Fatalf("invoice-in_1 read: %d events, %v; want the stream not written", len(got), err)
 	}
 }
+
+// TestRecordedFactInAnEngineBatchConflicts: a fact recorded at the
+// revision the engine's staged decisions leave a stream at joins the
+// engine's batch; when another writer's append makes that batch conflict,
+// the flush fails naming it rather than setting the batch aside to be
+// re-read, which would drop the accepted fact.
+func TestRecordedFactInAnEngineBatchConflicts(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	e, s := newRecordEngine(t, t0)
+	ctx := context.Background()
+	must := mustFor(t)
+	recordOpenInvoice(t, e, domain.Base{OccurredAt: t0})
+	must(e.Flush(ctx)) // the invoice stream is written: the next batch on it is the engine's
+	must(e.Decide(ctx, t0.Add(time.Hour)))
+	inv := e.Invoice("in_1")
+	if inv.AttemptCount != 1 {
+		t.Fatalf("engine's invoice after Decide: %d attempts; want the failed first charge staged", inv.AttemptCount)
+	}
+	pay, err := inv.RecordAttempt(domain.PaymentAttempted{Base: domain.Base{OccurredAt: t0.Add(90 * time.Minute)}, InvoiceID: "in_1", PaymentMethodID: "pm_1",
+		AttemptNumber: inv.AttemptCount + 1, Amount: inv.AmountRemaining, Currency: "usd", Outcome: domain.Succeeded,
+		Network: domain.Visa, Funding: domain.Debit, Initiator: domain.InitiatorCustomer, ChargeID: "ch_customer"})
+	must(err)
+	must(record(t, e, "pay", eventstore.Exact(uint64(inv.Version-1)), pay...))
+	before, err := s.ReadStream(ctx, domain.InvoiceStream("in_1"), eventstore.ReadStreamOptions{})
+	must(err)
+	// Another writer appends to the invoice stream: the staged batch's
+	// expected revision is now stale.
+	appendAsOther(t, s, domain.InvoiceFinalized{Base: domain.Base{OccurredAt: t0}, InvoiceID: "in_1", CustomerID: "cus_1", SubscriptionID: "sub_1",
+		ProductID: "prod_1", PaymentMethodID: "pm_1", Amount: 1900, Currency: "usd", CollectionMethod: domain.ChargeAutomatically, AutoAdvance: true, BillingReason: "subscription_cycle"})
+	err = e.Flush(ctx)
+	var fe *FlushError
+	if !errors.As(err, &fe) || !errors.Is(err, errRecordedRefused) || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		t.Fatalf("flush of an engine batch carrying a recorded payment, conflicted: %v; want a *FlushError for a refused recorded append", err)
+	}
+	if fe.Stream != domain.InvoiceStream("in_1") {
+		t.Fatalf("FlushError names %s; want %s", fe.Stream, domain.InvoiceStream("in_1"))
+	}
+	after, err := s.ReadStream(ctx, domain.InvoiceStream("in_1"), eventstore.ReadStreamOptions{})
+	must(err)
+	if len(after) != len(before)+1 {
+		t.Fatalf("invoice stream holds %d events; want the %d before and the other writer's one, nothing of the refused batch", len(after), len(before))
+	}
+}
