@@ -8,10 +8,7 @@ import (
 	"time"
 
 	"github.com/recoupledger/recoup/backtest"
-	"github.com/recoupledger/recoup/datasets"
 	"github.com/recoupledger/recoup/domain"
-	"github.com/recoupledger/recoup/internal/smartsim"
-	"github.com/recoupledger/recoup/simulator"
 	"github.com/recoupledger/recoup/smartretry"
 )
 
@@ -26,26 +23,11 @@ func (nanOutcome) Chance(*smartretry.Case, time.Time, []float64) float64 { retur
 // and a chance that is not a probability stops an estimate.
 func TestMalformedModelIsAnError(t *testing.T) {
 	ctx := context.Background()
-	w, err := simulator.OpenWorld("b2c_us", datasets.World)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := smartsim.History(ctx, w, smartsim.HistoryOptions{Seed: 4, Pop: simulator.PopTraining, First: smartsim.CheckHistoryFirst, Invoices: 200,
-		Preset: domain.DefaultPresetSpec(), Explore: 0.3, Near: smartsim.DefaultNear})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := checkHistory(t, 4, 200)
 	model := smartretry.NewLogistic(make([]float64, len(smartretry.FeatureNames())), "zero")
 	// A fixed schedule never plans with the mixture, so only the check
 	// up front can refuse it; a smart candidate would plan with it.
-	var fixed, smart domain.PresetSpec
-	for _, c := range smartsim.CheckCandidates() {
-		if c.SmartRetries {
-			smart = c
-		} else {
-			fixed = c
-		}
-	}
+	fixed, smart := fixedAndSmart()
 	for _, tt := range []struct {
 		name  string
 		mix   *smartretry.Mixture

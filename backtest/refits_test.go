@@ -6,10 +6,6 @@ import (
 	"testing"
 
 	"github.com/recoupledger/recoup/backtest"
-	"github.com/recoupledger/recoup/datasets"
-	"github.com/recoupledger/recoup/domain"
-	"github.com/recoupledger/recoup/internal/smartsim"
-	"github.com/recoupledger/recoup/simulator"
 	"github.com/recoupledger/recoup/smartretry"
 )
 
@@ -25,15 +21,7 @@ func TestRefitDraws(t *testing.T) {
 		t.Skip("records and fits a world's history")
 	}
 	ctx := context.Background()
-	w, err := simulator.OpenWorld("b2c_us", datasets.World)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := smartsim.History(ctx, w, smartsim.HistoryOptions{Seed: 3, Pop: simulator.PopTraining, First: smartsim.CheckHistoryFirst, Invoices: 1500,
-		Preset: domain.DefaultPresetSpec(), Explore: 0.3, Near: smartsim.DefaultNear})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := checkHistory(t, 3, 1500)
 	model, err := backtest.DefaultTrain(ctx, rec.Ledger.Rows())
 	if err != nil {
 		t.Fatal(err)
@@ -42,14 +30,7 @@ func TestRefitDraws(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fixed, smart domain.PresetSpec
-	for _, c := range smartsim.CheckCandidates() {
-		if c.SmartRetries {
-			smart = c
-		} else {
-			fixed = c
-		}
-	}
+	fixed, smart := fixedAndSmart()
 	cfg := backtest.Config{Ledger: rec.Ledger, Scorer: model, Mixture: mix, Rules: smartretry.NetworkRules, Bootstrap: 100, Seed: 5, Refits: 2, Family: backtest.FamilyMixture}
 	f, err := backtest.Prepare(ctx, cfg)
 	if err != nil {

@@ -167,20 +167,7 @@ func TestDrawOnsetStaysInClass(t *testing.T) {
 // the model keeps with its version, without allocating; a mixture whose
 // rates were replaced after its version is weighed by the new rates.
 func TestWeighActivitySharesTheModelsLogs(t *testing.T) {
-	r := rand.New(rand.NewPCG(61, 62))
-	m := randomMixture(r, 0)
-	for m.Activity == nil {
-		m = randomMixture(r, 0)
-	}
-	c := WorkloadCase(r)
-	first := c.first().At
-	end := first.Add(72 * time.Hour)
-	for k := 0; k < 6; k++ {
-		c.Activity = append(c.Activity, first.Add(time.Duration(r.IntN(72*60))*time.Minute))
-	}
-	sortTimes(c.Activity)
-	dep := payDeposits(c.Loc, first, end, m.DepositHour)
-	prior := m.statePrior(nil, m.GlobalPrior)
+	m, c, dep, first, end, prior := activityCase(rand.New(rand.NewPCG(61, 62)))
 	w := append([]float64(nil), prior...)
 	weighActivity(m, w, dep, first, end, c.Activity)
 	v := append([]float64(nil), prior...)
@@ -210,20 +197,7 @@ func TestWeighActivitySharesTheModelsLogs(t *testing.T) {
 // (the planner keys its fold by the *Mixture alone) neither pairs the
 // new rates with the old logarithms nor changes the fold's weights.
 func TestMixtureFoldKeepsItsActivitySnapshot(t *testing.T) {
-	r := rand.New(rand.NewPCG(63, 64))
-	m := randomMixture(r, 0)
-	for m.Activity == nil {
-		m = randomMixture(r, 0)
-	}
-	c := WorkloadCase(r)
-	first := c.first().At
-	end := first.Add(72 * time.Hour)
-	for k := 0; k < 6; k++ {
-		c.Activity = append(c.Activity, first.Add(time.Duration(r.IntN(72*60))*time.Minute))
-	}
-	sortTimes(c.Activity)
-	dep := payDeposits(c.Loc, first, end, m.DepositHour)
-	prior := m.statePrior(nil, m.GlobalPrior)
+	m, c, dep, first, end, prior := activityCase(rand.New(rand.NewPCG(63, 64)))
 	old := m.Activity
 	f := newMixFold(m)
 	want := append([]float64(nil), prior...)
@@ -244,4 +218,22 @@ func TestMixtureFoldKeepsItsActivitySnapshot(t *testing.T) {
 	if slices.Equal(fresh, want) {
 		t.Fatalf("tripled rates weigh as the old ones: %v", fresh)
 	}
+}
+
+// activityCase is a random mixture with activity rates, and a case with
+// six card-activity events in the 72 hours from its first failure, with
+// its pay deposits over them and the mixture's prior over the states.
+func activityCase(r *rand.Rand) (m *Mixture, c Case, dep *deposits, first, end time.Time, prior []float64) {
+	m = randomMixture(r, 0)
+	for m.Activity == nil {
+		m = randomMixture(r, 0)
+	}
+	c = WorkloadCase(r)
+	first = c.first().At
+	end = first.Add(72 * time.Hour)
+	for k := 0; k < 6; k++ {
+		c.Activity = append(c.Activity, first.Add(time.Duration(r.IntN(72*60))*time.Minute))
+	}
+	sortTimes(c.Activity)
+	return m, c, payDeposits(c.Loc, first, end, m.DepositHour), first, end, m.statePrior(nil, m.GlobalPrior)
 }
