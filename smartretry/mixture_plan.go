@@ -93,7 +93,7 @@ type mixScratch struct {
 	act  actSum
 	w    []float64
 	cs   []domain.Contribution
-	buf  []byte // an explanation being written
+	buf  []byte    // an explanation being written
 	hz   []float64 // hazard vectors (hazardsAt): each planned slot's, then one more
 	s    search
 }
