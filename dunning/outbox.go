@@ -528,13 +528,17 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tai
 			f.noteWritten(b, results[i])
 			continue
 		}
-		if b.recorded > 0 {
-			f.refused = b
-			return fmt.Errorf("dunning: append to %s: %w: %w", b.stream, errRecordedRefused, err)
-		}
+		// A failure other than a conflict (bad input, or an unknown
+		// outcome when the context ended) fails the flush as it is, so
+		// this check comes first: errRecordedRefused marks only a recorded
+		// batch refused for its expected revision, as in appendOneCommit.
 		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 			f.refused = b
 			return fmt.Errorf("dunning: append to %s: %w", b.stream, err)
+		}
+		if b.recorded > 0 {
+			f.refused = b
+			return fmt.Errorf("dunning: append to %s: %w: %w", b.stream, errRecordedRefused, err)
 		}
 		f.conflicts = append(f.conflicts, b)
 		for _, id := range b.invoices.list() {

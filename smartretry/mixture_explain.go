@@ -34,7 +34,10 @@ const topClasses = 3
 // of pts, the earliest allowed being from): their points, and those of
 // the earliest hours they are compared with, are the grid's, not
 // described again.
-func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, pts []point, slots []int, from, left int, b []byte) []byte {
+//
+// hz holds the planned slots' hazard vectors (hazardsAt), NumStates each
+// in the schedule's order, then room for one more.
+func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *deposits, post []float64, last *point, pts []point, slots []int, from, left int, b []byte, hz []float64) []byte {
 	// Appends with strconv rather than fmt into the caller's buffer b,
 	// returned for reuse: this runs for every recommendation served. The
 	// slots' features are the explanation's own words, and the prior's
@@ -78,15 +81,16 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	prev := *last
 	spacing := max(int(math.Ceil(p.Objective.MinSpacing.Hours())), 1)
 	feats := make([][2]int, 0, 8) // each slot's feature in b
+	alt := hz[len(plan.Schedule)*NumStates:][:NumStates]
 	for i, s := range plan.Schedule {
 		pt := &pts[slots[i]]
+		h := hz[i*NumStates:][:NumStates]
 		var z, pr float64
 		var byClass [NumClasses]float64
-		for k := range w {
-			h := p.M.Hazard[cell(k, &prev, pt)]
+		for k, x := range h {
 			z += w[k]
-			pr += w[k] * h
-			byClass[stateClass(k)] += w[k] * h
+			pr += w[k] * x
+			byClass[stateClasses[k]] += w[k] * x
 		}
 		pr /= z
 		lead := 0
@@ -96,19 +100,19 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 			}
 		}
 		// The same chance at the earliest hour this retry could have had.
-		var alt float64
+		var pa float64
 		if from <= slots[i] {
-			ap := &pts[from]
-			for k := range w {
-				alt += w[k] * p.M.Hazard[cell(k, &prev, ap)]
+			p.M.hazardsAt(alt, &prev, &pts[from])
+			for k, x := range alt {
+				pa += w[k] * x
 			}
-			alt /= z
+			pa /= z
 		}
 		// The share of the lead class's weight whose hold has lifted by
 		// the slot (cure classes).
 		var lifted, all float64
 		for k := stateOnset; k < NumStates; k++ {
-			if stateClass(k) == lead {
+			if int(stateClasses[k]) == lead {
 				all += w[k]
 				if k-stateOnset < int(pt.on) {
 					lifted += w[k]
@@ -128,12 +132,12 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		b = p.M.appendSlotWhy(b, lead, dep, &prev, pt, c.Loc, lifted)
 		feats = append(feats, [2]int{at, len(b)})
 		e := domain.Contribution{Value: pr}
-		if alt > 0 {
-			e.Effect = logit(pr) - logit(alt)
+		if pa > 0 {
+			e.Effect = logit(pr) - logit(pa)
 		}
 		out = append(out, e)
-		for k := range w {
-			w[k] *= 1 - p.M.Hazard[cell(k, &prev, pt)]
+		for k, x := range h {
+			w[k] *= 1 - x
 		}
 		prev = *pt
 		from = slots[i] + spacing

@@ -93,7 +93,8 @@ type mixScratch struct {
 	act  actSum
 	w    []float64
 	cs   []domain.Contribution
-	buf  []byte // an explanation being written
+	buf  []byte    // an explanation being written
+	hz   []float64 // hazard vectors (hazardsAt): each planned slot's, then one more
 	s    search
 }
 
@@ -144,8 +145,10 @@ func (p *MixturePlanner) posterior(post []float64, c *Case, dep *deposits, f *mi
 	prev := dep.at(first.At, first.At)
 	for _, a := range c.Attempts[1:] {
 		cur := dep.at(a.At, first.At)
+		var hz [NumStates]float64
+		p.M.hazardsAt(hz[:], &prev, &cur)
 		for k := range post {
-			post[k] *= 1 - p.M.Hazard[cell(k, &prev, &cur)]
+			post[k] *= 1 - hz[k]
 		}
 		prev = cur
 	}
@@ -257,10 +260,13 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	dep.grid(pts, start, first.At, from)
 	if rec != nil && candidates {
 		rec.Candidates = make([]domain.PlannedSlot, 0, n-from)
+		sc.hz = resize(sc.hz, NumStates)
+		hz := sc.hz
 		for j := from; j < n; j++ {
 			var pr float64
+			p.M.hazardsAt(hz, &last, &pts[j])
 			for k, w := range post {
-				pr += w * p.M.Hazard[cell(k, &last, &pts[j])]
+				pr += w * hz[k]
 			}
 			rec.Candidates = append(rec.Candidates, domain.PlannedSlot{At: start.Add(time.Duration(j) * time.Hour), Probability: pr})
 		}
@@ -284,24 +290,29 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	for k := range cs {
 		cs[k] = domain.Contribution{Feature: classFeatures[k], Value: cls[k]}
 	}
+	// Each slot's hazards (hazardsAt), kept for the explanation.
+	sc.hz = resize(sc.hz, (len(slots)+1)*NumStates)
 	prev := &last
 	for i, j := range slots {
 		var pj, z float64
-		for k := range w {
-			h := p.M.Hazard[cell(k, prev, &pts[j])]
+		hz := sc.hz[i*NumStates : (i+1)*NumStates]
+		p.M.hazardsAt(hz, prev, &pts[j])
+		for k, h := range hz {
 			pj += w[k] * h
 			z += w[k]
-			if i == 0 {
-				cs[stateClass(k)].Effect += post[k] * h
-			}
 			w[k] *= 1 - h
+		}
+		if i == 0 {
+			for k, h := range hz {
+				cs[stateClasses[k]].Effect += post[k] * h
+			}
 		}
 		plan.Schedule = append(plan.Schedule, domain.PlannedSlot{At: start.Add(time.Duration(j) * time.Hour), Probability: pj / z})
 		prev = &pts[j]
 	}
 	plan.At, plan.Probability = plan.Schedule[0].At, plan.Schedule[0].Probability
 	if rec != nil {
-		sc.buf = p.explainPlan(&plan, &c, dep, post, &last, pts, slots, from, rc.RetriesLeft, sc.buf[:0])
+		sc.buf = p.explainPlan(&plan, &c, dep, post, &last, pts, slots, from, rc.RetriesLeft, sc.buf[:0], sc.hz)
 		return plan, nil
 	}
 	plan.Contributions = topContributions(cs, 5)

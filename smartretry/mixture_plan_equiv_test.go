@@ -308,3 +308,37 @@ func worldBenchCases(b *testing.B, retries, days int) (*MixturePlanner, []domain
 	}
 	return p, ctxs
 }
+
+// hazardsAt gives every state's Hazard[cell(s, a, b)], for random
+// mixtures and random pairs of grid points (sharing a day of the run or
+// not, lifted onsets in either order).
+func TestMixtureHazardsAtMatchesCells(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for trial := 0; trial < 100; trial++ {
+		m := randomMixture(r, 0)
+		loc, _ := location(workloadZones[r.IntN(len(workloadZones))])
+		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
+		start := ceilFrom(first, first.Add(time.Duration(r.IntN(72*60))*time.Minute))
+		n := 24 * (3 + r.IntN(12))
+		dep := payDeposits(loc, first, start.Add(time.Duration(n)*time.Hour), m.DepositHour)
+		pts := make([]point, n)
+		dep.grid(pts, start, first, 0)
+		pts = append(pts, dep.at(first, first))
+		h := make([]float64, NumStates)
+		for k := 0; k < 50; k++ {
+			a, b := &pts[r.IntN(len(pts))], &pts[r.IntN(len(pts))]
+			if k%3 == 0 {
+				a = &pts[len(pts)-1] // the first failure
+			}
+			m.hazardsAt(h, a, b)
+			for s := range h {
+				if want := m.Hazard[cell(s, a, b)]; h[s] != want {
+					t.Fatalf("trial %d: state %d of %+v after %+v: %v, cell's %v", trial, s, *b, *a, h[s], want)
+				}
+				if int(stateClasses[s]) != stateClass(s) {
+					t.Fatalf("state %d: class %d, stateClass %d", s, stateClasses[s], stateClass(s))
+				}
+			}
+		}
+	}
+}
