@@ -33,6 +33,7 @@ type search struct {
 	loss     []float64
 	segs     []segment
 	spans    []slotSpan
+	open     []int32 // spans not yet listed
 	chunks   []chunkMin
 	prune    bool // bounds hold (chunkMins)
 }
@@ -177,9 +178,9 @@ func (s *search) survival(chosen []int) {
 // slot, found in two passes. The first ranks the candidates by an
 // approximate loss, 1 − value as segment computes it (the classes' terms
 // regrouped so that a slot costs a few multiplications), chunk by chunk
-// of slots, beginning with the chunk of least lower bound and skipping
-// every chunk whose bound exceeds the least loss found by more than the
-// margin; the second computes value exactly for the few candidates whose
+// of slots, in order of the chunks' lower bounds, stopping at the first
+// whose bound exceeds the least loss found by more than the margin; the
+// second computes value exactly for the few candidates whose
 // approximate loss is within that margin of the least, a thousand times
 // the approximation's error, so the best slot is always among them.
 func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
@@ -188,7 +189,6 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	s.cj, s.cpos = s.cj[:0], s.cpos[:0]
 	s.spans = s.spans[:0]
 	s.segs = resize(s.segs, len(chosen)+1)
-	first := -1 // the span of least bound
 	for pos := 0; pos <= len(chosen); pos++ {
 		lo, hi := s.from, n-1
 		if pos > 0 {
@@ -207,23 +207,41 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 			continue
 		}
 		for u := lo / chunkSlots; u <= hi/chunkSlots; u++ {
-			sp := slotSpan{lo: int32(max(lo, u*chunkSlots)), hi: int32(min(hi, u*chunkSlots+chunkSlots-1)), first: int32(lo), pos: int32(pos),
-				bound: s.bound(sg, &s.chunks[u])}
-			if first < 0 || sp.bound < s.spans[first].bound {
-				first = len(s.spans)
-			}
-			s.spans = append(s.spans, sp)
+			s.spans = append(s.spans, slotSpan{lo: int32(max(lo, u*chunkSlots)), hi: int32(min(hi, u*chunkSlots+chunkSlots-1)), first: int32(lo), pos: int32(pos),
+				bound: s.bound(sg, &s.chunks[u])})
 		}
+	}
+	// The spans in order of their bounds, each while its bound is within
+	// the margin of the least loss found: the rest cannot hold a slot
+	// within it. Every slot whose loss is within the margin of the least
+	// is listed whatever the order (its bound is below that least
+	// throughout); in that order the fewest others are. A NaN bound goes
+	// first, and a NaN loss stops nothing, so every span is then listed
+	// and every candidate valued, as a plain scan does.
+	open := s.open[:0]
+	for i := range s.spans {
+		open = append(open, int32(i))
 	}
 	least := math.Inf(1)
-	if first >= 0 {
-		least = s.spanLoss(&s.spans[first], least)
-	}
-	for i := range s.spans {
-		if sp := &s.spans[i]; i != first && !(sp.bound > least+1e-9*least+1e-12) {
-			least = s.spanLoss(sp, least)
+	for len(open) > 0 {
+		at, lb := 0, math.Inf(1)
+		for k, i := range open {
+			b := s.spans[i].bound
+			if b != b {
+				b = math.Inf(-1)
+			}
+			if k == 0 || b < lb {
+				at, lb = k, b
+			}
 		}
+		if lb > least+1e-9*least+1e-12 {
+			break
+		}
+		least = s.spanLoss(&s.spans[open[at]], least)
+		open[at] = open[len(open)-1]
+		open = open[:len(open)-1]
 	}
+	s.open = open
 	limit := least + 1e-9*least + 1e-12
 	// NaN losses (a zero survival) compare as nothing: check them all.
 	exact := math.IsNaN(limit)
@@ -290,9 +308,11 @@ func (s *search) chunkMins(valid bool) {
 		for q := range cm.np {
 			cm.np[q] = f.surv[p.fcell[q]]
 		}
-		cm.cx = f.lo[p.band]
+		b0 := int(p.band)
+		consecutive := true // the slots' local hours run on from b0
 		for j := lo + 1; j < hi; j++ {
 			q := &s.pts[j]
+			consecutive = consecutive && int(q.band) == (b0+j-lo)%numBands
 			// The funds cells change a few times a day. Minima with min
 			// (branch-free): the values are numbers (valid), so min is
 			// the comparison.
@@ -302,9 +322,18 @@ func (s *search) chunkMins(valid bool) {
 				}
 				p = q
 			}
-			x := &f.lo[q.band]
-			for c := range cm.cx {
-				cm.cx[c] = min(cm.cx[c], x[c])
+		}
+		// The cure classes' least after the lift: a run of local hours
+		// from the fold, or hour by hour where the clocks changed.
+		if consecutive {
+			cm.cx = f.loRun[b0][hi-1-lo]
+		} else {
+			cm.cx = f.lo[b0]
+			for j := lo + 1; j < hi; j++ {
+				x := &f.lo[s.pts[j].band]
+				for c := range cm.cx {
+					cm.cx[c] = min(cm.cx[c], x[c])
+				}
 			}
 		}
 		// Reminder factors grow with the slot (ReminderValue ≥ 0 when
@@ -358,6 +387,9 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 	sg := &s.segs[sp.pos]
 	fj := -1 // the slot whose funds term funds holds
 	var funds float64
+	// The lists grow in locals, stored once: appending through s would
+	// pass every store of their headers through the GC's write barrier.
+	cj, cpos := s.cj, s.cpos
 	for j := int(sp.lo); j <= int(sp.hi); j++ {
 		if j != int(sp.first) && s.same[j] {
 			continue
@@ -368,9 +400,10 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 		}
 		l := s.remind * s.rho[j] * (funds + sg.rest(p, s.f, s.P))
 		s.loss[j] = l
-		s.cj, s.cpos = append(s.cj, int32(j)), append(s.cpos, sp.pos)
+		cj, cpos = append(cj, int32(j)), append(cpos, sp.pos)
 		least = min(least, l)
 	}
+	s.cj, s.cpos = cj, cpos
 	return least
 }
 
