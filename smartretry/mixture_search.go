@@ -288,6 +288,10 @@ type chunkMin struct {
 	rho          float64
 	idxLo, idxHi [numSched]int32
 	onLo, onHi   int
+	// verLo and verHi number idxLo and idxHi: two chunks' deposit
+	// counts are the same arrays when their numbers are (the counts
+	// only grow), so a segment's funds cases carry over (fundsCase).
+	verLo, verHi int32
 }
 
 // chunkMins sets the chunks' minima. Bounds are used only when every
@@ -301,6 +305,7 @@ func (s *search) chunkMins(valid bool) {
 		return
 	}
 	f := s.f
+	var ver int32
 	for u := s.from / chunkSlots; u < len(s.chunks); u++ {
 		lo, hi := max(u*chunkSlots, s.from), min(n, (u+1)*chunkSlots)
 		cm := &s.chunks[u]
@@ -344,6 +349,12 @@ func (s *search) chunkMins(valid bool) {
 		}
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
 		cm.onLo, cm.onHi = int(s.pts[lo].on), int(s.pts[hi-1].on)
+		cm.verLo = ver
+		if u > s.from/chunkSlots && cm.idxLo != s.chunks[u-1].idxHi {
+			cm.verLo++
+		}
+		cm.verHi = cm.verLo + int32(b2i(cm.idxHi != cm.idxLo))
+		ver = cm.verHi
 	}
 }
 
@@ -352,26 +363,38 @@ func (s *search) chunkMins(valid bool) {
 // class it takes the case that holds for every slot of the chunk when one
 // does (no deposit since a, or one; a deposit before b, or none), else
 // the lesser of the two; for each onset likewise (lifted by the slot or
-// not), with the least of a cure class's chances after the lift.
+// not), with the least of a cure class's chances after the lift. The
+// funds classes' cases are worked out once per run of chunks with the
+// same deposit counts (fundsCase), and a cure class whose onsets are all
+// lifted, or none, at every slot of the chunk reads its coefficients from
+// the segment (boundCure): the same terms regrouped, a few operations
+// each.
 func (s *search) bound(sg *segment, cm *chunkMin) float64 {
-	// The funds classes' cases index the chunk's and the segment's
-	// options (chunkMin.fx, segment.fy): no branch to mispredict.
-	f := sg.dead
-	for q := 0; q < numSched; q++ {
-		x := cm.fx[q][b2i(cm.idxHi[q] > sg.aIdx[q])+b2i(cm.idxLo[q] > sg.aIdx[q])]
-		sy := 2 // no b: every case alike
-		if sg.hasB {
-			sy = b2i(sg.bIdx[q] > cm.idxLo[q]) + b2i(sg.bIdx[q] > cm.idxHi[q])
-		}
-		f += sg.fy[q][sy] * x
+	fc := &sg.fc
+	if cm.verLo != fc.verLo || cm.verHi != fc.verHi {
+		fc.set(sg, cm)
+	}
+	f := sg.dead + fc.k
+	for i := 0; i < fc.n; i++ {
+		f += fc.coef[i] * cm.fx[fc.q[i]][fc.kind[i]]
 	}
 	// The onsets a slot of the chunk has lifted run over a range: those
 	// below it are lifted at every slot, those above it at none, those
 	// within it take the lesser of the two cases.
-	onLo, onHi := max(cm.onLo, sg.aOn), min(cm.onHi, sg.bOn)
+	onLo := max(cm.onLo, sg.aOn)
+	onHi := max(onLo, min(cm.onHi, sg.bOn))
+	cb, ca := int(classesBelow[onLo]), int(classesFrom[onHi])
+	bc := &sg.bc
+	f += bc.below[cb] + bc.above[ca]
+	for c := 0; c < cb; c++ {
+		f += bc.ab[c] * cm.cx[c]
+	}
+	for c := max(ca, cb); c < numCures; c++ {
+		f += bc.aa[c] * cm.cx[c]
+	}
 	P := s.P
-	cl, ch := &onsetClamp[onLo], &onsetClamp[max(onLo, onHi)]
-	for c := range sg.cu {
+	cl, ch := &onsetClamp[onLo], &onsetClamp[onHi]
+	for c := cb; c < ca; c++ {
 		u := &sg.cu[c]
 		pl, ph := P[cl[c]], P[ch[c]]
 		x := cm.cx[c]
@@ -379,6 +402,84 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 		f += u.aymin*x + (pl-u.p1)*xg + (ph-pl)*min(xg, u.pre) + (u.p2-ph)*u.pre
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
+}
+
+// classesBelow[on] is how many cure classes have all their onsets below
+// on; classesFrom[on] the first class with none below it (numCures if
+// none). For an onset range [lo, hi) of a chunk, the classes below
+// classesBelow[lo] are lifted at every slot, those from classesFrom[hi]
+// at none.
+var classesBelow, classesFrom = func() (below, from [numOnset + 2]uint8) {
+	for on := range below {
+		for c := 0; c < numCures; c++ {
+			if onsetHi[c] <= on {
+				below[on]++
+			}
+		}
+		from[on] = numCures
+		for c := numCures - 1; c >= 0 && onsetLo[c] >= on; c-- {
+			from[on] = uint8(c)
+		}
+	}
+	return below, from
+}()
+
+// fundsCase is a segment's funds classes' part of the bound for chunks
+// with one pair of deposit counts (chunkMin.verLo, verHi): k sums the
+// classes with no deposit since a at any slot of the chunk (their
+// survival the old one), and each other class q[i] adds coef[i] times
+// the chunk's fx[q[i]][kind[i]].
+type fundsCase struct {
+	verLo, verHi int32
+	k            float64
+	n            int
+	q, kind      [numSched]uint8
+	coef         [numSched]float64
+}
+
+func (fc *fundsCase) set(sg *segment, cm *chunkMin) {
+	fc.verLo, fc.verHi = cm.verLo, cm.verHi
+	fc.k, fc.n = 0, 0
+	for q := 0; q < numSched; q++ {
+		x := b2i(cm.idxHi[q] > sg.aIdx[q]) + b2i(cm.idxLo[q] > sg.aIdx[q])
+		sy := 2 // no b: every case alike
+		if sg.hasB {
+			sy = b2i(sg.bIdx[q] > cm.idxLo[q]) + b2i(sg.bIdx[q] > cm.idxHi[q])
+		}
+		if x == 0 {
+			fc.k += sg.fy[q][sy] * sg.old
+			continue
+		}
+		fc.q[fc.n], fc.kind[fc.n], fc.coef[fc.n] = uint8(q), uint8(x), sg.fy[q][sy]
+		fc.n++
+	}
+}
+
+// boundCure holds a segment's cure classes' terms of the bound for the
+// classes whose onsets are all lifted at every slot of a chunk (below:
+// ab[c] times the chunk's least survival after the lift, plus below's
+// sum) or none (above: aa and above's sum): the terms of bound with the
+// onsets' sums read at the class's ends.
+type boundCure struct {
+	ab, aa       [numCures]float64
+	below, above [numCures + 1]float64 // below[k]: Σ c < k; above[k]: Σ c ≥ k
+}
+
+func (s *search) setBoundCure(sg *segment) {
+	bc, P := &sg.bc, s.P
+	bc.below[0], bc.above[numCures] = 0, 0
+	for c := range sg.cu {
+		u := &sg.cu[c]
+		ph := P[onsetHi[c]]
+		bc.ab[c] = u.aymin + (ph-u.p1)*u.gmin
+		bc.below[c+1] = bc.below[c] + (u.p2-ph)*u.pre
+	}
+	for c := numCures - 1; c >= 0; c-- {
+		u := &sg.cu[c]
+		pl := P[onsetLo[c]]
+		bc.aa[c] = u.aymin + (pl-u.p1)*u.gmin
+		bc.above[c] = bc.above[c+1] + (u.p2-pl)*u.pre
+	}
 }
 
 // spanLoss sets the approximate loss of the span's candidates, lists
@@ -510,6 +611,9 @@ type segment struct {
 	cu   [numCures]cureSeg
 	dead float64 // the dead class's term and the onsets lifting after b: the same for every j
 	hasB bool
+	// fc and bc are the bound's (fundsCase, boundCure).
+	fc fundsCase
+	bc boundCure
 	aIdx [numSched]int32
 	bIdx [numSched]int32
 	aBlk int32
@@ -604,6 +708,10 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 		u.aymin, u.gmin = min(u.ay[0], u.ay[1]), min(u.g[0], u.g[1])
 	}
 	sg.aIdx, sg.aBlk = sg.a.idx, sg.a.block
+	sg.fc.verLo = -1
+	if s.prune {
+		s.setBoundCure(sg)
+	}
 }
 
 // funds is the funds classes' part of the loss's sum for an attempt at p
