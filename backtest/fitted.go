@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
-	"sync"
 
 	"github.com/recoupledger/recoup/smartretry"
 )
@@ -19,10 +18,11 @@ import (
 // on the candidate, so several candidates backtested on one ledger with
 // one seed share it (Prepare).
 //
-// The mixture fits are made lazily, each set once, the first time a
-// candidate needs it (sync.Once), and read only by runs that asked for
-// them first: runs sharing a Fitted may go concurrently, though the
-// second to need a set waits for the first's fits.
+// The mixture fits are made lazily, each set the first time a candidate
+// needs it (lazy: a set whose fit failed, its run cancelled say, is
+// fitted again by the next run that needs it), and read only by runs
+// that asked for them first: runs sharing a Fitted may go concurrently,
+// though the second to need a set waits for the first's fits.
 type Fitted struct {
 	// What it was prepared for: a run with another ledger, scorer,
 	// family, refits or seed is refused (matches).
@@ -52,11 +52,9 @@ type Fitted struct {
 	bootDraws [][]int
 	halfDraws [][]int
 	bootMix   []*smartretry.Mixture
-	bootOnce  sync.Once
-	bootErr   error
 	half      []halfRefit
-	halfOnce  sync.Once
-	halfErr   error
+	bootLazy  lazy
+	halfLazy  lazy
 }
 
 // halfRefit is a smart candidate's refit on a half sample: the mixture
@@ -177,50 +175,48 @@ func drawn[T any](groups []*group, draw []int, of func(*group) []int, all []T) [
 }
 
 // bootMixtures fits each bootstrap refit's mixture on its resample, once:
-// the family's refit outcome when the family is the mixture.
+// the family's refit outcome when the family is the mixture. A failed
+// fit is not kept (lazy).
 func (f *Fitted) bootMixtures(ctx context.Context) error {
-	f.bootOnce.Do(func() {
+	return f.bootLazy.do(ctx, func(ctx context.Context) error {
 		mix := make([]*smartretry.Mixture, len(f.bootDraws))
 		for k, draw := range f.bootDraws {
 			m, err := smartretry.FitMixture(ctx, f.drawSeqs(draw), mixtureOptions)
 			if err != nil {
-				f.bootErr = fmt.Errorf("backtest: refit %d: mixture: %w", k+1, err)
-				return
+				return fmt.Errorf("backtest: refit %d: mixture: %w", k+1, err)
 			}
 			mix[k] = m
 		}
 		f.bootMix = mix
+		return nil
 	})
-	return f.bootErr
 }
 
 // halfRefits fits each half sample's mixture, logistic model and
-// recalibration, once: a mixture-planned smart candidate's refits.
+// recalibration, once: a mixture-planned smart candidate's refits. A
+// failed fit is not kept (lazy).
 func (f *Fitted) halfRefits(ctx context.Context) error {
-	f.halfOnce.Do(func() {
+	return f.halfLazy.do(ctx, func(ctx context.Context) error {
 		half := make([]halfRefit, len(f.halfDraws))
 		for k, draw := range f.halfDraws {
 			m, err := smartretry.FitMixture(ctx, f.drawSeqs(draw), mixtureOptions)
 			if err != nil {
-				f.halfErr = fmt.Errorf("backtest: half-sample refit %d: mixture: %w", k+1, err)
-				return
+				return fmt.Errorf("backtest: half-sample refit %d: mixture: %w", k+1, err)
 			}
 			sample := f.drawRows(draw)
 			sc, err := f.train(ctx, sample)
 			if err != nil {
-				f.halfErr = fmt.Errorf("backtest: half-sample refit %d: %w", k+1, err)
-				return
+				return fmt.Errorf("backtest: half-sample refit %d: %w", k+1, err)
 			}
 			rr, err := crossRecal(ctx, f.ledger, sample, f.train)
 			if err != nil {
-				f.halfErr = fmt.Errorf("backtest: half-sample refit %d: recalibration: %w", k+1, err)
-				return
+				return fmt.Errorf("backtest: half-sample refit %d: recalibration: %w", k+1, err)
 			}
 			half[k] = halfRefit{models: Models{Logistic: sc, Mixture: m}, recal: rr}
 		}
 		f.half = half
+		return nil
 	})
-	return f.halfErr
 }
 
 // refitsFor fits what cfg's candidate's refits need and have not been

@@ -2,10 +2,12 @@ package backtest_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
 	"github.com/recoupledger/recoup/backtest"
+	"github.com/recoupledger/recoup/domain"
 	"github.com/recoupledger/recoup/smartretry"
 )
 
@@ -92,4 +94,56 @@ func TestRefitDraws(t *testing.T) {
 		t.Errorf("%s: %.3f of the optimism's invoices through the updated-card fallback, want a share in (0, 1)", smart.Name, s)
 	}
 	t.Logf("%s: optimism %.2f, %.1f%% of its invoices through the fallback", smart.Name, *res.Optimism, 100*res.OptimismFallbackShare)
+}
+
+// A run whose context is cancelled while the lazily fitted refits are
+// made leaves no error behind in the shared fits: the next run, with a
+// live context, fits them and goes through.
+func TestLazyRefitsAfterCancel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records and fits a world's history")
+	}
+	ctx := context.Background()
+	rec := checkHistory(t, 4, 1500)
+	model, err := backtest.DefaultTrain(ctx, rec.Ledger.Rows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, err := smartretry.FitMixture(ctx, smartretry.MixtureSequences(rec.Ledger), smartretry.MixtureOptions{Iterations: 10, DepositHours: []int{4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed, smart := fixedAndSmart()
+	cfg := backtest.Config{Ledger: rec.Ledger, Scorer: model, Mixture: mix, Rules: smartretry.NetworkRules, Bootstrap: 100, Seed: 5, Refits: 2, Family: backtest.FamilyMixture}
+	f, err := backtest.Prepare(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Fitted = f
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, cand := range []domain.PresetSpec{fixed, smart} {
+		c := cfg
+		c.Candidate = cand
+		if _, err := backtest.Run(cancelled, c); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s with a cancelled context: %v, want context.Canceled", cand.Name, err)
+		}
+		if boot, half := backtest.LazyFitted(f); boot || half {
+			t.Fatalf("%s: a cancelled run kept fits (bootstrap %v, half %v)", cand.Name, boot, half)
+		}
+	}
+	for _, cand := range []domain.PresetSpec{fixed, smart} {
+		c := cfg
+		c.Candidate = cand
+		res, err := backtest.Run(ctx, c)
+		if err != nil {
+			t.Fatalf("%s with a live context after a cancelled one: %v, want the refits fitted", cand.Name, err)
+		}
+		if res.ModelRefits != 2 || len(res.RefitRecovered) != 2 {
+			t.Fatalf("%s: %d refits measured (%d estimates), want 2", cand.Name, res.ModelRefits, len(res.RefitRecovered))
+		}
+	}
+	if boot, half := backtest.LazyFitted(f); !boot || !half {
+		t.Fatalf("after live runs: bootstrap mixtures %v, half-sample models %v; want both", boot, half)
+	}
 }

@@ -43,18 +43,27 @@ type flushPath struct {
 	// open returns the store the engine is given and the embedded store
 	// on disk that holds the ledger behind it (which the tests read).
 	open func(t *testing.T) (eventstore.Store, *pebble.Store)
+	// wrap, if set, is the store the engine is given for an embedded
+	// store the test opened itself (see openGated); nil where the engine
+	// does not talk to that store in-process (the KurrentDB adapter).
+	wrap func(*pebble.Store) eventstore.Store
 }
 
 var flushPaths = []flushPath{
-	{name: "OneCommit", oneCommit: true, open: func(t *testing.T) (eventstore.Store, *pebble.Store) {
-		s := openPebble(t)
-		return s, s
-	}},
-	{name: "PerStream", open: func(t *testing.T) (eventstore.Store, *pebble.Store) {
-		s := openPebble(t)
-		return storeOnly{s}, s
-	}},
+	{name: "OneCommit", oneCommit: true, wrap: func(s *pebble.Store) eventstore.Store { return s }},
+	{name: "PerStream", wrap: func(s *pebble.Store) eventstore.Store { return storeOnly{s} }},
 	{name: "Kurrent", open: openKurrent},
+}
+
+func init() {
+	for i := range flushPaths {
+		if p := &flushPaths[i]; p.open == nil {
+			p.open = func(t *testing.T) (eventstore.Store, *pebble.Store) {
+				s := openPebble(t)
+				return p.wrap(s), s
+			}
+		}
+	}
 }
 
 // storeOnly has only eventstore.Store's methods: every call goes to the
@@ -103,6 +112,16 @@ func openKurrent(t *testing.T) (eventstore.Store, *pebble.Store) {
 func onPaths(t *testing.T, test func(t *testing.T, p flushPath)) {
 	for _, p := range flushPaths {
 		t.Run(p.name, func(t *testing.T) { test(t, p) })
+	}
+}
+
+// onLocalPaths runs test on the flush paths whose store wraps an
+// embedded store the test opens itself.
+func onLocalPaths(t *testing.T, test func(t *testing.T, p flushPath)) {
+	for _, p := range flushPaths {
+		if p.wrap != nil {
+			t.Run(p.name, func(t *testing.T) { test(t, p) })
+		}
 	}
 }
 
@@ -440,7 +459,8 @@ func ofTypeNames(types []string, typ string) []string {
 // is set aside (for the subscription's, with the invoice's batch that
 // follows it, although that one would not conflict), both streams are
 // re-read, and the engine decides again from what is recorded: it charges
-// again with the same idempotency key, and writes that decision once.
+// again with the same idempotency key, and writes that decision, with the
+// subscription's pause for the recovery, once.
 func TestConflictWithoutRecordedFactsIsReread(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	b := domain.Base{OccurredAt: t0}
@@ -473,8 +493,14 @@ func TestConflictWithoutRecordedFactsIsReread(t *testing.T) {
 				if n := len(ofTypeNames(inv, domain.TypePaymentAttempted)); n != 1 {
 					t.Fatalf("invoice stream %v: %d attempts; want the one decided again", inv, n)
 				}
-				if !slices.Contains(inv, tc.other.EventType()) && !slices.Contains(streamTypes(t, ps, "subscription-sub_1"), tc.other.EventType()) {
+				sub := streamTypes(t, ps, "subscription-sub_1")
+				if !slices.Contains(inv, tc.other.EventType()) && !slices.Contains(sub, tc.other.EventType()) {
 					t.Fatalf("the other writer's %s is lost", tc.other.EventType())
+				}
+				// The subscription is paused for the recovery once, by the
+				// decision that was written.
+				if n := len(ofTypeNames(sub, domain.TypeSubscriptionPaused)); n != 1 {
+					t.Fatalf("subscription stream %v: paused %d times; want once", sub, n)
 				}
 				// The engine goes on: in_1's first retry is charged.
 				if err := e.AdvanceTo(context.Background(), t0.Add(30*24*time.Hour)); err != nil {

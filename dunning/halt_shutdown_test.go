@@ -53,8 +53,13 @@ func declined(context.Context, ChargeRequest) (ChargeResult, error) {
 // The engine stops, but when it stopped only for that and nothing it
 // charged is unwritten, Close reports no failure: the decisions are taken
 // again from the ledger by the next engine, written or not. When a charge
-// made is not known to be recorded, Close still reports it.
+// made is not known to be recorded, Close still reports it. The same on
+// both flush paths (one commit, or stream by stream).
 func TestShutdownDuringAFlush(t *testing.T) {
+	onLocalPaths(t, testShutdownDuringAFlush)
+}
+
+func testShutdownDuringAFlush(t *testing.T, p flushPath) {
 	for _, tc := range []struct {
 		name string
 		gw   Gateway // nil: the billing system charges
@@ -64,7 +69,8 @@ func TestShutdownDuringAFlush(t *testing.T) {
 		{"Charged", GatewayFunc(declined), []string{"in_1/1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, gate := openGated(t)
+			ps, gate := openGated(t)
+			s := p.wrap(ps)
 			at := time.Now().Add(-time.Hour).UTC()
 			evs := customerEvents(1, at)
 			if tc.gw == nil {
@@ -122,9 +128,16 @@ func TestShutdownDuringAFlush(t *testing.T) {
 // TestShutdownWithARecordedEventUnwritten: a shutdown cuts short a flush
 // that carries an event another writer handed the engine (Record). Nothing
 // was charged, but that fact was acknowledged and is not known to be
-// written, so Close reports the *FlushError rather than a clean stop.
+// written, so Close reports the *FlushError rather than a clean stop. The
+// append's outcome is unknown, not refused: the error is not that of a
+// refused recorded append. The same on both flush paths.
 func TestShutdownWithARecordedEventUnwritten(t *testing.T) {
-	s, gate := openGated(t)
+	onLocalPaths(t, testShutdownWithARecordedEventUnwritten)
+}
+
+func testShutdownWithARecordedEventUnwritten(t *testing.T, p flushPath) {
+	ps, gate := openGated(t)
+	s := p.wrap(ps)
 	at := time.Now().Add(-time.Hour).UTC()
 	appendAsOther(t, s, customerEvents(1, at)...)
 	e, err := New(s, WallClock{}, nil, WithExploreRate(0))
@@ -146,8 +159,8 @@ func TestShutdownWithARecordedEventUnwritten(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Flush did not return after its context was cancelled")
 	}
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Flush: %v; want the flush cut short by the cancelled context", err)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, errRecordedRefused) {
+		t.Fatalf("Flush: %v; want the flush cut short by the cancelled context (not a refused recorded append)", err)
 	}
 	var fe *FlushError
 	if closeErr := e.Close(); !errors.As(closeErr, &fe) || !errors.Is(closeErr, context.Canceled) || len(fe.Unrecorded) != 0 {
@@ -160,10 +173,14 @@ func TestShutdownWithARecordedEventUnwritten(t *testing.T) {
 // invoice's batch, with its attempt, is not written; re-reading it then
 // fails (the store is closed). The engine stops, and its FlushError lists
 // that charge, whose attempt is not written, though the flush itself did
-// not fail.
+// not fail. The same on every flush path.
 func TestStopListsChargesOfConflicts(t *testing.T) {
+	onPaths(t, testStopListsChargesOfConflicts)
+}
+
+func testStopListsChargesOfConflicts(t *testing.T, p flushPath) {
 	ctx := context.Background()
-	e, s := conflictedFlightInFlight(t)
+	e, s := conflictedFlightInFlight(t, p)
 	must(t, s.Close())
 	err := e.Commit(ctx) // lands the flush: its re-read fails
 	var fe *FlushError
@@ -183,9 +200,13 @@ func TestStopListsChargesOfConflicts(t *testing.T) {
 // conflicted invoice: that invoice's charge is listed too. (Flights queue
 // behind one another only for a sole writer, whose conflicts fail the
 // flight; the failed first flight is therefore put in by hand, before the
-// real, conflicted one.)
+// real, conflicted one.) The same on every flush path.
 func TestStopListsConflictsOfLaterFlights(t *testing.T) {
-	e, _ := conflictedFlightInFlight(t)
+	onPaths(t, testStopListsConflictsOfLaterFlights)
+}
+
+func testStopListsConflictsOfLaterFlights(t *testing.T, p flushPath) {
+	e, _ := conflictedFlightInFlight(t, p)
 	failed := &flight{done: make(chan struct{}), queued: make(chan struct{}), err: errors.New("refused")}
 	close(failed.done)
 	close(failed.queued)
@@ -206,8 +227,13 @@ func TestStopListsConflictsOfLaterFlights(t *testing.T) {
 // TestCloseListsChargesOfConflicts: Close finds a flush in flight that was
 // written but for a conflicted invoice; it does not re-read it, so the
 // charge whose attempt the batch carried is not recorded: Close reports it.
+// The same on every flush path.
 func TestCloseListsChargesOfConflicts(t *testing.T) {
-	e, _ := conflictedFlightInFlight(t)
+	onPaths(t, testCloseListsChargesOfConflicts)
+}
+
+func testCloseListsChargesOfConflicts(t *testing.T, p flushPath) {
+	e, _ := conflictedFlightInFlight(t, p)
 	err := e.Close()
 	var fe *FlushError
 	if !errors.As(err, &fe) || !errors.Is(err, errClosedOnConflicts) {
@@ -225,19 +251,16 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// conflictedFlightInFlight returns an engine (on a Pebble store, which it
-// also returns) with one flush in flight, answered: it conflicted on
-// invoice-in_1, which another writer appended to while the engine charged,
-// so the invoice's batch, with its attempt in_1/1, is not written.
-func conflictedFlightInFlight(t *testing.T) (*Engine, *pebble.Store) {
+// conflictedFlightInFlight returns an engine (on a store of path p, and
+// the embedded store behind it) with one flush in flight, answered: it
+// conflicted on invoice-in_1, which another writer appended to while the
+// engine charged, so the invoice's batch, with its attempt in_1/1, is not
+// written.
+func conflictedFlightInFlight(t *testing.T, p flushPath) (*Engine, *pebble.Store) {
 	t.Helper()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	s, err := pebble.Open(t.TempDir(), pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, ps := p.open(t)
 	appendAsOther(t, s, customerEvents(1, t0)...)
 	gw := GatewayFunc(func(ctx context.Context, r ChargeRequest) (ChargeResult, error) {
 		// Meanwhile, another writer: the engine's append to in_1 will be
@@ -263,7 +286,7 @@ func conflictedFlightInFlight(t *testing.T) (*Engine, *pebble.Store) {
 	if f := e.flights[0]; f.err != nil || !slices.ContainsFunc(f.conflicts, func(b *batch) bool { return b.stream == "invoice-in_1" }) {
 		t.Fatalf("flush: %v, conflicts %d; want invoice-in_1 refused for its expected revision", f.err, len(f.conflicts))
 	}
-	return e, s
+	return e, ps
 }
 
 // TestCloseWaitsUnderTheLock: Close waits for a flush still in flight
