@@ -244,7 +244,7 @@ func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		// Eight bytes at a time while none needs a look: the text of an
 		// explanation is mostly plain ASCII.
-		for i+8 <= len(s) && plain8(load8(s[i : i+8])) {
+		for i+8 <= len(s) && plain8(load8(s[i:i+8])) {
 			i += 8
 		}
 		if i >= len(s) {

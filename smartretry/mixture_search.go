@@ -612,8 +612,8 @@ type segment struct {
 	dead float64 // the dead class's term and the onsets lifting after b: the same for every j
 	hasB bool
 	// fc and bc are the bound's (fundsCase, boundCure).
-	fc fundsCase
-	bc boundCure
+	fc   fundsCase
+	bc   boundCure
 	aIdx [numSched]int32
 	bIdx [numSched]int32
 	aBlk int32
