@@ -134,8 +134,9 @@
 // the same keys, which the processor answers with the first outcome.
 // (On a store without multi-stream appends, the KurrentDB adapter, a
 // flush writes each stream on its own, so some of the failed flush's
-// invoices may be written after all: the list is of charges not known to
-// be written.) A batch a flush set aside as conflicted is re-read, not
+// invoices may be written after all: those whose appends the store
+// confirmed are not listed, so the list is of charges not known to be
+// written, which after an unknown outcome may include some that were.) A batch a flush set aside as conflicted is re-read, not
 // written: should the engine stop (or Close come) before that, the charges
 // of the conflicted invoices are listed too, whichever flush in flight it
 // was in. A flush cut short because the caller's context ended (a
