@@ -226,12 +226,10 @@ func load8(s string) uint64 {
 // are exact for any byte once the top bits are known clear.)
 func plain8(x uint64) bool {
 	const ones, tops = 0x0101010101010101, 0x8080808080808080
-	if x&tops != 0 {
-		return false
-	}
-	zero := func(v uint64) uint64 { return (v - ones) & ^v & tops }
-	less := (x - 0x20*ones) & ^x & tops // a byte below the space
-	return less|zero(x^('"'*ones))|zero(x^('\\'*ones))|zero(x^('<'*ones))|zero(x^('>'*ones))|zero(x^('&'*ones)) == 0
+	// zero(v) = (v − ones) &^ v & tops, written out so that plain8 is
+	// inlined.
+	q, bs, lt, gt, amp := x^('"'*ones), x^('\\'*ones), x^('<'*ones), x^('>'*ones), x^('&'*ones)
+	return (x|(x-0x20*ones)&^x|(q-ones)&^q|(bs-ones)&^bs|(lt-ones)&^lt|(gt-ones)&^gt|(amp-ones)&^amp)&tops == 0
 }
 
 // appendJSONString writes s quoted as encoding/json does with HTML
