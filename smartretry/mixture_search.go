@@ -33,7 +33,7 @@ type search struct {
 	loss     []float64
 	segs     []segment
 	spans    []slotSpan
-	open     []int32 // spans not yet listed
+	order    []int32 // spans by bound
 	chunks   []chunkMin
 	prune    bool // bounds hold (chunkMins)
 }
@@ -67,10 +67,18 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 	// before it was not.
 	var ver int32
 	for j := from; j < n; j++ {
-		s.same[j] = j > from && pts[j].sameCells(&pts[j-1])
-		if j > from && !pts[j].fundsSame(&pts[j-1]) {
-			ver++
+		same := false
+		if j > from {
+			p, q := &pts[j], &pts[j-1]
+			fs := p.fundsSame(q)
+			// Every class's cells alike: the funds', and the local hour, the
+			// onsets lifted and the day of the run.
+			same = fs && p.band == q.band && p.on == q.on && p.block == q.block
+			if !fs {
+				ver++
+			}
 		}
+		s.same[j] = same
 		s.fver[j] = ver
 		s.rho[j] = 1
 		if rho != nil {
@@ -218,30 +226,46 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	// throughout); in that order the fewest others are. A NaN bound goes
 	// first, and a NaN loss stops nothing, so every span is then listed
 	// and every candidate valued, as a plain scan does.
-	open := s.open[:0]
+	// The span of least bound first (a NaN bound counts as least); then
+	// the others within the margin of the least loss it found, in order
+	// of their bounds while they stay within it.
+	first, fb := -1, math.Inf(1)
 	for i := range s.spans {
-		open = append(open, int32(i))
+		b := s.spans[i].bound
+		if b != b {
+			b = math.Inf(-1)
+			s.spans[i].bound = b
+		}
+		if first < 0 || b < fb {
+			first, fb = i, b
+		}
 	}
 	least := math.Inf(1)
-	for len(open) > 0 {
-		at, lb := 0, math.Inf(1)
-		for k, i := range open {
-			b := s.spans[i].bound
-			if b != b {
-				b = math.Inf(-1)
-			}
-			if k == 0 || b < lb {
-				at, lb = k, b
+	if first >= 0 {
+		least = s.spanLoss(&s.spans[first], least)
+	}
+	order := s.order[:0]
+	for i := range s.spans {
+		if i != first && !(s.spans[i].bound > least+1e-9*least+1e-12) {
+			order = append(order, int32(i))
+		}
+	}
+	for len(order) > 0 {
+		at := 0
+		for k, i := range order {
+			if s.spans[i].bound < s.spans[order[at]].bound {
+				at = k
 			}
 		}
-		if lb > least+1e-9*least+1e-12 {
+		if sp := &s.spans[order[at]]; !(sp.bound > least+1e-9*least+1e-12) {
+			least = s.spanLoss(sp, least)
+		} else {
 			break
 		}
-		least = s.spanLoss(&s.spans[open[at]], least)
-		open[at] = open[len(open)-1]
-		open = open[:len(open)-1]
+		order[at] = order[len(order)-1]
+		order = order[:len(order)-1]
 	}
-	s.open = open
+	s.order = order
 	limit := least + 1e-9*least + 1e-12
 	// NaN losses (a zero survival) compare as nothing: check them all.
 	exact := math.IsNaN(limit)
@@ -314,10 +338,13 @@ func (s *search) chunkMins(valid bool) {
 			cm.np[q] = f.surv[p.fcell[q]]
 		}
 		b0 := int(p.band)
-		consecutive := true // the slots' local hours run on from b0
+		consecutive, next := true, b0 // the slots' local hours run on from b0
 		for j := lo + 1; j < hi; j++ {
 			q := &s.pts[j]
-			consecutive = consecutive && int(q.band) == (b0+j-lo)%numBands
+			if next++; next == numBands {
+				next = 0
+			}
+			consecutive = consecutive && int(q.band) == next
 			// The funds cells change a few times a day. Minima with min
 			// (branch-free): the values are numbers (valid), so min is
 			// the comparison.
