@@ -3,6 +3,8 @@ package dunning
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -134,10 +136,37 @@ func onLocalPaths(t *testing.T, test func(t *testing.T, p flushPath)) {
 // calls (by idempotency key), and the emails and webhooks that a real
 // SMTP server and a real webhook receiver on loopback took.
 type effects struct {
-	mu    sync.Mutex
-	keys  []string
-	smtp  *notifytest.SMTPServer
-	hooks *notifytest.Receiver
+	mu   sync.Mutex
+	keys []string
+	// first is the first request sent under each key; reused lists the
+	// keys sent again with other parameters, which the gateway refused.
+	first  map[string]ChargeRequest
+	reused []string
+	smtp   *notifytest.SMTPServer
+	hooks  *notifytest.Receiver
+}
+
+// take notes a request and reports whether the gateway refuses it: its
+// key was sent before with other parameters (ErrKeyReused, as Stripe).
+func (x *effects) take(r ChargeRequest) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.keys = append(x.keys, r.IdempotencyKey)
+	if first, ok := x.first[r.IdempotencyKey]; ok && first != r {
+		x.reused = append(x.reused, r.IdempotencyKey)
+		return fmt.Errorf("gateway: %s: %w (first %+v, now %+v)", r.IdempotencyKey, ErrKeyReused, first, r)
+	}
+	x.first[r.IdempotencyKey] = r
+	return nil
+}
+
+// sent returns the request first sent under key, and the keys reused with
+// other parameters.
+func (x *effects) sent(key string) (ChargeRequest, bool, []string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	r, ok := x.first[key]
+	return r, ok, slices.Clone(x.reused)
 }
 
 func (x *effects) charged() []string {
@@ -154,15 +183,19 @@ func (x *effects) count() [3]int {
 // pathEngine returns an engine on a store of path p (also returned, with
 // the embedded store behind it) that charges finalized invoices itself,
 // through a gateway that declines every charge after calling onCharge
-// (nil: nothing), and sends emails and webhooks to servers on loopback.
-func pathEngine(t *testing.T, p flushPath, onCharge func(ChargeRequest)) (*Engine, eventstore.Store, *pebble.Store, *effects) {
+// (nil: nothing; an error it returns is the gateway's, an unknown
+// outcome), and sends emails and webhooks to servers on loopback.
+// The gateway holds a key to its first request, as processors do: the
+// same request again gets the same answer, a key reused with other
+// parameters an error (effects.take).
+func pathEngine(t *testing.T, p flushPath, onCharge func(ChargeRequest) error) (*Engine, eventstore.Store, *pebble.Store, *effects) {
 	t.Helper()
 	st, ps := p.openStore(t)
 	if _, ok := st.(eventstore.BatchAppender); ok != p.oneCommit {
 		t.Fatalf("%s: the store has multi-stream appends: %v; want %v", p.name, ok, p.oneCommit)
 	}
 	secret := []byte("whsec_flushpath_0123456789")
-	x := &effects{smtp: notifytest.NewSMTPServer(t), hooks: notifytest.NewReceiver(t, secret)}
+	x := &effects{first: map[string]ChargeRequest{}, smtp: notifytest.NewSMTPServer(t), hooks: notifytest.NewReceiver(t, secret)}
 	mailer, err := notify.NewMailer(notify.SMTPConfig{Host: x.smtp.Host, Port: x.smtp.Port, From: "billing@recoup.test"})
 	if err != nil {
 		t.Fatal(err)
@@ -172,11 +205,13 @@ func pathEngine(t *testing.T, p flushPath, onCharge func(ChargeRequest)) (*Engin
 		t.Fatal(err)
 	}
 	gw := GatewayFunc(func(ctx context.Context, r ChargeRequest) (ChargeResult, error) {
-		x.mu.Lock()
-		x.keys = append(x.keys, r.IdempotencyKey)
-		x.mu.Unlock()
+		if err := x.take(r); err != nil {
+			return ChargeResult{}, err
+		}
 		if onCharge != nil {
-			onCharge(r)
+			if err := onCharge(r); err != nil {
+				return ChargeResult{}, err
+			}
 		}
 		return declined(ctx, r)
 	})
@@ -335,13 +370,14 @@ func testRecordedFactTaintedByAConflict(t *testing.T, p flushPath, by string) {
 	ctx := context.Background()
 	must := mustFor(t)
 	var other eventstore.Store
-	e, st, ps, x := pathEngine(t, p, func(r ChargeRequest) {
+	e, st, ps, x := pathEngine(t, p, func(r ChargeRequest) error {
 		if r.InvoiceID == "in_1" && r.AttemptNumber == 1 {
 			// Meanwhile, another writer: the engine's append to sub_1
 			// (paused for recovery) will be refused for its expected
 			// revision.
 			appendAsOther(t, other, domain.SubscriptionMarkedPastDue{Base: domain.Base{OccurredAt: t0}, SubscriptionID: "sub_1", InvoiceID: "in_9"})
 		}
+		return nil
 	})
 	other = st
 	evs := customerEvents(1, t0)
@@ -386,8 +422,9 @@ func TestRecordedFactInAConflictedSubscriptionBatch(t *testing.T) {
 		ctx := context.Background()
 		must := mustFor(t)
 		var other eventstore.Store
-		e, st, ps, x := pathEngine(t, p, func(ChargeRequest) {
+		e, st, ps, x := pathEngine(t, p, func(ChargeRequest) error {
 			appendAsOther(t, other, domain.SubscriptionMarkedPastDue{Base: domain.Base{OccurredAt: t0}, SubscriptionID: "sub_1", InvoiceID: "in_9"})
+			return nil
 		})
 		other = st
 		evs := customerEvents(1, t0)
@@ -471,59 +508,197 @@ func countOf(types []string, typ string) int {
 // it. The engine's batches carry no recorded fact, so the conflicted one
 // is set aside (for the subscription's, with the invoice's batch that
 // follows it, although that one would not conflict), both streams are
-// re-read, and the engine decides again from what is recorded: it charges
-// again with the same idempotency key, and writes that decision, with the
-// subscription's pause for the recovery, once.
+// re-read, and the engine decides again from what is recorded: the
+// charge it decides again has the same idempotency key, so it sends the
+// request it sent under that key, unchanged, and records what that
+// request charged (sent.go). The gateway refuses a key reused with other
+// parameters, as Stripe does.
+//
+// Subscription: the other writer marked the subscription past due; the
+// invoice's amount is unchanged, so the attempt is recorded, for the
+// amount charged, and its decision (with the subscription's pause for the
+// recovery) written once; in_1's retry follows.
+//
+// Invoice: the other writer recorded a partial payment of 100, so the
+// decision taken again would charge the 1,800 that remain; the engine
+// sends the 1,900 request again instead, and since the ledger does not
+// admit an attempt for more than remains, it records no attempt it did
+// not make: no attempt is written, and no other charge of in_1 is made
+// (the charge is left to be reconciled by its key).
 func TestConflictWithoutRecordedFactsIsReread(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	b := domain.Base{OccurredAt: t0}
 	for _, tc := range []struct {
 		name  string
 		other domain.Event
+		// seen checks the engine's view when it decides the charge again.
+		seen func(inv *domain.Invoice, sub *domain.Subscription) bool
+		// recorded: the attempt is recorded after the re-read.
+		recorded bool
 	}{
-		{"Invoice", domain.PartialPaymentReceived{Base: b, InvoiceID: "in_1", Amount: 100}},
-		{"Subscription", domain.SubscriptionMarkedPastDue{Base: b, SubscriptionID: "sub_1", InvoiceID: "in_9"}},
+		{"Invoice", domain.PartialPaymentReceived{Base: b, InvoiceID: "in_1", Amount: 100},
+			func(inv *domain.Invoice, _ *domain.Subscription) bool {
+				return inv.AmountPaid == 100 && inv.AmountRemaining == 1800
+			}, false},
+		{"Subscription", domain.SubscriptionMarkedPastDue{Base: b, SubscriptionID: "sub_1", InvoiceID: "in_9"},
+			func(_ *domain.Invoice, sub *domain.Subscription) bool {
+				return sub.Status == domain.SubscriptionPastDue && sub.HeldBy == "in_9"
+			}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			onPaths(t, func(t *testing.T, p flushPath) {
-				var other eventstore.Store
-				first := true
-				e, st, ps, x := pathEngine(t, p, func(ChargeRequest) {
-					if first {
-						first = false
+				var (
+					other eventstore.Store
+					eng   *Engine
+					calls int
+					seen  bool
+				)
+				e, st, ps, x := pathEngine(t, p, func(r ChargeRequest) error {
+					calls++
+					switch calls {
+					case 1:
 						appendAsOther(t, other, tc.other)
+					case 2: // decided again, on the engine's goroutine
+						seen = tc.seen(eng.st.invoices["in_1"].agg, eng.st.subs["sub_1"])
 					}
+					return nil
 				})
-				other = st
+				other, eng = st, e
 				appendAsOther(t, st, customerEvents(1, t0)...)
 				if err := e.AdvanceTo(context.Background(), t0.Add(time.Hour)); err != nil {
 					t.Fatalf("AdvanceTo over a conflict without recorded facts: %v; want it re-read and decided again", err)
 				}
-				if got, want := x.charged(), []string{"in_1/1", "in_1/1"}; !slices.Equal(got, want) {
-					t.Fatalf("charges %v; want %v: the first charge's decision re-read away, and taken again", got, want)
+				if got := x.charged(); len(got) < 2 || got[0] != "in_1/1" || got[1] != "in_1/1" {
+					t.Fatalf("charges %v; want in_1/1, then in_1/1 again: the first charge's decision re-read away, and taken again", got)
+				}
+				if !seen {
+					t.Fatalf("the charge decided again was decided on a view without the other writer's %s", tc.other.EventType())
 				}
 				inv := streamTypes(t, ps, "invoice-in_1")
-				if n := countOf(inv, domain.TypePaymentAttempted); n != 1 {
-					t.Fatalf("invoice stream %v: %d attempts; want the one decided again", inv, n)
-				}
 				sub := streamTypes(t, ps, "subscription-sub_1")
-				if !slices.Contains(inv, tc.other.EventType()) && !slices.Contains(sub, tc.other.EventType()) {
-					t.Fatalf("the other writer's %s is lost", tc.other.EventType())
+				if n, want := countOf(inv, domain.TypePaymentAttempted), map[bool]int{true: 1, false: 0}[tc.recorded]; n != want {
+					t.Fatalf("invoice stream %v: %d attempts; want %d", inv, n, want)
 				}
 				// The subscription is paused for the recovery once, by the
 				// decision that was written.
 				if n := countOf(sub, domain.TypeSubscriptionPaused); n != 1 {
 					t.Fatalf("subscription stream %v: paused %d times; want once", sub, n)
 				}
-				// The engine goes on: in_1's first retry is charged.
+				// The engine goes on: in_1's first retry is charged once
+				// the attempt is recorded; otherwise in_1 is charged under
+				// no other key.
 				if err := e.AdvanceTo(context.Background(), t0.Add(30*24*time.Hour)); err != nil {
 					t.Fatal(err)
 				}
-				if got := x.charged(); len(got) < 3 || got[2] != "in_1/2" {
-					t.Fatalf("charges %v; want in_1's retry after the re-read", got)
+				got := x.charged()
+				if tc.recorded && !slices.Contains(got, "in_1/2") || !tc.recorded && slices.ContainsFunc(got, func(k string) bool { return k != "in_1/1" }) {
+					t.Fatalf("charges %v; want in_1's retry after the re-read only if the attempt is recorded", got)
+				}
+				checkChargedAsRecorded(t, ps, x)
+				// Only the request whose attempt is not written is kept.
+				if keys, want := slices.Sorted(maps.Keys(e.sent)), map[bool][]string{true: nil, false: {"in_1/1"}}[tc.recorded]; !slices.Equal(keys, want) {
+					t.Fatalf("requests kept %v; want %v", keys, want)
+				}
+				if !tc.recorded {
+					if inv := e.Invoice("in_1"); inv.AttemptCount != 0 || inv.AmountRemaining != 1800 {
+						t.Fatalf("engine's in_1: %d attempts, %d remaining; want no attempt recorded and 1800 remaining", inv.AttemptCount, inv.AmountRemaining)
+					}
 				}
 			})
 		})
+	}
+}
+
+// TestChargeAfterAnUnknownOutcome: the gateway's answer to in_1's first
+// charge is lost (an error: the outcome is unknown), and meanwhile another
+// writer records a partial payment. When the engine tries again, the
+// decision is for the 1,800 that remain, under the same key: it sends the
+// first request (1,900) again, unchanged, which the gateway answers, and
+// since the ledger does not admit an attempt for more than remains, records
+// none and makes no other charge of in_1. On every flush path.
+func TestChargeAfterAnUnknownOutcome(t *testing.T) {
+	onPaths(t, func(t *testing.T, p flushPath) {
+		t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		var other eventstore.Store
+		calls := 0
+		e, st, ps, x := pathEngine(t, p, func(r ChargeRequest) error {
+			if calls++; calls == 1 {
+				appendAsOther(t, other, domain.PartialPaymentReceived{Base: domain.Base{OccurredAt: t0}, InvoiceID: "in_1", Amount: 100})
+				return errors.New("gateway: connection reset")
+			}
+			return nil
+		})
+		other = st
+		appendAsOther(t, st, customerEvents(1, t0)...)
+		ctx := context.Background()
+		mustFor(t)(e.AdvanceTo(ctx, t0.Add(time.Hour)))
+		if inv := e.Invoice("in_1"); inv.AmountRemaining != 1800 {
+			t.Fatalf("engine's in_1: %d remaining; want the other writer's payment applied", inv.AmountRemaining)
+		}
+		mustFor(t)(e.AdvanceTo(ctx, t0.Add(30*24*time.Hour)))
+		got := x.charged()
+		if len(got) < 2 || slices.ContainsFunc(got, func(k string) bool { return k != "in_1/1" }) {
+			t.Fatalf("charges %v; want in_1/1 tried again, and no other key", got)
+		}
+		if req, _, _ := x.sent("in_1/1"); req.Amount != 1900 {
+			t.Fatalf("in_1/1 sent for %d; want the first decision's 1900", req.Amount)
+		}
+		if n := countOf(streamTypes(t, ps, "invoice-in_1"), domain.TypePaymentAttempted); n != 0 {
+			t.Fatalf("in_1: %d attempts written; want none (1900 charged, 1800 remaining)", n)
+		}
+		checkChargedAsRecorded(t, ps, x)
+	})
+}
+
+// TestChargeKeyReusedAfterARestart: an engine before a restart charged
+// in_1 1,900 under in_1/1 and stopped before recording it; a partial
+// payment was recorded since. The engine now running has no memory of
+// that request: it decides a charge of the 1,800 that remain, under the
+// same key, which the gateway refuses (ErrKeyReused, as Stripe). The
+// engine does not try again every minute: the invoice waits for its next
+// event, its charge to be reconciled by its key.
+func TestChargeKeyReusedAfterARestart(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	e, st, ps, x := pathEngine(t, flushPaths[0], nil)
+	x.first["in_1/1"] = ChargeRequest{IdempotencyKey: "in_1/1", InvoiceID: "in_1", CustomerID: "cus_1", PaymentMethodID: "pm_1",
+		Amount: 1900, Currency: "usd", AttemptNumber: 1, Initiator: domain.InitiatorInitial, At: t0}
+	appendAsOther(t, st, customerEvents(1, t0)...)
+	appendAsOther(t, st, domain.PartialPaymentReceived{Base: domain.Base{OccurredAt: t0}, InvoiceID: "in_1", Amount: 100})
+	mustFor(t)(e.AdvanceTo(context.Background(), t0.Add(30*24*time.Hour)))
+	if got := x.charged(); !slices.Equal(got, []string{"in_1/1"}) {
+		t.Fatalf("charges %d (%v...); want in_1/1 once, refused, and not tried again", len(got), got[:min(len(got), 3)])
+	}
+	if n := countOf(streamTypes(t, ps, "invoice-in_1"), domain.TypePaymentAttempted); n != 0 {
+		t.Fatalf("in_1: %d attempts written; want none", n)
+	}
+}
+
+// checkChargedAsRecorded checks that the gateway never saw a key reused
+// with other parameters, and that every attempt written to in_1's stream
+// is the request sent under its key: its amount, card and currency.
+func checkChargedAsRecorded(t *testing.T, ps *pebble.Store, x *effects) {
+	t.Helper()
+	recs, err := ps.ReadStream(context.Background(), "invoice-in_1", eventstore.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		if rec.Type != domain.TypePaymentAttempted {
+			continue
+		}
+		ev, err := domain.Decode(rec.Type, rec.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := ev.(domain.PaymentAttempted)
+		key := fmt.Sprint(a.InvoiceID, "/", a.AttemptNumber)
+		req, ok, _ := x.sent(key)
+		if !ok || a.Amount != req.Amount || a.PaymentMethodID != req.PaymentMethodID || a.Currency != req.Currency {
+			t.Errorf("attempt %s recorded for %d %s on %s; charged %+v", key, a.Amount, a.Currency, a.PaymentMethodID, req)
+		}
+	}
+	if _, _, reused := x.sent(""); len(reused) > 0 {
+		t.Errorf("keys sent again with other parameters (the gateway refused them): %v", reused)
 	}
 }
 

@@ -300,6 +300,7 @@ func (e *Engine) land(ctx context.Context, f *flight) error {
 	if f.err != nil {
 		return f.err
 	}
+	e.forgetWritten(f)
 	for _, b := range f.conflicts {
 		e.log.Info("dunning: concurrent write; re-reading stream", "stream", b.stream)
 		if err := e.reload(ctx, b.stream); err != nil {
