@@ -135,16 +135,20 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 // sums sets ps and P from post and surv.
 func (s *search) sums() {
 	const J = numOnset + 1
+	// Locals: through s every store would reload the slices.
 	s.ps = resize(s.ps, len(s.post))
-	for q := range s.ps {
-		s.ps[q] = s.post[q] * s.surv[q]
+	ps, post, surv := s.ps, s.post, s.surv
+	post, surv = post[:len(ps)], surv[:len(ps)]
+	for q := range ps {
+		ps[q] = post[q] * surv[q]
 	}
 	s.P = resize(s.P, J+1)
-	acc, ps := 0.0, s.ps[stateOnset:stateOnset+J]
-	s.P[0] = 0
-	for j, v := range ps {
+	P := s.P[:J+1]
+	acc := 0.0
+	P[0] = 0
+	for j, v := range ps[stateOnset : stateOnset+J] {
 		acc += v
-		s.P[j+1] = acc
+		P[j+1] = acc
 	}
 }
 
@@ -158,20 +162,22 @@ func insertAt(a []int, pos, v int) []int {
 // survival sets surv and remind for the sorted slots chosen.
 func (s *search) survival(chosen []int) {
 	defer s.sums()
-	for q := range s.surv {
-		s.surv[q] = 1
+	surv, f := s.surv, s.f
+	for q := range surv {
+		surv[q] = 1
 	}
-	s.remind = 1
+	remind := 1.0
 	a := s.last
 	for _, j := range chosen {
 		b := &s.pts[j]
 		for q := 0; q < stateOnset; q++ {
-			s.surv[q] *= s.f.of(q, a, b)
+			surv[q] *= f.of(q, a, b)
 		}
-		s.f.mulOnsets(s.surv, a, b)
-		s.remind *= s.rho[j]
-		a = &s.pts[j]
+		f.mulOnsets(surv, a, b)
+		remind *= s.rho[j]
+		a = b
 	}
+	s.remind = remind
 }
 
 // bestInsert returns the chance of recovery with the best slot added to
