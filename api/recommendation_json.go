@@ -211,6 +211,27 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 
 const jsonHex = "0123456789abcdef"
 
+// load8 is the eight bytes of s (len(s) ≥ 8), little-endian: loads the
+// compiler combines into one.
+func load8(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plain8 reports whether none of the eight bytes of x needs a look from
+// appendJSONString: each is ASCII, from the space up, and none is a
+// quote, a backslash, <, > or &. (A byte is zero after the xor with a
+// character's repetition exactly when it is that character; the tests
+// are exact for any byte once the top bits are known clear.)
+func plain8(x uint64) bool {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	// zero(v) = (v − ones) &^ v & tops, written out so that plain8 is
+	// inlined.
+	q, bs, lt, gt, amp := x^('"'*ones), x^('\\'*ones), x^('<'*ones), x^('>'*ones), x^('&'*ones)
+	return (x|(x-0x20*ones)&^x|(q-ones)&^q|(bs-ones)&^bs|(lt-ones)&^lt|(gt-ones)&^gt|(amp-ones)&^amp)&tops == 0
+}
+
 // appendJSONString writes s quoted as encoding/json does with HTML
 // escaping: the escapes \\ \" \b \f \n \r \t, \u00XX for the other
 // control bytes and < > &, \ufffd for each byte of invalid UTF-8, and
@@ -219,6 +240,14 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look: the text of an
+		// explanation is mostly plain ASCII.
+		for i+8 <= len(s) && plain8(load8(s[i:i+8])) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if jsonSafe[c] {

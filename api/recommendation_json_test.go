@@ -3,12 +3,14 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/recoupledger/recoup/domain"
 )
@@ -144,4 +146,39 @@ func FuzzRecommendationJSON(f *testing.F) {
 			Contributions: []domain.Contribution{{Feature: s, Value: x, Effect: -x}}}
 		checkRecommendationJSON(t, v)
 	})
+}
+
+// plain8 is the byte-by-byte test of jsonSafe on eight bytes, for every
+// byte value in every position among safe ones, and at random.
+func TestPlain8(t *testing.T) {
+	check := func(w [8]byte) {
+		t.Helper()
+		want := true
+		for _, c := range w {
+			want = want && c < utf8.RuneSelf && jsonSafe[c]
+		}
+		if got := plain8(binary.LittleEndian.Uint64(w[:])); got != want {
+			t.Fatalf("plain8(%q) = %v, want %v", w, got, want)
+		}
+	}
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			w := [8]byte{'a', 'b', ' ', '~', 'z', '0', '%', '('}
+			w[pos] = byte(c)
+			check(w)
+			w[(pos+3)%8] = 0x1f
+			check(w)
+		}
+	}
+	r := rand.New(rand.NewPCG(8, 9))
+	for i := 0; i < 100000; i++ {
+		var w [8]byte
+		for k := range w {
+			w[k] = byte(0x20 + r.IntN(0x60))
+			if r.IntN(16) == 0 {
+				w[k] = byte(r.IntN(256))
+			}
+		}
+		check(w)
+	}
 }

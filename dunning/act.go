@@ -2,7 +2,7 @@ package dunning
 
 import (
 	"context"
-	"strconv"
+	"errors"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -130,20 +130,26 @@ func (e *Engine) situation(inv *invoice, now time.Time) domain.Situation {
 // charge makes the attempt the domain asks for and records its outcome
 // with what it decides, in one append to the invoice (and one to the
 // subscription, before it). It makes none once a flush has failed: the
-// attempt could not be recorded (halt.go).
+// attempt could not be recorded (halt.go). An attempt decided again
+// before the first decision's is written sends the first request again
+// and records it (sent.go).
 func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c domain.Charge, now time.Time) (bool, error) {
 	if e.halted() {
 		return false, errHalted
 	}
-	key := inv.id + "/" + strconv.Itoa(c.AttemptNumber)
-	res, err := e.gateway.Charge(ctx, ChargeRequest{
-		IdempotencyKey: key, InvoiceID: inv.id, CustomerID: inv.agg.CustomerID,
-		PaymentMethodID: c.PaymentMethodID, Amount: c.Amount, Currency: c.Currency, AttemptNumber: c.AttemptNumber,
-		Initiator: c.Initiator, At: now,
-	})
+	req, c := e.chargeRequest(inv, c, now)
+	res, err := e.gateway.Charge(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
+		}
+		if errors.Is(err, ErrKeyReused) {
+			// Sent before with other parameters, by an engine before a
+			// restart: trying again would be refused again. The invoice
+			// waits for its next event (act parks it).
+			e.log.Error("dunning: the gateway refuses the charge's key, used before with other parameters; reconcile it by idempotency key",
+				"key", req.IdempotencyKey, "amount", req.Amount, "err", err)
+			return false, nil
 		}
 		e.log.Warn("dunning: charge outcome unknown; will try again", "invoice", inv.id, "attempt", c.AttemptNumber, "err", err)
 		inv.chargeRetryAt = now.Add(time.Minute)
@@ -158,11 +164,16 @@ func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c
 		a.Outcome = domain.Failed
 	}
 	evs, err := e.decide(s, func(s domain.Situation) ([]domain.Event, error) { return domain.RecordPaymentAttempt(s, a) })
-	if e.refused(inv, err) {
+	if err != nil {
+		// The charge was made: nothing else is recorded in its place. The
+		// invoice waits for its next event (act parks it).
+		e.log.Error("dunning: charge made but the ledger refuses its attempt; reconcile it by idempotency key",
+			"key", req.IdempotencyKey, "amount", req.Amount, "remaining", inv.agg.AmountRemaining,
+			"outcome", a.Outcome, "charge", a.ChargeID, "err", err)
 		return false, nil
 	}
 	e.emit(inv, evs)
-	e.charges = append(e.charges, UnrecordedCharge{IdempotencyKey: key, InvoiceID: inv.id, AttemptNumber: c.AttemptNumber, Outcome: a.Outcome, ChargeID: a.ChargeID})
+	e.charges = append(e.charges, UnrecordedCharge{IdempotencyKey: req.IdempotencyKey, InvoiceID: inv.id, AttemptNumber: c.AttemptNumber, Outcome: a.Outcome, ChargeID: a.ChargeID})
 	e.stats.Charges++
 	return true, nil
 }

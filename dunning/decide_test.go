@@ -8,7 +8,6 @@ import (
 
 	"github.com/recoupledger/recoup/domain"
 	"github.com/recoupledger/recoup/eventstore"
-	"github.com/recoupledger/recoup/eventstore/pebble"
 )
 
 // TestDecideCommit: Decide takes the due decisions in memory and writes
@@ -85,11 +84,7 @@ func TestDecideCommit(t *testing.T) {
 func TestSoleWriter(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	s, err := pebble.Open(t.TempDir(), pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openPebble(t)
 	b := domain.Base{OccurredAt: t0}
 	// A customer the store held before the engine started.
 	cus := domain.CustomerRegistered{Base: b, CustomerID: "cus_1", Email: "a@example.test", Country: "US", TimeZone: "America/New_York"}

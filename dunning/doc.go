@@ -32,7 +32,8 @@
 //     the probability the mixed policy had of choosing its hour slot, on
 //     RetryScheduled and then on the PaymentAttempted it leads to, so that
 //     histories can be evaluated off-policy without bias;
-//   - the Gateway call, with the idempotency key "<invoice>/<attempt>";
+//   - the Gateway call, with the idempotency key "<invoice>/<attempt>"
+//     (one key, one request: see Idempotency and restart);
 //   - the sends: reminder emails through a Notifier (ReminderSent, or
 //     ReminderFailed and a retry after notify.Backoff), and Stripe-shaped
 //     webhooks (invoice.payment_failed with attempt_count and
@@ -101,6 +102,24 @@
 // queued on one eventstore.QueueChain, none is written after one the
 // store refused.
 //
+// One idempotency key names one request (sent.go). The engine may decide
+// an attempt again before the first decision is written: after a conflict
+// it re-reads and decides from what another writer recorded meanwhile
+// (a partial payment lowers what remains), and after an unknown outcome
+// it tries again. It remembers every charge request it sent until the
+// attempt is written, and a charge decided again under the same key sends
+// that request, identical, and records what it charged (its amount, card
+// and initiator) with the processor's answer, not the new decision: the
+// processor answers a repeated key for the first request, and Stripe
+// refuses a key reused with other parameters. Where the ledger no longer
+// admits that attempt (less remains than was charged, or the invoice was
+// closed), the domain refuses it; the engine records nothing in its place,
+// logs the charge to be reconciled by its key, and the invoice waits for
+// its next event. The key is never derived from the amount, which would
+// charge twice. A gateway's refusal of a reused key (ErrKeyReused: an
+// engine before a restart sent it with other parameters) is logged the
+// same way, not tried again every minute.
+//
 // A restart therefore loses at most decisions that were not written, and
 // takes them again: a charge made but not recorded is repeated with the
 // same idempotency key (the gateway answers with the first outcome), an
@@ -134,8 +153,9 @@
 // the same keys, which the processor answers with the first outcome.
 // (On a store without multi-stream appends, the KurrentDB adapter, a
 // flush writes each stream on its own, so some of the failed flush's
-// invoices may be written after all: the list is of charges not known to
-// be written.) A batch a flush set aside as conflicted is re-read, not
+// invoices may be written after all: those whose appends the store
+// confirmed are not listed, so the list is of charges not known to be
+// written, which after an unknown outcome may include some that were.) A batch a flush set aside as conflicted is re-read, not
 // written: should the engine stop (or Close come) before that, the charges
 // of the conflicted invoices are listed too, whichever flush in flight it
 // was in. A flush cut short because the caller's context ended (a

@@ -69,6 +69,9 @@ type Engine struct {
 	// charges are the gateway charges whose attempts are staged; a flush
 	// takes them with its batches (UnrecordedCharge, should it fail).
 	charges []UnrecordedCharge
+	// sent are the charge requests sent whose attempts are not yet
+	// written, by idempotency key (sent.go).
+	sent map[string]sentCharge
 	// busy is the wall time with a flush in flight (Stats.FlushTime).
 	busy busyTime
 }

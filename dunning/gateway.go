@@ -2,6 +2,7 @@ package dunning
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -14,10 +15,26 @@ type Gateway interface {
 	// IdempotencyKey as processors do: a repeated key returns the first
 	// outcome without charging again. That is what makes a re-run after
 	// a crash (charged, but the attempt not yet recorded) safe.
-	// An error means the outcome is unknown; the engine tries again later
-	// with the same key.
+	//
+	// A key names one request. Within a run the engine sends a key again
+	// only with the identical request (every field), even when it decides
+	// that attempt again on a ledger that changed meanwhile (a payment
+	// arrived, so less remains): it records what that request charged,
+	// never the new decision (sent.go). So an implementation may refuse a
+	// key reused with other parameters, as Stripe does; it then returns
+	// an error wrapping ErrKeyReused. An engine restarted after a crash
+	// has no memory of the requests it sent and may meet that refusal; it
+	// leaves the charge to be reconciled by its key, and the invoice waits
+	// for its next event rather than trying again.
+	//
+	// Any other error means the outcome is unknown; the engine tries
+	// again later with the same key and the same request.
 	Charge(ctx context.Context, req ChargeRequest) (ChargeResult, error)
 }
+
+// ErrKeyReused is a gateway's refusal of an idempotency key already used
+// with other parameters (Stripe's idempotency_error).
+var ErrKeyReused = errors.New("idempotency key reused with different parameters")
 
 // ChargeRequest is one attempt to collect an invoice's remaining amount.
 type ChargeRequest struct {

@@ -66,8 +66,10 @@ type UnrecordedCharge struct {
 // the FlushError: a refused append wraps eventstore.ErrWrongExpectedVersion
 // and an *eventstore.BatchError (or names the stream in its message, on a
 // store without multi-stream appends). Stream, Expected and Events name the
-// append that failed (the refused record), when the failure is one
-// append's.
+// append the store refused (for its input, its stream or its expected
+// revision; see refusal), on every flush path; they are empty when the
+// failure is not such a refusal, for instance an append whose outcome is
+// unknown because the context ended or the store was unavailable.
 //
 // Unrecorded lists the charges the engine made whose attempts are not
 // known to be written, oldest first. On a store with multi-stream appends
@@ -76,10 +78,10 @@ type UnrecordedCharge struct {
 // flushes queued behind it are refused with it, and staged decisions were
 // never sent. On a store without them (the KurrentDB adapter) a flush
 // appends each stream on its own, so streams of the failed flush other
-// than the refused one may have been written, and charges of those
-// invoices may be listed although recorded. After a failure of unknown
-// outcome (the context ended while the store wrote) some may be written
-// too. Either way they are to be reconciled with the processor by
+// than the refused one may have been written: the charges whose invoice
+// appends the store confirmed are not listed. After a failure of unknown
+// outcome (the context ended while the store wrote) some listed may be
+// written. Either way they are to be reconciled with the processor by
 // idempotency key; an engine restarted on the ledger decides them again
 // and charges with the same key, which a processor answers with the first
 // outcome (see Gateway).
@@ -194,24 +196,32 @@ func (e *Engine) stop(ctx context.Context, f *flight, err error) error {
 	return fe
 }
 
-// unwritten returns the charges of flight f whose attempts are not
-// written, and whether what f left unwritten carried events another writer
-// recorded: all of a failed flight's; of one written but for its conflicts
-// (set aside to be re-read, which a stopping engine does not do), those of
-// the conflicted invoices.
+// unwritten returns the charges of flight f whose attempts are not known
+// to be written, and whether what f left so carried events another writer
+// recorded: of a failed flight, those of every batch the store did not
+// confirm written (in one commit none is; stream by stream, the appends
+// that succeeded before the failure are); of one written but for its
+// conflicts (set aside to be re-read, which a stopping engine does not
+// do), those of the conflicted invoices.
 func unwritten(f *flight) (charges []UnrecordedCharge, recorded bool) {
+	left := f.conflicts
 	if f.err != nil {
-		return slices.Clone(f.charges), carriesRecorded(f.batches)
+		left = nil
+		for _, b := range f.batches {
+			if !b.written {
+				left = append(left, b)
+			}
+		}
 	}
 	for _, c := range f.charges {
-		for _, b := range f.conflicts {
+		for _, b := range left {
 			if b.stream == domain.InvoiceStream(c.InvoiceID) {
 				charges = append(charges, c)
 				break
 			}
 		}
 	}
-	return charges, carriesRecorded(f.conflicts)
+	return charges, carriesRecorded(left)
 }
 
 // carriesRecorded reports whether any of bs carries events another writer

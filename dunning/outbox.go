@@ -40,6 +40,8 @@ type batch struct {
 	// staged it: such a batch is never dropped to a re-read (an accepted
 	// fact is written or its flush fails).
 	recorded int
+	// written: the store confirmed the batch's append (noteWritten).
+	written bool
 }
 
 var metadata = domain.EncodeMetadata(domain.Metadata{})
@@ -298,6 +300,7 @@ func (e *Engine) land(ctx context.Context, f *flight) error {
 	if f.err != nil {
 		return f.err
 	}
+	e.forgetWritten(f)
 	for _, b := range f.conflicts {
 		e.log.Info("dunning: concurrent write; re-reading stream", "stream", b.stream)
 		if err := e.reload(ctx, b.stream); err != nil {
@@ -430,13 +433,23 @@ func (e *Engine) queueOneCommit(ctx context.Context, q batchQueuer, prev *flight
 		}
 	}
 	var be *eventstore.BatchError
-	if errors.As(err, &be) && be.Index >= 0 && be.Index < len(all) {
+	if errors.As(err, &be) && be.Index >= 0 && be.Index < len(all) && refusal(err) {
 		f.refused = all[be.Index]
 		if f.refused.recorded > 0 && errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 			return fmt.Errorf("dunning: %w: %w", errRecordedRefused, err)
 		}
 	}
 	return fmt.Errorf("dunning: %w", err)
+}
+
+// refusal reports whether err is the store's refusal of an append as
+// such (its input, its stream or its expected revision), as opposed to a
+// failure of the store or of the call (unavailable, closed, a storage
+// error, the context ended), whose outcome may be unknown. Only a refused
+// append is named by the FlushError (flight.refused), on every path.
+func refusal(err error) bool {
+	return errors.Is(err, eventstore.ErrWrongExpectedVersion) || errors.Is(err, eventstore.ErrInvalidArgument) ||
+		errors.Is(err, eventstore.ErrStreamDeleted)
 }
 
 // appendOneCommit writes both phases of a flush as one atomic
@@ -465,7 +478,7 @@ func (e *Engine) appendOneCommit(ctx context.Context, first, second []*batch, f 
 		}
 		var be *eventstore.BatchError
 		if !errors.As(err, &be) || !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-			if be != nil && be.Index >= 0 && be.Index < len(all) {
+			if be != nil && be.Index >= 0 && be.Index < len(all) && refusal(err) {
 				f.refused = all[be.Index]
 			}
 			return fmt.Errorf("dunning: %w", err)
@@ -522,18 +535,29 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tai
 	close(work)
 	wg.Wait()
 	f.appends += len(batches)
+	// Every confirmed append is noted first: one failure below ends the
+	// loop, and the batches written beside it must not be listed as
+	// unwritten (see unwritten).
+	for i, err := range errs {
+		if err == nil {
+			f.noteWritten(batches[i], results[i])
+		}
+	}
 	for i, err := range errs {
 		b := batches[i]
 		if err == nil {
-			f.noteWritten(b, results[i])
 			continue
 		}
 		// A failure other than a conflict (bad input, or an unknown
 		// outcome when the context ended) fails the flush as it is, so
 		// this check comes first: errRecordedRefused marks only a recorded
 		// batch refused for its expected revision, as in appendOneCommit.
+		// The batch is named only if the store refused it (refusal), as
+		// appendOneCommit names only a refused request.
 		if !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-			f.refused = b
+			if refusal(err) {
+				f.refused = b
+			}
 			return fmt.Errorf("dunning: append to %s: %w", b.stream, err)
 		}
 		if b.recorded > 0 {

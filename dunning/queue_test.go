@@ -8,7 +8,6 @@ import (
 
 	"github.com/recoupledger/recoup/domain"
 	"github.com/recoupledger/recoup/eventstore"
-	"github.com/recoupledger/recoup/eventstore/pebble"
 )
 
 // TestSoleWriterQueuesFlushes: a settled sole writer on the embedded
@@ -20,11 +19,7 @@ import (
 func TestSoleWriterQueuesFlushes(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	s, err := pebble.Open(t.TempDir(), pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openPebble(t)
 	gw := GatewayFunc(func(context.Context, ChargeRequest) (ChargeResult, error) {
 		return ChargeResult{Outcome: domain.Failed, DeclineCode: "insufficient_funds", NetworkDeclineCode: "51"}, nil
 	})

@@ -117,10 +117,11 @@ func (e *Engine) Flush(ctx context.Context) error {
 	return e.flush(ctx)
 }
 
-// noteWritten remembers the revisions a written batch took, if it carries
-// recorded events of a stream the subscription cannot skip by aggregate
+// noteWritten marks b written and remembers the revisions it took, if it
+// carries recorded events of a stream the subscription cannot skip by aggregate
 // version.
 func (f *flight) noteWritten(b *batch, res eventstore.AppendResult) {
+	b.written = true
 	if f.last.Less(res.Position) {
 		f.last = res.Position
 	}

@@ -26,11 +26,7 @@ func mustFor(t *testing.T) func(error) {
 
 func newRecordEngine(t *testing.T, now time.Time) (*Engine, *pebble.Store) {
 	t.Helper()
-	s, err := pebble.Open(t.TempDir(), pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openPebble(t)
 	gw := GatewayFunc(func(context.Context, ChargeRequest) (ChargeResult, error) {
 		return ChargeResult{Outcome: domain.Failed, DeclineCode: "insufficient_funds", NetworkDeclineCode: "51"}, nil
 	})
@@ -50,7 +46,7 @@ func record(t *testing.T, e *Engine, key string, expected eventstore.ExpectedRev
 		if err != nil {
 			t.Fatal(err)
 		}
-		data[i] = eventstore.EventData{ID: uuid.NewSHA1(uuid.NameSpaceURL, []byte(key+"/"+string(rune('a'+i)))), Type: typ,
+		data[i] = eventstore.EventData{ID: recordedID(key, i), Type: typ,
 			ContentType: eventstore.ContentTypeJSON, Data: b, Metadata: metadata}
 	}
 	return e.Record(context.Background(), evs[0].StreamName(), expected, evs, data)

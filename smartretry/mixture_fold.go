@@ -29,6 +29,10 @@ type mixFold struct {
 	pre  [numCures]float64
 	post [][numCures][2]float64
 	lo   [][numCures]float64
+	// loRun[band][n-1] is the least of lo over the n local hours from
+	// band on (wrapping at midnight), n up to chunkSlots: a chunk's
+	// slots are consecutive hours but at a change of the clocks.
+	loRun [][chunkSlots][numCures]float64
 	// rpost are post's reciprocals (a segment divides by them).
 	rpost [][numCures][2]float64
 	// act is m.Activity as the fold was built and logAct[i] is
@@ -62,6 +66,17 @@ func newMixFold(m *Mixture) *mixFold {
 			f.post[band][c] = [2]float64{a, b}
 			f.lo[band][c] = min(a, b)
 			f.rpost[band][c] = [2]float64{1 / a, 1 / b}
+		}
+	}
+	f.loRun = make([][chunkSlots][numCures]float64, numBands)
+	for band := range f.loRun {
+		run := &f.loRun[band]
+		run[0] = f.lo[band]
+		for n := 1; n < chunkSlots; n++ {
+			x := &f.lo[(band+n)%numBands]
+			for c := range run[n] {
+				run[n][c] = min(run[n-1][c], x[c])
+			}
 		}
 	}
 	f.act, f.logAct = m.Activity, m.activityLogs()

@@ -87,6 +87,7 @@ func NewMixturePlanner(m *Mixture, fallback *Planner, rules Rules) *MixturePlann
 // would otherwise cost the server more in garbage collection than the
 // search itself.
 type mixScratch struct {
+	rc   domain.RetryContext // the plan's request
 	dep  deposits
 	pts  []point
 	post []float64
@@ -101,6 +102,7 @@ type mixScratch struct {
 var mixScratchPool = sync.Pool{New: func() any { return new(mixScratch) }}
 
 func (sc *mixScratch) release() {
+	sc.rc = domain.RetryContext{}
 	sc.dep.loc = nil
 	sc.s.f, sc.s.last, sc.s.pts, sc.s.post = nil, nil, nil, nil
 	mixScratchPool.Put(sc)
@@ -205,7 +207,13 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	if rc.RetriesLeft <= 0 {
 		return stop("no retries left in the preset")
 	}
-	c, err := CaseFromContext(&rc)
+	sc := mixScratchPool.Get().(*mixScratch)
+	defer sc.release()
+	// The rules are a function value: a pointer to rc passed to one
+	// would move rc to the heap on every plan; the scratch's copy is
+	// pooled.
+	sc.rc = rc
+	c, err := CaseFromContext(&sc.rc)
 	if err != nil {
 		return domain.RetryPlan{}, err
 	}
@@ -234,7 +242,7 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	if rules == nil {
 		rules = NetworkRules
 	}
-	earliest, rule := rules(&rc, start)
+	earliest, rule := rules(&sc.rc, start)
 	if earliest.IsZero() {
 		return stop("no retry allowed: the card networks forbid retrying this card (" + rule + ")")
 	}
@@ -245,8 +253,6 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	if from >= n {
 		return stop("no retry allowed: the window has ended")
 	}
-	sc := mixScratchPool.Get().(*mixScratch)
-	defer sc.release()
 	dep := &sc.dep
 	dep.fill(c.Loc, first.At, end, p.M.DepositHour)
 	f := p.fold()
@@ -338,14 +344,6 @@ func topContributions(cs []domain.Contribution, top int) []domain.Contribution {
 		}
 	}
 	return append([]domain.Contribution(nil), cs[:min(len(cs), top)]...)
-}
-
-// sameCells reports whether every class's hazard cells are the same for
-// an attempt at p as at q, whatever the attempts around them.
-func (p *point) sameCells(q *point) bool {
-	// The local hour differs between all neighbours but at a change of
-	// the clocks: compared first, it spares the arrays' comparison.
-	return p.band == q.band && p.on == q.on && p.block == q.block && p.fcell == q.fcell && p.idx == q.idx
 }
 
 // classList appends the plan's classes and their posteriors to an

@@ -33,6 +33,7 @@ type search struct {
 	loss     []float64
 	segs     []segment
 	spans    []slotSpan
+	order    []int32 // spans by bound
 	chunks   []chunkMin
 	prune    bool // bounds hold (chunkMins)
 }
@@ -66,10 +67,18 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 	// before it was not.
 	var ver int32
 	for j := from; j < n; j++ {
-		s.same[j] = j > from && pts[j].sameCells(&pts[j-1])
-		if j > from && !pts[j].fundsSame(&pts[j-1]) {
-			ver++
+		same := false
+		if j > from {
+			p, q := &pts[j], &pts[j-1]
+			fs := p.fundsSame(q)
+			// Every class's cells alike: the funds', and the local hour, the
+			// onsets lifted and the day of the run.
+			same = fs && p.band == q.band && p.on == q.on && p.block == q.block
+			if !fs {
+				ver++
+			}
 		}
+		s.same[j] = same
 		s.fver[j] = ver
 		s.rho[j] = 1
 		if rho != nil {
@@ -126,16 +135,20 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 // sums sets ps and P from post and surv.
 func (s *search) sums() {
 	const J = numOnset + 1
+	// Locals: through s every store would reload the slices.
 	s.ps = resize(s.ps, len(s.post))
-	for q := range s.ps {
-		s.ps[q] = s.post[q] * s.surv[q]
+	ps, post, surv := s.ps, s.post, s.surv
+	post, surv = post[:len(ps)], surv[:len(ps)]
+	for q := range ps {
+		ps[q] = post[q] * surv[q]
 	}
 	s.P = resize(s.P, J+1)
-	acc, ps := 0.0, s.ps[stateOnset:stateOnset+J]
-	s.P[0] = 0
-	for j, v := range ps {
+	P := s.P[:J+1]
+	acc := 0.0
+	P[0] = 0
+	for j, v := range ps[stateOnset : stateOnset+J] {
 		acc += v
-		s.P[j+1] = acc
+		P[j+1] = acc
 	}
 }
 
@@ -149,20 +162,22 @@ func insertAt(a []int, pos, v int) []int {
 // survival sets surv and remind for the sorted slots chosen.
 func (s *search) survival(chosen []int) {
 	defer s.sums()
-	for q := range s.surv {
-		s.surv[q] = 1
+	surv, f := s.surv, s.f
+	for q := range surv {
+		surv[q] = 1
 	}
-	s.remind = 1
+	remind := 1.0
 	a := s.last
 	for _, j := range chosen {
 		b := &s.pts[j]
 		for q := 0; q < stateOnset; q++ {
-			s.surv[q] *= s.f.of(q, a, b)
+			surv[q] *= f.of(q, a, b)
 		}
-		s.f.mulOnsets(s.surv, a, b)
-		s.remind *= s.rho[j]
-		a = &s.pts[j]
+		f.mulOnsets(surv, a, b)
+		remind *= s.rho[j]
+		a = b
 	}
+	s.remind = remind
 }
 
 // bestInsert returns the chance of recovery with the best slot added to
@@ -177,9 +192,9 @@ func (s *search) survival(chosen []int) {
 // slot, found in two passes. The first ranks the candidates by an
 // approximate loss, 1 − value as segment computes it (the classes' terms
 // regrouped so that a slot costs a few multiplications), chunk by chunk
-// of slots, beginning with the chunk of least lower bound and skipping
-// every chunk whose bound exceeds the least loss found by more than the
-// margin; the second computes value exactly for the few candidates whose
+// of slots, in order of the chunks' lower bounds, stopping at the first
+// whose bound exceeds the least loss found by more than the margin; the
+// second computes value exactly for the few candidates whose
 // approximate loss is within that margin of the least, a thousand times
 // the approximation's error, so the best slot is always among them.
 func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
@@ -188,7 +203,6 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	s.cj, s.cpos = s.cj[:0], s.cpos[:0]
 	s.spans = s.spans[:0]
 	s.segs = resize(s.segs, len(chosen)+1)
-	first := -1 // the span of least bound
 	for pos := 0; pos <= len(chosen); pos++ {
 		lo, hi := s.from, n-1
 		if pos > 0 {
@@ -207,23 +221,57 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 			continue
 		}
 		for u := lo / chunkSlots; u <= hi/chunkSlots; u++ {
-			sp := slotSpan{lo: int32(max(lo, u*chunkSlots)), hi: int32(min(hi, u*chunkSlots+chunkSlots-1)), first: int32(lo), pos: int32(pos),
-				bound: s.bound(sg, &s.chunks[u])}
-			if first < 0 || sp.bound < s.spans[first].bound {
-				first = len(s.spans)
-			}
-			s.spans = append(s.spans, sp)
+			s.spans = append(s.spans, slotSpan{lo: int32(max(lo, u*chunkSlots)), hi: int32(min(hi, u*chunkSlots+chunkSlots-1)), first: int32(lo), pos: int32(pos),
+				bound: s.bound(sg, &s.chunks[u])})
+		}
+	}
+	// The spans in order of their bounds, each while its bound is within
+	// the margin of the least loss found: the rest cannot hold a slot
+	// within it. Every slot whose loss is within the margin of the least
+	// is listed whatever the order (its bound is below that least
+	// throughout); in that order the fewest others are. A NaN bound goes
+	// first, and a NaN loss stops nothing, so every span is then listed
+	// and every candidate valued, as a plain scan does.
+	// The span of least bound first (a NaN bound counts as least); then
+	// the others within the margin of the least loss it found, in order
+	// of their bounds while they stay within it.
+	first, fb := -1, math.Inf(1)
+	for i := range s.spans {
+		b := s.spans[i].bound
+		if b != b {
+			b = math.Inf(-1)
+			s.spans[i].bound = b
+		}
+		if first < 0 || b < fb {
+			first, fb = i, b
 		}
 	}
 	least := math.Inf(1)
 	if first >= 0 {
 		least = s.spanLoss(&s.spans[first], least)
 	}
+	order := s.order[:0]
 	for i := range s.spans {
-		if sp := &s.spans[i]; i != first && !(sp.bound > least+1e-9*least+1e-12) {
-			least = s.spanLoss(sp, least)
+		if i != first && !(s.spans[i].bound > least+1e-9*least+1e-12) {
+			order = append(order, int32(i))
 		}
 	}
+	for len(order) > 0 {
+		at := 0
+		for k, i := range order {
+			if s.spans[i].bound < s.spans[order[at]].bound {
+				at = k
+			}
+		}
+		if sp := &s.spans[order[at]]; !(sp.bound > least+1e-9*least+1e-12) {
+			least = s.spanLoss(sp, least)
+		} else {
+			break
+		}
+		order[at] = order[len(order)-1]
+		order = order[:len(order)-1]
+	}
+	s.order = order
 	limit := least + 1e-9*least + 1e-12
 	// NaN losses (a zero survival) compare as nothing: check them all.
 	exact := math.IsNaN(limit)
@@ -270,6 +318,10 @@ type chunkMin struct {
 	rho          float64
 	idxLo, idxHi [numSched]int32
 	onLo, onHi   int
+	// verLo and verHi number idxLo and idxHi: two chunks' deposit
+	// counts are the same arrays when their numbers are (the counts
+	// only grow), so a segment's funds cases carry over (fundsCase).
+	verLo, verHi int32
 }
 
 // chunkMins sets the chunks' minima. Bounds are used only when every
@@ -283,6 +335,7 @@ func (s *search) chunkMins(valid bool) {
 		return
 	}
 	f := s.f
+	var ver int32
 	for u := s.from / chunkSlots; u < len(s.chunks); u++ {
 		lo, hi := max(u*chunkSlots, s.from), min(n, (u+1)*chunkSlots)
 		cm := &s.chunks[u]
@@ -290,9 +343,14 @@ func (s *search) chunkMins(valid bool) {
 		for q := range cm.np {
 			cm.np[q] = f.surv[p.fcell[q]]
 		}
-		cm.cx = f.lo[p.band]
+		b0 := int(p.band)
+		consecutive, next := true, b0 // the slots' local hours run on from b0
 		for j := lo + 1; j < hi; j++ {
 			q := &s.pts[j]
+			if next++; next == numBands {
+				next = 0
+			}
+			consecutive = consecutive && int(q.band) == next
 			// The funds cells change a few times a day. Minima with min
 			// (branch-free): the values are numbers (valid), so min is
 			// the comparison.
@@ -302,9 +360,18 @@ func (s *search) chunkMins(valid bool) {
 				}
 				p = q
 			}
-			x := &f.lo[q.band]
-			for c := range cm.cx {
-				cm.cx[c] = min(cm.cx[c], x[c])
+		}
+		// The cure classes' least after the lift: a run of local hours
+		// from the fold, or hour by hour where the clocks changed.
+		if consecutive {
+			cm.cx = f.loRun[b0][hi-1-lo]
+		} else {
+			cm.cx = f.lo[b0]
+			for j := lo + 1; j < hi; j++ {
+				x := &f.lo[s.pts[j].band]
+				for c := range cm.cx {
+					cm.cx[c] = min(cm.cx[c], x[c])
+				}
 			}
 		}
 		// Reminder factors grow with the slot (ReminderValue ≥ 0 when
@@ -315,6 +382,12 @@ func (s *search) chunkMins(valid bool) {
 		}
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
 		cm.onLo, cm.onHi = int(s.pts[lo].on), int(s.pts[hi-1].on)
+		cm.verLo = ver
+		if u > s.from/chunkSlots && cm.idxLo != s.chunks[u-1].idxHi {
+			cm.verLo++
+		}
+		cm.verHi = cm.verLo + int32(b2i(cm.idxHi != cm.idxLo))
+		ver = cm.verHi
 	}
 }
 
@@ -323,26 +396,38 @@ func (s *search) chunkMins(valid bool) {
 // class it takes the case that holds for every slot of the chunk when one
 // does (no deposit since a, or one; a deposit before b, or none), else
 // the lesser of the two; for each onset likewise (lifted by the slot or
-// not), with the least of a cure class's chances after the lift.
+// not), with the least of a cure class's chances after the lift. The
+// funds classes' cases are worked out once per run of chunks with the
+// same deposit counts (fundsCase), and a cure class whose onsets are all
+// lifted, or none, at every slot of the chunk reads its coefficients from
+// the segment (boundCure): the same terms regrouped, a few operations
+// each.
 func (s *search) bound(sg *segment, cm *chunkMin) float64 {
-	// The funds classes' cases index the chunk's and the segment's
-	// options (chunkMin.fx, segment.fy): no branch to mispredict.
-	f := sg.dead
-	for q := 0; q < numSched; q++ {
-		x := cm.fx[q][b2i(cm.idxHi[q] > sg.aIdx[q])+b2i(cm.idxLo[q] > sg.aIdx[q])]
-		sy := 2 // no b: every case alike
-		if sg.hasB {
-			sy = b2i(sg.bIdx[q] > cm.idxLo[q]) + b2i(sg.bIdx[q] > cm.idxHi[q])
-		}
-		f += sg.fy[q][sy] * x
+	fc := &sg.fc
+	if cm.verLo != fc.verLo || cm.verHi != fc.verHi {
+		fc.set(sg, cm)
+	}
+	f := sg.dead + fc.k
+	for i := 0; i < fc.n; i++ {
+		f += fc.coef[i] * cm.fx[fc.q[i]][fc.kind[i]]
 	}
 	// The onsets a slot of the chunk has lifted run over a range: those
 	// below it are lifted at every slot, those above it at none, those
 	// within it take the lesser of the two cases.
-	onLo, onHi := max(cm.onLo, sg.aOn), min(cm.onHi, sg.bOn)
+	onLo := max(cm.onLo, sg.aOn)
+	onHi := max(onLo, min(cm.onHi, sg.bOn))
+	cb, ca := int(classesBelow[onLo]), int(classesFrom[onHi])
+	bc := &sg.bc
+	f += bc.below[cb] + bc.above[ca]
+	for c := 0; c < cb; c++ {
+		f += bc.ab[c] * cm.cx[c]
+	}
+	for c := max(ca, cb); c < numCures; c++ {
+		f += bc.aa[c] * cm.cx[c]
+	}
 	P := s.P
-	cl, ch := &onsetClamp[onLo], &onsetClamp[max(onLo, onHi)]
-	for c := range sg.cu {
+	cl, ch := &onsetClamp[onLo], &onsetClamp[onHi]
+	for c := cb; c < ca; c++ {
 		u := &sg.cu[c]
 		pl, ph := P[cl[c]], P[ch[c]]
 		x := cm.cx[c]
@@ -352,12 +437,93 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 	return s.remind * cm.rho * f * (1 - 1e-12)
 }
 
+// classesBelow[on] is how many cure classes have all their onsets below
+// on; classesFrom[on] the first class with none below it (numCures if
+// none). For an onset range [lo, hi) of a chunk, the classes below
+// classesBelow[lo] are lifted at every slot, those from classesFrom[hi]
+// at none.
+var classesBelow, classesFrom = func() (below, from [numOnset + 2]uint8) {
+	for on := range below {
+		for c := 0; c < numCures; c++ {
+			if onsetHi[c] <= on {
+				below[on]++
+			}
+		}
+		from[on] = numCures
+		for c := numCures - 1; c >= 0 && onsetLo[c] >= on; c-- {
+			from[on] = uint8(c)
+		}
+	}
+	return below, from
+}()
+
+// fundsCase is a segment's funds classes' part of the bound for chunks
+// with one pair of deposit counts (chunkMin.verLo, verHi): k sums the
+// classes with no deposit since a at any slot of the chunk (their
+// survival the old one), and each other class q[i] adds coef[i] times
+// the chunk's fx[q[i]][kind[i]].
+type fundsCase struct {
+	verLo, verHi int32
+	k            float64
+	n            int
+	q, kind      [numSched]uint8
+	coef         [numSched]float64
+}
+
+func (fc *fundsCase) set(sg *segment, cm *chunkMin) {
+	fc.verLo, fc.verHi = cm.verLo, cm.verHi
+	fc.k, fc.n = 0, 0
+	for q := 0; q < numSched; q++ {
+		x := b2i(cm.idxHi[q] > sg.aIdx[q]) + b2i(cm.idxLo[q] > sg.aIdx[q])
+		sy := 2 // no b: every case alike
+		if sg.hasB {
+			sy = b2i(sg.bIdx[q] > cm.idxLo[q]) + b2i(sg.bIdx[q] > cm.idxHi[q])
+		}
+		if x == 0 {
+			fc.k += sg.fy[q][sy] * sg.old
+			continue
+		}
+		fc.q[fc.n], fc.kind[fc.n], fc.coef[fc.n] = uint8(q), uint8(x), sg.fy[q][sy]
+		fc.n++
+	}
+}
+
+// boundCure holds a segment's cure classes' terms of the bound for the
+// classes whose onsets are all lifted at every slot of a chunk (below:
+// ab[c] times the chunk's least survival after the lift, plus below's
+// sum) or none (above: aa and above's sum): the terms of bound with the
+// onsets' sums read at the class's ends.
+type boundCure struct {
+	ab, aa       [numCures]float64
+	below, above [numCures + 1]float64 // below[k]: Σ c < k; above[k]: Σ c ≥ k
+}
+
+func (s *search) setBoundCure(sg *segment) {
+	bc, P := &sg.bc, s.P
+	bc.below[0], bc.above[numCures] = 0, 0
+	for c := range sg.cu {
+		u := &sg.cu[c]
+		ph := P[onsetHi[c]]
+		bc.ab[c] = u.aymin + (ph-u.p1)*u.gmin
+		bc.below[c+1] = bc.below[c] + (u.p2-ph)*u.pre
+	}
+	for c := numCures - 1; c >= 0; c-- {
+		u := &sg.cu[c]
+		pl := P[onsetLo[c]]
+		bc.aa[c] = u.aymin + (pl-u.p1)*u.gmin
+		bc.above[c] = bc.above[c+1] + (u.p2-pl)*u.pre
+	}
+}
+
 // spanLoss sets the approximate loss of the span's candidates, lists
 // them, and returns the least of least and theirs.
 func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 	sg := &s.segs[sp.pos]
 	fj := -1 // the slot whose funds term funds holds
 	var funds float64
+	// The lists grow in locals, stored once: appending through s would
+	// pass every store of their headers through the GC's write barrier.
+	cj, cpos := s.cj, s.cpos
 	for j := int(sp.lo); j <= int(sp.hi); j++ {
 		if j != int(sp.first) && s.same[j] {
 			continue
@@ -368,9 +534,10 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 		}
 		l := s.remind * s.rho[j] * (funds + sg.rest(p, s.f, s.P))
 		s.loss[j] = l
-		s.cj, s.cpos = append(s.cj, int32(j)), append(s.cpos, sp.pos)
+		cj, cpos = append(cj, int32(j)), append(cpos, sp.pos)
 		least = min(least, l)
 	}
+	s.cj, s.cpos = cj, cpos
 	return least
 }
 
@@ -477,6 +644,9 @@ type segment struct {
 	cu   [numCures]cureSeg
 	dead float64 // the dead class's term and the onsets lifting after b: the same for every j
 	hasB bool
+	// fc and bc are the bound's (fundsCase, boundCure).
+	fc   fundsCase
+	bc   boundCure
 	aIdx [numSched]int32
 	bIdx [numSched]int32
 	aBlk int32
@@ -571,6 +741,10 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 		u.aymin, u.gmin = min(u.ay[0], u.ay[1]), min(u.g[0], u.g[1])
 	}
 	sg.aIdx, sg.aBlk = sg.a.idx, sg.a.block
+	sg.fc.verLo = -1
+	if s.prune {
+		s.setBoundCure(sg)
+	}
 }
 
 // funds is the funds classes' part of the loss's sum for an attempt at p

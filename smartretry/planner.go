@@ -184,9 +184,8 @@ func explain(p *domain.RetryPlan, loc *time.Location, left int) string {
 // appendExplain appends the explanation of p to b.
 func appendExplain(b []byte, p *domain.RetryPlan, loc *time.Location, left int) []byte {
 	// Appends rather than fmt: this runs for every recommendation served.
-	const layout = "Mon 2 Jan 15:04"
 	b = append(b, "retry at "...)
-	b = p.At.In(loc).AppendFormat(b, layout)
+	b = appendLocal(b, p.At, loc, true) // "Mon 2 Jan 15:04"
 	b = append(b, " local (P(success)="...)
 	b = strconv.AppendFloat(b, 100*p.Probability, 'f', 1, 64)
 	b = append(b, "%); "...)
@@ -196,7 +195,7 @@ func appendExplain(b []byte, p *domain.RetryPlan, loc *time.Location, left int) 
 	b = append(b, " retries planned:"...)
 	for _, s := range p.Schedule {
 		b = append(b, ' ')
-		b = s.At.In(loc).AppendFormat(b, layout)
+		b = appendLocal(b, s.At, loc, true)
 		b = append(b, " ("...)
 		b = strconv.AppendFloat(b, 100*s.Probability, 'f', 1, 64)
 		b = append(b, "%)"...)
