@@ -41,9 +41,7 @@ func TestRecommendationDecodeFast(t *testing.T) {
 		[]byte(" {\n \"context\" : {\"decline_code\":\"do_not_honor\",\"advice_code\":\"01\",\"network\":\"mastercard\",\"funding\":\"credit\",\"country\":\"GB\",\"card_country\":\"FR\",\"time_zone\":\"Europe/London\",\"amount\":-0,\"currency\":\"gbp\",\"failed_at\":\"2026-03-01T10:00:00Z\",\"first_failed_at\":\"2026-02-28T10:00:00Z\",\"payment_method_updated_at\":\"2026-02-20T10:00:00Z\",\"attempts\":3} ,\"candidates\":[\"a\",\"b\"]}\t"),
 		[]byte(`{}`), []byte(`{"context":{}}`),
 	}
-	for _, b := range benchBodies() {
-		plain = append(plain, b)
-	}
+	plain = append(plain, benchBodies()...)
 	for _, b := range plain {
 		if !checkDecodeFast(t, b) {
 			t.Fatalf("decodeFast declined %q", b)
