@@ -381,10 +381,10 @@ func (s *search) chunkMins(valid bool) {
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
 		cm.onLo, cm.onHi = int(s.pts[lo].on), int(s.pts[hi-1].on)
 		cm.verLo = ver
-		if u > s.from/chunkSlots && cm.idxLo != s.chunks[u-1].idxHi {
+		if u > s.from/chunkSlots && s.pts[lo].dver != s.pts[lo-1].dver {
 			cm.verLo++
 		}
-		cm.verHi = cm.verLo + int32(b2i(cm.idxHi != cm.idxLo))
+		cm.verHi = cm.verLo + int32(b2i(s.pts[hi-1].dver != s.pts[lo].dver))
 		ver = cm.verHi
 	}
 }
