@@ -108,7 +108,8 @@
 // (a partial payment lowers what remains), and after an unknown outcome
 // it tries again. It remembers every charge request it sent until the
 // attempt is written, and a charge decided again under the same key sends
-// that request, identical, and records what it charged (its amount, card
+// that request, with the same parameters (not the clock: At is not one),
+// and records what it charged (its amount, card
 // and initiator) with the processor's answer, not the new decision: the
 // processor answers a repeated key for the first request, and Stripe
 // refuses a key reused with other parameters. Where the ledger no longer

@@ -147,12 +147,13 @@ type effects struct {
 }
 
 // take notes a request and reports whether the gateway refuses it: its
-// key was sent before with other parameters (ErrKeyReused, as Stripe).
+// key was sent before with other parameters (ErrKeyReused, as Stripe,
+// which compares the payment's parameters, not the client's clock).
 func (x *effects) take(r ChargeRequest) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.keys = append(x.keys, r.IdempotencyKey)
-	if first, ok := x.first[r.IdempotencyKey]; ok && first != r {
+	if first, ok := x.first[r.IdempotencyKey]; ok && !first.SameParameters(r) {
 		x.reused = append(x.reused, r.IdempotencyKey)
 		return fmt.Errorf("gateway: %s: %w (first %+v, now %+v)", r.IdempotencyKey, ErrKeyReused, first, r)
 	}

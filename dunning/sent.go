@@ -18,7 +18,8 @@ import (
 // ledger (the processor answers for the first amount, the engine would
 // record the second) or meet an idempotency error for ever. So the engine
 // remembers every request it sent until the attempt is written, and a
-// charge decided again under the same key sends the identical request and
+// charge decided again under the same key sends the same request (the
+// same parameters; At is not one of them, see Gateway) and
 // records what it charged: the first decision's amount, card and
 // initiator, with the processor's answer. If the ledger no longer admits
 // that attempt (what remains is now less than the amount charged, or the
@@ -29,8 +30,9 @@ import (
 // the amount: a second key would charge twice.
 //
 // The memory is the engine's: a restarted engine has none, and charges
-// whose attempts were not written are decided again from the ledger; if
-// the ledger changed meanwhile, a gateway that refuses the key reused with
+// whose attempts were not written are decided again from the ledger, at
+// another time but with the same parameters if the ledger is unchanged;
+// if the ledger changed meanwhile, a gateway that refuses the key reused with
 // other parameters answers ErrKeyReused, and the charge is left to be
 // reconciled the same way (see Gateway). A request is forgotten once its
 // attempt is written; one whose attempt the ledger refuses stays, so that

@@ -181,6 +181,11 @@ type point struct {
 	band  uint8            // local hour
 	on    int16            // onsets j < on have lifted by the time (onsetOf)
 	block int32
+	// dver counts the grid's slots up to this one whose deposit counts
+	// (idx) changed: two slots of one grid have the same idx exactly when
+	// they have the same dver (the counts only grow), a comparison the
+	// search makes per slot. Zero outside a grid.
+	dver int32
 }
 
 // deposits lists, per schedule, the pay deposits (Unix seconds) around an
@@ -458,6 +463,7 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 	for j := from + 1; j < n; j++ {
 		p.unix += 3600
 		p.h = float64(j-from) + h0 + frac
+		dv := p.dver
 		for s := range d.pay {
 			if p.unix < soonest {
 				break // most hours: no schedule's cell changes (s is 0)
@@ -475,6 +481,7 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 			if moved {
 				p.idx[s] = int32(i)
 				ab[s] = 0
+				p.dver = dv + 1
 			}
 			if i > 0 {
 				age := float64(p.unix-list[i-1]) / 3600

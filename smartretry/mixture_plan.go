@@ -360,7 +360,8 @@ func classList(b []byte, p *domain.RetryPlan) []byte {
 }
 
 // fundsSame reports whether every funds class sees an attempt at p as
-// one at q (same deposits before it, same age buckets).
+// one at q, slots of one grid (same deposits before it, same age
+// buckets).
 func (p *point) fundsSame(q *point) bool {
-	return p.fcell == q.fcell && p.idx == q.idx
+	return p.dver == q.dver && p.fcell == q.fcell
 }

@@ -288,6 +288,10 @@ func TestMixtureGridMatchesPointsRandom(t *testing.T) {
 			if pts[j].idx != want.idx || pts[j].fcell != want.fcell || pts[j].band != want.band || pts[j].on != want.on || pts[j].block != want.block || pts[j].unix != want.unix || math.Abs(pts[j].h-want.h) > 1e-9 {
 				t.Fatalf("trial %d (%s, first %v, start %v) slot %d: grid %+v, alone %+v", trial, loc, first, start, j, pts[j], want)
 			}
+			// dver numbers the grid's deposit counts.
+			if j > from && (pts[j].dver == pts[j-1].dver) != (pts[j].idx == pts[j-1].idx) {
+				t.Fatalf("trial %d slot %d: dver %d after %d for counts %v after %v", trial, j, pts[j].dver, pts[j-1].dver, pts[j].idx, pts[j-1].idx)
+			}
 		}
 	}
 }

@@ -225,16 +225,14 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 				bound: s.bound(sg, &s.chunks[u])})
 		}
 	}
-	// The spans in order of their bounds, each while its bound is within
-	// the margin of the least loss found: the rest cannot hold a slot
-	// within it. Every slot whose loss is within the margin of the least
-	// is listed whatever the order (its bound is below that least
-	// throughout); in that order the fewest others are. A NaN bound goes
-	// first, and a NaN loss stops nothing, so every span is then listed
-	// and every candidate valued, as a plain scan does.
 	// The span of least bound first (a NaN bound counts as least); then
 	// the others within the margin of the least loss it found, in order
-	// of their bounds while they stay within it.
+	// of their bounds while they stay within it: the rest cannot hold a
+	// slot within it. Every slot whose loss is within the margin of the
+	// least is listed whatever the order (its bound is below that least
+	// throughout); in this order few others are. A NaN loss stops
+	// nothing, so every span is then listed and every candidate valued,
+	// as a plain scan does.
 	first, fb := -1, math.Inf(1)
 	for i := range s.spans {
 		b := s.spans[i].bound
@@ -383,10 +381,10 @@ func (s *search) chunkMins(valid bool) {
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
 		cm.onLo, cm.onHi = int(s.pts[lo].on), int(s.pts[hi-1].on)
 		cm.verLo = ver
-		if u > s.from/chunkSlots && cm.idxLo != s.chunks[u-1].idxHi {
+		if u > s.from/chunkSlots && s.pts[lo].dver != s.pts[lo-1].dver {
 			cm.verLo++
 		}
-		cm.verHi = cm.verLo + int32(b2i(cm.idxHi != cm.idxLo))
+		cm.verHi = cm.verLo + int32(b2i(s.pts[hi-1].dver != s.pts[lo].dver))
 		ver = cm.verHi
 	}
 }
