@@ -120,10 +120,12 @@ func (d *decider) chargeDue() *Charge {
 		c.Initiator = InitiatorInitial
 		return c
 	}
-	pending := inv.Run.PendingRetry
-	if !inv.Run.Active() || pending == nil {
+	// No run, no retry: an invoice with no run is charged only by
+	// awaitsInitialCharge.
+	if inv.Run == nil || !inv.Run.Active() || inv.Run.PendingRetry == nil {
 		return nil
 	}
+	pending := inv.Run.PendingRetry
 	if ok, _, _ := RetryAllowed(d.s.Card, now); !ok {
 		r := *pending
 		r.OccurredAt, r.At = now, now // a late timer plans from now, never the past

@@ -51,10 +51,11 @@ func (inv *Invoice) settingsInForce(current CollectionSettings) CollectionSettin
 // other streams' events first. The engine appends it after each charge;
 // if it crashes between the appends, the charge is repeated under the
 // same attempt number (the gateway dedupes it) and the decision finds the
-// subscription already changed.
+// subscription already changed. The attempt is the engine's own charge:
+// a failed one may be for more than remains (see recordAttempt).
 func RecordPaymentAttempt(s Situation, a PaymentAttempted) ([]Event, error) {
 	d := newDecider(s)
-	if !d.do(d.inv.RecordAttempt(a)) {
+	if !d.do(d.inv.recordAttempt(a, true)) {
 		return d.result()
 	}
 	if a.PaymentMethodID == d.s.Card.PaymentMethodID {

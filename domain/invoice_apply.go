@@ -79,9 +79,28 @@ func (inv *Invoice) applyFinalized(e InvoiceFinalized) {
 
 // awaitsInitialCharge: Stripe attempts an auto-advancing,
 // charge_automatically invoice with a payment method on finalization.
+// An attempt the customer made first (on a hosted page, recorded by
+// another writer) does not stand in for it: collection is still owed, so
+// NextPaymentAttempt stays and the initial charge is made, as the next
+// attempt, while the invoice is open with something left to pay. Only an
+// automatic attempt (initial or retry) is the initial charge.
 func (inv *Invoice) awaitsInitialCharge() bool {
 	return inv.Status == InvoiceOpen && inv.CollectionMethod == ChargeAutomatically &&
-		inv.AutoAdvance && inv.PaymentMethodID != "" && inv.AttemptCount == 0 && inv.AmountRemaining > 0
+		inv.AutoAdvance && inv.PaymentMethodID != "" && inv.AmountRemaining > 0 && !inv.automaticAttempted()
+}
+
+// automaticAttempted reports whether an automatic attempt (initial or
+// retry) was recorded.
+func (inv *Invoice) automaticAttempted() bool {
+	if inv.Run != nil {
+		return true // a run starts only after an automatic attempt failed
+	}
+	for _, a := range inv.Attempts {
+		if a.Initiator == InitiatorInitial || a.Initiator == InitiatorRetry {
+			return true
+		}
+	}
+	return false
 }
 
 func (inv *Invoice) applyAttempt(e PaymentAttempted) {

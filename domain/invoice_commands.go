@@ -95,12 +95,28 @@ func (inv *Invoice) Finalize(f InvoiceFinalized) ([]Event, error) {
 }
 
 // RecordAttempt records a payment attempt; a success adds the payment and,
-// when it covers the remainder, marks the invoice paid.
+// when it covers the remainder, marks the invoice paid. The attempt is
+// for 1 to the amount that remains: an outside writer (the API) reports
+// an attempt against the invoice as it is. The engine's own charges go
+// through RecordPaymentAttempt, which admits more (recordAttempt).
 func (inv *Invoice) RecordAttempt(a PaymentAttempted) ([]Event, error) {
+	return inv.recordAttempt(a, false)
+}
+
+// recordAttempt is RecordAttempt; failedOver admits a failed attempt for
+// more than remains. The engine charges the amount it decided, and
+// another writer's payment may lower the remainder while the charge is in
+// flight; when the engine decides that attempt again it sends the same
+// request (one idempotency key, one request), so the attempt it records
+// is for the first amount. A failed attempt moved no money: recording it
+// as charged is the truth, and dunning goes on under the next attempt
+// number for what remains. A success for more than remains is still
+// refused: that money cannot be applied to the invoice.
+func (inv *Invoice) recordAttempt(a PaymentAttempted, failedOver bool) ([]Event, error) {
 	if err := inv.payable(); err != nil {
 		return nil, err
 	}
-	if err := inv.validateAttempt(a); err != nil {
+	if err := inv.validateAttempt(a, failedOver && a.Outcome == Failed); err != nil {
 		return nil, err
 	}
 	out := []Event{a}
@@ -114,7 +130,7 @@ func (inv *Invoice) RecordAttempt(a PaymentAttempted) ([]Event, error) {
 	return out, nil
 }
 
-func (inv *Invoice) validateAttempt(a PaymentAttempted) error {
+func (inv *Invoice) validateAttempt(a PaymentAttempted, over bool) error {
 	var fe fieldErrs
 	if a.InvoiceID != inv.ID {
 		fe.add("invoice_id", CodeMismatch, "attempt names invoice %q, stream holds %q", a.InvoiceID, inv.ID)
@@ -123,7 +139,9 @@ func (inv *Invoice) validateAttempt(a PaymentAttempted) error {
 	if a.AttemptNumber != inv.AttemptCount+1 {
 		fe.add("attempt_number", CodeMismatch, "next attempt is number %d, got %d", inv.AttemptCount+1, a.AttemptNumber)
 	}
-	if a.Amount <= 0 || a.Amount > inv.AmountRemaining {
+	// over: a failed attempt of the engine's own may be for more than
+	// remains (recordAttempt).
+	if a.Amount <= 0 || a.Amount > inv.AmountRemaining && !over {
 		fe.add("amount", CodeOutOfRange, "must be 1 to the %d remaining, got %d", inv.AmountRemaining, a.Amount)
 	}
 	if a.Currency != inv.Currency {

@@ -3,6 +3,7 @@ package dunning
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -31,9 +32,11 @@ func (e *Engine) act(ctx context.Context, inv *invoice, now time.Time) error {
 	if at := e.nextWake(inv); !at.IsZero() && !at.After(now) {
 		// Still due after every step: a decision that records nothing, or
 		// one the domain refuses. Park the invoice until its next event
-		// rather than spin.
+		// rather than spin: no heap entry, and a wake time no re-arm
+		// computes (the zero time), so that the next event's rearm files
+		// the invoice again.
 		e.log.Error("dunning: invoice makes no progress; parked until its next event", "invoice", inv.id, "due", at)
-		inv.wake = at
+		inv.wake = time.Time{}
 		return nil
 	}
 	e.rearm(inv)
@@ -99,10 +102,20 @@ func (e *Engine) step(ctx context.Context, inv *invoice, now time.Time) (bool, e
 }
 
 // mayCharge: the engine charges only with a gateway, makes a first charge
-// only when configured to, and waits after a gateway error.
+// only when configured to, waits after a gateway error, and does not send
+// again a charge held after a refusal (invoice.chargeHeld).
 func (e *Engine) mayCharge(inv *invoice, c domain.Charge, now time.Time) bool {
-	return e.gateway != nil && (c.Initiator != domain.InitiatorInitial || e.cfg.initialCharge) && !now.Before(inv.chargeRetryAt)
+	return e.gateway != nil && (c.Initiator != domain.InitiatorInitial || e.cfg.initialCharge) && !now.Before(inv.chargeRetryAt) &&
+		!inv.holds(c.AttemptNumber)
 }
+
+// holds reports whether attempt n's charge is held (invoice.chargeHeld).
+func (inv *invoice) holds(n int) bool {
+	return inv.chargeHeld != "" && inv.chargeHeld == chargeKey(inv.id, n)
+}
+
+// chargeKey is the idempotency key of attempt n of invoice id.
+func chargeKey(id string, n int) string { return id + "/" + strconv.Itoa(n) }
 
 // refused logs a decision the domain refused. It cannot be retried
 // usefully until the ledger changes, so the invoice waits for an event.
@@ -149,7 +162,8 @@ func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c
 			// waits for its next event (act parks it).
 			e.log.Error("dunning: the gateway refuses the charge's key, used before with other parameters; reconcile it by idempotency key",
 				"key", req.IdempotencyKey, "amount", req.Amount, "err", err)
-			return false, nil
+			inv.chargeHeld = req.IdempotencyKey
+			return true, nil
 		}
 		e.log.Warn("dunning: charge outcome unknown; will try again", "invoice", inv.id, "attempt", c.AttemptNumber, "err", err)
 		inv.chargeRetryAt = now.Add(time.Minute)
@@ -170,7 +184,8 @@ func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c
 		e.log.Error("dunning: charge made but the ledger refuses its attempt; reconcile it by idempotency key",
 			"key", req.IdempotencyKey, "amount", req.Amount, "remaining", inv.agg.AmountRemaining,
 			"outcome", a.Outcome, "charge", a.ChargeID, "err", err)
-		return false, nil
+		inv.chargeHeld = req.IdempotencyKey
+		return true, nil
 	}
 	e.emit(inv, evs)
 	e.charges = append(e.charges, UnrecordedCharge{IdempotencyKey: req.IdempotencyKey, InvoiceID: inv.id, AttemptNumber: c.AttemptNumber, Outcome: a.Outcome, ChargeID: a.ChargeID})

@@ -108,17 +108,24 @@
 // (a partial payment lowers what remains), and after an unknown outcome
 // it tries again. It remembers every charge request it sent until the
 // attempt is written, and a charge decided again under the same key sends
-// that request, identical, and records what it charged (its amount, card
+// that request, with the same parameters (not the clock: At is not one),
+// and records what it charged (its amount, card
 // and initiator) with the processor's answer, not the new decision: the
 // processor answers a repeated key for the first request, and Stripe
-// refuses a key reused with other parameters. Where the ledger no longer
-// admits that attempt (less remains than was charged, or the invoice was
-// closed), the domain refuses it; the engine records nothing in its place,
-// logs the charge to be reconciled by its key, and the invoice waits for
-// its next event. The key is never derived from the amount, which would
+// refuses a key reused with other parameters. A failed attempt for more
+// than remains (another writer's payment lowered the remainder while the
+// charge was in flight) is admitted for the engine's own charge: no money
+// moved, so it is recorded as charged and dunning goes on under the next
+// key for what remains (domain.RecordPaymentAttempt; the API's outside
+// writers keep the stricter rule). Where the ledger does not admit the
+// attempt (a success for more than remains, or a closed invoice), the
+// engine records nothing in its place, logs the charge to be reconciled
+// by its key, and holds that charge (invoice.chargeHeld): it is not sent
+// again, but only the charge waits; reminders, webhooks and every other
+// decision go on, and the invoice stays on the timer heap. The key is never derived from the amount, which would
 // charge twice. A gateway's refusal of a reused key (ErrKeyReused: an
-// engine before a restart sent it with other parameters) is logged the
-// same way, not tried again every minute.
+// engine before a restart sent it with other parameters) is logged and
+// held the same way, not tried again every minute.
 //
 // A restart therefore loses at most decisions that were not written, and
 // takes them again: a charge made but not recorded is repeated with the

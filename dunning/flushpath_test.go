@@ -147,12 +147,13 @@ type effects struct {
 }
 
 // take notes a request and reports whether the gateway refuses it: its
-// key was sent before with other parameters (ErrKeyReused, as Stripe).
+// key was sent before with other parameters (ErrKeyReused, as Stripe,
+// which compares the payment's parameters, not the client's clock).
 func (x *effects) take(r ChargeRequest) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.keys = append(x.keys, r.IdempotencyKey)
-	if first, ok := x.first[r.IdempotencyKey]; ok && first != r {
+	if first, ok := x.first[r.IdempotencyKey]; ok && !first.SameParameters(r) {
 		x.reused = append(x.reused, r.IdempotencyKey)
 		return fmt.Errorf("gateway: %s: %w (first %+v, now %+v)", r.IdempotencyKey, ErrKeyReused, first, r)
 	}
@@ -521,10 +522,10 @@ func countOf(types []string, typ string) int {
 //
 // Invoice: the other writer recorded a partial payment of 100, so the
 // decision taken again would charge the 1,800 that remain; the engine
-// sends the 1,900 request again instead, and since the ledger does not
-// admit an attempt for more than remains, it records no attempt it did
-// not make: no attempt is written, and no other charge of in_1 is made
-// (the charge is left to be reconciled by its key).
+// sends the 1,900 request again instead, and records what it charged: a
+// declined attempt of 1,900, which the ledger admits for the engine's own
+// charge although less remains (no money moved). Dunning goes on under
+// the next key, for the 1,800 that remain.
 func TestConflictWithoutRecordedFactsIsReread(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	b := domain.Base{OccurredAt: t0}
@@ -533,17 +534,17 @@ func TestConflictWithoutRecordedFactsIsReread(t *testing.T) {
 		other domain.Event
 		// seen checks the engine's view when it decides the charge again.
 		seen func(inv *domain.Invoice, sub *domain.Subscription) bool
-		// recorded: the attempt is recorded after the re-read.
-		recorded bool
+		// retry is the amount of in_1's first retry: what remains.
+		retry int64
 	}{
 		{"Invoice", domain.PartialPaymentReceived{Base: b, InvoiceID: "in_1", Amount: 100},
 			func(inv *domain.Invoice, _ *domain.Subscription) bool {
 				return inv.AmountPaid == 100 && inv.AmountRemaining == 1800
-			}, false},
+			}, 1800},
 		{"Subscription", domain.SubscriptionMarkedPastDue{Base: b, SubscriptionID: "sub_1", InvoiceID: "in_9"},
 			func(_ *domain.Invoice, sub *domain.Subscription) bool {
 				return sub.Status == domain.SubscriptionPastDue && sub.HeldBy == "in_9"
-			}, true},
+			}, 1900},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			onPaths(t, func(t *testing.T, p flushPath) {
@@ -576,33 +577,26 @@ func TestConflictWithoutRecordedFactsIsReread(t *testing.T) {
 				}
 				inv := streamTypes(t, ps, "invoice-in_1")
 				sub := streamTypes(t, ps, "subscription-sub_1")
-				if n, want := countOf(inv, domain.TypePaymentAttempted), map[bool]int{true: 1, false: 0}[tc.recorded]; n != want {
-					t.Fatalf("invoice stream %v: %d attempts; want %d", inv, n, want)
+				if n := countOf(inv, domain.TypePaymentAttempted); n != 1 {
+					t.Fatalf("invoice stream %v: %d attempts; want 1", inv, n)
 				}
 				// The subscription is paused for the recovery once, by the
 				// decision that was written.
 				if n := countOf(sub, domain.TypeSubscriptionPaused); n != 1 {
 					t.Fatalf("subscription stream %v: paused %d times; want once", sub, n)
 				}
-				// The engine goes on: in_1's first retry is charged once
-				// the attempt is recorded; otherwise in_1 is charged under
-				// no other key.
+				// The engine goes on: in_1's first retry is charged, for
+				// what remains, once the attempt is recorded.
 				if err := e.AdvanceTo(context.Background(), t0.Add(30*24*time.Hour)); err != nil {
 					t.Fatal(err)
 				}
-				got := x.charged()
-				if tc.recorded && !slices.Contains(got, "in_1/2") || !tc.recorded && slices.ContainsFunc(got, func(k string) bool { return k != "in_1/1" }) {
-					t.Fatalf("charges %v; want in_1's retry after the re-read only if the attempt is recorded", got)
+				if req, ok, _ := x.sent("in_1/2"); !ok || req.Amount != tc.retry {
+					t.Fatalf("charges %v, in_1/2 for %d; want in_1's retry after the re-read, for %d", x.charged(), req.Amount, tc.retry)
 				}
 				checkChargedAsRecorded(t, ps, x)
-				// Only the request whose attempt is not written is kept.
-				if keys, want := slices.Sorted(maps.Keys(e.sent)), map[bool][]string{true: nil, false: {"in_1/1"}}[tc.recorded]; !slices.Equal(keys, want) {
-					t.Fatalf("requests kept %v; want %v", keys, want)
-				}
-				if !tc.recorded {
-					if inv := e.Invoice("in_1"); inv.AttemptCount != 0 || inv.AmountRemaining != 1800 {
-						t.Fatalf("engine's in_1: %d attempts, %d remaining; want no attempt recorded and 1800 remaining", inv.AttemptCount, inv.AmountRemaining)
-					}
+				// No request is kept: every attempt sent is written.
+				if keys := slices.Sorted(maps.Keys(e.sent)); len(keys) != 0 {
+					t.Fatalf("requests kept %v; want none", keys)
 				}
 			})
 		})
@@ -613,9 +607,9 @@ func TestConflictWithoutRecordedFactsIsReread(t *testing.T) {
 // charge is lost (an error: the outcome is unknown), and meanwhile another
 // writer records a partial payment. When the engine tries again, the
 // decision is for the 1,800 that remain, under the same key: it sends the
-// first request (1,900) again, unchanged, which the gateway answers, and
-// since the ledger does not admit an attempt for more than remains, records
-// none and makes no other charge of in_1. On every flush path.
+// first request (1,900) again, unchanged, which the gateway answers
+// (declined), and records that attempt as charged, for 1,900; dunning goes
+// on under the next key for the 1,800 that remain. On every flush path.
 func TestChargeAfterAnUnknownOutcome(t *testing.T) {
 	onPaths(t, func(t *testing.T, p flushPath) {
 		t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -637,14 +631,17 @@ func TestChargeAfterAnUnknownOutcome(t *testing.T) {
 		}
 		mustFor(t)(e.AdvanceTo(ctx, t0.Add(30*24*time.Hour)))
 		got := x.charged()
-		if len(got) < 2 || slices.ContainsFunc(got, func(k string) bool { return k != "in_1/1" }) {
-			t.Fatalf("charges %v; want in_1/1 tried again, and no other key", got)
+		if len(got) < 3 || got[0] != "in_1/1" || got[1] != "in_1/1" || !slices.Contains(got, "in_1/2") {
+			t.Fatalf("charges %v; want in_1/1 tried again, then dunning under in_1/2", got)
 		}
 		if req, _, _ := x.sent("in_1/1"); req.Amount != 1900 {
 			t.Fatalf("in_1/1 sent for %d; want the first decision's 1900", req.Amount)
 		}
-		if n := countOf(streamTypes(t, ps, "invoice-in_1"), domain.TypePaymentAttempted); n != 0 {
-			t.Fatalf("in_1: %d attempts written; want none (1900 charged, 1800 remaining)", n)
+		if req, _, _ := x.sent("in_1/2"); req.Amount != 1800 {
+			t.Fatalf("in_1/2 sent for %d; want the 1800 that remain", req.Amount)
+		}
+		if types := streamTypes(t, ps, "invoice-in_1"); countOf(types, domain.TypeDunningStarted) != 1 {
+			t.Fatalf("in_1: %v; want dunning started after the declined 1900", types)
 		}
 		checkChargedAsRecorded(t, ps, x)
 	})

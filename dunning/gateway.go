@@ -16,16 +16,21 @@ type Gateway interface {
 	// outcome without charging again. That is what makes a re-run after
 	// a crash (charged, but the attempt not yet recorded) safe.
 	//
-	// A key names one request. Within a run the engine sends a key again
-	// only with the identical request (every field), even when it decides
-	// that attempt again on a ledger that changed meanwhile (a payment
-	// arrived, so less remains): it records what that request charged,
-	// never the new decision (sent.go). So an implementation may refuse a
-	// key reused with other parameters, as Stripe does; it then returns
-	// an error wrapping ErrKeyReused. An engine restarted after a crash
-	// has no memory of the requests it sent and may meet that refusal; it
-	// leaves the charge to be reconciled by its key, and the invoice waits
-	// for its next event rather than trying again.
+	// A key names one payment: its parameters, every field of the request
+	// but At (SameParameters). At is the engine's clock, which differs
+	// between a request and its repetition after a restart, and which no
+	// processor compares (Stripe compares the payment's parameters:
+	// amount, currency, payment method, customer, invoice). Within a run
+	// the engine sends a key again only with the same parameters, even
+	// when it decides that attempt again on a ledger that changed
+	// meanwhile (a payment arrived, so less remains): it records what that
+	// request charged, never the new decision (sent.go). So an
+	// implementation may refuse a key reused with other parameters, as
+	// Stripe does; it then returns an error wrapping ErrKeyReused. An
+	// engine restarted after a crash has no memory of the requests it sent
+	// and may meet that refusal when the ledger changed meanwhile; it
+	// leaves the charge to be reconciled by its key rather than trying it
+	// again.
 	//
 	// Any other error means the outcome is unknown; the engine tries
 	// again later with the same key and the same request.
@@ -47,8 +52,18 @@ type ChargeRequest struct {
 	Currency        string
 	AttemptNumber   int
 	Initiator       domain.Initiator
-	// At is the engine's clock time of the attempt (virtual in a simulation).
+	// At is the engine's clock time of the attempt (virtual in a
+	// simulation). It is not a parameter of the payment: a key sent again
+	// at another time with the same parameters is the same request.
 	At time.Time
+}
+
+// SameParameters reports whether r and o are the same payment, as a
+// processor compares a repeated idempotency key's request: every field
+// but At.
+func (r ChargeRequest) SameParameters(o ChargeRequest) bool {
+	r.At, o.At = time.Time{}, time.Time{}
+	return r == o
 }
 
 // ChargeResult is a processor's answer.

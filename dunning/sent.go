@@ -1,7 +1,6 @@
 package dunning
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -18,19 +17,21 @@ import (
 // ledger (the processor answers for the first amount, the engine would
 // record the second) or meet an idempotency error for ever. So the engine
 // remembers every request it sent until the attempt is written, and a
-// charge decided again under the same key sends the identical request and
+// charge decided again under the same key sends the same request (the
+// same parameters; At is not one of them, see Gateway) and
 // records what it charged: the first decision's amount, card and
-// initiator, with the processor's answer. If the ledger no longer admits
-// that attempt (what remains is now less than the amount charged, or the
-// invoice was closed), the domain refuses it and the engine records
-// nothing it did not do: it logs the charge to be reconciled by its key,
-// and the invoice waits for its next event, every decision of the same
-// attempt sending the same request again. The key is never derived from
+// initiator, with the processor's answer (a declined charge for more than
+// now remains is admitted: no money moved). If the ledger does not admit
+// that attempt (a success for more than remains, or a closed invoice),
+// the engine records nothing it did not do: it logs the charge to be
+// reconciled by its key and holds it (invoice.chargeHeld), so the key is
+// not sent again while the rest of the invoice's work goes on. The key is never derived from
 // the amount: a second key would charge twice.
 //
 // The memory is the engine's: a restarted engine has none, and charges
-// whose attempts were not written are decided again from the ledger; if
-// the ledger changed meanwhile, a gateway that refuses the key reused with
+// whose attempts were not written are decided again from the ledger, at
+// another time but with the same parameters if the ledger is unchanged;
+// if the ledger changed meanwhile, a gateway that refuses the key reused with
 // other parameters answers ErrKeyReused, and the charge is left to be
 // reconciled the same way (see Gateway). A request is forgotten once its
 // attempt is written; one whose attempt the ledger refuses stays, so that
@@ -48,7 +49,7 @@ type sentCharge struct {
 // under c's key and its charge, if there is one; else a new request,
 // remembered until its attempt is written (forgetWritten).
 func (e *Engine) chargeRequest(inv *invoice, c domain.Charge, now time.Time) (ChargeRequest, domain.Charge) {
-	key := inv.id + "/" + strconv.Itoa(c.AttemptNumber)
+	key := chargeKey(inv.id, c.AttemptNumber)
 	if s, ok := e.sent[key]; ok {
 		if s.charge != c {
 			e.log.Info("dunning: charge decided again under a key already sent; sending the same request", "key", key,

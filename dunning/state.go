@@ -52,8 +52,16 @@ type invoice struct {
 	// outcome); in memory only: a restart tries at once, with the same
 	// idempotency key.
 	chargeRetryAt time.Time
-	lastAt        time.Time // business time of the latest applied event
-	wake          time.Time // time of this invoice's live timer entry
+	// chargeHeld is the idempotency key of a charge that is not to be
+	// sent again: the ledger refused the attempt its request made, or the
+	// gateway refused the key as used with other parameters (ErrKeyReused).
+	// Deciding that attempt again would send the same request and meet
+	// the same refusal, so only the charge waits, for the ledger to change
+	// (a new attempt number); reminders, webhooks and every other decision
+	// go on. In memory only.
+	chargeHeld string
+	lastAt     time.Time // business time of the latest applied event
+	wake       time.Time // time of this invoice's live timer entry
 }
 
 func (inv *invoice) open() bool { return inv.agg.Status == domain.InvoiceOpen }

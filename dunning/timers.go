@@ -97,8 +97,13 @@ func (e *Engine) nextWake(inv *invoice) time.Time {
 		case domain.TimerReminder:
 			continue // below, with send outcomes
 		case domain.TimerCharge:
-			if e.gateway == nil || a.AttemptCount == 0 && !e.cfg.initialCharge {
+			// An invoice with no run awaits its initial charge (retries
+			// come with a run), even after a customer's own attempt.
+			if e.gateway == nil || a.Run == nil && !e.cfg.initialCharge {
 				continue // the billing system makes this charge
+			}
+			if inv.holds(a.AttemptCount + 1) {
+				continue // held after a refusal, until the ledger changes
 			}
 			if t.At.Before(inv.chargeRetryAt) {
 				t.At = inv.chargeRetryAt
