@@ -3,6 +3,7 @@ package backtest
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,6 +80,65 @@ func TestLazyKeepsOnlySuccess(t *testing.T) {
 	}
 	if err := l.do(cancelled, fit); err != nil || fits != 2 || kept != 1 {
 		t.Fatalf("after a success, a cancelled context: %v after %d fits (%d kept); want the kept fits without fitting again", err, fits, kept)
+	}
+}
+
+// Concurrent callers fit once: while one fits the others wait, and take
+// its fits when it succeeds.
+func TestLazyFitsOnce(t *testing.T) {
+	var l lazy
+	g := newGate()
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() { errs[i] = l.do(context.Background(), g.fit) })
+	}
+	g.await(t)
+	settle()
+	if n := g.calls.Load(); n != 1 {
+		t.Fatalf("%d callers inside the fit at once, want 1", n)
+	}
+	close(g.release)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("caller %d: %v, want the fits", i, err)
+		}
+	}
+	if n, k := g.calls.Load(), g.kept.Load(); n != 1 || k != 1 {
+		t.Errorf("%d fits called, %d kept; want 1 and 1", n, k)
+	}
+}
+
+// A live caller waiting on a fitter whose context is cancelled fits
+// itself once the fitter gives up, and ends with the fits.
+func TestLazyWaiterOutlivesCancelledFitter(t *testing.T) {
+	var l lazy
+	g := newGate()
+	fitterCtx, cancelFitter := context.WithCancel(context.Background())
+	fitter := make(chan error, 1)
+	go func() { fitter <- l.do(fitterCtx, g.fit) }()
+	g.await(t)
+	waiter := make(chan error, 1)
+	go func() { waiter <- l.do(context.Background(), g.fit) }()
+	settle()
+	if n := g.calls.Load(); n != 1 {
+		t.Fatalf("%d callers inside the fit at once, want 1", n)
+	}
+	cancelFitter()
+	if err := <-fitter; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled fitter: %v, want context.Canceled", err)
+	}
+	g.await(t) // the waiter's own fit
+	close(g.release)
+	if err := <-waiter; err != nil {
+		t.Fatalf("live waiter: %v, want the fits", err)
+	}
+	if n, k := g.calls.Load(), g.kept.Load(); n != 2 || k != 1 {
+		t.Errorf("%d fits called, %d kept; want 2 (the cancelled one, the waiter's) and 1", n, k)
+	}
+	if err := l.do(context.Background(), g.fit); err != nil || g.calls.Load() != 2 {
+		t.Errorf("after the waiter's fit: %v after %d fits, want the kept fits", err, g.calls.Load())
 	}
 }
 
