@@ -204,7 +204,7 @@ func (s *Server) mountRecommendations(r chi.Router) {
 
 func (s *Server) postRecommendation(w http.ResponseWriter, r *http.Request) error {
 	req := recommendRequest{now: s.now()}
-	if err := decodeRecommendation(r, &req); err != nil {
+	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
 	if s.cfg.Recommender == nil {
