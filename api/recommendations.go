@@ -240,7 +240,7 @@ func (s *Server) postRecommendation(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return fmt.Errorf("recommend: %w", err)
 	}
-	return writeRecommendation(w, recommendationView(rec, rc, invoiceID, req.candidates))
+	return writeJSON(w, http.StatusOK, recommendationView(rec, rc, invoiceID, req.candidates))
 }
 
 // budget sets the retries left and the window: the request's numbers win,
