@@ -204,7 +204,7 @@ func (s *Server) mountRecommendations(r chi.Router) {
 
 func (s *Server) postRecommendation(w http.ResponseWriter, r *http.Request) error {
 	req := recommendRequest{now: s.now()}
-	if err := decodeRecommendation(r, &req); err != nil {
+	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
 	if s.cfg.Recommender == nil {
@@ -240,7 +240,7 @@ func (s *Server) postRecommendation(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return fmt.Errorf("recommend: %w", err)
 	}
-	return writeRecommendation(w, recommendationView(rec, rc, invoiceID, req.candidates))
+	return writeJSON(w, http.StatusOK, recommendationView(rec, rc, invoiceID, req.candidates))
 }
 
 // budget sets the retries left and the window: the request's numbers win,
