@@ -37,7 +37,11 @@ const (
 	TypeInvoiceLeftOverdue         = "InvoiceLeftOverdue"
 	TypeInvoiceVoided              = "InvoiceVoided"
 	TypeWebhookSent                = "WebhookSent"
+	TypeChargeOutsideAttempt       = "ChargeOutsideAttempt"
 )
+
+func (ChargeOutsideAttempt) EventType() string    { return TypeChargeOutsideAttempt }
+func (e ChargeOutsideAttempt) StreamName() string { return InvoiceStream(e.InvoiceID) }
 
 func (CustomerRegistered) EventType() string    { return TypeCustomerRegistered }
 func (e CustomerRegistered) StreamName() string { return CustomerStream(e.CustomerID) }
@@ -181,4 +185,5 @@ var registry = map[string]func() Event{
 	TypeInvoiceLeftOverdue:         func() Event { return new(InvoiceLeftOverdue) },
 	TypeInvoiceVoided:              func() Event { return new(InvoiceVoided) },
 	TypeWebhookSent:                func() Event { return new(WebhookSent) },
+	TypeChargeOutsideAttempt:       func() Event { return new(ChargeOutsideAttempt) },
 }

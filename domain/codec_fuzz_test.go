@@ -50,6 +50,7 @@ func sampleEvents() []Event {
 		InvoiceWrittenOff{Base: b, InvoiceID: "in_1", Amount: 1000},
 		InvoiceLeftOverdue{Base: b, InvoiceID: "in_1", UncollectibleAt: &due},
 		InvoiceVoided{Base: b, InvoiceID: "in_1"},
+		ChargeOutsideAttempt{Base: b, InvoiceID: "in_1", IdempotencyKey: "in_1/2", PaymentMethodID: "pm_1", ChargeID: "ch_1", Amount: 1000, Currency: "usd", Applied: 900, Reason: ReasonOverRemainder},
 		WebhookSent{Base: b, InvoiceID: "in_1", WebhookID: "evt_1", Type: "invoice.paid", URL: "https://example.test/hook", Attempts: 1, Delivered: true, LastStatus: 200},
 	}
 }

@@ -74,6 +74,47 @@ func RecordPaymentAttempt(s Situation, a PaymentAttempted) ([]Event, error) {
 	return d.result()
 }
 
+// RecordChargeOutsideAttempt records a successful charge of the engine
+// that the ledger cannot hold as its attempt (see ChargeOutsideAttempt),
+// in any invoice status: the part of it that fits what remains of an open
+// or uncollectible invoice is applied as a payment received (with what
+// that payment decides), the rest is recorded as owed back. c.Applied is
+// computed here; c.Reason is the caller's.
+func RecordChargeOutsideAttempt(s Situation, c ChargeOutsideAttempt) ([]Event, error) {
+	d := newDecider(s)
+	inv := d.inv
+	var fe fieldErrs
+	if !inv.Exists() {
+		return nil, stateErr(ErrNotFound, "invoice", "invoice_id", "no such invoice")
+	}
+	if c.InvoiceID != inv.ID {
+		fe.add("invoice_id", CodeMismatch, "charge names invoice %q, stream holds %q", c.InvoiceID, inv.ID)
+	}
+	fe.require("idempotency_key", c.IdempotencyKey)
+	fe.require("reason", c.Reason)
+	if c.Amount <= 0 {
+		fe.add("amount", CodeOutOfRange, "must be at least 1, got %d", c.Amount)
+	}
+	if c.Currency != inv.Currency {
+		fe.add("currency", CodeMismatch, "invoice is in %q, got %q", inv.Currency, c.Currency)
+	}
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	c.Applied = 0
+	if inv.payable() == nil {
+		c.Applied = min(c.Amount, inv.AmountRemaining)
+	}
+	if !d.do([]Event{c}, nil) {
+		return d.result()
+	}
+	if c.Applied > 0 {
+		d.do(inv.ReceivePartialPayment(c.Applied, c.OccurredAt))
+		d.onPayment()
+	}
+	return d.result()
+}
+
 // withAttempt returns card with a added, without touching the caller's
 // slice.
 func withAttempt(card CardHistory, a PaymentAttempted) CardHistory {

@@ -257,6 +257,35 @@ type InvoicePaid struct {
 	AmountPaid int64  `json:"amount_paid"`
 }
 
+// ChargeOutsideAttempt records a charge the engine made, which succeeded,
+// but which the ledger cannot hold as the attempt its idempotency key
+// names: another writer recorded that attempt number meanwhile, the
+// invoice was closed (paid out of band, voided), or the charge was for
+// more than remains. The money was taken all the same, so it is recorded
+// in any invoice status: Applied of it is applied to the invoice by the
+// PartialPaymentReceived that follows this event (at most what remained,
+// none on a closed invoice), and the rest (Amount - Applied) is owed
+// back to the customer, a reconciliation item by IdempotencyKey and
+// ChargeID. Reason says why it is outside an attempt.
+type ChargeOutsideAttempt struct {
+	Base
+	InvoiceID       string `json:"invoice_id"`
+	IdempotencyKey  string `json:"idempotency_key"`
+	PaymentMethodID string `json:"payment_method_id"`
+	ChargeID        string `json:"charge_id,omitempty"`
+	Amount          int64  `json:"amount"`
+	Currency        string `json:"currency"`
+	Applied         int64  `json:"applied"`
+	Reason          string `json:"reason"`
+}
+
+// Reasons of a ChargeOutsideAttempt.
+const (
+	ReasonAttemptTaken  = "attempt_taken"  // another writer recorded the attempt number
+	ReasonInvoiceClosed = "invoice_closed" // paid, void or uncollectible meanwhile
+	ReasonOverRemainder = "over_remainder" // more than remains
+)
+
 // InvoiceReconciled records a remainder within the auto-reconcile
 // threshold credited so that the invoice can be marked paid.
 type InvoiceReconciled struct {

@@ -25,6 +25,9 @@ type Invoice struct {
 	AmountRemaining  int64
 	AmountCredited   int64 // remainder credited by auto-reconcile
 	AmountWrittenOff int64
+	// Unapplied is money the engine's charges took that the invoice could
+	// not take (ChargeOutsideAttempt): owed back to the customer.
+	Unapplied int64
 	// LastPaymentAt is when money last came in (attempt or partial).
 	LastPaymentAt time.Time
 

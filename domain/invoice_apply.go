@@ -52,6 +52,8 @@ func (inv *Invoice) Apply(e Event) {
 	case InvoiceMarkedUncollectible:
 		inv.Status = InvoiceUncollectible
 		inv.close(e.OccurredAt)
+	case ChargeOutsideAttempt:
+		inv.Unapplied += e.Amount - e.Applied
 	case InvoiceWrittenOff:
 		inv.AmountWrittenOff += e.Amount
 	case InvoiceLeftOverdue:

@@ -45,6 +45,16 @@ func (e *Engine) act(ctx context.Context, inv *invoice, now time.Time) error {
 
 // step takes one decision or send; it reports whether anything happened.
 func (e *Engine) step(ctx context.Context, inv *invoice, now time.Time) (bool, error) {
+	if inv.live && inv.agg.Status != "" && e.gateway != nil {
+		// An orphaned charge is settled first; while its outcome stays
+		// unknown, the invoice is charged under no other key (mayCharge)
+		// but the rest of its work goes on.
+		if s, ok := e.orphan(inv); ok {
+			if progressed, err := e.settle(ctx, inv, s, now); progressed || err != nil {
+				return progressed, err
+			}
+		}
+	}
 	if inv.live && inv.cardChanged != "" {
 		pm := inv.cardChanged
 		inv.cardChanged = ""
@@ -106,7 +116,7 @@ func (e *Engine) step(ctx context.Context, inv *invoice, now time.Time) (bool, e
 // again a charge held after a refusal (invoice.chargeHeld).
 func (e *Engine) mayCharge(inv *invoice, c domain.Charge, now time.Time) bool {
 	return e.gateway != nil && (c.Initiator != domain.InitiatorInitial || e.cfg.initialCharge) && !now.Before(inv.chargeRetryAt) &&
-		!inv.holds(c.AttemptNumber)
+		!inv.holds(c.AttemptNumber) && !e.outstanding(inv, chargeKey(inv.id, c.AttemptNumber))
 }
 
 // holds reports whether attempt n's charge is held (invoice.chargeHeld).
@@ -179,15 +189,28 @@ func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c
 	}
 	evs, err := e.decide(s, func(s domain.Situation) ([]domain.Event, error) { return domain.RecordPaymentAttempt(s, a) })
 	if err != nil {
-		// The charge was made: nothing else is recorded in its place. The
-		// invoice waits for its next event (act parks it).
-		e.log.Error("dunning: charge made but the ledger refuses its attempt; reconcile it by idempotency key",
-			"key", req.IdempotencyKey, "amount", req.Amount, "remaining", inv.agg.AmountRemaining,
-			"outcome", a.Outcome, "charge", a.ChargeID, "err", err)
-		inv.chargeHeld = req.IdempotencyKey
+		// The ledger does not admit the attempt: a success for more than
+		// remains (or on an invoice no longer payable) took money all the
+		// same, and is recorded outside its attempt (settle.go); a decline
+		// moved none, and is forgotten. Nothing else is charged under
+		// the key.
+		if a.Outcome == domain.Succeeded {
+			reason := domain.ReasonOverRemainder
+			if !inv.open() {
+				reason = domain.ReasonInvoiceClosed
+			}
+			if e.recordOutside(inv, now, req, res, reason) {
+				e.stats.Charges++
+			}
+			return true, nil
+		}
+		e.log.Info("dunning: declined charge the ledger no longer admits as its attempt; nothing to record",
+			"key", req.IdempotencyKey, "remaining", inv.agg.AmountRemaining, "status", inv.agg.Status, "err", err)
+		e.forget(inv.id, req.IdempotencyKey)
 		return true, nil
 	}
 	e.emit(inv, evs)
+	e.markStaged(req.IdempotencyKey)
 	e.charges = append(e.charges, UnrecordedCharge{IdempotencyKey: req.IdempotencyKey, InvoiceID: inv.id, AttemptNumber: c.AttemptNumber, Outcome: a.Outcome, ChargeID: a.ChargeID})
 	e.stats.Charges++
 	return true, nil

@@ -117,15 +117,43 @@
 // charge was in flight) is admitted for the engine's own charge: no money
 // moved, so it is recorded as charged and dunning goes on under the next
 // key for what remains (domain.RecordPaymentAttempt; the API's outside
-// writers keep the stricter rule). Where the ledger does not admit the
-// attempt (a success for more than remains, or a closed invoice), the
-// engine records nothing in its place, logs the charge to be reconciled
-// by its key, and holds that charge (invoice.chargeHeld): it is not sent
-// again, but only the charge waits; reminders, webhooks and every other
-// decision go on, and the invoice stays on the timer heap. The key is never derived from the amount, which would
-// charge twice. A gateway's refusal of a reused key (ErrKeyReused: an
-// engine before a restart sent it with other parameters) is logged and
-// held the same way, not tried again every minute.
+// writers keep the stricter rule). A successful charge the ledger cannot
+// hold as its attempt (for more than remains, or the invoice was closed)
+// took money all the same: it is recorded as a domain.ChargeOutsideAttempt,
+// accepted in any invoice status, whose part that fits an open invoice is
+// applied as a payment and the rest owed back (domain.Invoice.Unapplied,
+// a reconciliation item by key and charge id). A declined one the ledger
+// cannot hold moved no money and is forgotten. The key is never derived
+// from the amount, which would charge twice. A gateway's refusal of a
+// reused key (ErrKeyReused: an engine before a restart sent it with other
+// parameters) holds that charge (invoice.chargeHeld): it is logged to be
+// reconciled and not sent again, but only the charge waits; reminders,
+// webhooks and every other decision go on, and the invoice stays on the
+// timer heap.
+//
+// A remembered key whose attempt number another writer took, or whose
+// invoice another writer closed, is named by no decision again: it is
+// orphaned, and the engine settles it before anything else for the
+// invoice (settle.go), sending the same request until it has a definite
+// answer and recording a success as above; until then it charges the
+// invoice under no other key.
+//
+// Known limit: the memory of requests sent is the engine's own. A charge
+// is not written down before it is sent, so a restart between the
+// gateway's call and the attempt's write forgets it: if the ledger is
+// unchanged, the restarted engine decides the same charge and sends the
+// same request (answered as the same payment); but if another writer
+// changed the invoice meanwhile (took the attempt number, closed the
+// invoice, lowered what remains), the restarted engine never settles that
+// key (an orphan it does not know of), or meets ErrKeyReused. The design
+// that closes this is a write-ahead: a ChargeRequested event (key,
+// amount, card, initiator) appended and committed to the invoice's stream
+// before the gateway is called, reserving attempt n so that no other
+// writer's attempt can take it (the domain refusing attempt n from anyone
+// but the charge that reserved it until it is resolved), and a restarted
+// engine rebuilding its remembered requests from the unresolved
+// ChargeRequested events it reads, to settle them as above. It costs one
+// synced append per charge before the call, and is not built.
 //
 // A restart therefore loses at most decisions that were not written, and
 // takes them again: a charge made but not recorded is repeated with the

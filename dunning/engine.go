@@ -72,6 +72,8 @@ type Engine struct {
 	// sent are the charge requests sent whose attempts are not yet
 	// written, by idempotency key (sent.go).
 	sent map[string]sentCharge
+	// sentBy lists the keys of sent by invoice id (settle.go).
+	sentBy map[string][]string
 	// busy is the wall time with a flush in flight (Stats.FlushTime).
 	busy busyTime
 }

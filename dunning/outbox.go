@@ -310,6 +310,10 @@ func (e *Engine) land(ctx context.Context, f *flight) error {
 			if err := e.reload(ctx, domain.InvoiceStream(id)); err != nil {
 				return err
 			}
+			e.unstage(id)
+			if inv := e.st.invoices[id]; inv != nil {
+				e.rearm(inv) // an orphaned request is due to be settled
+			}
 		}
 	}
 	e.recycle(f.batches)

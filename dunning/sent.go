@@ -23,25 +23,29 @@ import (
 // initiator, with the processor's answer (a declined charge for more than
 // now remains is admitted: no money moved). If the ledger does not admit
 // that attempt (a success for more than remains, or a closed invoice),
-// the engine records nothing it did not do: it logs the charge to be
-// reconciled by its key and holds it (invoice.chargeHeld), so the key is
-// not sent again while the rest of the invoice's work goes on. The key is never derived from
+// the engine records what it did: a ChargeOutsideAttempt (settle.go); a
+// decline the ledger does not admit is forgotten. The key is never derived from
 // the amount: a second key would charge twice.
 //
 // The memory is the engine's: a restarted engine has none, and charges
 // whose attempts were not written are decided again from the ledger, at
 // another time but with the same parameters if the ledger is unchanged;
 // if the ledger changed meanwhile, a gateway that refuses the key reused with
-// other parameters answers ErrKeyReused, and the charge is left to be
-// reconciled the same way (see Gateway). A request is forgotten once its
-// attempt is written; one whose attempt the ledger refuses stays, so that
-// the key is never sent with other parameters.
+// other parameters answers ErrKeyReused, and the charge is held and left
+// to be reconciled by its key (see Gateway, and the known limit in
+// doc.go). A request is forgotten once its attempt (or the charge outside
+// its attempt) is written, or once it is settled as declined.
 
 // sentCharge is a charge request the engine sent whose attempt is not yet
 // written, with the decision it carried out.
 type sentCharge struct {
 	req    ChargeRequest
 	charge domain.Charge
+	// staged: what the request charged is applied to the engine's memory
+	// and staged to be written (its attempt, or a ChargeOutsideAttempt),
+	// so the key is not orphaned (settle.go). A re-read of the invoice
+	// clears it.
+	staged bool
 }
 
 // chargeRequest returns the request that carries out charge c of inv at
@@ -63,10 +67,51 @@ func (e *Engine) chargeRequest(inv *invoice, c domain.Charge, now time.Time) (Ch
 		Initiator: c.Initiator, At: now,
 	}
 	if e.sent == nil {
-		e.sent = map[string]sentCharge{}
+		e.sent, e.sentBy = map[string]sentCharge{}, map[string][]string{}
 	}
 	e.sent[key] = sentCharge{req: req, charge: c}
+	e.sentBy[inv.id] = append(e.sentBy[inv.id], key)
 	return req, c
+}
+
+// markStaged notes that what key's request charged is staged to be
+// written.
+func (e *Engine) markStaged(key string) {
+	if s, ok := e.sent[key]; ok {
+		s.staged = true
+		e.sent[key] = s
+	}
+}
+
+// forget drops key's request: its charge is written, or settled with
+// nothing to write.
+func (e *Engine) forget(invoiceID, key string) {
+	if _, ok := e.sent[key]; !ok {
+		return
+	}
+	delete(e.sent, key)
+	keys := e.sentBy[invoiceID]
+	for i, k := range keys {
+		if k == key {
+			keys = append(keys[:i], keys[i+1:]...)
+			break
+		}
+	}
+	if len(keys) == 0 {
+		delete(e.sentBy, invoiceID)
+	} else {
+		e.sentBy[invoiceID] = keys
+	}
+}
+
+// unstage notes that the invoice was re-read: nothing of its requests is
+// staged any more.
+func (e *Engine) unstage(invoiceID string) {
+	for _, k := range e.sentBy[invoiceID] {
+		s := e.sent[k]
+		s.staged = false
+		e.sent[k] = s
+	}
 }
 
 // forgetWritten forgets the requests of the charges whose attempts flight
@@ -75,7 +120,7 @@ func (e *Engine) chargeRequest(inv *invoice, c domain.Charge, now time.Time) (Ch
 func (e *Engine) forgetWritten(f *flight) {
 	for _, c := range f.charges {
 		if !f.conflicted(c.InvoiceID) {
-			delete(e.sent, c.IdempotencyKey)
+			e.forget(c.InvoiceID, c.IdempotencyKey)
 		}
 	}
 }

@@ -92,6 +92,11 @@ func (e *Engine) nextWake(inv *invoice) time.Time {
 	if inv.cardChanged != "" {
 		take(inv.cardChangedAt)
 	}
+	if e.gateway != nil {
+		if s, ok := e.orphan(inv); ok {
+			take(later(s.req.At, inv.chargeRetryAt)) // settle it
+		}
+	}
 	for _, t := range a.Timers(e.st.settings.Collection) {
 		switch t.Kind {
 		case domain.TimerReminder:
@@ -136,4 +141,12 @@ func (e *Engine) reminderDue(inv *invoice, r domain.Reminder) (time.Time, bool) 
 		return o.at.Add(notify.Backoff(o.attempts)), true
 	}
 	return r.At, true
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
