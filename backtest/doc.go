@@ -28,9 +28,11 @@
 // happened after the candidate would have stopped leaks into it.
 //
 // Intervals come from two sources of error, added in quadrature on each
-// side. Sampling: bootstrap replicates resample invoices (with the
-// anchored values, or draws from the estimated chances when two presets
-// are compared by the model alone). The model's own uncertainty: the
+// side. Sampling: bootstrap replicates resample customers, each with all
+// its invoices (with the anchored values, or draws from the estimated
+// chances when two presets are compared by the model alone), since a
+// customer's invoices share hidden traits and their outcomes move
+// together. The model's own uncertainty: the
 // model is refitted Refits times on the ledger resampled by customer
 // (the mixture outcome family's mixtures too, which score the fixed
 // schedules), each logistic refit with its own out-of-fold recalibration
