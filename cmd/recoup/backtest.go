@@ -38,7 +38,8 @@ observed baseline, each invoice's estimate is anchored on its logged run (its
 observed outcome minus the model's prediction along the retries actually made,
 over the hours both runs share). Where the engine logged propensities for
 explored retries, a doubly robust recovery rate is reported beside it.
-Intervals are 95% bootstrap intervals over invoices, widened by the spread of
+Intervals are 95% bootstrap intervals over customers (each drawn with all its
+invoices, which move together), widened by the spread of
 the estimate over --refits refits of the model on the ledger resampled by
 customer (the mixture on half the customers): the model's own uncertainty,
 counted as Student's t quantile (refits − 1 degrees of freedom) times that
