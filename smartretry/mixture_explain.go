@@ -127,7 +127,7 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		b = append(b, "slot "...)
 		b = strconv.AppendInt(b, int64(i+1), 10)
 		b = append(b, ' ')
-		b = appendLocal(b, s.At, c.Loc, true) // "Mon 2 Jan 15:04"
+		b = s.At.In(c.Loc).AppendFormat(b, localLayout)
 		b = append(b, " local: "...)
 		b = p.M.appendSlotWhy(b, lead, dep, &prev, pt, c.Loc, lifted)
 		feats = append(feats, [2]int{at, len(b)})
@@ -216,7 +216,7 @@ func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc
 		s = append(s, "h after the "...)
 		s = append(s, schedNames[k]...)
 		s = append(s, " pay deposit of "...)
-		s = appendLocal(s, d, loc, true)
+		s = d.AppendFormat(s, localLayout)
 		s = append(s, " (class "...)
 		s = append(s, name...)
 		return append(s, ')')
@@ -231,7 +231,7 @@ func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc
 	}
 	s = strconv.AppendFloat(s, b.h, 'f', 0, 64)
 	s = append(s, "h after the failure, at "...)
-	s = appendLocal(s, time.Unix(b.unix, 0), loc, false) // "15:04"
+	s = time.Unix(b.unix, 0).In(loc).AppendFormat(s, "15:04")
 	s = append(s, " local, "...)
 	s = append(s, day...)
 	s = append(s, ", the hold lifted by then with chance "...)

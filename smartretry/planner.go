@@ -181,11 +181,14 @@ func explain(p *domain.RetryPlan, loc *time.Location, left int) string {
 	return string(appendExplain(make([]byte, 0, 512), p, loc, left))
 }
 
+// localLayout is how explanations name a local time.
+const localLayout = "Mon 2 Jan 15:04"
+
 // appendExplain appends the explanation of p to b.
 func appendExplain(b []byte, p *domain.RetryPlan, loc *time.Location, left int) []byte {
 	// Appends rather than fmt: this runs for every recommendation served.
 	b = append(b, "retry at "...)
-	b = appendLocal(b, p.At, loc, true) // "Mon 2 Jan 15:04"
+	b = p.At.In(loc).AppendFormat(b, localLayout)
 	b = append(b, " local (P(success)="...)
 	b = strconv.AppendFloat(b, 100*p.Probability, 'f', 1, 64)
 	b = append(b, "%); "...)
@@ -195,7 +198,7 @@ func appendExplain(b []byte, p *domain.RetryPlan, loc *time.Location, left int) 
 	b = append(b, " retries planned:"...)
 	for _, s := range p.Schedule {
 		b = append(b, ' ')
-		b = appendLocal(b, s.At, loc, true)
+		b = s.At.In(loc).AppendFormat(b, localLayout)
 		b = append(b, " ("...)
 		b = strconv.AppendFloat(b, 100*s.Probability, 'f', 1, 64)
 		b = append(b, "%)"...)
