@@ -10,6 +10,7 @@ import (
 // Invoice is one failed invoice of the history with its observed outcome.
 type Invoice struct {
 	ID             string
+	CustomerID     string // the unit the sampling bootstrap draws
 	SubscriptionID string
 	Amount         int64
 	FailedAt       time.Time
@@ -35,7 +36,7 @@ func Population(l *smartretry.Ledger) []Invoice {
 			continue
 		}
 		first := h.Attempts[0]
-		inv := Invoice{ID: id, SubscriptionID: h.Finalized.SubscriptionID, Amount: h.Finalized.Amount, FailedAt: first.OccurredAt,
+		inv := Invoice{ID: id, CustomerID: h.Finalized.CustomerID, SubscriptionID: h.Finalized.SubscriptionID, Amount: h.Finalized.Amount, FailedAt: first.OccurredAt,
 			First: smartretry.Attempt{At: first.OccurredAt, DeclineCode: first.DeclineCode, AdviceCode: first.AdviceCode}}
 		if first.Amount > 0 {
 			inv.Amount = first.Amount

@@ -129,27 +129,35 @@ func corrected(pop []Invoice, cand, used []Expected, anchor []outcome, cancels b
 // difference with percentile intervals over b replicates. base is nil when
 // the baseline is what was observed; used, when set, holds the model's
 // predictions under the presets actually used, for the corrected
-// estimate (resampled invoices, no outcome draws: the residuals carry the
-// outcome noise).
+// estimate (no outcome draws: the residuals carry the outcome noise).
+// Each replicate draws customers with replacement and takes all their
+// invoices (a cluster bootstrap): a customer's invoices share their
+// hidden traits, so their outcomes move together, and resampling
+// invoices one by one would treat them as independent and understate the
+// spread (on seed 2, 0.37 points against 0.43). The metrics are over the
+// invoices each replicate drew.
 func bootstrap(pop []Invoice, cand, base, used []Expected, anchor []outcome, cancels bool, b int, seed uint64) (c, bl, diff Metrics) {
-	n := len(pop)
 	cEst, bEst, dEst := pointMetrics(pop, cand, base, used, anchor, cancels)
+	cl := clusters(pop)
 	reps := make([][3][5]float64, b)
 	r := rand.New(rand.NewPCG(seed, 0x6261636b74657374))
 	for k := 0; k < b; k++ {
 		var cr, br totals
-		for range pop {
-			i := r.IntN(n)
-			a := float64(pop[i].Amount)
-			if used != nil {
-				cr.add(corrected(pop, cand, used, anchor, cancels, i), a)
-			} else {
-				cr.add(draw(r, cand[i], a), a)
-			}
-			if base != nil {
-				br.add(draw(r, base[i], a), a)
-			} else {
-				br.add(observed(&pop[i]), a)
+		n := 0
+		for range cl {
+			for _, i := range cl[r.IntN(len(cl))] {
+				n++
+				a := float64(pop[i].Amount)
+				if used != nil {
+					cr.add(corrected(pop, cand, used, anchor, cancels, i), a)
+				} else {
+					cr.add(draw(r, cand[i], a), a)
+				}
+				if base != nil {
+					br.add(draw(r, base[i], a), a)
+				} else {
+					br.add(observed(&pop[i]), a)
+				}
 			}
 		}
 		cv, bv := cr.values(n), br.values(n)
@@ -159,6 +167,30 @@ func bootstrap(pop []Invoice, cand, base, used []Expected, anchor []outcome, can
 		}
 	}
 	return metrics(cEst, reps, 0), metrics(bEst, reps, 1), metrics(dEst, reps, 2)
+}
+
+// clusters groups pop's invoices (by index) by customer, in the order of
+// each customer's first invoice, so the draws depend on the seed alone.
+// An invoice without a customer is its own cluster; with one invoice per
+// customer the cluster bootstrap is the invoice bootstrap, draw for draw.
+func clusters(pop []Invoice) [][]int {
+	at := make(map[string]int)
+	var out [][]int
+	for i := range pop {
+		c := pop[i].CustomerID
+		if c == "" {
+			out = append(out, []int{i})
+			continue
+		}
+		j, ok := at[c]
+		if !ok {
+			j = len(out)
+			at[c] = j
+			out = append(out, nil)
+		}
+		out[j] = append(out[j], i)
+	}
+	return out
 }
 
 // widened adds the model's spread sd (in Metrics order), measured over

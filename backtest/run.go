@@ -113,7 +113,7 @@ type Result struct {
 	ScoringSD  float64 `json:"smart_scoring_sd_pp,omitempty"`
 	OptimismSD float64 `json:"smart_optimism_sd_pp,omitempty"`
 	// The interval's parts: SamplingHalfWidth is the candidate recovery
-	// interval's half-width from resampling invoices alone, before the
+	// interval's half-width from resampling customers alone, before the
 	// model's spread widened it; RefitRecovered is the candidate's
 	// recovery rate under each refit; RefitOptimism (smart only) each
 	// refit's optimism as the estimate uses it: anchored on the logged

@@ -130,7 +130,13 @@
 // so a slot costs a few operations per cure class, not per onset), and
 // computed exactly for the few near the least, so its plans are the
 // plain scan's
-// (TestMixturePlannerMatchesReference).
+// (TestMixturePlannerMatchesReference). The ranking stops at the first
+// chunk whose bound exceeds the least loss found by more than a margin
+// (1e-9 relative), and stopping there is exact: the bound is a lower
+// bound of every loss in its chunk (TestMixtureSearchBoundIsBelowLoss),
+// the regrouped terms stay within the bound's (1-1e-12) slack of it, so
+// no slot left unranked can come within the margin of the best, and
+// among those valued exactly ties go to the earliest slot, as in a scan.
 //
 // # Model files
 //

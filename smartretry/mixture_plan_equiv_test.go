@@ -339,9 +339,6 @@ func TestMixtureHazardsAtMatchesCells(t *testing.T) {
 				if want := m.Hazard[cell(s, a, b)]; h[s] != want {
 					t.Fatalf("trial %d: state %d of %+v after %+v: %v, cell's %v", trial, s, *b, *a, h[s], want)
 				}
-				if int(stateClasses[s]) != stateClass(s) {
-					t.Fatalf("state %d: class %d, stateClass %d", s, stateClasses[s], stateClass(s))
-				}
 			}
 		}
 	}

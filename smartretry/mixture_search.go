@@ -230,9 +230,12 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	// of their bounds while they stay within it: the rest cannot hold a
 	// slot within it. Every slot whose loss is within the margin of the
 	// least is listed whatever the order (its bound is below that least
-	// throughout); in this order few others are. A NaN loss stops
-	// nothing, so every span is then listed and every candidate valued,
-	// as a plain scan does.
+	// throughout); in this order few others are. A NaN loss makes least
+	// NaN, after which the spans still in order are all listed and every
+	// listed candidate is valued, but spans already left out against a
+	// finite least stay out: this is not a plain scan then. A NaN loss
+	// needs a hazard of exactly 1 (a zero survival), which checkMixture
+	// refuses, so served models never reach it.
 	first, fb := -1, math.Inf(1)
 	for i := range s.spans {
 		b := s.spans[i].bound
