@@ -72,20 +72,23 @@
 // 2 but 1.03 on seed 1 and 0.94 on seed 4 (bootstrap 0.90 and 0.97), the
 // shorter window 0.38 and 0.58 on seeds 2 and 1 (bootstrap 0.64 and
 // 0.54): as far apart as 20 refits' sds are from one another (±16%
-// each), not systematically narrower. Nor is any
-// of it counted twice with the sampling part: refitting and resampling
-// the invoices of the same customers at once (the whole procedure
-// bootstrapped) spread the seed-2 estimate by 1.10 points, against 1.16
-// for the two parts added in quadrature (their correlation over the
-// refits −0.14); the customers' own clustering made the sampling part
-// 0.43 there, where resampling invoices says 0.37. The true errors on
+// each), not consistently narrower (seed 2: 34–41% narrower). Nor is
+// any of it counted twice with the sampling part: refitting and
+// resampling the invoices of the same customers at once (the whole
+// procedure bootstrapped) spread the seed-2 estimate by 1.10 points,
+// against 1.16 for the two parts added in quadrature (their correlation
+// over the refits −0.14): the model sd 1.08 and the sampling sd 0.43 of
+// resampling customers, the part the bootstrap now draws (report.go);
+// resampling invoices one by one said 0.37 there (1.14 in quadrature),
+// blind to the customers' own clustering. The true errors on
 // seeds 9 and 1 to 7 were +0.19, +0.65, −0.85, −0.52, −0.27, −0.39,
 // −0.82 and −0.91 points for more retries, each within one of its
 // interval's sd (the half-width over 1.96; root mean square 0.63 against
 // a mean sd of 1.04; the sum of their squares in those sds 3.0, which
 // eight seeds put that low about one time in sixteen): this candidate's
 // model part may be wider than its error, for a reason none of the
-// measures above found, and eight seeds are not enough to narrow it by. For smart on (seeds 9, 1, 2, 3, 4) the errors were −0.79,
+// measures above found, and eight seeds are not enough to narrow it
+// by. For smart on (seeds 9, 1, 2, 3, 4) the errors were −0.79,
 // +1.00, −1.87, +1.14 and −0.38 (root mean square 1.15 against an
 // interval sd of about 1.0): not too wide; on seed 2 the truth lay 1.77
 // of the interval's sds above the estimate. Its model sd is the scoring
@@ -174,7 +177,7 @@
 // its refits barely move (model sd 0.09 to 0.17 points, half-widths 0.63
 // to 0.78), but all six estimates fell below the truth (more retries
 // −0.51 and −0.95, later retries −0.60 and −0.16; mean −0.43) and more
-// retries on seed 2 (43.83% [43.03, 44.58], truth 44.79%) was not
+// retries on seed 2 (43.83% [43.03, 44.58], truth 44.78%) was not
 // covered: the refits' spread does not carry what the family gets wrong
 // alike on every fit. It stays an option (--outcome mixture) for the
 // comparison, not the default.
