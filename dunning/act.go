@@ -116,7 +116,7 @@ func (e *Engine) step(ctx context.Context, inv *invoice, now time.Time) (bool, e
 // again a charge held after a refusal (invoice.chargeHeld).
 func (e *Engine) mayCharge(inv *invoice, c domain.Charge, now time.Time) bool {
 	return e.gateway != nil && (c.Initiator != domain.InitiatorInitial || e.cfg.initialCharge) && !now.Before(inv.chargeRetryAt) &&
-		!inv.holds(c.AttemptNumber) && !e.outstanding(inv, chargeKey(inv.id, c.AttemptNumber))
+		!inv.holds(c.AttemptNumber) && !e.outstanding(inv, c.AttemptNumber)
 }
 
 // holds reports whether attempt n's charge is held (invoice.chargeHeld).

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -647,23 +649,65 @@ func TestChargeAfterAnUnknownOutcome(t *testing.T) {
 	})
 }
 
-// TestChargeKeyReusedAfterARestart: an engine before a restart charged
-// in_1 1,900 under in_1/1 and stopped before recording it; a partial
-// payment was recorded since. The engine now running has no memory of
-// that request: it decides a charge of the 1,800 that remain, under the
-// same key, which the gateway refuses (ErrKeyReused, as Stripe). The
-// engine does not try again every minute: the invoice waits for its next
-// event, its charge to be reconciled by its key.
+// TestChargeKeyReusedAfterARestart: an engine charges in_1 1,900 under
+// in_1/1 and the answer is lost (the charge was made); it is stopped
+// before trying again, and its store closed. Meanwhile another writer
+// records a partial payment of 100. A new engine on the same Pebble
+// directory has no memory of that request: it decides a charge of the
+// 1,800 that remain, under the same key, which the gateway refuses
+// (ErrKeyReused, as Stripe). The engine logs the charge to be reconciled
+// by its key and does not try it again; no attempt is written.
 func TestChargeKeyReusedAfterARestart(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	e, st, ps, x := pathEngine(t, flushPaths[0], nil)
-	x.first["in_1/1"] = ChargeRequest{IdempotencyKey: "in_1/1", InvoiceID: "in_1", CustomerID: "cus_1", PaymentMethodID: "pm_1",
-		Amount: 1900, Currency: "usd", AttemptNumber: 1, Initiator: domain.InitiatorInitial, At: t0}
-	appendAsOther(t, st, customerEvents(1, t0)...)
-	appendAsOther(t, st, domain.PartialPaymentReceived{Base: domain.Base{OccurredAt: t0}, InvoiceID: "in_1", Amount: 100})
-	mustFor(t)(e.AdvanceTo(context.Background(), t0.Add(30*24*time.Hour)))
+	dir := t.TempDir()
+	x := &effects{first: map[string]ChargeRequest{}}
+	lost := true
+	gw := GatewayFunc(func(ctx context.Context, r ChargeRequest) (ChargeResult, error) {
+		if err := x.take(r); err != nil {
+			return ChargeResult{}, err
+		}
+		if lost {
+			return ChargeResult{}, errors.New("gateway: connection reset")
+		}
+		return declined(ctx, r)
+	})
+	open := func(lb *logBuf) (*Engine, *pebble.Store) {
+		ps, err := pebble.Open(dir, pebble.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := New(ps, NewVirtualClock(t0), gw, WithInitialCharge(true), WithExploreRate(0), WithLogger(slog.New(slog.NewTextHandler(lb, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, ps
+	}
+	e, ps := open(&logBuf{})
+	appendAsOther(t, ps, customerEvents(1, t0)...)
+	mustFor(t)(e.AdvanceTo(context.Background(), t0.Add(time.Second)))
 	if got := x.charged(); !slices.Equal(got, []string{"in_1/1"}) {
-		t.Fatalf("charges %d (%v...); want in_1/1 once, refused, and not tried again", len(got), got[:min(len(got), 3)])
+		t.Fatalf("charges before the restart %v; want in_1/1 once", got)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	appendAsOther(t, ps, domain.PartialPaymentReceived{Base: domain.Base{OccurredAt: t0}, InvoiceID: "in_1", Amount: 100})
+	if err := ps.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lost = false
+	lb := &logBuf{}
+	e, ps = open(lb)
+	t.Cleanup(func() { e.Close(); ps.Close() })
+	mustFor(t)(e.AdvanceTo(context.Background(), t0.Add(30*24*time.Hour)))
+	if got := x.charged(); !slices.Equal(got, []string{"in_1/1", "in_1/1"}) {
+		t.Fatalf("charges %v; want in_1/1 before the restart and once after, refused, and not tried again", got)
+	}
+	if _, _, reused := x.sent(""); !slices.Equal(reused, []string{"in_1/1"}) {
+		t.Fatalf("keys refused as reused %v; want in_1/1", reused)
+	}
+	if log := lb.String(); !strings.Contains(log, "reconcile it by idempotency key") || !strings.Contains(log, "key=in_1/1") || !strings.Contains(log, "amount=1800") {
+		t.Fatalf("log does not name in_1/1 (1800 decided) to be reconciled:\n%s", log)
 	}
 	if n := countOf(streamTypes(t, ps, "invoice-in_1"), domain.TypePaymentAttempted); n != 0 {
 		t.Fatalf("in_1: %d attempts written; want none", n)

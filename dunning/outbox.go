@@ -547,6 +547,15 @@ func (e *Engine) appendAll(ctx context.Context, batches []*batch, f *flight, tai
 			f.noteWritten(batches[i], results[i])
 		}
 	}
+	// A refused append fails the flush first, whatever its index: it is
+	// the one the FlushError names, and an unknown outcome beside it
+	// must not hide it.
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, eventstore.ErrWrongExpectedVersion) && refusal(err) {
+			f.refused = batches[i]
+			return fmt.Errorf("dunning: append to %s: %w", batches[i].stream, err)
+		}
+	}
 	for i, err := range errs {
 		b := batches[i]
 		if err == nil {

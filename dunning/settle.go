@@ -39,13 +39,15 @@ func (e *Engine) orphan(inv *invoice) (sentCharge, bool) {
 	return sentCharge{}, false
 }
 
-// outstanding reports whether inv has a request other than key's whose
-// outcome is unknown or not recorded (not staged: one staged is applied
-// to the engine's memory, and its write in flight either lands, fails and
-// stops the engine, or conflicts and is re-read, which unstages it).
-func (e *Engine) outstanding(inv *invoice, key string) bool {
+// outstanding reports whether inv has a request for an earlier attempt
+// than n whose outcome is unknown or not recorded (not staged: one staged
+// is applied to the engine's memory, and its write in flight either
+// lands, fails and stops the engine, or conflicts and is re-read, which
+// unstages it). Requests for later attempts (staged on top of a flush
+// that then conflicted) are decided again in order, after n's.
+func (e *Engine) outstanding(inv *invoice, n int) bool {
 	for _, k := range e.sentBy[inv.id] {
-		if k != key && !e.sent[k].staged {
+		if s := e.sent[k]; s.charge.AttemptNumber < n && !s.staged {
 			return true
 		}
 	}

@@ -263,3 +263,47 @@ func TestNoSecondKeyWhileTheFirstIsUnknown(t *testing.T) {
 		t.Fatalf("in_1 %s; want paid by in_1/1's charge", inv.Status)
 	}
 }
+
+// TestChargesStagedOnAConflictedFlush: while a flush carrying in_1's
+// initial charge is in flight, the engine decides three days on and
+// charges in_1's first two retries on top of it; the flush then conflicts
+// (another writer marked the subscription past due), and all three
+// attempts are re-read away. The engine decides them again in order, each
+// under its key with the request it sent, and writes all three; no
+// request is left unsettled and no key is sent with other parameters.
+func TestChargesStagedOnAConflictedFlush(t *testing.T) {
+	for _, p := range flushPaths[:2] {
+		t.Run(p.name, func(t *testing.T) {
+			t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+			ctx := context.Background()
+			var other eventstore.Store
+			calls := 0
+			e, st, ps, x := pathEngine(t, p, func(r ChargeRequest) error {
+				if calls++; calls == 1 {
+					appendAsOther(t, other, domain.SubscriptionMarkedPastDue{Base: domain.Base{OccurredAt: t0}, SubscriptionID: "sub_1", InvoiceID: "in_9"})
+				}
+				return nil
+			})
+			other = st
+			appendAsOther(t, st, customerEvents(1, t0)...)
+			must := mustFor(t)
+			must(e.Commit(ctx))
+			must(e.Decide(ctx, t0))
+			must(e.Commit(ctx)) // in flight; conflicts on subscription-sub_1
+			must(e.Decide(ctx, t0.Add(3*24*time.Hour)))
+			if got := x.charged(); len(got) < 3 {
+				t.Fatalf("charges %v; want in_1/1 and two retries staged on top of the flush", got)
+			}
+			must(e.Commit(ctx))
+			must(e.Flush(ctx))
+			must(e.AdvanceTo(ctx, t0.Add(30*24*time.Hour)))
+			if n := countOf(streamTypes(t, ps, "invoice-in_1"), domain.TypePaymentAttempted); n < 3 {
+				t.Fatalf("charges %v; %d attempts written; want every charge made written", x.charged(), n)
+			}
+			if keys := slices.Sorted(maps.Keys(e.sent)); len(keys) != 0 {
+				t.Fatalf("requests kept %v; want none", keys)
+			}
+			checkChargedAsRecorded(t, ps, x)
+		})
+	}
+}
