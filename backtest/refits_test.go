@@ -23,21 +23,8 @@ func TestRefitDraws(t *testing.T) {
 		t.Skip("records and fits a world's history")
 	}
 	ctx := context.Background()
-	rec := checkHistory(t, 3, 1500)
-	model, err := backtest.DefaultTrain(ctx, rec.Ledger.Rows())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mix, err := smartretry.FitMixture(ctx, smartretry.MixtureSequences(rec.Ledger), smartretry.MixtureOptions{Iterations: 10, DepositHours: []int{4}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, f := preparedRefits(t, 3)
 	fixed, smart := fixedAndSmart()
-	cfg := backtest.Config{Ledger: rec.Ledger, Scorer: model, Mixture: mix, Rules: smartretry.NetworkRules, Bootstrap: 100, Seed: 5, Refits: 2, Family: backtest.FamilyMixture}
-	f, err := backtest.Prepare(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if boot, half := backtest.LazyFitted(f); boot || half {
 		t.Fatalf("prepared with mixtures fitted (bootstrap %v, half %v) before any candidate needed them", boot, half)
 	}
@@ -104,21 +91,8 @@ func TestLazyRefitsAfterCancel(t *testing.T) {
 		t.Skip("records and fits a world's history")
 	}
 	ctx := context.Background()
-	rec := checkHistory(t, 4, 1500)
-	model, err := backtest.DefaultTrain(ctx, rec.Ledger.Rows())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mix, err := smartretry.FitMixture(ctx, smartretry.MixtureSequences(rec.Ledger), smartretry.MixtureOptions{Iterations: 10, DepositHours: []int{4}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, f := preparedRefits(t, 4)
 	fixed, smart := fixedAndSmart()
-	cfg := backtest.Config{Ledger: rec.Ledger, Scorer: model, Mixture: mix, Rules: smartretry.NetworkRules, Bootstrap: 100, Seed: 5, Refits: 2, Family: backtest.FamilyMixture}
-	f, err := backtest.Prepare(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg.Fitted = f
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
@@ -146,4 +120,28 @@ func TestLazyRefitsAfterCancel(t *testing.T) {
 	if boot, half := backtest.LazyFitted(f); !boot || !half {
 		t.Fatalf("after live runs: bootstrap mixtures %v, half-sample models %v; want both", boot, half)
 	}
+}
+
+// preparedRefits records seed's history of 1,500 invoices, fits the
+// deployed logistic and mixture on it, and prepares a backtest's fits with
+// two refits under the mixture outcome family (none of the lazily fitted
+// sets made yet).
+func preparedRefits(t *testing.T, seed uint64) (backtest.Config, *backtest.Fitted) {
+	t.Helper()
+	ctx := context.Background()
+	rec := checkHistory(t, seed, 1500)
+	model, err := backtest.DefaultTrain(ctx, rec.Ledger.Rows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, err := smartretry.FitMixture(ctx, smartretry.MixtureSequences(rec.Ledger), smartretry.MixtureOptions{Iterations: 10, DepositHours: []int{4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := backtest.Config{Ledger: rec.Ledger, Scorer: model, Mixture: mix, Rules: smartretry.NetworkRules, Bootstrap: 100, Seed: 5, Refits: 2, Family: backtest.FamilyMixture}
+	f, err := backtest.Prepare(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, f
 }
