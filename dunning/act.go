@@ -172,7 +172,7 @@ func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c
 			// waits for its next event (act parks it).
 			e.log.Error("dunning: the gateway refuses the charge's key, used before with other parameters; reconcile it by idempotency key",
 				"key", req.IdempotencyKey, "amount", req.Amount, "err", err)
-			inv.chargeHeld = req.IdempotencyKey
+			e.hold(inv, req.IdempotencyKey)
 			return true, nil
 		}
 		e.log.Warn("dunning: charge outcome unknown; will try again", "invoice", inv.id, "attempt", c.AttemptNumber, "err", err)
@@ -192,11 +192,12 @@ func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c
 		// The ledger does not admit the attempt: a success for more than
 		// remains (or on an invoice no longer payable) took money all the
 		// same, and is recorded outside its attempt (settle.go); a decline
-		// moved none, and is forgotten. Nothing else is charged under
-		// the key.
+		// moved none, and is forgotten (its charge held too, unless the
+		// invoice takes no payment any more). Nothing else is charged
+		// under the key.
 		if a.Outcome == domain.Succeeded {
 			reason := domain.ReasonOverRemainder
-			if !inv.open() {
+			if !inv.payable() {
 				reason = domain.ReasonInvoiceClosed
 			}
 			if e.recordOutside(inv, now, req, res, reason) {
@@ -204,7 +205,19 @@ func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c
 			}
 			return true, nil
 		}
-		e.log.Info("dunning: declined charge the ledger no longer admits as its attempt; nothing to record",
+		if inv.payable() {
+			// Refused for another reason (an unknown decline code, a bad
+			// advice code, no payment method): deciding the attempt again
+			// would send the same request and meet the same refusal. No
+			// money moved, so the request is forgotten, but the attempt's
+			// charge is held until the ledger changes.
+			e.log.Error("dunning: the ledger refuses a declined charge's attempt; holding the charge",
+				"key", req.IdempotencyKey, "amount", req.Amount, "err", err)
+			e.forget(inv.id, req.IdempotencyKey)
+			inv.chargeHeld = req.IdempotencyKey
+			return true, nil
+		}
+		e.log.Info("dunning: declined charge on an invoice that takes no payment any more; nothing to record",
 			"key", req.IdempotencyKey, "remaining", inv.agg.AmountRemaining, "status", inv.agg.Status, "err", err)
 		e.forget(inv.id, req.IdempotencyKey)
 		return true, nil

@@ -123,13 +123,28 @@
 // accepted in any invoice status, whose part that fits an open invoice is
 // applied as a payment and the rest owed back (domain.Invoice.Unapplied,
 // a reconciliation item by key and charge id). A declined one the ledger
-// cannot hold moved no money and is forgotten. The key is never derived
+// cannot hold moved no money: on an invoice that takes no payment any
+// more (paid, void; the domain's rule: open and uncollectible invoices
+// take payments) it is forgotten; otherwise (the ledger refuses it for
+// another reason: an unknown decline code, a bad advice code, no payment
+// method) deciding it again would meet the same refusal, so its request is
+// forgotten and the charge held (invoice.chargeHeld) until the ledger
+// changes. The key is never derived
 // from the amount, which would charge twice. A gateway's refusal of a
 // reused key (ErrKeyReused: an engine before a restart sent it with other
 // parameters) holds that charge (invoice.chargeHeld): it is logged to be
 // reconciled and not sent again, but only the charge waits; reminders,
 // webhooks and every other decision go on, and the invoice stays on the
-// timer heap.
+// timer heap. A held key stays held when it is later orphaned (another
+// writer takes its attempt number or closes the invoice): it is not
+// settled (the refusal is definite; sending again would be refused again)
+// and the engine logs it once, at Error, to be reconciled by its key. It
+// keeps blocking every later key of the invoice (mayCharge), deliberately:
+// the first request under it, by the engine before the restart, may have
+// taken the money, and a second charge is how a customer is charged twice.
+// So an invoice with a held key is not charged again by the engine (and
+// has no charge timer) until the key is reconciled and the engine
+// restarted, or the invoice is settled by another writer.
 //
 // A remembered key whose attempt number another writer took, or whose
 // invoice another writer closed, is named by no decision again: it is

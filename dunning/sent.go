@@ -24,7 +24,8 @@ import (
 // now remains is admitted: no money moved). If the ledger does not admit
 // that attempt (a success for more than remains, or a closed invoice),
 // the engine records what it did: a ChargeOutsideAttempt (settle.go); a
-// decline the ledger does not admit is forgotten. The key is never derived from
+// decline the ledger does not admit is forgotten (and its charge held if
+// the invoice still takes payments). The key is never derived from
 // the amount: a second key would charge twice.
 //
 // The memory is the engine's: a restarted engine has none, and charges
@@ -46,6 +47,11 @@ type sentCharge struct {
 	// so the key is not orphaned (settle.go). A re-read of the invoice
 	// clears it.
 	staged bool
+	// held: the request is not to be sent again (invoice.chargeHeld): the
+	// gateway refused its key as reused, or the ledger refused what it
+	// charged. Its outcome is for reconciliation by key; it is never
+	// settled (orphan skips it) but still blocks later keys (outstanding).
+	held bool
 }
 
 // chargeRequest returns the request that carries out charge c of inv at
@@ -81,6 +87,28 @@ func (e *Engine) markStaged(key string) {
 		s.staged = true
 		e.sent[key] = s
 	}
+}
+
+// hold notes that key's charge of inv is not to be sent again
+// (invoice.chargeHeld, sentCharge.held).
+func (e *Engine) hold(inv *invoice, key string) {
+	inv.chargeHeld = key
+	if s, ok := e.sent[key]; ok {
+		s.held = true
+		e.sent[key] = s
+	}
+}
+
+// heldBefore reports whether inv has a held request for an earlier
+// attempt than n: attempt n is not charged (outstanding) until that key is
+// reconciled, which the engine cannot do, so nothing is due for it.
+func (e *Engine) heldBefore(inv *invoice, n int) bool {
+	for _, k := range e.sentBy[inv.id] {
+		if s := e.sent[k]; s.held && s.charge.AttemptNumber < n {
+			return true
+		}
+	}
+	return false
 }
 
 // forget drops key's request: its charge is written, or settled with

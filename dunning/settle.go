@@ -24,15 +24,19 @@ import (
 // owed back; the request is forgotten once that is written. Until every
 // earlier key of an invoice is settled, the engine charges it under no
 // other key (mayCharge): a second charge while the first one's outcome is
-// unknown or unrecorded is how a customer is charged twice.
+// unknown or unrecorded is how a customer is charged twice. A held key
+// (the gateway refused it as reused, or the ledger refused what it
+// charged) is definite: it is never settled, only reconciled by its key,
+// and it keeps blocking later keys (doc.go).
 
 // orphan returns a key of inv's requests that no decision will name
 // again, if any: its attempt number is taken in the ledger or the invoice
-// is not open, and nothing of it is staged.
+// takes no payment any more, nothing of it is staged, and it is not held
+// (a held key is left to reconciliation, never sent again).
 func (e *Engine) orphan(inv *invoice) (sentCharge, bool) {
 	for _, k := range e.sentBy[inv.id] {
 		s := e.sent[k]
-		if !s.staged && (s.charge.AttemptNumber <= inv.agg.AttemptCount || !inv.open()) {
+		if !s.staged && !s.held && (s.charge.AttemptNumber <= inv.agg.AttemptCount || !inv.payable()) {
 			return s, true
 		}
 	}
@@ -68,8 +72,18 @@ func (e *Engine) settle(ctx context.Context, inv *invoice, s sentCharge, now tim
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
+		if errors.Is(err, ErrKeyReused) {
+			// A definite refusal: sending again would be refused again.
+			// The key is held (never sent again) and, since the first
+			// request under it may have taken money, still blocks later
+			// keys of the invoice (outstanding).
+			e.log.Error("dunning: the gateway refuses a charge no decision will name again, its key used before with other parameters; reconcile it by idempotency key",
+				"key", req.IdempotencyKey, "amount", req.Amount, "err", err)
+			e.hold(inv, req.IdempotencyKey)
+			return true, nil
+		}
 		e.log.Warn("dunning: settling a charge no decision will name again: outcome still unknown; will try again",
-			"key", req.IdempotencyKey, "err", err, "key_reused", errors.Is(err, ErrKeyReused))
+			"key", req.IdempotencyKey, "err", err)
 		inv.chargeRetryAt = now.Add(time.Minute)
 		return false, nil
 	}
@@ -81,7 +95,7 @@ func (e *Engine) settle(ctx context.Context, inv *invoice, s sentCharge, now tim
 		return true, nil
 	}
 	reason := domain.ReasonInvoiceClosed
-	if inv.open() {
+	if inv.payable() {
 		reason = domain.ReasonAttemptTaken
 	}
 	return e.recordOutside(inv, now, req, res, reason), nil
@@ -99,7 +113,7 @@ func (e *Engine) recordOutside(inv *invoice, now time.Time, req ChargeRequest, r
 	if err != nil {
 		e.log.Error("dunning: charge made but the ledger refuses it; reconcile it by idempotency key",
 			"key", req.IdempotencyKey, "amount", req.Amount, "charge", res.ChargeID, "err", err)
-		inv.chargeHeld = req.IdempotencyKey
+		e.hold(inv, req.IdempotencyKey)
 		return false
 	}
 	e.log.Warn("dunning: charge made outside its attempt; recorded, the part the invoice cannot take is owed back (reconcile by idempotency key)",

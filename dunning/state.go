@@ -66,6 +66,12 @@ type invoice struct {
 
 func (inv *invoice) open() bool { return inv.agg.Status == domain.InvoiceOpen }
 
+// payable: the invoice still takes money (open or uncollectible), the
+// domain's rule (domain.Invoice payable); otherwise it is closed.
+func (inv *invoice) payable() bool {
+	return inv.agg.Status == domain.InvoiceOpen || inv.agg.Status == domain.InvoiceUncollectible
+}
+
 // note is a webhook owed: created when its trigger event is applied,
 // done when a delivered WebhookSent for its id is applied.
 type note struct {

@@ -107,8 +107,8 @@ func (e *Engine) nextWake(inv *invoice) time.Time {
 			if e.gateway == nil || a.Run == nil && !e.cfg.initialCharge {
 				continue // the billing system makes this charge
 			}
-			if inv.holds(a.AttemptCount + 1) {
-				continue // held after a refusal, until the ledger changes
+			if inv.holds(a.AttemptCount+1) || e.heldBefore(inv, a.AttemptCount+1) {
+				continue // held after a refusal, or blocked by an earlier held key (mayCharge)
 			}
 			if t.At.Before(inv.chargeRetryAt) {
 				t.At = inv.chargeRetryAt
