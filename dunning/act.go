@@ -163,21 +163,7 @@ func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c
 	req, c := e.chargeRequest(inv, c, now)
 	res, err := e.gateway.Charge(ctx, req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		if errors.Is(err, ErrKeyReused) {
-			// Sent before with other parameters, by an engine before a
-			// restart: trying again would be refused again. The invoice
-			// waits for its next event (act parks it).
-			e.log.Error("dunning: the gateway refuses the charge's key, used before with other parameters; reconcile it by idempotency key",
-				"key", req.IdempotencyKey, "amount", req.Amount, "err", err)
-			e.hold(inv, req.IdempotencyKey)
-			return true, nil
-		}
-		e.log.Warn("dunning: charge outcome unknown; will try again", "invoice", inv.id, "attempt", c.AttemptNumber, "err", err)
-		inv.chargeRetryAt = now.Add(time.Minute)
-		return false, nil
+		return e.chargeFailed(ctx, inv, req, err, now, "the charge")
 	}
 	inv.chargeRetryAt = time.Time{}
 	card := e.st.card(c.PaymentMethodID)
@@ -227,4 +213,26 @@ func (e *Engine) charge(ctx context.Context, inv *invoice, s domain.Situation, c
 	e.charges = append(e.charges, UnrecordedCharge{IdempotencyKey: req.IdempotencyKey, InvoiceID: inv.id, AttemptNumber: c.AttemptNumber, Outcome: a.Outcome, ChargeID: a.ChargeID})
 	e.stats.Charges++
 	return true, nil
+}
+
+// chargeFailed handles a gateway error for req, what names the charge in
+// the log. ErrKeyReused is a definite refusal (the key was sent before
+// with other parameters, by an engine before a restart): sending again
+// would be refused again, so the key is held, never sent again, and since
+// the first request under it may have taken money it still blocks the
+// invoice's later keys (outstanding). Any other error leaves the outcome
+// unknown: the same request goes again in a minute.
+func (e *Engine) chargeFailed(ctx context.Context, inv *invoice, req ChargeRequest, err error, now time.Time, what string) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if errors.Is(err, ErrKeyReused) {
+		e.log.Error("dunning: the gateway refuses "+what+", its key used before with other parameters; reconcile it by idempotency key",
+			"invoice", inv.id, "key", req.IdempotencyKey, "amount", req.Amount, "err", err)
+		e.hold(inv, req.IdempotencyKey)
+		return true, nil
+	}
+	e.log.Warn("dunning: "+what+": outcome unknown; will try again", "invoice", inv.id, "key", req.IdempotencyKey, "err", err)
+	inv.chargeRetryAt = now.Add(time.Minute)
+	return false, nil
 }

@@ -2,7 +2,6 @@ package dunning
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
@@ -69,23 +68,7 @@ func (e *Engine) settle(ctx context.Context, inv *invoice, s sentCharge, now tim
 	req := s.req
 	res, err := e.gateway.Charge(ctx, req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		if errors.Is(err, ErrKeyReused) {
-			// A definite refusal: sending again would be refused again.
-			// The key is held (never sent again) and, since the first
-			// request under it may have taken money, still blocks later
-			// keys of the invoice (outstanding).
-			e.log.Error("dunning: the gateway refuses a charge no decision will name again, its key used before with other parameters; reconcile it by idempotency key",
-				"key", req.IdempotencyKey, "amount", req.Amount, "err", err)
-			e.hold(inv, req.IdempotencyKey)
-			return true, nil
-		}
-		e.log.Warn("dunning: settling a charge no decision will name again: outcome still unknown; will try again",
-			"key", req.IdempotencyKey, "err", err)
-		inv.chargeRetryAt = now.Add(time.Minute)
-		return false, nil
+		return e.chargeFailed(ctx, inv, req, err, now, "a charge no decision will name again")
 	}
 	inv.chargeRetryAt = time.Time{}
 	if res.Outcome != domain.Succeeded {
