@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -597,9 +596,7 @@ func TestConflictWithoutRecordedFactsIsReread(t *testing.T) {
 				}
 				checkChargedAsRecorded(t, ps, x)
 				// No request is kept: every attempt sent is written.
-				if keys := slices.Sorted(maps.Keys(e.sent)); len(keys) != 0 {
-					t.Fatalf("requests kept %v; want none", keys)
-				}
+				checkNoneKept(t, e)
 			})
 		})
 	}

@@ -52,19 +52,8 @@ func TestCustomerAttemptBeforeTheInitialCharge(t *testing.T) {
 // in_1, the customer.subscription.updated webhook that owes is delivered.
 func TestHeldChargeLetsTheRestGoOn(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	e, st, _, x := pathEngine(t, flushPaths[0], nil)
-	x.first["in_1/1"] = ChargeRequest{IdempotencyKey: "in_1/1", InvoiceID: "in_1", CustomerID: "cus_1", PaymentMethodID: "pm_1",
-		Amount: 1900, Currency: "usd", AttemptNumber: 1, Initiator: domain.InitiatorInitial, At: t0}
-	appendAsOther(t, st, customerEvents(1, t0)...)
-	appendAsOther(t, st, domain.PartialPaymentReceived{Base: domain.Base{OccurredAt: t0}, InvoiceID: "in_1", Amount: 100})
-	mustFor(t)(e.AdvanceTo(context.Background(), t0.Add(time.Hour)))
-	if got := x.charged(); !slices.Equal(got, []string{"in_1/1"}) {
-		t.Fatalf("charges %v; want in_1/1 once, refused, and not sent again", got)
-	}
+	e, st, x := heldAfterRestart(t, t0)
 	inv := e.st.invoices["in_1"]
-	if inv.chargeHeld != "in_1/1" {
-		t.Fatalf("held charge %q; want in_1/1", inv.chargeHeld)
-	}
 	appendAsOther(t, st, domain.SubscriptionMarkedPastDue{Base: domain.Base{OccurredAt: t0.Add(2 * time.Hour)}, SubscriptionID: "sub_1", InvoiceID: "in_1"})
 	mustFor(t)(e.AdvanceTo(context.Background(), t0.Add(30*24*time.Hour)))
 	if len(inv.notes) == 0 {

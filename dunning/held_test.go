@@ -8,7 +8,31 @@ import (
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/eventstore"
 )
+
+// heldAfterRestart sets up in_1 with its charge held: an engine before a
+// restart charged 1,900 under in_1/1 and stopped before recording it;
+// since, another writer recorded a partial payment of 100, and the engine
+// now running decides 1,800 under in_1/1, which the gateway refuses as a
+// key reused (ErrKeyReused). It checks the charge was sent once and is
+// held, at t0 plus an hour.
+func heldAfterRestart(t *testing.T, t0 time.Time) (*Engine, eventstore.Store, *effects) {
+	t.Helper()
+	e, st, _, x := pathEngine(t, flushPaths[0], nil)
+	x.first["in_1/1"] = ChargeRequest{IdempotencyKey: "in_1/1", InvoiceID: "in_1", CustomerID: "cus_1", PaymentMethodID: "pm_1",
+		Amount: 1900, Currency: "usd", AttemptNumber: 1, Initiator: domain.InitiatorInitial, At: t0}
+	appendAsOther(t, st, customerEvents(1, t0)...)
+	appendAsOther(t, st, domain.PartialPaymentReceived{Base: domain.Base{OccurredAt: t0}, InvoiceID: "in_1", Amount: 100})
+	mustFor(t)(e.AdvanceTo(context.Background(), t0.Add(time.Hour)))
+	if got := x.charged(); !slices.Equal(got, []string{"in_1/1"}) {
+		t.Fatalf("charges %v; want in_1/1 once, refused", got)
+	}
+	if held := e.st.invoices["in_1"].chargeHeld; held != "in_1/1" {
+		t.Fatalf("held charge %q; want in_1/1", held)
+	}
+	return e, st, x
+}
 
 // TestHeldChargeOrphanedIsNotSentAgain: an engine before a restart
 // charged in_1 1,900 under in_1/1 and stopped before recording it; since,
@@ -21,15 +45,7 @@ import (
 // money, no later key of in_1 is charged either.
 func TestHeldChargeOrphanedIsNotSentAgain(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	e, st, _, x := pathEngine(t, flushPaths[0], nil)
-	x.first["in_1/1"] = ChargeRequest{IdempotencyKey: "in_1/1", InvoiceID: "in_1", CustomerID: "cus_1", PaymentMethodID: "pm_1",
-		Amount: 1900, Currency: "usd", AttemptNumber: 1, Initiator: domain.InitiatorInitial, At: t0}
-	appendAsOther(t, st, customerEvents(1, t0)...)
-	appendAsOther(t, st, domain.PartialPaymentReceived{Base: domain.Base{OccurredAt: t0}, InvoiceID: "in_1", Amount: 100})
-	mustFor(t)(e.AdvanceTo(context.Background(), t0.Add(time.Hour)))
-	if got := x.charged(); !slices.Equal(got, []string{"in_1/1"}) {
-		t.Fatalf("charges %v; want in_1/1 once, refused", got)
-	}
+	e, st, x := heldAfterRestart(t, t0)
 	appendAsOther(t, st, domain.PaymentAttempted{Base: domain.Base{OccurredAt: t0.Add(2 * time.Hour)}, InvoiceID: "in_1", PaymentMethodID: "pm_1",
 		AttemptNumber: 1, Amount: 1800, Currency: "usd", Outcome: domain.Failed, DeclineCode: "insufficient_funds", Initiator: domain.InitiatorCustomer})
 	mustFor(t)(e.AdvanceTo(context.Background(), t0.Add(3*24*time.Hour)))

@@ -138,9 +138,7 @@ func TestAttemptTakenWhileCharging(t *testing.T) {
 		if inv := e.Invoice("in_1"); inv.Status != domain.InvoicePaidStatus || inv.AmountPaid != 1900 || inv.Unapplied != 0 {
 			t.Fatalf("in_1 %s, paid %d, unapplied %d; want paid 1900", inv.Status, inv.AmountPaid, inv.Unapplied)
 		}
-		if keys := slices.Sorted(maps.Keys(e.sent)); len(keys) != 0 {
-			t.Fatalf("requests kept %v; want none", keys)
-		}
+		checkNoneKept(t, e)
 	})
 }
 
@@ -172,9 +170,7 @@ func TestInvoiceClosedWhileCharging(t *testing.T) {
 		if inv := e.Invoice("in_1"); inv.Unapplied != 1900 || inv.AmountPaid != 1900 {
 			t.Fatalf("in_1 paid %d, unapplied %d; want 1900 paid out of band and 1900 owed back", inv.AmountPaid, inv.Unapplied)
 		}
-		if keys := slices.Sorted(maps.Keys(e.sent)); len(keys) != 0 {
-			t.Fatalf("requests kept %v; want none", keys)
-		}
+		checkNoneKept(t, e)
 	})
 }
 
@@ -201,9 +197,7 @@ func TestUnknownOutcomeThenClosed(t *testing.T) {
 	if len(out) != 1 || out[0].IdempotencyKey != "in_1/1" || out[0].Applied != 0 {
 		t.Fatalf("charges outside attempts %+v; want in_1/1's 1900, owed back", out)
 	}
-	if keys := slices.Sorted(maps.Keys(e.sent)); len(keys) != 0 {
-		t.Fatalf("requests kept %v; want none", keys)
-	}
+	checkNoneKept(t, e)
 }
 
 // TestSuccessForMoreThanRemains: while the engine's initial charge of
@@ -300,10 +294,17 @@ func TestChargesStagedOnAConflictedFlush(t *testing.T) {
 			if n := countOf(streamTypes(t, ps, "invoice-in_1"), domain.TypePaymentAttempted); n < 3 {
 				t.Fatalf("charges %v; %d attempts written; want every charge made written", x.charged(), n)
 			}
-			if keys := slices.Sorted(maps.Keys(e.sent)); len(keys) != 0 {
-				t.Fatalf("requests kept %v; want none", keys)
-			}
+			checkNoneKept(t, e)
 			checkChargedAsRecorded(t, ps, x)
 		})
+	}
+}
+
+// checkNoneKept fails t if e still remembers a charge request: every
+// request it sent is written or settled.
+func checkNoneKept(t *testing.T, e *Engine) {
+	t.Helper()
+	if keys := slices.Sorted(maps.Keys(e.sent)); len(keys) != 0 {
+		t.Fatalf("requests kept %v; want none", keys)
 	}
 }
