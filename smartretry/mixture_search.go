@@ -525,6 +525,7 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 	// The lists grow in locals, stored once: appending through s would
 	// pass every store of their headers through the GC's write barrier.
 	cj, cpos := s.cj, s.cpos
+	cr := cureRest{key: -1}
 	for j := int(sp.lo); j <= int(sp.hi); j++ {
 		if j != int(sp.first) && s.same[j] {
 			continue
@@ -533,7 +534,7 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 		if fj < 0 || s.fver[j] != s.fver[fj] {
 			funds, fj = sg.funds(p, s.f), j
 		}
-		l := s.remind * s.rho[j] * (funds + sg.rest(p, s.f, s.P))
+		l := s.remind * s.rho[j] * (funds + sg.restBy(p, s.f, s.P, &cr))
 		s.loss[j] = l
 		cj, cpos = append(cj, int32(j)), append(cpos, sp.pos)
 		least = min(least, l)
@@ -780,6 +781,63 @@ func (sg *segment) rest(p *point, f *mixFold, P []float64) float64 {
 		u := &sg.cu[c]
 		pc := P[cl[c]]
 		r += u.ay[sb]*x[c][sa] + (pc-u.p1)*x[c][0]*u.g[sb] + (u.p2-pc)*u.pre
+	}
+	return r
+}
+
+// cureRest holds rest's terms regrouped for slots with the same lifted
+// onsets, sharing a's day of the run or not and b's or not (key): rest is
+// d + Σ_c x_c·w_c + x'_c·ay_c for class c's fresh and sticky survivals
+// x_c, x'_c after the lift in the slot's local hour (ay zero when the
+// slot does not share a's day). The onsets change every six hours, so
+// most slots of a span read their terms from the slot before's.
+type cureRest struct {
+	key   int
+	d     float64
+	w, ay [numCures]float64
+}
+
+// set works out the terms for slots with on onsets lifted, sharing a's
+// day (sa) and b's (sb) or not.
+func (cr *cureRest) set(sg *segment, P []float64, on, sa, sb int) {
+	d := sg.dead
+	cl := &onsetClamp[on]
+	for c := range numCures {
+		u := &sg.cu[c]
+		pc := P[cl[c]]
+		d += (u.p2 - pc) * u.pre
+		g, a := u.g[sb&1]*(pc-u.p1), u.ay[sb&1]
+		if sa == 0 {
+			cr.w[c], cr.ay[c] = g+a, 0
+		} else {
+			cr.w[c], cr.ay[c] = g, a
+		}
+	}
+	cr.d = d
+}
+
+// The fresh survivals' terms are written out for six cure classes
+// (restBy).
+const _, _ = uint(numCures - 6), uint(6 - numCures)
+
+// restBy is rest with the terms regrouped (cureRest, kept in cr from slot
+// to slot of a segment): the same sum up to rounding.
+func (sg *segment) restBy(p *point, f *mixFold, P []float64, cr *cureRest) float64 {
+	sa, sb := b2i(p.block == sg.aBlk), 0
+	if sg.hasB {
+		sb = b2i(sg.bBlk == p.block)
+	}
+	if k := int(p.on)<<2 | sa<<1 | sb; k != cr.key {
+		cr.set(sg, P, int(p.on), sa, sb)
+		cr.key = k
+	}
+	w, x := &cr.w, &f.fresh[p.band]
+	r := cr.d + x[0]*w[0] + x[1]*w[1] + x[2]*w[2] + x[3]*w[3] + x[4]*w[4] + x[5]*w[5]
+	if sa != 0 {
+		y := &f.post[p.band]
+		for c := range y {
+			r += y[c][1] * cr.ay[c]
+		}
 	}
 	return r
 }
