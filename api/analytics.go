@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+	json "github.com/go-json-experiment/json"
 
 	"github.com/recoupledger/recoup/projections/analytics"
 )
@@ -107,7 +107,7 @@ func writeResult(w http.ResponseWriter, res analytics.Result) error {
 	if truncated {
 		res.Rows = res.Rows[:MaxResultRows]
 	}
-	b, err := json.Marshal(res)
+	b, err := json.Marshal(res, encodeOptions)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -176,13 +175,11 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 }
 
 // writeJSON sends v with status, followed by a newline. The body is
-// encoded into a pooled buffer and written once: json.Marshal would copy
-// its internal buffer into a fresh slice on every response.
+// encoded into a pooled buffer and written once.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
-	// Encoder escapes HTML like json.Marshal and appends the newline.
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
+	if err := encode(buf, v); err != nil {
 		return fmt.Errorf("encode response: %w", err)
 	}
 	// The length is known: sent, it spares both ends the chunked
