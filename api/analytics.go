@@ -23,9 +23,9 @@ const MaxResultRows = 10_000
 const maxSQLLength = 64 << 10
 
 func (s *Server) mountAnalytics(r chi.Router) {
-	r.Get("/analytics/queries", s.handle(s.listQueries))
-	r.Get("/analytics/queries/{name}", s.handle(s.runQuery))
-	r.With(require(ScopeAdmin)).Post("/analytics/sql", s.handle(s.runSQL))
+	r.Get("/v1/analytics/queries", s.handle(s.listQueries))
+	r.Get("/v1/analytics/queries/{name}", s.handle(s.runQuery))
+	r.With(require(ScopeAdmin)).Post("/v1/analytics/sql", s.handle(s.runSQL))
 }
 
 // QueryInfo describes a named query and the dimensions it groups by.
