@@ -81,16 +81,45 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	prev := *last
 	spacing := max(int(math.Ceil(p.Objective.MinSpacing.Hours())), 1)
 	feats := make([][2]int, 0, 8) // each slot's feature in b
-	alt := hz[len(plan.Schedule)*NumStates:][:NumStates]
+	hzAlt := hz[len(plan.Schedule)*NumStates:][:NumStates]
 	for i, s := range plan.Schedule {
 		pt := &pts[slots[i]]
 		h := hz[i*NumStates:][:NumStates]
-		var z, pr float64
-		var byClass [NumClasses]float64
-		for k, x := range h {
+		// The same chance at the earliest hour this retry could have had
+		// (alt), and by class the weights and chances (byClass) and the
+		// weights whose hold has lifted by the slot (cure classes): one
+		// pass over the states, each sum in their order.
+		early, alt := from <= slots[i], hzAlt
+		if early {
+			p.M.hazardsAt(alt, &prev, &pts[from])
+		}
+		var z, pr, pa float64
+		var byClass, lift, all [NumClasses]float64
+		if !early {
+			alt = h // read, not used
+		}
+		for k, x := range h[:stateOnset] {
 			z += w[k]
 			pr += w[k] * x
 			byClass[stateClasses[k]] += w[k] * x
+			pa += w[k] * alt[k]
+		}
+		on := stateOnset + int(pt.on)
+		for k := stateOnset; k < NumStates; k++ {
+			x, c := h[k], stateClasses[k]
+			z += w[k]
+			pr += w[k] * x
+			byClass[c] += w[k] * x
+			pa += w[k] * alt[k]
+			all[c] += w[k]
+			if k < on {
+				lift[c] += w[k]
+			}
+		}
+		if early {
+			pa /= z
+		} else {
+			pa = 0
 		}
 		pr /= z
 		lead := 0
@@ -99,28 +128,11 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 				lead = k
 			}
 		}
-		// The same chance at the earliest hour this retry could have had.
-		var pa float64
-		if from <= slots[i] {
-			p.M.hazardsAt(alt, &prev, &pts[from])
-			for k, x := range alt {
-				pa += w[k] * x
-			}
-			pa /= z
-		}
 		// The share of the lead class's weight whose hold has lifted by
 		// the slot (cure classes).
-		var lifted, all float64
-		for k := stateOnset; k < NumStates; k++ {
-			if int(stateClasses[k]) == lead {
-				all += w[k]
-				if k-stateOnset < int(pt.on) {
-					lifted += w[k]
-				}
-			}
-		}
-		if all > 0 {
-			lifted /= all
+		lifted := lift[lead]
+		if all[lead] > 0 {
+			lifted /= all[lead]
 		}
 		b = append(b, "; "...)
 		at := len(b)

@@ -201,7 +201,9 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	n := len(s.pts)
 	s.loss = resize(s.loss, n)
 	s.cj, s.cpos = s.cj[:0], s.cpos[:0]
-	s.spans = s.spans[:0]
+	// The spans grow in a local, stored once (through s every append
+	// would store the slice's header through the GC's write barrier).
+	spans := s.spans[:0]
 	s.segs = resize(s.segs, len(chosen)+1)
 	for pos := 0; pos <= len(chosen); pos++ {
 		lo, hi := s.from, n-1
@@ -217,14 +219,15 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 		sg := &s.segs[pos]
 		s.segmentAt(sg, chosen, pos)
 		if !s.prune {
-			s.spans = append(s.spans, slotSpan{lo: int32(lo), hi: int32(hi), first: int32(lo), pos: int32(pos), bound: math.Inf(-1)})
+			spans = append(spans, slotSpan{lo: int32(lo), hi: int32(hi), first: int32(lo), pos: int32(pos), bound: math.Inf(-1)})
 			continue
 		}
 		for u := lo / chunkSlots; u <= hi/chunkSlots; u++ {
-			s.spans = append(s.spans, slotSpan{lo: int32(max(lo, u*chunkSlots)), hi: int32(min(hi, u*chunkSlots+chunkSlots-1)), first: int32(lo), pos: int32(pos),
+			spans = append(spans, slotSpan{lo: int32(max(lo, u*chunkSlots)), hi: int32(min(hi, u*chunkSlots+chunkSlots-1)), first: int32(lo), pos: int32(pos),
 				bound: s.bound(sg, &s.chunks[u])})
 		}
 	}
+	s.spans = spans
 	// The span of least bound first (a NaN bound counts as least); then
 	// the others within the margin of the least loss it found, in order
 	// of their bounds while they stay within it: the rest cannot hold a
@@ -252,9 +255,11 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 		least = s.spanLoss(&s.spans[first], least)
 	}
 	order := s.order[:0]
-	for i := range s.spans {
-		if i != first && !(s.spans[i].bound > least+1e-9*least+1e-12) {
-			order = append(order, int32(i))
+	if limit := least + 1e-9*least + 1e-12; true {
+		for i := range spans {
+			if i != first && !(spans[i].bound > limit) {
+				order = append(order, int32(i))
+			}
 		}
 	}
 	for len(order) > 0 {
@@ -314,7 +319,7 @@ type slotSpan struct {
 // most chunks which case of each class or onset holds in a segment.
 type chunkMin struct {
 	np           [numSched]float64
-	fx           [numSched][3]float64 // funds, for bounds: old, the least of old and np, np
+	fx           [numSched][3]float64 // funds, for bounds: (old, unused), the least of old and np, np
 	cx           [numCures]float64
 	rho          float64
 	idxLo, idxHi [numSched]int32
@@ -341,8 +346,9 @@ func (s *search) chunkMins(valid bool) {
 		lo, hi := max(u*chunkSlots, s.from), min(n, (u+1)*chunkSlots)
 		cm := &s.chunks[u]
 		p := &s.pts[lo]
-		for q := range cm.np {
-			cm.np[q] = f.surv[p.fcell[q]]
+		var np [numSched]float64
+		for q := range np {
+			np[q] = f.surv[p.fcell[q]]
 		}
 		b0 := int(p.band)
 		consecutive, next := true, b0 // the slots' local hours run on from b0
@@ -352,12 +358,14 @@ func (s *search) chunkMins(valid bool) {
 				next = 0
 			}
 			consecutive = consecutive && int(q.band) == next
-			// The funds cells change a few times a day. Minima with min
-			// (branch-free): the values are numbers (valid), so min is
-			// the comparison.
+			// The funds cells change a few times a day. The values are
+			// numbers (valid), so a comparison takes the minimum (min
+			// would also look for NaN and signed zeros).
 			if q.fcell != p.fcell {
-				for k := range cm.np {
-					cm.np[k] = min(cm.np[k], f.surv[q.fcell[k]])
+				for k := range np {
+					if x := f.surv[q.fcell[k]]; x < np[k] {
+						np[k] = x
+					}
 				}
 				p = q
 			}
@@ -378,8 +386,9 @@ func (s *search) chunkMins(valid bool) {
 		// Reminder factors grow with the slot (ReminderValue ≥ 0 when
 		// bounds are used).
 		cm.rho = s.rho[lo]
-		for q, x := range cm.np {
-			cm.fx[q] = [3]float64{f.old, min(f.old, x), x}
+		cm.np = np
+		for q, x := range np {
+			cm.fx[q][1], cm.fx[q][2] = min(f.old, x), x
 		}
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
 		cm.onLo, cm.onHi = int(s.pts[lo].on), int(s.pts[hi-1].on)
@@ -758,11 +767,8 @@ func (sg *segment) funds(p *point, fd *mixFold) float64 {
 		if p.idx[q] > sg.aIdx[q] {
 			x = fd.surv[p.fcell[q]]
 		}
-		y := 0
-		if !sg.hasB || sg.bIdx[q] > p.idx[q] {
-			y = 1
-		}
-		f += sg.fb[q][y] * x
+		// Without b both of fb's entries are w: bIdx is not read then.
+		f += sg.fb[q][b2i(sg.bIdx[q] > p.idx[q])&1] * x
 	}
 	return f
 }
