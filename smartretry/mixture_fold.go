@@ -107,6 +107,19 @@ func (f *mixFold) of(s int, a, b *point) float64 {
 	return f.post[b.band][c][b2i(a.block == b.block && j < int(a.on))]
 }
 
+// fundsOf writes into x f.of's numbers for the funds and dead states
+// (s < stateOnset) of an attempt at b after one at a.
+func (f *mixFold) fundsOf(x *[stateOnset]float64, a, b *point) {
+	for s := range numSched {
+		v := f.old
+		if b.idx[s] > a.idx[s] {
+			v = f.surv[b.fcell[s]]
+		}
+		x[s] = v
+	}
+	x[stateDead] = f.dead
+}
+
 // mulOnsets multiplies v[stateOnset+j] by onset j's survival of an
 // attempt at b after one at a (f.of's numbers), onset by onset: the
 // onsets lifted by a (sticky when a and b share a day), those lifted

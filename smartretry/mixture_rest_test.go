@@ -91,3 +91,28 @@ func TestMixtureSearchRestByIsValue(t *testing.T) {
 	}
 	t.Logf("%d slots checked, the largest difference %.3g", checked, worst)
 }
+
+// fundsOf writes of's numbers for the funds and dead states, for random
+// pairs of grid points of random mixtures.
+func TestMixtureFundsOfIsOf(t *testing.T) {
+	r := rand.New(rand.NewPCG(73, 74))
+	for trial := 0; trial < 50; trial++ {
+		m := randomMixture(r, trial%3*2)
+		f := newMixFold(m)
+		loc, _ := location(workloadZones[r.IntN(len(workloadZones))])
+		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
+		dep := payDeposits(loc, first, first.Add(15*24*time.Hour), m.DepositHour)
+		pts := make([]point, 14*24)
+		dep.grid(pts, ceilFrom(first, first.Add(time.Hour)), first, 0)
+		for k := 0; k < 200; k++ {
+			a, b := &pts[r.IntN(len(pts))], &pts[r.IntN(len(pts))]
+			var x [stateOnset]float64
+			f.fundsOf(&x, a, b)
+			for q := range x {
+				if want := f.of(q, a, b); x[q] != want {
+					t.Fatalf("trial %d state %d: %v, of's %v", trial, q, x[q], want)
+				}
+			}
+		}
+	}
+}

@@ -66,6 +66,8 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 	// smaller reminder worth: it is only a candidate when the slot
 	// before it was not.
 	var ver int32
+	// Locals: through s every store would reload the slices.
+	sameS, fver, rhoS := s.same[:n], s.fver[:n], s.rho[:n]
 	for j := from; j < n; j++ {
 		same := false
 		if j > from {
@@ -78,11 +80,11 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 				ver++
 			}
 		}
-		s.same[j] = same
-		s.fver[j] = ver
-		s.rho[j] = 1
+		sameS[j] = same
+		fver[j] = ver
+		rhoS[j] = 1
 		if rho != nil {
-			s.rho[j] = rho[n-1-j] // exp(−ReminderValue·(n−1−j))
+			rhoS[j] = rho[n-1-j] // exp(−ReminderValue·(n−1−j))
 		}
 	}
 	s.chunkMins(f.ok && obj.ReminderValue >= 0)
@@ -170,8 +172,10 @@ func (s *search) survival(chosen []int) {
 	a := s.last
 	for _, j := range chosen {
 		b := &s.pts[j]
-		for q := 0; q < stateOnset; q++ {
-			surv[q] *= f.of(q, a, b)
+		var x [stateOnset]float64
+		f.fundsOf(&x, a, b)
+		for q := range x {
+			surv[q] *= x[q]
 		}
 		f.mulOnsets(surv, a, b)
 		remind *= s.rho[j]
@@ -567,13 +571,17 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 	}
 	// The funds and dead states here, the onsets run by run below.
 	var sum float64
+	var ac, cb, ab [stateOnset]float64
+	f.fundsOf(&ac, a, cur)
 	if b != nil {
+		f.fundsOf(&cb, cur, b)
+		f.fundsOf(&ab, a, b)
 		for q := range stateOnset {
-			sum += post[q] * surv[q] * f.of(q, a, cur) * f.of(q, cur, b) / f.of(q, a, b)
+			sum += post[q] * surv[q] * ac[q] * cb[q] / ab[q]
 		}
 	} else {
 		for q := range stateOnset {
-			sum += post[q] * surv[q] * f.of(q, a, cur)
+			sum += post[q] * surv[q] * ac[q]
 		}
 	}
 	sum = s.onsetsValue(sum, a, cur, b)
@@ -700,8 +708,10 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 		sg.w[q] = s.ps[q]
 	}
 	if sg.hasB {
+		var ab [stateOnset]float64
+		f.fundsOf(&ab, sg.a, sg.b)
 		for q := range sg.w {
-			sg.w[q] /= f.of(q, sg.a, sg.b)
+			sg.w[q] /= ab[q]
 		}
 	}
 	sg.old = f.old
