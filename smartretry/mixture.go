@@ -456,52 +456,57 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 	}
 	soonest := slices.Min(next[:])                     // no earlier time changes any schedule's cell
 	frac := float64(t0.Unix()-first.Unix())/3600 - p.h // 0 up to rounding
-	h0 := p.h
+	h0, firstUnix := p.h, first.Unix()
 	// The local hour moves on by one a slot while the zone's offset
-	// stays: it is worked out again only when the offset changes.
+	// stays: it is worked out again only when the offset changes, which
+	// is looked up only when the zone's period ends (zEnd).
 	lastOff, hour := math.MinInt, 0
+	off, zEnd := 0, int64(math.MinInt64)
 	for j := from + 1; j < n; j++ {
 		p.unix += 3600
 		p.h = float64(j-from) + h0 + frac
-		dv := p.dver
-		for s := range d.pay {
-			if p.unix < soonest {
-				break // most hours: no schedule's cell changes (s is 0)
-			}
-			if p.unix < next[s] {
-				continue
-			}
-			list := d.pay[s]
-			i := int(p.idx[s])
-			moved := false
-			for i < len(list) && list[i] <= p.unix {
-				i++
-				moved = true
-			}
-			if moved {
-				p.idx[s] = int32(i)
-				ab[s] = 0
-				p.dver = dv + 1
-			}
-			if i > 0 {
-				age := float64(p.unix-list[i-1]) / 3600
-				for ab[s] < len(ageEdges) && ageEdges[ab[s]] <= age {
-					ab[s]++
+		if p.unix >= soonest { // most hours: no schedule's cell changes
+			dv := p.dver
+			for s := range d.pay {
+				if p.unix < next[s] {
+					continue
 				}
-				p.fcell[s] = uint16(cellFundsNew + ab[s])
+				list := d.pay[s]
+				i := int(p.idx[s])
+				moved := false
+				for i < len(list) && list[i] <= p.unix {
+					i++
+					moved = true
+				}
+				if moved {
+					p.idx[s] = int32(i)
+					ab[s] = 0
+					p.dver = dv + 1
+				}
+				if i > 0 {
+					age := float64(p.unix-list[i-1]) / 3600
+					for ab[s] < len(ageEdges) && ageEdges[ab[s]] <= age {
+						ab[s]++
+					}
+					p.fcell[s] = uint16(cellFundsNew + ab[s])
+				}
+				next[s] = d.nextChange(s, i, ab[s], p.unix)
 			}
-			next[s] = d.nextChange(s, i, ab[s], p.unix)
-		}
-		if p.unix >= soonest {
 			soonest = slices.Min(next[:])
 		}
-		if off := z.offsetAt(p.unix); off != lastOff {
+		if p.unix >= zEnd {
+			off, zEnd = z.offsetAt(p.unix), z.to
+			if zEnd == 0 {
+				zEnd = math.MaxInt64
+			}
+		}
+		if off != lastOff {
 			lastOff, hour = off, int(((p.unix+int64(off))%86400+86400)%86400)/3600
 		} else if hour++; hour == 24 {
 			hour = 0
 		}
 		p.band = uint8(min(hour, numBands-1))
-		p.on = onsetOf(p.unix - first.Unix())
+		p.on = onsetOf(p.unix - firstUnix)
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p
 	}

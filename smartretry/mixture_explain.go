@@ -81,16 +81,45 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	prev := *last
 	spacing := max(int(math.Ceil(p.Objective.MinSpacing.Hours())), 1)
 	feats := make([][2]int, 0, 8) // each slot's feature in b
-	alt := hz[len(plan.Schedule)*NumStates:][:NumStates]
+	hzAlt := hz[len(plan.Schedule)*NumStates:][:NumStates]
 	for i, s := range plan.Schedule {
 		pt := &pts[slots[i]]
 		h := hz[i*NumStates:][:NumStates]
-		var z, pr float64
-		var byClass [NumClasses]float64
-		for k, x := range h {
+		// The same chance at the earliest hour this retry could have had
+		// (alt), and by class the weights and chances (byClass) and the
+		// weights whose hold has lifted by the slot (cure classes): one
+		// pass over the states, each sum in their order.
+		early, alt := from <= slots[i], hzAlt
+		if early {
+			p.M.hazardsAt(alt, &prev, &pts[from])
+		}
+		var z, pr, pa float64
+		var byClass, lift, all [NumClasses]float64
+		if !early {
+			alt = h // read, not used
+		}
+		for k, x := range h[:stateOnset] {
 			z += w[k]
 			pr += w[k] * x
 			byClass[stateClasses[k]] += w[k] * x
+			pa += w[k] * alt[k]
+		}
+		on := stateOnset + int(pt.on)
+		for k := stateOnset; k < NumStates; k++ {
+			x, c := h[k], stateClasses[k]
+			z += w[k]
+			pr += w[k] * x
+			byClass[c] += w[k] * x
+			pa += w[k] * alt[k]
+			all[c] += w[k]
+			if k < on {
+				lift[c] += w[k]
+			}
+		}
+		if early {
+			pa /= z
+		} else {
+			pa = 0
 		}
 		pr /= z
 		lead := 0
@@ -99,35 +128,18 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 				lead = k
 			}
 		}
-		// The same chance at the earliest hour this retry could have had.
-		var pa float64
-		if from <= slots[i] {
-			p.M.hazardsAt(alt, &prev, &pts[from])
-			for k, x := range alt {
-				pa += w[k] * x
-			}
-			pa /= z
-		}
 		// The share of the lead class's weight whose hold has lifted by
 		// the slot (cure classes).
-		var lifted, all float64
-		for k := stateOnset; k < NumStates; k++ {
-			if int(stateClasses[k]) == lead {
-				all += w[k]
-				if k-stateOnset < int(pt.on) {
-					lifted += w[k]
-				}
-			}
-		}
-		if all > 0 {
-			lifted /= all
+		lifted := lift[lead]
+		if all[lead] > 0 {
+			lifted /= all[lead]
 		}
 		b = append(b, "; "...)
 		at := len(b)
 		b = append(b, "slot "...)
 		b = strconv.AppendInt(b, int64(i+1), 10)
 		b = append(b, ' ')
-		b = s.At.In(c.Loc).AppendFormat(b, localLayout)
+		b = appendLocal(b, s.At, c.Loc)
 		b = append(b, " local: "...)
 		b = p.M.appendSlotWhy(b, lead, dep, &prev, pt, c.Loc, lifted)
 		feats = append(feats, [2]int{at, len(b)})
@@ -216,7 +228,7 @@ func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc
 		s = append(s, "h after the "...)
 		s = append(s, schedNames[k]...)
 		s = append(s, " pay deposit of "...)
-		s = d.AppendFormat(s, localLayout)
+		s = appendLocal(s, d, loc)
 		s = append(s, " (class "...)
 		s = append(s, name...)
 		return append(s, ')')
@@ -231,7 +243,7 @@ func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc
 	}
 	s = strconv.AppendFloat(s, b.h, 'f', 0, 64)
 	s = append(s, "h after the failure, at "...)
-	s = time.Unix(b.unix, 0).In(loc).AppendFormat(s, "15:04")
+	s = appendClockAt(s, time.Unix(b.unix, 0), loc)
 	s = append(s, " local, "...)
 	s = append(s, day...)
 	s = append(s, ", the hold lifted by then with chance "...)
