@@ -446,7 +446,11 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 		pl, ph := P[cl[c]], P[ch[c]]
 		x := cm.cx[c]
 		xg := x * u.gmin
-		f += u.aymin*x + (pl-u.p1)*xg + (ph-pl)*min(xg, u.pre) + (u.p2-ph)*u.pre
+		m := u.pre // min(xg, pre): both numbers when bounds are used
+		if xg < m {
+			m = xg
+		}
+		f += u.aymin*x + (pl-u.p1)*xg + (ph-pl)*m + (u.p2-ph)*u.pre
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
 }
@@ -486,7 +490,8 @@ type fundsCase struct {
 
 func (fc *fundsCase) set(sg *segment, cm *chunkMin) {
 	fc.verLo, fc.verHi = cm.verLo, cm.verHi
-	fc.k, fc.n = 0, 0
+	// k and n in locals: through fc every update would be a store.
+	k, n := 0.0, 0
 	for q := 0; q < numSched; q++ {
 		x := b2i(cm.idxHi[q] > sg.aIdx[q]) + b2i(cm.idxLo[q] > sg.aIdx[q])
 		sy := 2 // no b: every case alike
@@ -494,12 +499,13 @@ func (fc *fundsCase) set(sg *segment, cm *chunkMin) {
 			sy = b2i(sg.bIdx[q] > cm.idxLo[q]) + b2i(sg.bIdx[q] > cm.idxHi[q])
 		}
 		if x == 0 {
-			fc.k += sg.fy[q][sy] * sg.old
+			k += sg.fy[q][sy] * sg.old
 			continue
 		}
-		fc.q[fc.n], fc.kind[fc.n], fc.coef[fc.n] = uint8(q), uint8(x), sg.fy[q][sy]
-		fc.n++
+		fc.q[n], fc.kind[n], fc.coef[n] = uint8(q), uint8(x), sg.fy[q][sy]
+		n++
 	}
+	fc.k, fc.n = k, n
 }
 
 // boundCure holds a segment's cure classes' terms of the bound for the
