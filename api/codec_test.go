@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/recoupledger/recoup/domain"
+	"github.com/recoupledger/recoup/projections/analytics"
 )
 
 // The codec's decisions, each pinned on the recommendation endpoint (it
@@ -112,6 +113,8 @@ func TestEncodingMatchesV1(t *testing.T) {
 		Event{Object: "event", Data: stdjson.RawMessage(`{"b": 1, "a":"<x>"}`), Created: at, OccurredAt: &at},
 		map[string]any{"z": 1, "a": []int(nil), "m": map[string]int(nil), "f": 1e-7, "g": 1e21, "h": 0.1},
 		domain.PlannedSlot{At: at, Probability: 0.1 + 0.2},
+		analytics.Result{Query: "q<1>", Columns: []string{"a", "b & c", "d"}, Types: []string{"VARCHAR", "DOUBLE", "BIGINT"},
+			Rows: [][]any{{"x<y>\u2028", 0.1 + 0.2, int64(1) << 60}, {nil, 1e-9, int64(-3)}}},
 	}
 	for _, v := range values {
 		want, err := stdjson.Marshal(v)
