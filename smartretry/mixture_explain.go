@@ -104,17 +104,22 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 			byClass[stateClasses[k]] += w[k] * x
 			pa += w[k] * alt[k]
 		}
+		// A cure class's onsets are a run of states: its sums in locals.
 		on := stateOnset + int(pt.on)
-		for k := stateOnset; k < NumStates; k++ {
-			x, c := h[k], stateClasses[k]
-			z += w[k]
-			pr += w[k] * x
-			byClass[c] += w[k] * x
-			pa += w[k] * alt[k]
-			all[c] += w[k]
-			if k < on {
-				lift[c] += w[k]
+		for c := range numCures {
+			var bc, al, li float64
+			for k := stateOnset + onsetLo[c]; k < stateOnset+onsetHi[c]; k++ {
+				t := w[k] * h[k]
+				z += w[k]
+				pr += t
+				bc += t
+				pa += w[k] * alt[k]
+				al += w[k]
+				if k < on {
+					li += w[k]
+				}
 			}
+			byClass[classCureFast+c], all[classCureFast+c], lift[classCureFast+c] = bc, al, li
 		}
 		if early {
 			pa /= z
