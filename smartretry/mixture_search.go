@@ -32,11 +32,11 @@ type search struct {
 	// by slot) one bestInsert computed.
 	listed []int32
 	loss   []float64
-	segs     []segment
-	spans    []slotSpan
-	order    []int32 // spans by bound
-	chunks   []chunkMin
-	prune    bool // bounds hold (chunkMins)
+	segs   []segment
+	spans  []slotSpan
+	order  []int32 // spans by bound
+	chunks []chunkMin
+	prune  bool // bounds hold (chunkMins)
 }
 
 // choose picks up to k slots of pts[from:] by greedy insertion: each
