@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+	json "github.com/go-json-experiment/json"
 
 	"github.com/recoupledger/recoup/projections/analytics"
 )
@@ -23,9 +23,9 @@ const MaxResultRows = 10_000
 const maxSQLLength = 64 << 10
 
 func (s *Server) mountAnalytics(r chi.Router) {
-	r.Get("/analytics/queries", s.handle(s.listQueries))
-	r.Get("/analytics/queries/{name}", s.handle(s.runQuery))
-	r.With(require(ScopeAdmin)).Post("/analytics/sql", s.handle(s.runSQL))
+	r.Get("/v1/analytics/queries", s.handle(s.listQueries))
+	r.Get("/v1/analytics/queries/{name}", s.handle(s.runQuery))
+	r.With(require(ScopeAdmin)).Post("/v1/analytics/sql", s.handle(s.runSQL))
 }
 
 // QueryInfo describes a named query and the dimensions it groups by.
@@ -107,7 +107,7 @@ func writeResult(w http.ResponseWriter, res analytics.Result) error {
 	if truncated {
 		res.Rows = res.Rows[:MaxResultRows]
 	}
-	b, err := json.Marshal(res)
+	b, err := json.Marshal(res, encodeOptions)
 	if err != nil {
 		return err
 	}

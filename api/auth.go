@@ -40,8 +40,9 @@ type Keys struct {
 
 type keyEntry struct {
 	digest [sha256.Size]byte
-	id     string // short public identifier, safe to log
-	scopes []Scope
+	// principal is the key's caller, made once: a request's context
+	// holds a pointer to it rather than a copy of its own.
+	principal *Principal
 }
 
 // ParseKeys reads a key specification such as
@@ -62,11 +63,11 @@ func ParseKeys(spec string) (*Keys, error) {
 			return nil, fmt.Errorf("%s entry %d: key: must be at least %d characters", EnvAPIKeys, i+1, MinKeyLength)
 		}
 		e := keyEntry{digest: sha256.Sum256([]byte(key))}
-		e.id = "key_" + hex.EncodeToString(e.digest[:4])
+		e.principal = &Principal{KeyID: "key_" + hex.EncodeToString(e.digest[:4])}
 		for _, s := range strings.Split(scopeList, ",") {
 			switch sc := Scope(strings.TrimSpace(s)); sc {
 			case ScopeRead, ScopeWrite, ScopeAdmin:
-				e.scopes = append(e.scopes, sc)
+				e.principal.scopes = append(e.principal.scopes, sc)
 			default:
 				return nil, fmt.Errorf("%s entry %d: scope %q: must be read, write or admin", EnvAPIKeys, i+1, s)
 			}
@@ -91,7 +92,7 @@ func (p Principal) Has(s Scope) bool {
 }
 
 // lookup returns the principal for a presented key.
-func (k *Keys) lookup(presented string) (Principal, bool) {
+func (k *Keys) lookup(presented string) (*Principal, bool) {
 	d := sha256.Sum256([]byte(presented))
 	found := -1
 	for i := range k.entries {
@@ -101,17 +102,18 @@ func (k *Keys) lookup(presented string) (Principal, bool) {
 		}
 	}
 	if found < 0 {
-		return Principal{}, false
+		return nil, false
 	}
-	e := k.entries[found]
-	return Principal{KeyID: e.id, scopes: e.scopes}, true
+	return k.entries[found].principal, true
 }
 
 type principalKey struct{}
 
 func principalFrom(ctx context.Context) Principal {
-	p, _ := ctx.Value(principalKey{}).(Principal)
-	return p
+	if p, ok := ctx.Value(principalKey{}).(*Principal); ok {
+		return *p
+	}
+	return Principal{}
 }
 
 // authenticate requires a valid bearer key on every request it wraps.

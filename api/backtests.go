@@ -154,8 +154,8 @@ func (j *jobs) persist(v *Backtest) error {
 }
 
 func (s *Server) mountBacktests(r chi.Router) {
-	r.Post("/backtests", s.handle(s.createBacktest))
-	r.Get("/backtests/{id}", s.handle(s.getBacktest))
+	r.Post("/v1/backtests", s.handle(s.createBacktest))
+	r.Get("/v1/backtests/{id}", s.handle(s.getBacktest))
 }
 
 func (s *Server) createBacktest(w http.ResponseWriter, r *http.Request) error {

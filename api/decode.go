@@ -2,13 +2,15 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
+
+	json "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // MaxBodyBytes limits every request body except bulk import.
@@ -54,13 +56,8 @@ func decodeBytes(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest(CodeBodyRequired, "", "a JSON object body is required")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return jsonProblem(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badRequest(CodeTrailingData, "", fmt.Sprintf("unexpected data after the JSON object at byte %d", dec.InputOffset()))
+	if err := json.Unmarshal(body, dst, decodeOptions); err != nil {
+		return jsonProblem(body, err)
 	}
 	if v, ok := dst.(validator); ok {
 		if errs := v.validate(); len(errs) > 0 {
@@ -70,33 +67,48 @@ func decodeBytes(body []byte, dst any) error {
 	return nil
 }
 
-// jsonProblem names the field behind an encoding/json error.
-func jsonProblem(err error) *Problem {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+// jsonProblem names the field behind a decoding error of body.
+func jsonProblem(body []byte, err error) *Problem {
 	var p *Problem
+	var syn *jsontext.SyntacticError
+	var sem *json.SemanticError
 	switch {
 	case errors.As(err, &p):
 		// A field's own UnmarshalJSON refused its value.
 		return p
-	case errors.As(err, &syn):
-		return badRequest(CodeInvalidJSON, "", fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, syn.Error()))
-	case errors.As(err, &typ):
-		// Embedded Go structs show up in the path; the client never saw them.
-		param := strings.ReplaceAll(typ.Field, "commandBase.", "")
-		if param == "" {
-			param = "$"
-		}
-		return badRequest(CodeInvalidType, param, fmt.Sprintf("expected %s, got JSON %s", typeName(typ.Type.String()), typ.Value))
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return badRequest(CodeInvalidJSON, "", "the JSON body ends before the object is complete")
-	}
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
+	case errors.As(err, &syn):
+		return syntaxProblem(body, syn)
+	case errors.As(err, &sem) && errors.Is(sem.Err, json.ErrUnknownName):
+		name := param(sem.JSONPointer)
 		return badRequest(CodeUnknownField, name, fmt.Sprintf("unknown field %q", name))
+	case errors.As(err, &sem):
+		want := "a value of another type"
+		if sem.GoType != nil {
+			want = typeName(sem.GoType.String())
+		}
+		got := kindName(sem.JSONKind)
+		if sem.JSONKind == '0' && len(sem.JSONValue) > 0 {
+			got += " " + string(sem.JSONValue)
+		}
+		return badRequest(CodeInvalidType, param(sem.JSONPointer), fmt.Sprintf("expected %s, got JSON %s", want, got))
 	}
-	return badRequest(CodeInvalidJSON, "", msg)
+	return badRequest(CodeInvalidJSON, "", err.Error())
+}
+
+// syntaxProblem explains malformed JSON: data after a complete value,
+// a member named twice, invalid UTF-8, or a character out of place.
+func syntaxProblem(body []byte, syn *jsontext.SyntacticError) *Problem {
+	off := syn.ByteOffset
+	switch {
+	case off > 0 && off <= int64(len(body)) && jsontext.Value(body[:off]).IsValid():
+		return badRequest(CodeTrailingData, "", fmt.Sprintf("unexpected data after the JSON object at byte %d", off))
+	case errors.Is(syn.Err, jsontext.ErrDuplicateName):
+		name := param(syn.JSONPointer)
+		return badRequest(CodeInvalidJSON, name, fmt.Sprintf("field %q appears more than once", name))
+	}
+	return badRequest(CodeInvalidJSON, "", fmt.Sprintf("malformed JSON at byte %d: %s", off, syn.Error()))
 }
 
 // typeName speaks JSON, not Go, to the client.

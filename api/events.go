@@ -42,8 +42,8 @@ func eventView(e eventstore.RecordedEvent) Event {
 }
 
 func (s *Server) mountEvents(r chi.Router) {
-	r.Get("/invoices/{id}/events", s.handle(s.streamEvents("invoice-")))
-	r.Get("/subscriptions/{id}/events", s.handle(s.streamEvents("subscription-")))
+	r.Get("/v1/invoices/{id}/events", s.handle(s.streamEvents("invoice-")))
+	r.Get("/v1/subscriptions/{id}/events", s.handle(s.streamEvents("subscription-")))
 }
 
 // streamEvents lists one stream's events oldest first (a history reads

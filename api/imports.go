@@ -161,7 +161,7 @@ func Import(ctx context.Context, store eventstore.Store, r io.Reader, now time.T
 }
 
 func (s *Server) mountImport(r chi.Router) {
-	r.Post("/ledger/import", s.handle(s.postImport))
+	r.Post("/v1/ledger/import", s.handle(s.postImport))
 }
 
 func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {

@@ -29,8 +29,8 @@ type Invoice struct {
 }
 
 func (s *Server) mountInvoices(r chi.Router) {
-	r.Get("/invoices", s.handle(s.listInvoices))
-	r.Get("/invoices/{id}", s.handle(s.getInvoice))
+	r.Get("/v1/invoices", s.handle(s.listInvoices))
+	r.Get("/v1/invoices/{id}", s.handle(s.getInvoice))
 }
 
 func (s *Server) getInvoice(w http.ResponseWriter, r *http.Request) error {

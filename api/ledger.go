@@ -41,7 +41,7 @@ type ReceiptEvent struct {
 
 func (s *Server) mountLedger(r chi.Router) {
 	for _, kind := range commandNames() {
-		r.Post("/ledger/"+kind, s.handle(s.postCommand(kind)))
+		r.Post("/v1/ledger/"+kind, s.handle(s.postCommand(kind)))
 	}
 }
 

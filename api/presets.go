@@ -103,12 +103,12 @@ func (f *presetFields) apply(spec domain.PresetSpec) domain.PresetSpec {
 }
 
 func (s *Server) mountPresets(r chi.Router) {
-	r.Post("/dunning_presets", s.handle(s.createPreset))
-	r.Get("/dunning_presets", s.handle(s.listPresets))
-	r.Get("/dunning_presets/{id}", s.handle(s.getPreset))
-	r.Post("/dunning_presets/{id}", s.handle(s.updatePreset))
-	r.Post("/dunning_presets/{id}/archive", s.handle(s.archivePreset))
-	r.Post("/dunning_presets/{id}/mark_default", s.handle(s.markDefaultPreset))
+	r.Post("/v1/dunning_presets", s.handle(s.createPreset))
+	r.Get("/v1/dunning_presets", s.handle(s.listPresets))
+	r.Get("/v1/dunning_presets/{id}", s.handle(s.getPreset))
+	r.Post("/v1/dunning_presets/{id}", s.handle(s.updatePreset))
+	r.Post("/v1/dunning_presets/{id}/archive", s.handle(s.archivePreset))
+	r.Post("/v1/dunning_presets/{id}/mark_default", s.handle(s.markDefaultPreset))
 }
 
 func (s *Server) createPreset(w http.ResponseWriter, r *http.Request) error {

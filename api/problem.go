@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -118,7 +117,7 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 		h.Set("Retry-After", strconv.Itoa(p.retryAfter))
 	}
 	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	_ = encode(w, p)
 }
 
 // asProblem turns any handler error into a problem: problems pass through,

@@ -47,9 +47,9 @@ func (a *presetAssignment) validate() []FieldError {
 }
 
 func (s *Server) mountProducts(r chi.Router) {
-	r.Post("/products", s.handle(s.createProduct))
-	r.Get("/products/{id}", s.handle(s.getProduct))
-	r.Post("/products/{id}/dunning_preset", s.handle(s.assignPreset))
+	r.Post("/v1/products", s.handle(s.createProduct))
+	r.Get("/v1/products/{id}", s.handle(s.getProduct))
+	r.Post("/v1/products/{id}/dunning_preset", s.handle(s.assignPreset))
 }
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {

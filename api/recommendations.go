@@ -28,7 +28,7 @@ const (
 	DefaultRecWindow    = 7
 	maxRecWindowDays    = 60
 	maxInlineAttempts   = 50
-	recommendationsPath = "/recommendations/retry"
+	recommendationsPath = "/v1/recommendations/retry"
 )
 
 type recommendRequest struct {

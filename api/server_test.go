@@ -272,3 +272,19 @@ func TestEveryRouteRequiresAKey(t *testing.T) {
 		t.Fatalf("walked %d routes: %v", n, err)
 	}
 }
+
+// An unknown path under /v1 is the root's 404, with or without a key:
+// the /v1 routes are groups of the root router, not a mounted router
+// that would authenticate first.
+func TestUnknownV1Path(t *testing.T) {
+	h := newHarness(t)
+	for _, key := range []string{"", readKey} {
+		r := h.get("/v1/nowhere", key)
+		wantStatus(t, r, 404)
+		if p := r.problem(t); p.Code != CodeRouteNotFound {
+			t.Fatalf("key %q: code = %s", key, p.Code)
+		}
+	}
+	r := h.req("DELETE", "/v1/recommendations/retry", writeKey, nil)
+	wantStatus(t, r, 405)
+}

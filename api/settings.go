@@ -53,8 +53,8 @@ func (f *settingsFields) apply(c domain.CollectionSettings) domain.CollectionSet
 }
 
 func (s *Server) mountSettings(r chi.Router) {
-	r.With(require(ScopeAdmin)).Get("/collection_settings", s.handle(s.getSettings))
-	r.With(require(ScopeAdmin)).Post("/collection_settings", s.handle(s.updateSettings))
+	r.With(require(ScopeAdmin)).Get("/v1/collection_settings", s.handle(s.getSettings))
+	r.With(require(ScopeAdmin)).Post("/v1/collection_settings", s.handle(s.updateSettings))
 }
 
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) error {

@@ -16,8 +16,8 @@ type Subscription struct {
 }
 
 func (s *Server) mountSubscriptions(r chi.Router) {
-	r.Get("/subscriptions", s.handle(s.listSubscriptions))
-	r.Get("/subscriptions/{id}", s.handle(s.getSubscription))
+	r.Get("/v1/subscriptions", s.handle(s.listSubscriptions))
+	r.Get("/v1/subscriptions/{id}", s.handle(s.getSubscription))
 }
 
 func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request) error {

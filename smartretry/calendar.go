@@ -326,3 +326,50 @@ func anchorsOn(c civil) dayAnchors {
 	})
 	return y.days[c.day-first]
 }
+
+// appendLocal appends t on the wall clock of loc as localLayout formats
+// it ("Mon 2 Jan 15:04"): explanations name several local times per
+// recommendation, and time's layout interpreter costs several times the
+// arithmetic (TestAppendLocalIsFormat).
+func appendLocal(b []byte, t time.Time, loc *time.Location) []byte {
+	_, off := t.In(loc).Zone()
+	local := t.Unix() + int64(off)
+	day, rem := local/86400, local%86400
+	if rem < 0 {
+		rem += 86400
+		day--
+	}
+	_, m, d := civilFromDays(int(day))
+	wd := weekdayOf(int(day))
+	b = append(b, weekdayAbbrev[3*wd:3*wd+3]...)
+	b = append(b, ' ')
+	if d >= 10 {
+		b = append(b, byte('0'+d/10))
+	}
+	b = append(b, byte('0'+d%10), ' ')
+	b = append(b, monthAbbrev[3*(m-1):3*m]...)
+	b = append(b, ' ')
+	return appendClock(b, rem)
+}
+
+// appendClockAt appends t on the wall clock of loc as "15:04".
+func appendClockAt(b []byte, t time.Time, loc *time.Location) []byte {
+	_, off := t.In(loc).Zone()
+	rem := (t.Unix() + int64(off)) % 86400
+	if rem < 0 {
+		rem += 86400
+	}
+	return appendClock(b, rem)
+}
+
+// appendClock appends the time of day rem seconds after midnight as
+// "15:04".
+func appendClock(b []byte, rem int64) []byte {
+	h, mi := rem/3600, rem%3600/60
+	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10))
+}
+
+const (
+	weekdayAbbrev = "SunMonTueWedThuFriSat"
+	monthAbbrev   = "JanFebMarAprMayJunJulAugSepOctNovDec"
+)

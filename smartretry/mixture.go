@@ -310,6 +310,16 @@ func onsetOf(sec int64) int16 {
 	return int16(min(sec/(onsetStep*3600)+1, numOnset))
 }
 
+// nextOnset is the first Unix time after a run's first failure at
+// first at which onsetOf exceeds on (on onsets lifted): onsetOf(sec) is
+// sec/step+1 for sec > 0, so on+1 at sec = on·step; never past numOnset.
+func nextOnset(on int16, first int64) int64 {
+	if on >= numOnset {
+		return math.MaxInt64
+	}
+	return first + max(int64(on)*onsetStep*3600, 1)
+}
+
 // onsetClass is the cure class of onset j: the class whose window
 // (cureLift) holds j·onsetStep hours; never is the slowest class's.
 var onsetClass = func() (oc [numOnset + 1]int8) {
@@ -456,52 +466,61 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 	}
 	soonest := slices.Min(next[:])                     // no earlier time changes any schedule's cell
 	frac := float64(t0.Unix()-first.Unix())/3600 - p.h // 0 up to rounding
-	h0 := p.h
+	h0, firstUnix := p.h, first.Unix()
 	// The local hour moves on by one a slot while the zone's offset
-	// stays: it is worked out again only when the offset changes.
+	// stays: it is worked out again only when the offset changes, which
+	// is looked up only when the zone's period ends (zEnd).
 	lastOff, hour := math.MinInt, 0
+	off, zEnd := 0, int64(math.MinInt64)
+	onNext := nextOnset(p.on, firstUnix) // on moves on at this time, not before
 	for j := from + 1; j < n; j++ {
 		p.unix += 3600
 		p.h = float64(j-from) + h0 + frac
-		dv := p.dver
-		for s := range d.pay {
-			if p.unix < soonest {
-				break // most hours: no schedule's cell changes (s is 0)
-			}
-			if p.unix < next[s] {
-				continue
-			}
-			list := d.pay[s]
-			i := int(p.idx[s])
-			moved := false
-			for i < len(list) && list[i] <= p.unix {
-				i++
-				moved = true
-			}
-			if moved {
-				p.idx[s] = int32(i)
-				ab[s] = 0
-				p.dver = dv + 1
-			}
-			if i > 0 {
-				age := float64(p.unix-list[i-1]) / 3600
-				for ab[s] < len(ageEdges) && ageEdges[ab[s]] <= age {
-					ab[s]++
+		if p.unix >= soonest { // most hours: no schedule's cell changes
+			dv := p.dver
+			for s := range d.pay {
+				if p.unix < next[s] {
+					continue
 				}
-				p.fcell[s] = uint16(cellFundsNew + ab[s])
+				list := d.pay[s]
+				i := int(p.idx[s])
+				moved := false
+				for i < len(list) && list[i] <= p.unix {
+					i++
+					moved = true
+				}
+				if moved {
+					p.idx[s] = int32(i)
+					ab[s] = 0
+					p.dver = dv + 1
+				}
+				if i > 0 {
+					age := float64(p.unix-list[i-1]) / 3600
+					for ab[s] < len(ageEdges) && ageEdges[ab[s]] <= age {
+						ab[s]++
+					}
+					p.fcell[s] = uint16(cellFundsNew + ab[s])
+				}
+				next[s] = d.nextChange(s, i, ab[s], p.unix)
 			}
-			next[s] = d.nextChange(s, i, ab[s], p.unix)
-		}
-		if p.unix >= soonest {
 			soonest = slices.Min(next[:])
 		}
-		if off := z.offsetAt(p.unix); off != lastOff {
+		if p.unix >= zEnd {
+			off, zEnd = z.offsetAt(p.unix), z.to
+			if zEnd == 0 {
+				zEnd = math.MaxInt64
+			}
+		}
+		if off != lastOff {
 			lastOff, hour = off, int(((p.unix+int64(off))%86400+86400)%86400)/3600
 		} else if hour++; hour == 24 {
 			hour = 0
 		}
-		p.band = uint8(min(hour, numBands-1))
-		p.on = onsetOf(p.unix - first.Unix())
+		p.band = uint8(hour) // below 24 = numBands
+		if p.unix >= onNext {
+			p.on = onsetOf(p.unix - firstUnix)
+			onNext = nextOnset(p.on, firstUnix)
+		}
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p
 	}

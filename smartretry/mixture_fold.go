@@ -25,10 +25,12 @@ type mixFold struct {
 	old, dead float64
 	// pre[c] is cure class c's survival of an attempt before its hold
 	// lifts; post[band][c] its survivals after the lift in a local hour,
-	// fresh and sticky (cureCell); lo[band][c] the lesser of the two.
-	pre  [numCures]float64
-	post [][numCures][2]float64
-	lo   [][numCures]float64
+	// fresh and sticky (cureCell); lo[band][c] the lesser of the two;
+	// fresh[band][c] the fresh one, in a row of its own (restBy).
+	pre   [numCures]float64
+	post  [][numCures][2]float64
+	lo    [][numCures]float64
+	fresh [][numCures]float64
 	// loRun[band][n-1] is the least of lo over the n local hours from
 	// band on (wrapping at midnight), n up to chunkSlots: a chunk's
 	// slots are consecutive hours but at a change of the clocks.
@@ -58,6 +60,7 @@ func newMixFold(m *Mixture) *mixFold {
 	f.old, f.dead = 1-m.Hazard[cellFundsOld], 1-m.Hazard[cellDead]
 	f.post = make([][numCures][2]float64, numBands)
 	f.lo = make([][numCures]float64, numBands)
+	f.fresh = make([][numCures]float64, numBands)
 	f.rpost = make([][numCures][2]float64, numBands)
 	for c := 0; c < numCures; c++ {
 		f.pre[c] = 1 - m.Hazard[cellCure+c*cureCells]
@@ -65,6 +68,7 @@ func newMixFold(m *Mixture) *mixFold {
 			a, b := 1-m.Hazard[cureCell(c, band, false)], 1-m.Hazard[cureCell(c, band, true)]
 			f.post[band][c] = [2]float64{a, b}
 			f.lo[band][c] = min(a, b)
+			f.fresh[band][c] = a
 			f.rpost[band][c] = [2]float64{1 / a, 1 / b}
 		}
 	}
@@ -101,6 +105,19 @@ func (f *mixFold) of(s int, a, b *point) float64 {
 		return f.pre[c]
 	}
 	return f.post[b.band][c][b2i(a.block == b.block && j < int(a.on))]
+}
+
+// fundsOf writes into x f.of's numbers for the funds and dead states
+// (s < stateOnset) of an attempt at b after one at a.
+func (f *mixFold) fundsOf(x *[stateOnset]float64, a, b *point) {
+	for s := range numSched {
+		v := f.old
+		if b.idx[s] > a.idx[s] {
+			v = f.surv[b.fcell[s]]
+		}
+		x[s] = v
+	}
+	x[stateDead] = f.dead
 }
 
 // mulOnsets multiplies v[stateOnset+j] by onset j's survival of an

@@ -66,6 +66,8 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 	// smaller reminder worth: it is only a candidate when the slot
 	// before it was not.
 	var ver int32
+	// Locals: through s every store would reload the slices.
+	sameS, fver, rhoS := s.same[:n], s.fver[:n], s.rho[:n]
 	for j := from; j < n; j++ {
 		same := false
 		if j > from {
@@ -78,11 +80,11 @@ func (s *search) choose(f *mixFold, post []float64, last *point, pts []point, fr
 				ver++
 			}
 		}
-		s.same[j] = same
-		s.fver[j] = ver
-		s.rho[j] = 1
+		sameS[j] = same
+		fver[j] = ver
+		rhoS[j] = 1
 		if rho != nil {
-			s.rho[j] = rho[n-1-j] // exp(−ReminderValue·(n−1−j))
+			rhoS[j] = rho[n-1-j] // exp(−ReminderValue·(n−1−j))
 		}
 	}
 	s.chunkMins(f.ok && obj.ReminderValue >= 0)
@@ -170,8 +172,10 @@ func (s *search) survival(chosen []int) {
 	a := s.last
 	for _, j := range chosen {
 		b := &s.pts[j]
-		for q := 0; q < stateOnset; q++ {
-			surv[q] *= f.of(q, a, b)
+		var x [stateOnset]float64
+		f.fundsOf(&x, a, b)
+		for q := range x {
+			surv[q] *= x[q]
 		}
 		f.mulOnsets(surv, a, b)
 		remind *= s.rho[j]
@@ -201,7 +205,9 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	n := len(s.pts)
 	s.loss = resize(s.loss, n)
 	s.cj, s.cpos = s.cj[:0], s.cpos[:0]
-	s.spans = s.spans[:0]
+	// The spans grow in a local, stored once (through s every append
+	// would store the slice's header through the GC's write barrier).
+	spans := s.spans[:0]
 	s.segs = resize(s.segs, len(chosen)+1)
 	for pos := 0; pos <= len(chosen); pos++ {
 		lo, hi := s.from, n-1
@@ -217,14 +223,15 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 		sg := &s.segs[pos]
 		s.segmentAt(sg, chosen, pos)
 		if !s.prune {
-			s.spans = append(s.spans, slotSpan{lo: int32(lo), hi: int32(hi), first: int32(lo), pos: int32(pos), bound: math.Inf(-1)})
+			spans = append(spans, slotSpan{lo: int32(lo), hi: int32(hi), first: int32(lo), pos: int32(pos), bound: math.Inf(-1)})
 			continue
 		}
 		for u := lo / chunkSlots; u <= hi/chunkSlots; u++ {
-			s.spans = append(s.spans, slotSpan{lo: int32(max(lo, u*chunkSlots)), hi: int32(min(hi, u*chunkSlots+chunkSlots-1)), first: int32(lo), pos: int32(pos),
+			spans = append(spans, slotSpan{lo: int32(max(lo, u*chunkSlots)), hi: int32(min(hi, u*chunkSlots+chunkSlots-1)), first: int32(lo), pos: int32(pos),
 				bound: s.bound(sg, &s.chunks[u])})
 		}
 	}
+	s.spans = spans
 	// The span of least bound first (a NaN bound counts as least); then
 	// the others within the margin of the least loss it found, in order
 	// of their bounds while they stay within it: the rest cannot hold a
@@ -252,9 +259,11 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 		least = s.spanLoss(&s.spans[first], least)
 	}
 	order := s.order[:0]
-	for i := range s.spans {
-		if i != first && !(s.spans[i].bound > least+1e-9*least+1e-12) {
-			order = append(order, int32(i))
+	if limit := least + 1e-9*least + 1e-12; true {
+		for i := range spans {
+			if i != first && !(spans[i].bound > limit) {
+				order = append(order, int32(i))
+			}
 		}
 	}
 	for len(order) > 0 {
@@ -314,7 +323,7 @@ type slotSpan struct {
 // most chunks which case of each class or onset holds in a segment.
 type chunkMin struct {
 	np           [numSched]float64
-	fx           [numSched][3]float64 // funds, for bounds: old, the least of old and np, np
+	fx           [numSched][3]float64 // funds, for bounds: (old, unused), the least of old and np, np
 	cx           [numCures]float64
 	rho          float64
 	idxLo, idxHi [numSched]int32
@@ -341,8 +350,9 @@ func (s *search) chunkMins(valid bool) {
 		lo, hi := max(u*chunkSlots, s.from), min(n, (u+1)*chunkSlots)
 		cm := &s.chunks[u]
 		p := &s.pts[lo]
-		for q := range cm.np {
-			cm.np[q] = f.surv[p.fcell[q]]
+		var np [numSched]float64
+		for q := range np {
+			np[q] = f.surv[p.fcell[q]]
 		}
 		b0 := int(p.band)
 		consecutive, next := true, b0 // the slots' local hours run on from b0
@@ -352,12 +362,14 @@ func (s *search) chunkMins(valid bool) {
 				next = 0
 			}
 			consecutive = consecutive && int(q.band) == next
-			// The funds cells change a few times a day. Minima with min
-			// (branch-free): the values are numbers (valid), so min is
-			// the comparison.
+			// The funds cells change a few times a day. The values are
+			// numbers (valid), so a comparison takes the minimum (min
+			// would also look for NaN and signed zeros).
 			if q.fcell != p.fcell {
-				for k := range cm.np {
-					cm.np[k] = min(cm.np[k], f.surv[q.fcell[k]])
+				for k := range np {
+					if x := f.surv[q.fcell[k]]; x < np[k] {
+						np[k] = x
+					}
 				}
 				p = q
 			}
@@ -378,8 +390,9 @@ func (s *search) chunkMins(valid bool) {
 		// Reminder factors grow with the slot (ReminderValue ≥ 0 when
 		// bounds are used).
 		cm.rho = s.rho[lo]
-		for q, x := range cm.np {
-			cm.fx[q] = [3]float64{f.old, min(f.old, x), x}
+		cm.np = np
+		for q, x := range np {
+			cm.fx[q][1], cm.fx[q][2] = min(f.old, x), x
 		}
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
 		cm.onLo, cm.onHi = int(s.pts[lo].on), int(s.pts[hi-1].on)
@@ -433,7 +446,11 @@ func (s *search) bound(sg *segment, cm *chunkMin) float64 {
 		pl, ph := P[cl[c]], P[ch[c]]
 		x := cm.cx[c]
 		xg := x * u.gmin
-		f += u.aymin*x + (pl-u.p1)*xg + (ph-pl)*min(xg, u.pre) + (u.p2-ph)*u.pre
+		m := u.pre // min(xg, pre): both numbers when bounds are used
+		if xg < m {
+			m = xg
+		}
+		f += u.aymin*x + (pl-u.p1)*xg + (ph-pl)*m + (u.p2-ph)*u.pre
 	}
 	return s.remind * cm.rho * f * (1 - 1e-12)
 }
@@ -473,7 +490,8 @@ type fundsCase struct {
 
 func (fc *fundsCase) set(sg *segment, cm *chunkMin) {
 	fc.verLo, fc.verHi = cm.verLo, cm.verHi
-	fc.k, fc.n = 0, 0
+	// k and n in locals: through fc every update would be a store.
+	k, n := 0.0, 0
 	for q := 0; q < numSched; q++ {
 		x := b2i(cm.idxHi[q] > sg.aIdx[q]) + b2i(cm.idxLo[q] > sg.aIdx[q])
 		sy := 2 // no b: every case alike
@@ -481,12 +499,13 @@ func (fc *fundsCase) set(sg *segment, cm *chunkMin) {
 			sy = b2i(sg.bIdx[q] > cm.idxLo[q]) + b2i(sg.bIdx[q] > cm.idxHi[q])
 		}
 		if x == 0 {
-			fc.k += sg.fy[q][sy] * sg.old
+			k += sg.fy[q][sy] * sg.old
 			continue
 		}
-		fc.q[fc.n], fc.kind[fc.n], fc.coef[fc.n] = uint8(q), uint8(x), sg.fy[q][sy]
-		fc.n++
+		fc.q[n], fc.kind[n], fc.coef[n] = uint8(q), uint8(x), sg.fy[q][sy]
+		n++
 	}
+	fc.k, fc.n = k, n
 }
 
 // boundCure holds a segment's cure classes' terms of the bound for the
@@ -525,6 +544,7 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 	// The lists grow in locals, stored once: appending through s would
 	// pass every store of their headers through the GC's write barrier.
 	cj, cpos := s.cj, s.cpos
+	cr := cureRest{key: -1}
 	for j := int(sp.lo); j <= int(sp.hi); j++ {
 		if j != int(sp.first) && s.same[j] {
 			continue
@@ -533,7 +553,7 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 		if fj < 0 || s.fver[j] != s.fver[fj] {
 			funds, fj = sg.funds(p, s.f), j
 		}
-		l := s.remind * s.rho[j] * (funds + sg.rest(p, s.f, s.P))
+		l := s.remind * s.rho[j] * (funds + sg.restBy(p, s.f, s.P, &cr))
 		s.loss[j] = l
 		cj, cpos = append(cj, int32(j)), append(cpos, sp.pos)
 		least = min(least, l)
@@ -557,13 +577,17 @@ func (s *search) value(chosen []int, j, pos int) float64 {
 	}
 	// The funds and dead states here, the onsets run by run below.
 	var sum float64
+	var ac, cb, ab [stateOnset]float64
+	f.fundsOf(&ac, a, cur)
 	if b != nil {
+		f.fundsOf(&cb, cur, b)
+		f.fundsOf(&ab, a, b)
 		for q := range stateOnset {
-			sum += post[q] * surv[q] * f.of(q, a, cur) * f.of(q, cur, b) / f.of(q, a, b)
+			sum += post[q] * surv[q] * ac[q] * cb[q] / ab[q]
 		}
 	} else {
 		for q := range stateOnset {
-			sum += post[q] * surv[q] * f.of(q, a, cur)
+			sum += post[q] * surv[q] * ac[q]
 		}
 	}
 	sum = s.onsetsValue(sum, a, cur, b)
@@ -690,8 +714,10 @@ func (s *search) segmentAt(sg *segment, chosen []int, pos int) {
 		sg.w[q] = s.ps[q]
 	}
 	if sg.hasB {
+		var ab [stateOnset]float64
+		f.fundsOf(&ab, sg.a, sg.b)
 		for q := range sg.w {
-			sg.w[q] /= f.of(q, sg.a, sg.b)
+			sg.w[q] /= ab[q]
 		}
 	}
 	sg.old = f.old
@@ -757,11 +783,8 @@ func (sg *segment) funds(p *point, fd *mixFold) float64 {
 		if p.idx[q] > sg.aIdx[q] {
 			x = fd.surv[p.fcell[q]]
 		}
-		y := 0
-		if !sg.hasB || sg.bIdx[q] > p.idx[q] {
-			y = 1
-		}
-		f += sg.fb[q][y] * x
+		// Without b both of fb's entries are w: bIdx is not read then.
+		f += sg.fb[q][b2i(sg.bIdx[q] > p.idx[q])&1] * x
 	}
 	return f
 }
@@ -780,6 +803,63 @@ func (sg *segment) rest(p *point, f *mixFold, P []float64) float64 {
 		u := &sg.cu[c]
 		pc := P[cl[c]]
 		r += u.ay[sb]*x[c][sa] + (pc-u.p1)*x[c][0]*u.g[sb] + (u.p2-pc)*u.pre
+	}
+	return r
+}
+
+// cureRest holds rest's terms regrouped for slots with the same lifted
+// onsets, sharing a's day of the run or not and b's or not (key): rest is
+// d + Σ_c x_c·w_c + x'_c·ay_c for class c's fresh and sticky survivals
+// x_c, x'_c after the lift in the slot's local hour (ay zero when the
+// slot does not share a's day). The onsets change every six hours, so
+// most slots of a span read their terms from the slot before's.
+type cureRest struct {
+	key   int
+	d     float64
+	w, ay [numCures]float64
+}
+
+// set works out the terms for slots with on onsets lifted, sharing a's
+// day (sa) and b's (sb) or not.
+func (cr *cureRest) set(sg *segment, P []float64, on, sa, sb int) {
+	d := sg.dead
+	cl := &onsetClamp[on]
+	for c := range numCures {
+		u := &sg.cu[c]
+		pc := P[cl[c]]
+		d += (u.p2 - pc) * u.pre
+		g, a := u.g[sb&1]*(pc-u.p1), u.ay[sb&1]
+		if sa == 0 {
+			cr.w[c], cr.ay[c] = g+a, 0
+		} else {
+			cr.w[c], cr.ay[c] = g, a
+		}
+	}
+	cr.d = d
+}
+
+// The fresh survivals' terms are written out for six cure classes
+// (restBy).
+const _, _ = uint(numCures - 6), uint(6 - numCures)
+
+// restBy is rest with the terms regrouped (cureRest, kept in cr from slot
+// to slot of a segment): the same sum up to rounding.
+func (sg *segment) restBy(p *point, f *mixFold, P []float64, cr *cureRest) float64 {
+	sa, sb := b2i(p.block == sg.aBlk), 0
+	if sg.hasB {
+		sb = b2i(sg.bBlk == p.block)
+	}
+	if k := int(p.on)<<2 | sa<<1 | sb; k != cr.key {
+		cr.set(sg, P, int(p.on), sa, sb)
+		cr.key = k
+	}
+	w, x := &cr.w, &f.fresh[p.band]
+	r := cr.d + x[0]*w[0] + x[1]*w[1] + x[2]*w[2] + x[3]*w[3] + x[4]*w[4] + x[5]*w[5]
+	if sa != 0 {
+		y := &f.post[p.band]
+		for c := range y {
+			r += y[c][1] * cr.ay[c]
+		}
 	}
 	return r
 }

@@ -1,0 +1,118 @@
+package smartretry
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// The search's approximate loss with rest's terms regrouped (restBy,
+// whose terms carry over from slot to slot) is rest's and the exact
+// loss, 1 − value, within 1e-14: far inside the margin within which
+// candidates are valued exactly (1e-12 at least). Random mixtures (some
+// with activity rates, some with hazards on few levels), state
+// posteriors, zones (changes of the clocks included), grids, reminder
+// values and chosen slots; every gap of the chosen slots and every slot
+// in it, those sharing a day of the run with the attempt before or after
+// them included.
+func TestMixtureSearchRestByIsValue(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 72))
+	checked, worst := 0, 0.0
+	for trial := 0; trial < 300; trial++ {
+		m := randomMixture(r, trial%3*2)
+		f := newMixFold(m)
+		loc, _ := location(workloadZones[r.IntN(len(workloadZones))])
+		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
+		lastAt := first.Add(time.Duration(r.IntN(60*60)) * time.Minute)
+		start := ceilFrom(first, lastAt.Add(time.Hour))
+		n := 24*(1+r.IntN(14)) + r.IntN(24)
+		dep := payDeposits(loc, first, start.Add(time.Duration(n)*time.Hour), m.DepositHour)
+		pts := make([]point, n)
+		from := r.IntN(30)
+		dep.grid(pts, start, first, from)
+		last := dep.at(lastAt, first)
+		cls := make([]float64, NumClasses)
+		for k := range cls {
+			cls[k] = r.ExpFloat64()
+		}
+		post := m.statePrior(nil, cls)
+		var z float64
+		for q := range post {
+			post[q] *= r.Float64()
+			z += post[q]
+		}
+		for q := range post {
+			post[q] /= z
+		}
+		rv := []float64{0, 0.0005, 0.003, 0.02}[r.IntN(4)]
+		s := search{f: f, post: post, last: &last, pts: pts, from: from, spacing: 1,
+			rho: make([]float64, n), surv: make([]float64, NumStates)}
+		for j := range s.rho {
+			s.rho[j] = math.Exp(-rv * float64(n-1-j))
+		}
+		var chosen []int
+		for k := r.IntN(9); k > 0; k-- {
+			if j := from + r.IntN(n-from); !slices.Contains(chosen, j) {
+				chosen = append(chosen, j)
+			}
+		}
+		slices.Sort(chosen)
+		s.survival(chosen)
+		var sg segment
+		for pos := 0; pos <= len(chosen); pos++ {
+			lo, hi := from, n-1
+			if pos > 0 {
+				lo = max(lo, chosen[pos-1]+1)
+			}
+			if pos < len(chosen) {
+				hi = chosen[pos] - 1
+			}
+			if lo > hi {
+				continue
+			}
+			s.segmentAt(&sg, chosen, pos)
+			cr := cureRest{key: -1}
+			for j := lo; j <= hi; j++ {
+				p := &pts[j]
+				by, rest := sg.restBy(p, f, s.P, &cr), sg.rest(p, f, s.P)
+				loss := s.remind * s.rho[j] * (sg.funds(p, f) + by)
+				exact := 1 - s.value(chosen, j, pos)
+				e := max(math.Abs(by-rest), math.Abs(loss-exact))
+				if !(e <= 1e-14) {
+					t.Fatalf("trial %d (%s, first %v), chosen %v, gap %d, slot %d: rest %.17g regrouped %.17g, loss %.17g exact %.17g",
+						trial, loc, first, chosen, pos, j, rest, by, loss, exact)
+				}
+				worst = max(worst, e)
+				checked++
+			}
+		}
+	}
+	t.Logf("%d slots checked, the largest difference %.3g", checked, worst)
+}
+
+// fundsOf writes of's numbers for the funds and dead states, for random
+// pairs of grid points of random mixtures.
+func TestMixtureFundsOfIsOf(t *testing.T) {
+	r := rand.New(rand.NewPCG(73, 74))
+	for trial := 0; trial < 50; trial++ {
+		m := randomMixture(r, trial%3*2)
+		f := newMixFold(m)
+		loc, _ := location(workloadZones[r.IntN(len(workloadZones))])
+		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
+		dep := payDeposits(loc, first, first.Add(15*24*time.Hour), m.DepositHour)
+		pts := make([]point, 14*24)
+		dep.grid(pts, ceilFrom(first, first.Add(time.Hour)), first, 0)
+		for k := 0; k < 200; k++ {
+			a, b := &pts[r.IntN(len(pts))], &pts[r.IntN(len(pts))]
+			var x [stateOnset]float64
+			f.fundsOf(&x, a, b)
+			for q := range x {
+				if want := f.of(q, a, b); x[q] != want {
+					t.Fatalf("trial %d state %d: %v, of's %v", trial, q, x[q], want)
+				}
+			}
+		}
+	}
+}
