@@ -1,7 +1,9 @@
 package smartretry
 
 import (
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -29,6 +31,27 @@ func TestAppendLocalIsFormat(t *testing.T) {
 			if got, want := string(appendClockAt(nil, at, loc)), at.In(loc).Format("15:04"); got != want {
 				t.Fatalf("%s at %v: clock %q, want %q", z, at, got, want)
 			}
+		}
+	}
+}
+
+// appendWhole writes what strconv.AppendFloat writes with 'f' and no
+// decimals: halves (to even), values just off them, whole numbers,
+// zeros of both signs, negatives, huge values, infinities and NaN.
+func TestAppendWholeIsAppendFloat(t *testing.T) {
+	r := rand.New(rand.NewPCG(63, 64))
+	xs := []float64{0, math.Copysign(0, -1), 0.5, 1.5, 2.5, 1e15 + 0.5, 1 << 52, 1<<52 - 0.5, 1 << 53, 1e300, -0.4, -2.5,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.Nextafter(0.5, 1), math.Nextafter(0.5, 0), math.Nextafter(2.5, 3), 99.5, 100}
+	for i := 0; i < 20000; i++ {
+		x := r.Float64() * []float64{1, 100, 1e4, 1e9}[i%4]
+		if i%3 == 0 {
+			x = math.Floor(x) + 0.5
+		}
+		xs = append(xs, x, 100*r.Float64(), float64(r.IntN(400*3600))/3600)
+	}
+	for _, x := range xs {
+		if got, want := string(appendWhole([]byte("x"), x)), "x"+strconv.FormatFloat(x, 'f', 0, 64); got != want {
+			t.Fatalf("%v (%b): %q, want %q", x, x, got, want)
 		}
 	}
 }

@@ -98,6 +98,12 @@ func location(name string) (loc *time.Location, ok bool) {
 // CaseFromContext builds the Case of a planning request. It fails when the
 // context has no failed attempt to plan after.
 func CaseFromContext(rc *domain.RetryContext) (Case, error) {
+	return caseFromContext(rc, nil)
+}
+
+// caseFromContext is CaseFromContext with the Case's attempts appended to
+// buf (the planner's pooled scratch).
+func caseFromContext(rc *domain.RetryContext, buf []Attempt) (Case, error) {
 	if len(rc.Attempts) == 0 {
 		return Case{}, errNoAttempts
 	}
@@ -116,7 +122,10 @@ func CaseFromContext(rc *domain.RetryContext) (Case, error) {
 	if rc.PaymentMethodUpdatedAt != nil && !rc.PaymentMethodUpdatedAt.After(rc.Now) {
 		c.PMUpdatedAt = *rc.PaymentMethodUpdatedAt
 	}
-	c.Attempts = make([]Attempt, 0, len(rc.Attempts))
+	c.Attempts = buf[:0]
+	if cap(buf) < len(rc.Attempts) {
+		c.Attempts = make([]Attempt, 0, len(rc.Attempts))
+	}
 	for _, a := range rc.Attempts {
 		c.Attempts = append(c.Attempts, Attempt{At: a.OccurredAt, DeclineCode: a.DeclineCode, AdviceCode: a.AdviceCode, Succeeded: a.Outcome == domain.Succeeded})
 		if c.Network == "" {

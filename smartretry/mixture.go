@@ -310,6 +310,16 @@ func onsetOf(sec int64) int16 {
 	return int16(min(sec/(onsetStep*3600)+1, numOnset))
 }
 
+// nextOnset is the first Unix time after a run's first failure at
+// first at which onsetOf exceeds on (on onsets lifted): onsetOf(sec) is
+// sec/step+1 for sec > 0, so on+1 at sec = on·step; never past numOnset.
+func nextOnset(on int16, first int64) int64 {
+	if on >= numOnset {
+		return math.MaxInt64
+	}
+	return first + max(int64(on)*onsetStep*3600, 1)
+}
+
 // onsetClass is the cure class of onset j: the class whose window
 // (cureLift) holds j·onsetStep hours; never is the slowest class's.
 var onsetClass = func() (oc [numOnset + 1]int8) {
@@ -462,6 +472,7 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 	// is looked up only when the zone's period ends (zEnd).
 	lastOff, hour := math.MinInt, 0
 	off, zEnd := 0, int64(math.MinInt64)
+	onNext := nextOnset(p.on, firstUnix) // on moves on at this time, not before
 	for j := from + 1; j < n; j++ {
 		p.unix += 3600
 		p.h = float64(j-from) + h0 + frac
@@ -505,8 +516,11 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		} else if hour++; hour == 24 {
 			hour = 0
 		}
-		p.band = uint8(min(hour, numBands-1))
-		p.on = onsetOf(p.unix - firstUnix)
+		p.band = uint8(hour) // below 24 = numBands
+		if p.unix >= onNext {
+			p.on = onsetOf(p.unix - firstUnix)
+			onNext = nextOnset(p.on, firstUnix)
+		}
 		p.block = int32(math.Floor(p.h / blockHours))
 		pts[j] = p
 	}

@@ -74,7 +74,7 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	b = append(b, "); most likely class "...)
 	b = append(b, classNames[top]...)
 	b = append(b, " ("...)
-	b = strconv.AppendFloat(b, 100*cls[top], 'f', 0, 64)
+	b = appendWhole(b, 100*cls[top])
 	b = append(b, "%)"...)
 	var wb [NumStates]float64
 	w := append(wb[:0], post...)
@@ -104,17 +104,22 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 			byClass[stateClasses[k]] += w[k] * x
 			pa += w[k] * alt[k]
 		}
+		// A cure class's onsets are a run of states: its sums in locals.
 		on := stateOnset + int(pt.on)
-		for k := stateOnset; k < NumStates; k++ {
-			x, c := h[k], stateClasses[k]
-			z += w[k]
-			pr += w[k] * x
-			byClass[c] += w[k] * x
-			pa += w[k] * alt[k]
-			all[c] += w[k]
-			if k < on {
-				lift[c] += w[k]
+		for c := range numCures {
+			var bc, al, li float64
+			for k := stateOnset + onsetLo[c]; k < stateOnset+onsetHi[c]; k++ {
+				t := w[k] * h[k]
+				z += w[k]
+				pr += t
+				bc += t
+				pa += w[k] * alt[k]
+				al += w[k]
+				if k < on {
+					li += w[k]
+				}
 			}
+			byClass[classCureFast+c], all[classCureFast+c], lift[classCureFast+c] = bc, al, li
 		}
 		if early {
 			pa /= z
@@ -224,7 +229,7 @@ func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc
 			return append(s, " pay deposit came since the previous attempt"...)
 		}
 		d := time.Unix(dep.pay[k][b.idx[k]-1], 0).In(loc)
-		s = strconv.AppendFloat(s, float64(b.unix-d.Unix())/3600, 'f', 0, 64)
+		s = appendWhole(s, float64(b.unix-d.Unix())/3600)
 		s = append(s, "h after the "...)
 		s = append(s, schedNames[k]...)
 		s = append(s, " pay deposit of "...)
@@ -241,13 +246,13 @@ func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc
 	if a.block == b.block {
 		day = "the same day of the run (24 hours from the failure) as the previous attempt, which lowers the chance where the hold had lifted before that attempt"
 	}
-	s = strconv.AppendFloat(s, b.h, 'f', 0, 64)
+	s = appendWhole(s, b.h)
 	s = append(s, "h after the failure, at "...)
 	s = appendClockAt(s, time.Unix(b.unix, 0), loc)
 	s = append(s, " local, "...)
 	s = append(s, day...)
 	s = append(s, ", the hold lifted by then with chance "...)
-	s = strconv.AppendFloat(s, 100*lifted, 'f', 0, 64)
+	s = appendWhole(s, 100*lifted)
 	s = append(s, "% (class "...)
 	s = append(s, name...)
 	return append(s, ')')
@@ -263,4 +268,16 @@ func orNone(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+// appendWhole appends x as strconv.AppendFloat(b, x, 'f', 0, 64) does:
+// for a number from 0 up to 2^52, x rounded to a whole number, halves
+// to even (strconv rounds x's exact value, and a binary fraction is a
+// half only when it is exactly one), as integer digits; anything else
+// through strconv (TestAppendWholeIsAppendFloat).
+func appendWhole(b []byte, x float64) []byte {
+	if !(x >= 0 && x < 1<<52) || math.Signbit(x) {
+		return strconv.AppendFloat(b, x, 'f', 0, 64)
+	}
+	return strconv.AppendUint(b, uint64(math.RoundToEven(x)), 10)
 }

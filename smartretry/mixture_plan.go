@@ -88,6 +88,8 @@ func NewMixturePlanner(m *Mixture, fallback *Planner, rules Rules) *MixturePlann
 // search itself.
 type mixScratch struct {
 	rc   domain.RetryContext // the plan's request
+	att  []Attempt           // its Case's attempts
+	last point               // the point of its last attempt
 	dep  deposits
 	pts  []point
 	post []float64
@@ -103,6 +105,7 @@ var mixScratchPool = sync.Pool{New: func() any { return new(mixScratch) }}
 
 func (sc *mixScratch) release() {
 	sc.rc = domain.RetryContext{}
+	clear(sc.att[:cap(sc.att)]) // their codes
 	sc.dep.loc = nil
 	sc.s.f, sc.s.last, sc.s.pts, sc.s.post = nil, nil, nil, nil
 	mixScratchPool.Put(sc)
@@ -213,10 +216,11 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	// would move rc to the heap on every plan; the scratch's copy is
 	// pooled.
 	sc.rc = rc
-	c, err := CaseFromContext(&sc.rc)
+	c, err := caseFromContext(&sc.rc, sc.att)
 	if err != nil {
 		return domain.RetryPlan{}, err
 	}
+	sc.att = c.Attempts
 	if c.last().Succeeded {
 		return stop("the last attempt succeeded")
 	}
@@ -259,8 +263,11 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	if sc.act.n == nil {
 		sc.act = newActSum()
 	}
-	post, last := p.posterior(sc.post, &c, dep, f, sc.act)
-	sc.post = post
+	// The last attempt's point in the scratch: the search keeps a pointer
+	// to it, which would move a local to the heap on every plan.
+	post, lastPt := p.posterior(sc.post, &c, dep, f, sc.act)
+	sc.post, sc.last = post, lastPt
+	last := &sc.last
 	sc.pts = resize(sc.pts, n)
 	pts := sc.pts
 	dep.grid(pts, start, first.At, from)
@@ -270,7 +277,7 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 		hz := sc.hz
 		for j := from; j < n; j++ {
 			var pr float64
-			p.M.hazardsAt(hz, &last, &pts[j])
+			p.M.hazardsAt(hz, last, &pts[j])
 			for k, w := range post {
 				pr += w * hz[k]
 			}
@@ -281,7 +288,7 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	if obj.ReminderValue != 0 {
 		rho = p.rho(obj.ReminderValue, n)
 	}
-	slots := sc.s.choose(f, post, &last, pts, from, rc.RetriesLeft, float64(c.Amount), obj, rho)
+	slots := sc.s.choose(f, post, last, pts, from, rc.RetriesLeft, float64(c.Amount), obj, rho)
 	if len(slots) == 0 {
 		return stop("no slot's expected recovery covers the attempt cost")
 	}
@@ -298,7 +305,7 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	}
 	// Each slot's hazards (hazardsAt), kept for the explanation.
 	sc.hz = resize(sc.hz, (len(slots)+1)*NumStates)
-	prev := &last
+	prev := last
 	for i, j := range slots {
 		var pj, z float64
 		hz := sc.hz[i*NumStates : (i+1)*NumStates]
@@ -318,7 +325,7 @@ func (p *MixturePlanner) plan(ctx context.Context, rc domain.RetryContext, rec *
 	}
 	plan.At, plan.Probability = plan.Schedule[0].At, plan.Schedule[0].Probability
 	if rec != nil {
-		sc.buf = p.explainPlan(&plan, &c, dep, post, &last, pts, slots, from, rc.RetriesLeft, sc.buf[:0], sc.hz)
+		sc.buf = p.explainPlan(&plan, &c, dep, post, last, pts, slots, from, rc.RetriesLeft, sc.buf[:0], sc.hz)
 		return plan, nil
 	}
 	plan.Contributions = topContributions(cs, 5)

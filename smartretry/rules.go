@@ -15,18 +15,25 @@ import (
 // new credentials, which restart eligibility for the attempts before it,
 // as a new card number does.
 func NetworkRules(rc *domain.RetryContext, from time.Time) (time.Time, string) {
-	h := CardHistoryOf(rc)
-	return domain.EarliestRetry(h, from)
+	// A context's few attempts fit a buffer on the stack: the planner
+	// asks the rules on every plan.
+	var buf [8]domain.CardAttempt
+	return domain.EarliestRetry(cardHistory(rc, buf[:0]), from)
 }
 
 // CardHistoryOf builds the network rules' view of the context's card.
 func CardHistoryOf(rc *domain.RetryContext) domain.CardHistory {
+	return cardHistory(rc, make([]domain.CardAttempt, 0, len(rc.Attempts)+len(rc.CardAttempts)))
+}
+
+// cardHistory is CardHistoryOf with its attempts appended to buf.
+func cardHistory(rc *domain.RetryContext, buf []domain.CardAttempt) domain.CardHistory {
 	h := domain.CardHistory{PaymentMethodID: rc.PaymentMethodID, Network: rc.Network}
 	var since time.Time
 	if rc.PaymentMethodUpdatedAt != nil {
 		since = *rc.PaymentMethodUpdatedAt
 	}
-	h.Attempts = make([]domain.CardAttempt, 0, len(rc.Attempts)+len(rc.CardAttempts))
+	h.Attempts = buf
 	for _, a := range rc.Attempts {
 		if !since.IsZero() && !a.OccurredAt.After(since) {
 			continue
