@@ -131,12 +131,19 @@
 // computed exactly for the few near the least, so its plans are the
 // plain scan's
 // (TestMixturePlannerMatchesReference). The ranking stops at the first
-// chunk whose bound exceeds the least loss found by more than a margin
-// (1e-9 relative), and stopping there is exact: the bound is a lower
-// bound of every loss in its chunk (TestMixtureSearchBoundIsBelowLoss),
-// the regrouped terms stay within the bound's (1-1e-12) slack of it, so
-// no slot left unranked can come within the margin of the best, and
-// among those valued exactly ties go to the earliest slot, as in a scan.
+// chunk whose bound exceeds the least approximate loss found by more
+// than a margin (1e-9 of it plus 1e-12), and only candidates within
+// that margin are valued exactly; this is exact: the bound is a lower
+// bound of every loss in its chunk, approximate or exact, its own
+// rounding covered by a relative (1-1e-12) slack
+// (TestMixtureSearchBoundIsBelowLoss), and the approximate losses differ
+// from the exact ones, 1 − value, by at most an absolute 1e-14
+// (TestMixtureSearchRestByIsValue), so the best slot's approximate loss
+// is within twice that of the least: inside the margin, whose absolute
+// 1e-12 term alone covers errors up to about 4e-13 (under half of it,
+// with room for the rounding of the sums compared). No slot left out can
+// be the best, and among those valued exactly ties go to the earliest
+// slot, as in a scan.
 //
 // # Model files
 //

@@ -127,6 +127,11 @@ func ClassName(k int) string {
 // Hour buckets: ageEdges since a deposit (upper bounds, hours).
 var ageEdges = []float64{1, 2, 3, 4, 6, 9, 12, 18, 24, 36, 48, 72, 120}
 
+// numBands is how many local hours of the day the cure cells tell
+// apart; a constant, so that a point's local hour is its band with a
+// check at compile time (grid).
+const numBands = 24
+
 // Cells of the hazard table: the funds cells, then each cure class's
 // (cureCells: before its hold lifts, then after it by local hour and
 // whether the previous attempt was a lifted one of the same day), then
@@ -135,7 +140,6 @@ var (
 	numAge        = len(ageEdges) + 1
 	cellFundsOld  = 0
 	cellFundsNew  = 1
-	numBands      = 24 // local hours of the day
 	cellCure      = cellFundsNew + numAge
 	cureCells     = 1 + 2*numBands
 	cellDead      = cellCure + numCures*cureCells
@@ -516,7 +520,7 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		} else if hour++; hour == 24 {
 			hour = 0
 		}
-		p.band = uint8(hour) // below 24 = numBands
+		p.band = uint8(hour) // a local hour is its band (numBands is 24)
 		if p.unix >= onNext {
 			p.on = onsetOf(p.unix - firstUnix)
 			onNext = nextOnset(p.on, firstUnix)
@@ -525,6 +529,9 @@ func (d *deposits) grid(pts []point, start, first time.Time, from int) {
 		pts[j] = p
 	}
 }
+
+// A point's band is its local hour (grid): there are 24 bands.
+const _, _ = uint(numBands - 24), uint(24 - numBands)
 
 // nextChange is a time after now before which the cell of schedule s
 // cannot change, for a time with i deposits of s at or before it and age

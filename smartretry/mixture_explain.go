@@ -74,7 +74,7 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	b = append(b, "); most likely class "...)
 	b = append(b, classNames[top]...)
 	b = append(b, " ("...)
-	b = appendWhole(b, 100*cls[top])
+	b = strconv.AppendFloat(b, 100*cls[top], 'f', 0, 64)
 	b = append(b, "%)"...)
 	var wb [NumStates]float64
 	w := append(wb[:0], post...)
@@ -85,24 +85,15 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 	for i, s := range plan.Schedule {
 		pt := &pts[slots[i]]
 		h := hz[i*NumStates:][:NumStates]
-		// The same chance at the earliest hour this retry could have had
-		// (alt), and by class the weights and chances (byClass) and the
-		// weights whose hold has lifted by the slot (cure classes): one
-		// pass over the states, each sum in their order.
-		early, alt := from <= slots[i], hzAlt
-		if early {
-			p.M.hazardsAt(alt, &prev, &pts[from])
-		}
-		var z, pr, pa float64
+		// By class the weights and chances (byClass) and the weights
+		// whose hold has lifted by the slot (cure classes): one pass over
+		// the states, each sum in their order.
+		var z, pr float64
 		var byClass, lift, all [NumClasses]float64
-		if !early {
-			alt = h // read, not used
-		}
 		for k, x := range h[:stateOnset] {
 			z += w[k]
 			pr += w[k] * x
 			byClass[stateClasses[k]] += w[k] * x
-			pa += w[k] * alt[k]
 		}
 		// A cure class's onsets are a run of states: its sums in locals.
 		on := stateOnset + int(pt.on)
@@ -113,7 +104,6 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 				z += w[k]
 				pr += t
 				bc += t
-				pa += w[k] * alt[k]
 				al += w[k]
 				if k < on {
 					li += w[k]
@@ -121,12 +111,16 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 			}
 			byClass[classCureFast+c], all[classCureFast+c], lift[classCureFast+c] = bc, al, li
 		}
-		if early {
-			pa /= z
-		} else {
-			pa = 0
-		}
 		pr /= z
+		// The same chance at the earliest hour this retry could have had.
+		var pa float64
+		if from <= slots[i] {
+			p.M.hazardsAt(hzAlt, &prev, &pts[from])
+			for k, x := range hzAlt {
+				pa += w[k] * x
+			}
+			pa /= z
+		}
 		lead := 0
 		for k, v := range byClass {
 			if v > byClass[lead] {
@@ -144,7 +138,7 @@ func (p *MixturePlanner) explainPlan(plan *domain.RetryPlan, c *Case, dep *depos
 		b = append(b, "slot "...)
 		b = strconv.AppendInt(b, int64(i+1), 10)
 		b = append(b, ' ')
-		b = appendLocal(b, s.At, c.Loc)
+		b = s.At.In(c.Loc).AppendFormat(b, localLayout)
 		b = append(b, " local: "...)
 		b = p.M.appendSlotWhy(b, lead, dep, &prev, pt, c.Loc, lifted)
 		feats = append(feats, [2]int{at, len(b)})
@@ -229,11 +223,11 @@ func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc
 			return append(s, " pay deposit came since the previous attempt"...)
 		}
 		d := time.Unix(dep.pay[k][b.idx[k]-1], 0).In(loc)
-		s = appendWhole(s, float64(b.unix-d.Unix())/3600)
+		s = strconv.AppendFloat(s, float64(b.unix-d.Unix())/3600, 'f', 0, 64)
 		s = append(s, "h after the "...)
 		s = append(s, schedNames[k]...)
 		s = append(s, " pay deposit of "...)
-		s = appendLocal(s, d, loc)
+		s = d.AppendFormat(s, localLayout)
 		s = append(s, " (class "...)
 		s = append(s, name...)
 		return append(s, ')')
@@ -246,13 +240,13 @@ func (m *Mixture) appendSlotWhy(s []byte, k int, dep *deposits, a, b *point, loc
 	if a.block == b.block {
 		day = "the same day of the run (24 hours from the failure) as the previous attempt, which lowers the chance where the hold had lifted before that attempt"
 	}
-	s = appendWhole(s, b.h)
+	s = strconv.AppendFloat(s, b.h, 'f', 0, 64)
 	s = append(s, "h after the failure, at "...)
-	s = appendClockAt(s, time.Unix(b.unix, 0), loc)
+	s = time.Unix(b.unix, 0).In(loc).AppendFormat(s, "15:04")
 	s = append(s, " local, "...)
 	s = append(s, day...)
 	s = append(s, ", the hold lifted by then with chance "...)
-	s = appendWhole(s, 100*lifted)
+	s = strconv.AppendFloat(s, 100*lifted, 'f', 0, 64)
 	s = append(s, "% (class "...)
 	s = append(s, name...)
 	return append(s, ')')
@@ -268,16 +262,4 @@ func orNone(s string) string {
 		return "unknown"
 	}
 	return s
-}
-
-// appendWhole appends x as strconv.AppendFloat(b, x, 'f', 0, 64) does:
-// for a number from 0 up to 2^52, x rounded to a whole number, halves
-// to even (strconv rounds x's exact value, and a binary fraction is a
-// half only when it is exactly one), as integer digits; anything else
-// through strconv (TestAppendWholeIsAppendFloat).
-func appendWhole(b []byte, x float64) []byte {
-	if !(x >= 0 && x < 1<<52) || math.Signbit(x) {
-		return strconv.AppendFloat(b, x, 'f', 0, 64)
-	}
-	return strconv.AppendUint(b, uint64(math.RoundToEven(x)), 10)
 }

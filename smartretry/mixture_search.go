@@ -259,12 +259,11 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	if first >= 0 {
 		least = s.spanLoss(int32(first), least)
 	}
+	limit := lossLimit(least)
 	order := s.order[:0]
-	if limit := least + 1e-9*least + 1e-12; true {
-		for i := range spans {
-			if i != first && !(spans[i].bound > limit) {
-				order = append(order, int32(i))
-			}
+	for i := range spans {
+		if i != first && !(spans[i].bound > limit) {
+			order = append(order, int32(i))
 		}
 	}
 	for len(order) > 0 {
@@ -274,16 +273,15 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 				at = k
 			}
 		}
-		if sp := &s.spans[order[at]]; !(sp.bound > least+1e-9*least+1e-12) {
-			least = s.spanLoss(order[at], least)
-		} else {
+		if s.spans[order[at]].bound > limit {
 			break
 		}
+		least = s.spanLoss(order[at], least)
+		limit = lossLimit(least)
 		order[at] = order[len(order)-1]
 		order = order[:len(order)-1]
 	}
 	s.order = order
-	limit := least + 1e-9*least + 1e-12
 	// NaN losses (a zero survival) compare as nothing: check them all.
 	exact := math.IsNaN(limit)
 	bestV, bestJ, bestPos := -1.0, -1, 0
@@ -303,6 +301,13 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 		}
 	}
 	return bestV, bestJ, bestPos
+}
+
+// lossLimit is the most an approximate loss may exceed the least one,
+// least, by and its slot still be the best: the margin, a thousand
+// times the approximation's error (doc.go).
+func lossLimit(least float64) float64 {
+	return least + 1e-9*least + 1e-12
 }
 
 func b2i(b bool) int {
@@ -330,7 +335,7 @@ type slotSpan struct {
 // most chunks which case of each class or onset holds in a segment.
 type chunkMin struct {
 	np           [numSched]float64
-	fx           [numSched][3]float64 // funds, for bounds: (old, unused), the least of old and np, np
+	fx           [numSched][2]float64 // funds, for bounds: the least of old and np, np
 	cx           [numCures]float64
 	rho          float64
 	idxLo, idxHi [numSched]int32
@@ -399,7 +404,7 @@ func (s *search) chunkMins(valid bool) {
 		cm.rho = s.rho[lo]
 		cm.np = np
 		for q, x := range np {
-			cm.fx[q][1], cm.fx[q][2] = min(f.old, x), x
+			cm.fx[q][0], cm.fx[q][1] = min(f.old, x), x
 		}
 		cm.idxLo, cm.idxHi = s.pts[lo].idx, s.pts[hi-1].idx
 		cm.onLo, cm.onHi = int(s.pts[lo].on), int(s.pts[hi-1].on)
@@ -509,7 +514,7 @@ func (fc *fundsCase) set(sg *segment, cm *chunkMin) {
 			k += sg.fy[q][sy] * sg.old
 			continue
 		}
-		fc.q[n], fc.kind[n], fc.coef[n] = uint8(q), uint8(x), sg.fy[q][sy]
+		fc.q[n], fc.kind[n], fc.coef[n] = uint8(q), uint8(x-1), sg.fy[q][sy]
 		n++
 	}
 	fc.k, fc.n = k, n
@@ -793,26 +798,9 @@ func (sg *segment) funds(p *point, fd *mixFold) float64 {
 	return f
 }
 
-// rest is the cure and dead classes' part of the loss's sum (P the
-// search's sums over the onsets).
-func (sg *segment) rest(p *point, f *mixFold, P []float64) float64 {
-	r := sg.dead
-	on := int(p.on)
-	sa, sb := b2i(p.block == sg.aBlk), 0
-	if sg.hasB {
-		sb = b2i(sg.bBlk == p.block)
-	}
-	x, cl := &f.post[p.band], &onsetClamp[on]
-	for c := range sg.cu {
-		u := &sg.cu[c]
-		pc := P[cl[c]]
-		r += u.ay[sb]*x[c][sa] + (pc-u.p1)*x[c][0]*u.g[sb] + (u.p2-pc)*u.pre
-	}
-	return r
-}
-
-// cureRest holds rest's terms regrouped for slots with the same lifted
-// onsets, sharing a's day of the run or not and b's or not (key): rest is
+// cureRest holds the terms of the cure and dead classes' part of the
+// loss's sum regrouped for slots with the same lifted onsets, sharing a's
+// day of the run or not and b's or not (key): that part is
 // d + Σ_c x_c·w_c + x'_c·ay_c for class c's fresh and sticky survivals
 // x_c, x'_c after the lift in the slot's local hour (ay zero when the
 // slot does not share a's day). The onsets change every six hours, so
@@ -846,8 +834,10 @@ func (cr *cureRest) set(sg *segment, P []float64, on, sa, sb int) {
 // (restBy).
 const _, _ = uint(numCures - 6), uint(6 - numCures)
 
-// restBy is rest with the terms regrouped (cureRest, kept in cr from slot
-// to slot of a segment): the same sum up to rounding.
+// restBy is the cure and dead classes' part of the loss's sum for an
+// attempt at p in the segment (P the search's sums over the onsets), its
+// terms regrouped (cureRest, kept in cr from slot to slot of a segment):
+// the plain sum class by class up to rounding (restPlain in the tests).
 func (sg *segment) restBy(p *point, f *mixFold, P []float64, cr *cureRest) float64 {
 	sa, sb := b2i(p.block == sg.aBlk), 0
 	if sg.hasB {

@@ -208,6 +208,60 @@ func TestMixtureGridMatchesPoints(t *testing.T) {
 	}
 }
 
+// The grid's points are the points worked out one by one when grid
+// points fall exactly on a change of the clocks: first failures on the
+// hour (and on the half hour for Lord Howe's half-hour change), a few
+// hours before each change of 2026 in every workload zone and Lord Howe
+// (local midnights where the clocks do not change: Kathmandu, Tokyo, São
+// Paulo), the grid starting from 0 or later.
+func TestMixtureGridMatchesPointsOnClockChanges(t *testing.T) {
+	zones := append([]string{"Australia/Lord_Howe", "Asia/Kathmandu"}, workloadZones...)
+	for _, zone := range zones {
+		loc, ok := location(zone)
+		if !ok {
+			t.Skip("no time zone data")
+		}
+		// The changes of 2026, found hour by hour (then minute by minute).
+		var changes []time.Time
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		_, off := at.In(loc).Zone()
+		for ; at.Year() == 2026; at = at.Add(time.Hour) {
+			if _, o := at.Add(time.Hour).In(loc).Zone(); o != off {
+				ch := at
+				for _, o2 := ch.In(loc).Zone(); o2 == off; _, o2 = ch.In(loc).Zone() {
+					ch = ch.Add(time.Minute)
+				}
+				changes, off = append(changes, ch), o
+			}
+		}
+		switch len(changes) {
+		case 0: // no change (Kathmandu, Tokyo, São Paulo): local midnights
+			changes = []time.Time{time.Date(2026, 3, 8, 0, 0, 0, 0, loc), time.Date(2026, 11, 1, 0, 0, 0, 0, loc)}
+		case 2:
+		default:
+			t.Fatalf("%s: %d changes of the clocks in 2026, want 0 or 2", zone, len(changes))
+		}
+		for _, ch := range changes {
+			for before := 0; before <= 4; before++ {
+				for _, from := range []int{0, 2} {
+					first := ch.Add(-time.Duration(before) * time.Hour)
+					start := first.Add(time.Hour)
+					dep := payDeposits(loc, first, start.Add(48*time.Hour), 4)
+					pts := make([]point, 48)
+					dep.grid(pts, start, first, from)
+					for j := from; j < len(pts); j++ {
+						want := dep.at(start.Add(time.Duration(j)*time.Hour), first)
+						if pts[j].idx != want.idx || pts[j].fcell != want.fcell || pts[j].band != want.band || pts[j].on != want.on || pts[j].block != want.block || pts[j].unix != want.unix || math.Abs(pts[j].h-want.h) > 1e-9 {
+							t.Fatalf("%s, first failure %v, from %d: slot %d (%v): grid band %d, alone %d; grid %+v, alone %+v",
+								zone, first.In(loc), from, j, time.Unix(pts[j].unix, 0).UTC(), pts[j].band, want.band, pts[j], want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // The planner's folded survivals are the hazard table's complements.
 func TestMixtureSurvivalsMatchCells(t *testing.T) {
 	m := &Mixture{Hazard: make([]float64, numCells)}

@@ -188,7 +188,7 @@ const localLayout = "Mon 2 Jan 15:04"
 func appendExplain(b []byte, p *domain.RetryPlan, loc *time.Location, left int) []byte {
 	// Appends rather than fmt: this runs for every recommendation served.
 	b = append(b, "retry at "...)
-	b = appendLocal(b, p.At, loc)
+	b = p.At.In(loc).AppendFormat(b, localLayout)
 	b = append(b, " local (P(success)="...)
 	b = strconv.AppendFloat(b, 100*p.Probability, 'f', 1, 64)
 	b = append(b, "%); "...)
@@ -198,7 +198,7 @@ func appendExplain(b []byte, p *domain.RetryPlan, loc *time.Location, left int) 
 	b = append(b, " retries planned:"...)
 	for _, s := range p.Schedule {
 		b = append(b, ' ')
-		b = appendLocal(b, s.At, loc)
+		b = s.At.In(loc).AppendFormat(b, localLayout)
 		b = append(b, " ("...)
 		b = strconv.AppendFloat(b, 100*s.Probability, 'f', 1, 64)
 		b = append(b, "%)"...)
