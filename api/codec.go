@@ -2,7 +2,7 @@ package api
 
 import (
 	"io"
-	"strconv"
+	"reflect"
 	"strings"
 
 	json "github.com/go-json-experiment/json"
@@ -20,8 +20,10 @@ import (
 // request means what it meant; only the syntax of requests is stricter,
 // as decodeOptions says.
 
-// decodeOptions: v1 semantics (field names matched case-insensitively,
-// null leaves a value alone, omitempty as v1), with
+// decodeOptions: v1 semantics (null leaves a value alone, a number may
+// not fill a string, ...), with
+//   - member names matched exactly, as openapi.json declares them and as
+//     Stripe does (v1 folded case: "Amount" and "AMOUNT" were amount);
 //   - unknown members refused (v1's DisallowUnknownFields);
 //   - duplicate member names refused, where v1 kept the last: a body that
 //     says two things about one field is malformed, not ambiguous;
@@ -32,6 +34,7 @@ var decodeOptions = json.JoinOptions(
 	jsonv1.DefaultOptionsV1(),
 	jsonv1.ReportErrorsWithLegacySemantics(false),
 	json.RejectUnknownMembers(true),
+	json.MatchCaseInsensitiveNames(false),
 	jsontext.AllowDuplicateNames(false),
 	jsontext.AllowInvalidUTF8(false),
 )
@@ -52,25 +55,77 @@ func encode(w io.Writer, v any) error {
 
 var newline = []byte{'\n'}
 
-// param turns a JSON pointer into the field path problems name:
-// "/context/amount" is "context.amount", "/candidates/2" "candidates[2]",
-// and the whole body "$".
-func param(p jsontext.Pointer) string {
+// param turns a JSON pointer into the field path problems name, read
+// against dst's Go type: "/context/amount" is "context.amount",
+// "/candidates/2" "candidates[2]" (an index only where the Go value is a
+// slice or an array; the path stops at the first member no Go value
+// has), and the whole body "$".
+func param(dst any, p jsontext.Pointer) string {
+	if p == "" {
+		return "$"
+	}
+	t := reflect.TypeOf(dst)
 	var b strings.Builder
 	for tok := range p.Tokens() {
-		if _, err := strconv.ParseUint(tok, 10, 64); err == nil {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && t.Elem().Kind() != reflect.Uint8 {
 			b.WriteString("[" + tok + "]")
+			t = t.Elem()
 			continue
 		}
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
 		b.WriteString(tok)
-	}
-	if b.Len() == 0 {
-		return "$"
+		if t = memberType(t, tok); t == nil {
+			// An unknown member, or free-form JSON below it: the path
+			// stops at the first name no Go value has.
+			break
+		}
 	}
 	return b.String()
+}
+
+// memberType is the Go type that the JSON member name decodes into
+// within t (a struct's field, with embedded structs' fields inlined as
+// the codec does, or a map's values); nil when there is none.
+func memberType(t reflect.Type, name string) reflect.Type {
+	if t == nil {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		return t.Elem()
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if tag == "-" || !f.IsExported() && !f.Anonymous {
+				continue
+			}
+			if tag == "" && f.Anonymous {
+				ft := f.Type
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					if m := memberType(ft, name); m != nil {
+						return m
+					}
+					continue
+				}
+			}
+			if tag == "" {
+				tag = f.Name
+			}
+			if tag == name {
+				return f.Type
+			}
+		}
+	}
+	return nil
 }
 
 // kindName names a JSON kind as a client wrote it.

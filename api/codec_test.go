@@ -26,8 +26,9 @@ func TestDecodeStrictness(t *testing.T) {
 		param  string
 	}{
 		{"accepted", `{"context":{` + ctx + `},"as_of":"2026-03-02T16:00:00Z"}`, 200, "", ""},
-		// v1 matched names case-insensitively; so does the API.
-		{"names fold case", `{"Context":{` + strings.Replace(ctx, `"amount"`, `"Amount"`, 1) + `},"AS_OF":"2026-03-02T16:00:00Z"}`, 200, "", ""},
+		// Names match exactly, as the document declares them (v1 folded case).
+		{"names do not fold case", `{"Context":{` + ctx + `}}`, 400, CodeUnknownField, "Context"},
+		{"nested names do not fold case", `{"context":{` + strings.Replace(ctx, `"amount"`, `"Amount"`, 1) + `}}`, 400, CodeUnknownField, "context.Amount"},
 		{"unknown top-level field", `{"context":{` + ctx + `},"colour":"red"}`, 400, CodeUnknownField, "colour"},
 		{"unknown nested field", `{"context":{` + ctx + `,"colour":"red"}}`, 400, CodeUnknownField, "context.colour"},
 		{"wrong nested type", `{"context":{` + strings.Replace(ctx, `4900`, `"4900"`, 1) + `}}`, 400, CodeInvalidType, "context.amount"},
@@ -35,8 +36,12 @@ func TestDecodeStrictness(t *testing.T) {
 		{"number out of range", `{"context":{` + strings.Replace(ctx, `4900`, `1e400`, 1) + `}}`, 400, CodeInvalidType, "context.amount"},
 		{"duplicate field", `{"context":{` + ctx + `},"context":{` + ctx + `}}`, 400, CodeInvalidJSON, "context"},
 		{"duplicate nested field", `{"context":{` + ctx + `,"amount":1}}`, 400, CodeInvalidJSON, "context.amount"},
-		{"duplicate by case", `{"context":{` + ctx + `,"Amount":1}}`, 400, CodeInvalidJSON, "context.Amount"},
-		{"invalid UTF-8", `{"context":{` + strings.Replace(ctx, `usd`, "us\xff", 1) + `}}`, 400, CodeInvalidJSON, ""},
+		{"another case is another field", `{"context":{` + ctx + `,"Amount":1}}`, 400, CodeUnknownField, "context.Amount"},
+		{"invalid UTF-8", `{"context":{` + strings.Replace(ctx, `usd`, "us\xff", 1) + `}}`, 400, CodeInvalidJSON, "context.currency"},
+		{"lone surrogate", `{"context":{` + strings.Replace(ctx, `usd`, `us\ud800`, 1) + `}}`, 400, CodeInvalidJSON, "context.currency"},
+		{"too deep", `{"context":` + strings.Repeat("[", 20000) + `}`, 400, CodeInvalidJSON, "context.0"},
+		{"broken syntax before a field error", `{"colour":1,]`, 400, CodeInvalidJSON, ""},
+		{"numeric member name", `{"context":{` + ctx + `,"7":1}}`, 400, CodeUnknownField, "context.7"},
 		{"trailing data", `{"context":{` + ctx + `}} {}`, 400, CodeTrailingData, ""},
 		{"trailing garbage", `{"context":{` + ctx + `}}x`, 400, CodeTrailingData, ""},
 		{"cut short", `{"context":{` + ctx, 400, CodeInvalidJSON, ""},

@@ -57,7 +57,7 @@ func decodeBytes(body []byte, dst any) error {
 		return badRequest(CodeBodyRequired, "", "a JSON object body is required")
 	}
 	if err := json.Unmarshal(body, dst, decodeOptions); err != nil {
-		return jsonProblem(body, err)
+		return jsonProblem(body, dst, err)
 	}
 	if v, ok := dst.(validator); ok {
 		if errs := v.validate(); len(errs) > 0 {
@@ -67,21 +67,29 @@ func decodeBytes(body []byte, dst any) error {
 	return nil
 }
 
-// jsonProblem names the field behind a decoding error of body.
-func jsonProblem(body []byte, err error) *Problem {
+// jsonProblem names the field behind a decoding error of body into dst.
+// Broken syntax is reported as such even where the decoder met an
+// unknown or mistyped field before it: the syntax is checked again, on
+// this error path only.
+func jsonProblem(body []byte, dst any, err error) *Problem {
 	var p *Problem
 	var syn *jsontext.SyntacticError
 	var sem *json.SemanticError
+	if !errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		if serr := json.Unmarshal(body, new(jsontext.Value), decodeOptions); serr != nil {
+			err = serr
+		}
+	}
 	switch {
-	case errors.As(err, &p):
-		// A field's own UnmarshalJSON refused its value.
-		return p
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return badRequest(CodeInvalidJSON, "", "the JSON body ends before the object is complete")
 	case errors.As(err, &syn):
-		return syntaxProblem(body, syn)
+		return syntaxProblem(body, dst, syn)
+	case errors.As(err, &p):
+		// A field's own UnmarshalJSON refused its value.
+		return p
 	case errors.As(err, &sem) && errors.Is(sem.Err, json.ErrUnknownName):
-		name := param(sem.JSONPointer)
+		name := param(dst, sem.JSONPointer)
 		return badRequest(CodeUnknownField, name, fmt.Sprintf("unknown field %q", name))
 	case errors.As(err, &sem):
 		want := "a value of another type"
@@ -92,23 +100,34 @@ func jsonProblem(body []byte, err error) *Problem {
 		if sem.JSONKind == '0' && len(sem.JSONValue) > 0 {
 			got += " " + string(sem.JSONValue)
 		}
-		return badRequest(CodeInvalidType, param(sem.JSONPointer), fmt.Sprintf("expected %s, got JSON %s", want, got))
+		return badRequest(CodeInvalidType, param(dst, sem.JSONPointer), fmt.Sprintf("expected %s, got JSON %s", want, got))
 	}
 	return badRequest(CodeInvalidJSON, "", err.Error())
 }
 
 // syntaxProblem explains malformed JSON: data after a complete value,
-// a member named twice, invalid UTF-8, or a character out of place.
-func syntaxProblem(body []byte, syn *jsontext.SyntacticError) *Problem {
+// a member named twice, invalid UTF-8, or a character out of place,
+// naming the member it is in when there is one.
+func syntaxProblem(body []byte, dst any, syn *jsontext.SyntacticError) *Problem {
 	off := syn.ByteOffset
-	switch {
-	case off > 0 && off <= int64(len(body)) && jsontext.Value(body[:off]).IsValid():
+	if off > 0 && off <= int64(len(body)) && jsontext.Value(body[:off]).IsValid() {
 		return badRequest(CodeTrailingData, "", fmt.Sprintf("unexpected data after the JSON object at byte %d", off))
-	case errors.Is(syn.Err, jsontext.ErrDuplicateName):
-		name := param(syn.JSONPointer)
-		return badRequest(CodeInvalidJSON, name, fmt.Sprintf("field %q appears more than once", name))
 	}
-	return badRequest(CodeInvalidJSON, "", fmt.Sprintf("malformed JSON at byte %d: %s", off, syn.Error()))
+	field := ""
+	if syn.JSONPointer != "" {
+		field = param(dst, syn.JSONPointer)
+	}
+	if errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+		return badRequest(CodeInvalidJSON, field, fmt.Sprintf("field %q appears more than once", field))
+	}
+	detail := fmt.Sprintf("malformed JSON at byte %d", off)
+	if syn.Err != nil {
+		detail += ": " + syn.Err.Error()
+	}
+	if field != "" {
+		detail += " (in " + field + ")"
+	}
+	return badRequest(CodeInvalidJSON, field, detail)
 }
 
 // typeName speaks JSON, not Go, to the client.

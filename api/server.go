@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -124,12 +125,12 @@ func (s *Server) Router() chi.Router { return s.router }
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.metrics.instrument, s.recoverer, s.timeout)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+	r.NotFound(s.keyedUnderV1(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, newProblem(http.StatusNotFound, CodeRouteNotFound, "", "no route "+r.URL.Path))
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+	}))
+	r.MethodNotAllowed(s.keyedUnderV1(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, newProblem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", r.Method+" is not allowed on "+r.URL.Path))
-	})
+	}))
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Method(http.MethodGet, "/metrics", s.metrics.handler())
@@ -138,9 +139,9 @@ func (s *Server) routes() chi.Router {
 	// The /v1 routes are registered with their full paths in groups of
 	// the root router rather than on a router mounted at /v1: a mounted
 	// router routes every request a second time and copies the request
-	// for its wildcard, which a recommendation paid on every call. An
-	// unknown path under /v1 answers the root's 404 without a key, as
-	// any unknown path does.
+	// for its wildcard, which a recommendation paid on every call. Paths
+	// and methods under /v1 that match no route still ask for a key
+	// first (keyedUnderV1).
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate, s.rateLimited, defaultScope)
 		r.Group(func(r chi.Router) {
@@ -162,6 +163,21 @@ func (s *Server) routes() chi.Router {
 		})
 	})
 	return r
+}
+
+// keyedUnderV1 puts the /v1 routes' authentication, rate limit and scope
+// in front of h (a not-found or method-not-allowed answer) for paths
+// under /v1, so that a request there without a key is 401 whatever its
+// path or method, as on the routes themselves.
+func (s *Server) keyedUnderV1(h http.HandlerFunc) http.HandlerFunc {
+	keyed := s.authenticate(s.rateLimited(defaultScope(h)))
+	return func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == "/v1" || strings.HasPrefix(p, "/v1/") {
+			keyed.ServeHTTP(w, r)
+			return
+		}
+		h(w, r)
+	}
 }
 
 // handlerFunc is a handler that returns its failure; handle writes it as a

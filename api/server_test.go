@@ -273,18 +273,20 @@ func TestEveryRouteRequiresAKey(t *testing.T) {
 	}
 }
 
-// An unknown path under /v1 is the root's 404, with or without a key:
-// the /v1 routes are groups of the root router, not a mounted router
-// that would authenticate first.
+// Under /v1 a path or method that matches no route still asks for a key
+// first (401 without one, api-conventions.md), then answers 404 or 405.
 func TestUnknownV1Path(t *testing.T) {
 	h := newHarness(t)
-	for _, key := range []string{"", readKey} {
-		r := h.get("/v1/nowhere", key)
+	for _, path := range []string{"/v1/nowhere", "/v1", "/v1/"} {
+		wantStatus(t, h.get(path, ""), 401)
+		r := h.get(path, readKey)
 		wantStatus(t, r, 404)
 		if p := r.problem(t); p.Code != CodeRouteNotFound {
-			t.Fatalf("key %q: code = %s", key, p.Code)
+			t.Fatalf("%s: code = %s", path, p.Code)
 		}
 	}
-	r := h.req("DELETE", "/v1/recommendations/retry", writeKey, nil)
-	wantStatus(t, r, 405)
+	wantStatus(t, h.req("DELETE", "/v1/recommendations/retry", "", nil), 401)
+	wantStatus(t, h.req("DELETE", "/v1/recommendations/retry", writeKey, nil), 405)
+	// Outside /v1 nothing asks for a key.
+	wantStatus(t, h.get("/nowhere", ""), 404)
 }

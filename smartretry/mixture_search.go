@@ -28,14 +28,15 @@ type search struct {
 	// last tried, or which were last placed, with the other chosen slots
 	// as they are now: trying them again would find the same place.
 	settled []int
-	// candidates of one bestInsert: slot and place; approximate loss by slot
-	cj, cpos []int32
-	loss     []float64
-	segs     []segment
-	spans    []slotSpan
-	order    []int32 // spans by bound
-	chunks   []chunkMin
-	prune    bool // bounds hold (chunkMins)
+	// listed are the spans whose candidates' approximate losses (loss,
+	// by slot) one bestInsert computed.
+	listed []int32
+	loss   []float64
+	segs   []segment
+	spans  []slotSpan
+	order  []int32 // spans by bound
+	chunks []chunkMin
+	prune  bool // bounds hold (chunkMins)
 }
 
 // choose picks up to k slots of pts[from:] by greedy insertion: each
@@ -204,7 +205,7 @@ func (s *search) survival(chosen []int) {
 func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	n := len(s.pts)
 	s.loss = resize(s.loss, n)
-	s.cj, s.cpos = s.cj[:0], s.cpos[:0]
+	s.listed = s.listed[:0]
 	// The spans grow in a local, stored once (through s every append
 	// would store the slice's header through the GC's write barrier).
 	spans := s.spans[:0]
@@ -256,7 +257,7 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	}
 	least := math.Inf(1)
 	if first >= 0 {
-		least = s.spanLoss(&s.spans[first], least)
+		least = s.spanLoss(int32(first), least)
 	}
 	order := s.order[:0]
 	if limit := least + 1e-9*least + 1e-12; true {
@@ -274,7 +275,7 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 			}
 		}
 		if sp := &s.spans[order[at]]; !(sp.bound > least+1e-9*least+1e-12) {
-			least = s.spanLoss(sp, least)
+			least = s.spanLoss(order[at], least)
 		} else {
 			break
 		}
@@ -286,13 +287,19 @@ func (s *search) bestInsert(chosen []int) (value float64, j, pos int) {
 	// NaN losses (a zero survival) compare as nothing: check them all.
 	exact := math.IsNaN(limit)
 	bestV, bestJ, bestPos := -1.0, -1, 0
-	for i, j := range s.cj {
-		if !exact && !(s.loss[j] <= limit) {
-			continue
-		}
-		// Ties go to the earliest slot, as in a scan in order.
-		if v := s.value(chosen, int(j), int(s.cpos[i])); v > bestV || (v == bestV && int(j) < bestJ) {
-			bestV, bestJ, bestPos = v, int(j), int(s.cpos[i])
+	for _, i := range s.listed {
+		sp := &s.spans[i]
+		for j := int(sp.lo); j <= int(sp.hi); j++ {
+			if j != int(sp.first) && s.same[j] {
+				continue
+			}
+			if !exact && !(s.loss[j] <= limit) {
+				continue
+			}
+			// Ties go to the earliest slot, as in a scan in order.
+			if v := s.value(chosen, j, int(sp.pos)); v > bestV || (v == bestV && j < bestJ) {
+				bestV, bestJ, bestPos = v, j, int(sp.pos)
+			}
 		}
 	}
 	return bestV, bestJ, bestPos
@@ -535,15 +542,14 @@ func (s *search) setBoundCure(sg *segment) {
 	}
 }
 
-// spanLoss sets the approximate loss of the span's candidates, lists
-// them, and returns the least of least and theirs.
-func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
+// spanLoss sets the approximate loss of the candidates of span i, lists
+// the span, and returns the least of least and theirs.
+func (s *search) spanLoss(i int32, least float64) float64 {
+	s.listed = append(s.listed, i)
+	sp := &s.spans[i]
 	sg := &s.segs[sp.pos]
 	fj := -1 // the slot whose funds term funds holds
 	var funds float64
-	// The lists grow in locals, stored once: appending through s would
-	// pass every store of their headers through the GC's write barrier.
-	cj, cpos := s.cj, s.cpos
 	cr := cureRest{key: -1}
 	for j := int(sp.lo); j <= int(sp.hi); j++ {
 		if j != int(sp.first) && s.same[j] {
@@ -555,10 +561,8 @@ func (s *search) spanLoss(sp *slotSpan, least float64) float64 {
 		}
 		l := s.remind * s.rho[j] * (funds + sg.restBy(p, s.f, s.P, &cr))
 		s.loss[j] = l
-		cj, cpos = append(cj, int32(j)), append(cpos, sp.pos)
 		least = min(least, l)
 	}
-	s.cj, s.cpos = cj, cpos
 	return least
 }
 
