@@ -114,7 +114,8 @@
 // deployed model still scores what a deployed mixture leaves to it (a
 // retry on an updated card, with its own recalibration), and a smart
 // candidate's half-sample fallbacks are fitted as it was, so a
-// mixture-planned smart candidate is estimated as before. On `recoup
+// mixture-planned smart candidate is estimated as before (seed 2 re-run:
+// the same interval to the last digit). On `recoup
 // backtest check --invoices 20000 --seed S --only "more retries,shorter
 // window,later retries"` (2026-11-25, load 5–8) more retries' model sd
 // went from 0.90, 1.08, 0.75, 0.97 and 1.13 to 0.83, 1.00, 0.80, 0.84 and
