@@ -29,10 +29,3 @@ func RefitModels(ctx context.Context, f *Fitted, cfg Config, k int) (Models, err
 func LazyFitted(f *Fitted) (boot, half bool) {
 	return f.bootMix != nil, f.half != nil
 }
-
-// OutcomeLogistic is, for the tests, the logistic outcome model fixed
-// schedules are scored with, and bootstrap refit k's with the training
-// rows of its resample.
-func OutcomeLogistic(f *Fitted, k int) (outcome, refit smartretry.Scorer, refitRows []smartretry.TrainingRow) {
-	return f.models.Logistic, f.refit[k].Logistic, f.drawRows(f.bootDraws[k])
-}

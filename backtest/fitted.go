@@ -11,11 +11,8 @@ import (
 )
 
 // Fitted is what a backtest fits on the ledger before it looks at any
-// candidate: the logistic outcome model fitted on every row of the
-// ledger (Config.OutcomeTrain) and its out-of-fold recalibration, the
-// recalibration of the deployed logistic model (a mixture's updated-card
-// fallback), the other outcome models fitted on the whole ledger, and the
-// refits (on the
+// candidate: the out-of-fold recalibration of the logistic model, the
+// outcome models fitted on the whole ledger, and the refits (on the
 // ledger resampled by customer for the family's models, on half its
 // customers for a mixture-planned smart candidate's). None of it depends
 // on the candidate, so several candidates backtested on one ledger with
@@ -35,16 +32,11 @@ type Fitted struct {
 	refits int
 	seed   uint64
 	train  TrainFunc
-	// recal is the outcome model's (models.Logistic, fitted by
-	// OutcomeTrain on every row), deployedRecal the deployed logistic
-	// model's, which scores retries on an updated card for a
-	// mixture-planned smart candidate (nil without a deployed mixture).
-	recal         *Recalibration
-	deployedRecal *Recalibration
-	models        Models
-	// refit is each bootstrap refit's logistic model (OutcomeTrain), and
-	// refitRecal its own out-of-fold recalibration, fitted on its
-	// resample as recal is on the ledger: the recalibration is part of the estimate, so its
+	recal  *Recalibration
+	models Models
+	// refit is each bootstrap refit's logistic model, and refitRecal its
+	// own out-of-fold recalibration, fitted on its resample as recal is
+	// on the ledger: the recalibration is part of the estimate, so its
 	// uncertainty is part of the model's.
 	refit      []Models
 	refitRecal []*Recalibration
@@ -118,25 +110,14 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 	rows := cfg.Ledger.Rows()
 	seqs := smartretry.MixtureSequences(cfg.Ledger)
 	f := &Fitted{ledger: cfg.Ledger, scorer: cfg.Scorer, family: cfg.Family, refits: cfg.Refits, seed: cfg.Seed, train: cfg.Train, rows: rows, seqs: seqs}
-	// The planner is the deployed model's; fixed schedules are scored
-	// with a logistic model fitted on every row of the ledger and
-	// recalibrated out of fold (recal.go), which values its claims by
-	// what they are worth out of sample. The deployed model, fitted on
-	// the rows `recoup train` did not hold out, scores only what it
-	// plans: retries on an updated card beside a deployed mixture.
-	outModel, err := cfg.OutcomeTrain(ctx, rows)
-	if err != nil {
-		return nil, fmt.Errorf("backtest: outcome model: %w", err)
-	}
-	if f.recal, err = crossRecal(ctx, cfg.Ledger, rows, cfg.OutcomeTrain); err != nil {
+	// The planner is the deployed model's; the estimates score with the
+	// logistic model recalibrated out of fold (recal.go), which values
+	// its claims by what they are worth out of sample.
+	var err error
+	if f.recal, err = crossRecal(ctx, cfg.Ledger, rows, cfg.Train); err != nil {
 		return nil, fmt.Errorf("backtest: recalibration: %w", err)
 	}
-	if cfg.Mixture != nil {
-		if f.deployedRecal, err = crossRecal(ctx, cfg.Ledger, rows, cfg.Train); err != nil {
-			return nil, fmt.Errorf("backtest: recalibration of the deployed model: %w", err)
-		}
-	}
-	f.models = Models{Logistic: outModel}
+	f.models = Models{Logistic: cfg.Scorer}
 	if cfg.Family == FamilyMixture {
 		if f.models.Mixture, err = smartretry.FitMixture(ctx, seqs, mixtureOptions); err != nil {
 			return nil, fmt.Errorf("backtest: mixture: %w", err)
@@ -158,11 +139,11 @@ func Prepare(ctx context.Context, cfg Config) (*Fitted, error) {
 		f.bootDraws = append(f.bootDraws, draw)
 		f.halfDraws = append(f.halfDraws, halfSample(rm, len(f.groups)))
 		sample := f.drawRows(draw)
-		sc, err := cfg.OutcomeTrain(ctx, sample)
+		sc, err := cfg.Train(ctx, sample)
 		if err != nil {
 			return nil, fmt.Errorf("backtest: refit %d: %w", k+1, err)
 		}
-		rr, err := crossRecal(ctx, cfg.Ledger, sample, cfg.OutcomeTrain)
+		rr, err := crossRecal(ctx, cfg.Ledger, sample, cfg.Train)
 		if err != nil {
 			return nil, fmt.Errorf("backtest: refit %d: recalibration: %w", k+1, err)
 		}
@@ -334,7 +315,7 @@ func (f *Fitted) scoring(cfg Config) (deployed Outcome, refitOutcome func(k int)
 		refitOutcome = func(k int) Outcome { return f.outcomeOf(f.bootModels(k), f.refitRecal[k]) }
 		return f.outcome(), refitOutcome, f.bootModels
 	}
-	deployed = mixtureOutcome{mix: cfg.Mixture, fallback: scorerOutcome{recalibrated(cfg.Scorer, f.deployedRecal)}}
+	deployed = mixtureOutcome{mix: cfg.Mixture, fallback: scorerOutcome{recalibrated(cfg.Scorer, f.recal)}}
 	refitOutcome = func(k int) Outcome {
 		h := f.half[k]
 		return mixtureOutcome{mix: h.models.Mixture, fallback: scorerOutcome{recalibrated(h.models.Logistic, h.recal)}}

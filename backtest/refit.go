@@ -2,8 +2,6 @@ package backtest
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -22,30 +20,6 @@ func DefaultTrain(ctx context.Context, rows []smartretry.TrainingRow) (smartretr
 		return nil, err
 	}
 	return m, nil
-}
-
-// FullTrain fits the logistic hazard model with the default penalty on
-// every row it is given: the backtest's own outcome model for fixed
-// schedules (Config.OutcomeTrain). `recoup train` holds a fifth of the
-// invoices out to report held-out metrics, which an outcome model has no
-// use for: fitted on all of them its weights rest on a quarter more rows,
-// and its refits, fitted the same way, measure the smaller spread (on a
-// history of 20,000 invoices the more-retries candidate's model sd fell
-// from 1.08 to 1.00 points, doc.go).
-func FullTrain(ctx context.Context, rows []smartretry.TrainingRow) (smartretry.Scorer, error) {
-	if len(rows) == 0 {
-		return nil, errors.New("train: data: no training rows (the ledger has no retries after a failure)")
-	}
-	all := make([]int, len(rows))
-	for i := range all {
-		all[i] = i
-	}
-	x, y := smartretry.Design(rows, all)
-	w, _, err := smartretry.Fit(ctx, x, y, smartretry.FitOptions{Lambda: smartretry.DefaultLambda})
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	return smartretry.NewLogistic(w, smartretry.ModelVersion(w)), nil
 }
 
 // modelSpread measures how much the estimates move when the model itself

@@ -122,48 +122,6 @@ func TestLazyRefitsAfterCancel(t *testing.T) {
 	}
 }
 
-// The outcome model fixed schedules are scored with, and each of its
-// bootstrap refits, is fitted on every row given: `recoup train` holds a
-// fifth of the invoices out for its metrics, and the deployed model
-// (fitted without them) scores only what a deployed mixture leaves to it.
-func TestOutcomeModelFitsEveryRow(t *testing.T) {
-	if testing.Short() {
-		t.Skip("records and fits a world's history")
-	}
-	ctx := context.Background()
-	cfg, f := preparedRefits(t, 3)
-	weights := func(sc smartretry.Scorer) []float64 {
-		t.Helper()
-		lin, ok := sc.(smartretry.Linear)
-		if !ok {
-			t.Fatalf("%T is not linear", sc)
-		}
-		return lin.Weights()
-	}
-	const k = 1
-	outcome, refit, refitRows := backtest.OutcomeLogistic(f, k)
-	all, err := backtest.FullTrain(ctx, cfg.Ledger.Rows())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(weights(outcome), weights(all)) {
-		t.Fatal("the outcome model is not the fit on every row of the ledger")
-	}
-	if slices.Equal(weights(outcome), weights(cfg.Scorer)) {
-		t.Fatal("the outcome model is the deployed one, fitted without the invoices `recoup train` holds out")
-	}
-	want, err := backtest.FullTrain(ctx, refitRows)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(weights(refit), weights(want)) {
-		t.Fatalf("refit %d's logistic model is not the fit on every row of its resample", k)
-	}
-	if _, err := backtest.FullTrain(ctx, nil); err == nil {
-		t.Fatal("FullTrain of no rows: want an error")
-	}
-}
-
 // preparedRefits records seed's history of 1,500 invoices, fits the
 // deployed logistic and mixture on it, and prepares a backtest's fits with
 // two refits under the mixture outcome family (none of the lazily fitted

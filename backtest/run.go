@@ -34,13 +34,6 @@ type Config struct {
 	// (default DefaultTrain: the deployed model's own family and options).
 	Refits int
 	Train  TrainFunc
-	// OutcomeTrain fits the logistic outcome model fixed schedules are
-	// scored with, its out-of-fold recalibration's folds and its
-	// bootstrap refits, on every row given (default FullTrain). Train
-	// still fits what stands beside the deployed model: the
-	// recalibration of its updated-card fallback and a mixture-planned
-	// smart candidate's half-sample fallbacks.
-	OutcomeTrain TrainFunc
 	// Family is the outcome model schedules are replayed against
 	// (default FamilyLogistic).
 	Family Family
@@ -69,9 +62,6 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Train == nil {
 		cfg.Train = DefaultTrain
-	}
-	if cfg.OutcomeTrain == nil {
-		cfg.OutcomeTrain = FullTrain
 	}
 	if cfg.Family == "" {
 		cfg.Family = FamilyLogistic
@@ -180,9 +170,6 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	r := f.recal
-	if smartByMixture(cfg) {
-		r = f.deployedRecal // the mixture's updated-card fallback's
-	}
 	if cfg.Refits > 1 {
 		if err := f.refitsFor(ctx, cfg); err != nil {
 			return Result{}, err
