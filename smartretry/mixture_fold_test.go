@@ -92,51 +92,11 @@ func TestMixtureSearchBoundIsBelowLoss(t *testing.T) {
 		from := r.IntN(30)
 		dep.grid(pts, start, first, from)
 		last := dep.at(lastAt, first)
-		// A state posterior: the prior of random classes, each state
-		// weighed at random as failures and activity would.
-		cls := make([]float64, NumClasses)
-		for k := range cls {
-			cls[k] = r.ExpFloat64()
-		}
-		post := m.statePrior(nil, cls)
-		var z float64
-		for q := range post {
-			post[q] *= r.Float64()
-			z += post[q]
-		}
-		for q := range post {
-			post[q] /= z
-		}
-		rv := []float64{0, 0.0005, 0.003, 0.02}[r.IntN(4)]
-		s := search{f: f, post: post, last: &last, pts: pts, from: from, spacing: 1,
-			rho: make([]float64, n), surv: make([]float64, NumStates)}
-		for j := range s.rho {
-			s.rho[j] = math.Exp(-rv * float64(n-1-j))
-		}
+		s := randomSearch(r, m, f, &last, pts, from)
 		s.chunkMins(true)
-		var chosen []int
-		for k := r.IntN(5); k > 0; k-- {
-			if j := from + r.IntN(n-from); !slices.Contains(chosen, j) {
-				chosen = append(chosen, j)
-			}
-		}
-		slices.Sort(chosen)
-		s.survival(chosen)
-		var sg segment
-		for pos := 0; pos <= len(chosen); pos++ {
-			lo, hi := from, n-1
-			if pos > 0 {
-				lo = max(lo, chosen[pos-1]+1)
-			}
-			if pos < len(chosen) {
-				hi = chosen[pos] - 1
-			}
-			if lo > hi {
-				continue
-			}
-			s.segmentAt(&sg, chosen, pos)
+		s.eachRandomGap(r, 5, func(chosen []int, pos, lo, hi int, sg *segment) {
 			for u := lo / chunkSlots; u <= hi/chunkSlots; u++ {
-				bound := s.bound(&sg, &s.chunks[u])
+				bound := s.bound(sg, &s.chunks[u])
 				cr := cureRest{key: -1}
 				for j := max(lo, u*chunkSlots); j <= min(hi, u*chunkSlots+chunkSlots-1); j++ {
 					p := &pts[j]
@@ -149,7 +109,65 @@ func TestMixtureSearchBoundIsBelowLoss(t *testing.T) {
 					checked++
 				}
 			}
-		}
+		})
 	}
 	t.Logf("%d slots checked", checked)
+}
+
+// randomSearch is a search over pts from slot from with a random state
+// posterior (the prior of random classes, each state weighed at random as
+// failures and activity would) and a random discount.
+func randomSearch(r *rand.Rand, m *Mixture, f *mixFold, last *point, pts []point, from int) *search {
+	cls := make([]float64, NumClasses)
+	for k := range cls {
+		cls[k] = r.ExpFloat64()
+	}
+	post := m.statePrior(nil, cls)
+	var z float64
+	for q := range post {
+		post[q] *= r.Float64()
+		z += post[q]
+	}
+	for q := range post {
+		post[q] /= z
+	}
+	rv := []float64{0, 0.0005, 0.003, 0.02}[r.IntN(4)]
+	n := len(pts)
+	s := &search{f: f, post: post, last: last, pts: pts, from: from, spacing: 1,
+		rho: make([]float64, n), surv: make([]float64, NumStates)}
+	for j := range s.rho {
+		s.rho[j] = math.Exp(-rv * float64(n-1-j))
+	}
+	return s
+}
+
+// eachRandomGap chooses fewer than maxChosen slots at random, takes their
+// survival, and calls fn with each non-empty gap around them: the chosen
+// slots, the gap's position among them, its first and last slot and its
+// segment.
+func (s *search) eachRandomGap(r *rand.Rand, maxChosen int, fn func(chosen []int, pos, lo, hi int, sg *segment)) {
+	n := len(s.pts)
+	var chosen []int
+	for k := r.IntN(maxChosen); k > 0; k-- {
+		if j := s.from + r.IntN(n-s.from); !slices.Contains(chosen, j) {
+			chosen = append(chosen, j)
+		}
+	}
+	slices.Sort(chosen)
+	s.survival(chosen)
+	var sg segment
+	for pos := 0; pos <= len(chosen); pos++ {
+		lo, hi := s.from, n-1
+		if pos > 0 {
+			lo = max(lo, chosen[pos-1]+1)
+		}
+		if pos < len(chosen) {
+			hi = chosen[pos] - 1
+		}
+		if lo > hi {
+			continue
+		}
+		s.segmentAt(&sg, chosen, pos)
+		fn(chosen, pos, lo, hi, &sg)
+	}
 }

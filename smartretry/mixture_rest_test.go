@@ -3,7 +3,6 @@ package smartretry
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 )
@@ -72,46 +71,8 @@ func TestMixtureSearchRestByIsValue(t *testing.T) {
 		from := r.IntN(min(30, n)) // n is at least 24
 		dep.grid(pts, start, first, from)
 		last := dep.at(lastAt, first)
-		cls := make([]float64, NumClasses)
-		for k := range cls {
-			cls[k] = r.ExpFloat64()
-		}
-		post := m.statePrior(nil, cls)
-		var z float64
-		for q := range post {
-			post[q] *= r.Float64()
-			z += post[q]
-		}
-		for q := range post {
-			post[q] /= z
-		}
-		rv := []float64{0, 0.0005, 0.003, 0.02}[r.IntN(4)]
-		s := search{f: f, post: post, last: &last, pts: pts, from: from, spacing: 1,
-			rho: make([]float64, n), surv: make([]float64, NumStates)}
-		for j := range s.rho {
-			s.rho[j] = math.Exp(-rv * float64(n-1-j))
-		}
-		var chosen []int
-		for k := r.IntN(9); k > 0; k-- {
-			if j := from + r.IntN(n-from); !slices.Contains(chosen, j) {
-				chosen = append(chosen, j)
-			}
-		}
-		slices.Sort(chosen)
-		s.survival(chosen)
-		var sg segment
-		for pos := 0; pos <= len(chosen); pos++ {
-			lo, hi := from, n-1
-			if pos > 0 {
-				lo = max(lo, chosen[pos-1]+1)
-			}
-			if pos < len(chosen) {
-				hi = chosen[pos] - 1
-			}
-			if lo > hi {
-				continue
-			}
-			s.segmentAt(&sg, chosen, pos)
+		s := randomSearch(r, m, f, &last, pts, from)
+		s.eachRandomGap(r, 9, func(chosen []int, pos, lo, hi int, sg *segment) {
 			cr := cureRest{key: -1}
 			for j := lo; j <= hi; j++ {
 				p := &pts[j]
@@ -126,7 +87,7 @@ func TestMixtureSearchRestByIsValue(t *testing.T) {
 				worst = max(worst, e)
 				checked++
 			}
-		}
+		})
 	}
 	t.Logf("%d slots checked, the largest difference %.3g", checked, worst)
 }
