@@ -1,8 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"io"
-	"reflect"
+	"strconv"
 	"strings"
 
 	json "github.com/go-json-experiment/json"
@@ -56,76 +57,83 @@ func encode(w io.Writer, v any) error {
 var newline = []byte{'\n'}
 
 // param turns a JSON pointer into the field path problems name, read
-// against dst's Go type: "/context/amount" is "context.amount",
-// "/candidates/2" "candidates[2]" (an index only where the Go value is a
-// slice or an array; the path stops at the first member no Go value
-// has), and the whole body "$".
-func param(dst any, p jsontext.Pointer) string {
+// against the body itself (never against the Go type, which is what the
+// body disagrees with when there is an error): "/context/amount" is
+// "context.amount", "/candidates/2" is "candidates[2]" where candidates
+// is an array in the body and "candidates.2" where it is an object with
+// a member named "2"; an empty member name is written [""] ("context[\"\"]",
+// or [""] alone at the top), and the whole body is "$". Where the body
+// cannot be followed to the pointer (it breaks before), the remaining
+// tokens are written as members.
+func param(body []byte, p jsontext.Pointer) string {
 	if p == "" {
 		return "$"
 	}
-	t := reflect.TypeOf(dst)
+	// Duplicate names and invalid UTF-8 are what some errors are about,
+	// so the walk tolerates them; it reads body in place (a bytes.Buffer
+	// is not copied by the decoder) and runs on the error path only.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body),
+		jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	var b strings.Builder
+	walking := true
 	for tok := range p.Tokens() {
-		for t != nil && t.Kind() == reflect.Pointer {
-			t = t.Elem()
+		index := false
+		if walking {
+			index, walking = descend(dec, tok)
 		}
-		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) && t.Elem().Kind() != reflect.Uint8 {
+		switch {
+		case index:
 			b.WriteString("[" + tok + "]")
-			t = t.Elem()
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(tok)
-		if t = memberType(t, tok); t == nil {
-			// An unknown member, or free-form JSON below it: the path
-			// stops at the first name no Go value has.
-			break
+		case tok == "":
+			b.WriteString(`[""]`)
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(tok)
 		}
 	}
 	return b.String()
 }
 
-// memberType is the Go type that the JSON member name decodes into
-// within t (a struct's field, with embedded structs' fields inlined as
-// the codec does, or a map's values); nil when there is none.
-func memberType(t reflect.Type, name string) reflect.Type {
-	if t == nil {
-		return nil
-	}
-	switch t.Kind() {
-	case reflect.Map:
-		return t.Elem()
-	case reflect.Struct:
-		for i := range t.NumField() {
-			f := t.Field(i)
-			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if tag == "-" || !f.IsExported() && !f.Anonymous {
-				continue
+// descend moves dec from the start of a value to the start of its child
+// named by the pointer token tok. index reports whether the value is an
+// array (tok an index) rather than an object (tok a member name); ok
+// whether dec now stands at that child, so the walk can go on.
+func descend(dec *jsontext.Decoder, tok string) (index, ok bool) {
+	switch dec.PeekKind() {
+	case '[':
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 {
+			return true, false
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return true, false
+		}
+		for range n {
+			if dec.PeekKind() == ']' || dec.SkipValue() != nil {
+				return true, false
 			}
-			if tag == "" && f.Anonymous {
-				ft := f.Type
-				if ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				if ft.Kind() == reflect.Struct {
-					if m := memberType(ft, name); m != nil {
-						return m
-					}
-					continue
-				}
+		}
+		return true, dec.PeekKind() != 0 && dec.PeekKind() != ']'
+	case '{':
+		if _, err := dec.ReadToken(); err != nil {
+			return false, false
+		}
+		for dec.PeekKind() == '"' {
+			name, err := dec.ReadToken()
+			if err != nil {
+				return false, false
 			}
-			if tag == "" {
-				tag = f.Name
+			if name.String() == tok {
+				return false, true
 			}
-			if tag == name {
-				return f.Type
+			if dec.SkipValue() != nil {
+				return false, false
 			}
 		}
 	}
-	return nil
+	return false, false
 }
 
 // kindName names a JSON kind as a client wrote it.

@@ -57,7 +57,7 @@ func decodeBytes(body []byte, dst any) error {
 		return badRequest(CodeBodyRequired, "", "a JSON object body is required")
 	}
 	if err := json.Unmarshal(body, dst, decodeOptions); err != nil {
-		return jsonProblem(body, dst, err)
+		return jsonProblem(body, err)
 	}
 	if v, ok := dst.(validator); ok {
 		if errs := v.validate(); len(errs) > 0 {
@@ -67,16 +67,16 @@ func decodeBytes(body []byte, dst any) error {
 	return nil
 }
 
-// jsonProblem names the field behind a decoding error of body into dst.
+// jsonProblem names the field behind an error decoding body.
 // Broken syntax is reported as such even where the decoder met an
 // unknown or mistyped field before it: the syntax is checked again, on
 // this error path only.
-func jsonProblem(body []byte, dst any, err error) *Problem {
+func jsonProblem(body []byte, err error) *Problem {
 	var p *Problem
 	var syn *jsontext.SyntacticError
 	var sem *json.SemanticError
 	if !errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		if serr := json.Unmarshal(body, new(jsontext.Value), decodeOptions); serr != nil {
+		if serr := checkSyntax(body); serr != nil {
 			err = serr
 		}
 	}
@@ -84,12 +84,12 @@ func jsonProblem(body []byte, dst any, err error) *Problem {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return badRequest(CodeInvalidJSON, "", "the JSON body ends before the object is complete")
 	case errors.As(err, &syn):
-		return syntaxProblem(body, dst, syn)
+		return syntaxProblem(body, syn)
 	case errors.As(err, &p):
 		// A field's own UnmarshalJSON refused its value.
 		return p
 	case errors.As(err, &sem) && errors.Is(sem.Err, json.ErrUnknownName):
-		name := param(dst, sem.JSONPointer)
+		name := param(body, sem.JSONPointer)
 		return badRequest(CodeUnknownField, name, fmt.Sprintf("unknown field %q", name))
 	case errors.As(err, &sem):
 		want := "a value of another type"
@@ -100,22 +100,42 @@ func jsonProblem(body []byte, dst any, err error) *Problem {
 		if sem.JSONKind == '0' && len(sem.JSONValue) > 0 {
 			got += " " + string(sem.JSONValue)
 		}
-		return badRequest(CodeInvalidType, param(dst, sem.JSONPointer), fmt.Sprintf("expected %s, got JSON %s", want, got))
+		return badRequest(CodeInvalidType, param(body, sem.JSONPointer), fmt.Sprintf("expected %s, got JSON %s", want, got))
 	}
 	return badRequest(CodeInvalidJSON, "", err.Error())
 }
 
+// checkSyntax reports the first syntax error in body as Unmarshal would
+// (with the same options and the same messages), or nil. It scans body
+// in place: the decoder reads a bytes.Buffer without a copy and
+// ReadValue returns a view of it, so an error costs a pass over the body
+// and no memory of its size.
+func checkSyntax(body []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body), decodeOptions)
+	if _, err := dec.ReadValue(); err != nil {
+		return err
+	}
+	off := int(dec.InputOffset())
+	rest := body[off:]
+	if trimmed := bytes.TrimLeft(rest, " \t\r\n"); len(trimmed) > 0 {
+		return &jsontext.SyntacticError{ByteOffset: int64(off + len(rest) - len(trimmed)), Err: errTrailingData}
+	}
+	return nil
+}
+
+var errTrailingData = errors.New("data after the top-level value")
+
 // syntaxProblem explains malformed JSON: data after a complete value,
 // a member named twice, invalid UTF-8, or a character out of place,
 // naming the member it is in when there is one.
-func syntaxProblem(body []byte, dst any, syn *jsontext.SyntacticError) *Problem {
+func syntaxProblem(body []byte, syn *jsontext.SyntacticError) *Problem {
 	off := syn.ByteOffset
 	if off > 0 && off <= int64(len(body)) && jsontext.Value(body[:off]).IsValid() {
 		return badRequest(CodeTrailingData, "", fmt.Sprintf("unexpected data after the JSON object at byte %d", off))
 	}
 	field := ""
 	if syn.JSONPointer != "" {
-		field = param(dst, syn.JSONPointer)
+		field = param(body, syn.JSONPointer)
 	}
 	if errors.Is(syn.Err, jsontext.ErrDuplicateName) {
 		return badRequest(CodeInvalidJSON, field, fmt.Sprintf("field %q appears more than once", field))

@@ -13,7 +13,13 @@
 //
 // Errors are RFC 9457 application/problem+json documents with a stable
 // code and the offending field in param (a JSON path, or a header name);
-// a validation failure lists every failing field in errors. Request bodies
+// a validation failure lists every failing field in errors. A param is
+// read against the body as sent: a member is written after a dot
+// (context.amount, candidates.0 where candidates is an object with a
+// member "0"), an array element as an index (candidates[1]), an empty
+// member name as [""] (context[""], or [""] at the top), the whole body
+// as "$", and a fault of the body's syntax outside any member as no
+// param at all. Request bodies
 // are decoded strictly: an unknown field, a wrong type, trailing data or a
 // body over 1 MiB (256 MiB for bulk import) is refused with the field
 // named, and nothing is written.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -84,9 +85,15 @@ func parseImport(r io.Reader, now time.Time) ([]parsedLine, error) {
 	return out, nil
 }
 
+// joinParam appends a line's param p to the path before it: "" and "$"
+// (the whole value) add nothing, an index or an empty member name ([...])
+// is appended as it is, a member name after a dot.
 func joinParam(p string) string {
-	if p == "" || p == "$" {
+	switch {
+	case p == "" || p == "$":
 		return ""
+	case strings.HasPrefix(p, "["):
+		return p
 	}
 	return "." + p
 }

@@ -15,7 +15,7 @@ import (
 // D1: param() renders an all-digit object member as an array index and
 // the empty member name as the whole body.
 func TestReviewParamNamesObjectMembers(t *testing.T) {
-	for body, want := range map[string]string{`{"0":1}`: "0", `{"context":{"7":1}}`: "context.7", `{"":1}`: ""} {
+	for body, want := range map[string]string{`{"0":1}`: "0", `{"context":{"7":1}}`: "context.7", `{"":1}`: `[""]`} {
 		p := asProblem(decodeBytes([]byte(body), &recommendRequest{now: time.Now()}))
 		if p.Param != want {
 			t.Errorf("%s: param %q, want %q (detail %s)", body, p.Param, want, p.Detail)
