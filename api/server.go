@@ -129,6 +129,7 @@ func (s *Server) routes() chi.Router {
 		writeProblem(w, newProblem(http.StatusNotFound, CodeRouteNotFound, "", "no route "+r.URL.Path))
 	}))
 	r.MethodNotAllowed(s.keyedUnderV1(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", s.allowed(r.URL.Path))
 		writeProblem(w, newProblem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", r.Method+" is not allowed on "+r.URL.Path))
 	}))
 	r.Get("/healthz", s.healthz)
@@ -178,6 +179,27 @@ func (s *Server) keyedUnderV1(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+// standardMethods are the methods of RFC 9110 and PATCH (RFC 5789), in
+// the order an Allow header lists them.
+var standardMethods = []string{
+	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace,
+}
+
+// allowed is the Allow header of a 405 on path (RFC 9110 §15.5.6 requires
+// one): the standard methods that the router has a route for on path, as
+// chi's own 405 handler lists them, which the custom handler replaces.
+// Empty when the path has none, which means that no method is allowed.
+func (s *Server) allowed(path string) string {
+	var methods []string
+	for _, m := range standardMethods {
+		if s.router.Match(chi.NewRouteContext(), m, path) {
+			methods = append(methods, m)
+		}
+	}
+	return strings.Join(methods, ", ")
 }
 
 // handlerFunc is a handler that returns its failure; handle writes it as a

@@ -290,3 +290,43 @@ func TestUnknownV1Path(t *testing.T) {
 	// Outside /v1 nothing asks for a key.
 	wantStatus(t, h.get("/nowhere", ""), 404)
 }
+
+// A 405 lists the methods the path has in Allow (RFC 9110 §15.5.6), also
+// for a method the router does not know.
+func TestMethodNotAllowedSendsAllow(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct{ method, path, key, allow string }{
+		{"DELETE", "/v1/recommendations/retry", writeKey, "POST"},
+		{"PURGE", "/v1/recommendations/retry", writeKey, "POST"},
+		{"POST", "/healthz", "", "GET"},
+	} {
+		r := h.req(c.method, c.path, c.key, nil)
+		wantStatus(t, r, 405)
+		if got := r.header.Values("Allow"); len(got) != 1 || got[0] != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
+		}
+	}
+}
+
+// The method label takes the standard methods and "other", so invented
+// methods add one series, not one each.
+func TestMetricsClampMethod(t *testing.T) {
+	h := newHarness(t)
+	for _, m := range []string{"BREW", "WHEN", "GET"} {
+		h.req(m, "/healthz", "", nil)
+	}
+	r := h.get("/metrics", "")
+	wantStatus(t, r, 200)
+	body := string(r.body)
+	if strings.Contains(body, `method="BREW"`) || strings.Contains(body, `method="WHEN"`) {
+		t.Fatalf("an invented method became a label:\n%s", body)
+	}
+	for _, want := range []string{
+		`recoup_http_requests_total{method="other",route="unmatched",status="405"} 2`,
+		`recoup_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
