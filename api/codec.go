@@ -61,8 +61,9 @@ var newline = []byte{'\n'}
 // body disagrees with when there is an error): "/context/amount" is
 // "context.amount", "/candidates/2" is "candidates[2]" where candidates
 // is an array in the body and "candidates.2" where it is an object with
-// a member named "2"; an empty member name is written [""] ("context[\"\"]",
-// or [""] alone at the top), and the whole body is "$". Where the body
+// a member named "2"; a member name that is empty or holds any of . [ ]
+// or " is written as a JSON string in brackets (context[""],
+// context["a.b"], or [""] alone at the top), and the whole body is "$". Where the body
 // cannot be followed to the pointer (it breaks before), the remaining
 // tokens are written as members.
 func param(body []byte, p jsontext.Pointer) string {
@@ -84,8 +85,11 @@ func param(body []byte, p jsontext.Pointer) string {
 		switch {
 		case index:
 			b.WriteString("[" + tok + "]")
-		case tok == "":
-			b.WriteString(`[""]`)
+		case tok == "" || strings.ContainsAny(tok, `.[]"`):
+			// A name a dotted path cannot carry is quoted as a JSON
+			// string in brackets; invalid UTF-8 becomes U+FFFD.
+			q, _ := jsontext.AppendQuote(nil, tok)
+			b.WriteString("[" + string(q) + "]")
 		default:
 			if b.Len() > 0 {
 				b.WriteByte('.')

@@ -45,6 +45,8 @@ func TestDecodeStrictness(t *testing.T) {
 		{"invalid UTF-8 in an element of an object field", `{"context":["` + "\xff" + `"]}`, 400, CodeInvalidJSON, "context[0]"},
 		{"empty member name", `{"":1}`, 400, CodeUnknownField, `[""]`},
 		{"empty nested member name", `{"context":{"":1}}`, 400, CodeUnknownField, `context[""]`},
+		{"member name with a dot", `{"context":{"a.b":1}}`, 400, CodeUnknownField, `context["a.b"]`},
+		{"member name with brackets and a quote", `{"context":{"[\"x":1}}`, 400, CodeUnknownField, `context["[\"x"]`},
 		{"broken syntax before a field error", `{"colour":1,]`, 400, CodeInvalidJSON, ""},
 		{"numeric member name", `{"context":{` + ctx + `,"7":1}}`, 400, CodeUnknownField, "context.7"},
 		{"trailing data", `{"context":{` + ctx + `}} {}`, 400, CodeTrailingData, ""},

@@ -16,8 +16,9 @@
 // a validation failure lists every failing field in errors. A param is
 // read against the body as sent: a member is written after a dot
 // (context.amount, candidates.0 where candidates is an object with a
-// member "0"), an array element as an index (candidates[1]), an empty
-// member name as [""] (context[""], or [""] at the top), the whole body
+// member "0"), an array element as an index (candidates[1]), a member
+// name that is empty or holds any of . [ ] or " as a JSON string in
+// brackets (context[""], context["a.b"], or [""] at the top), the whole body
 // as "$", and a fault of the body's syntax outside any member as no
 // param at all. Request bodies
 // are decoded strictly: an unknown field, a wrong type, trailing data or a
