@@ -56,6 +56,9 @@ func encode(w io.Writer, v any) error {
 
 var newline = []byte{'\n'}
 
+// maxParamLen bounds the field path a problem names (see param).
+const maxParamLen = 256
+
 // param turns a JSON pointer into the field path problems name, read
 // against the body itself (never against the Go type, which is what the
 // body disagrees with when there is an error): "/context/amount" is
@@ -65,7 +68,8 @@ var newline = []byte{'\n'}
 // or " is written as a JSON string in brackets (context[""],
 // context["a.b"], or [""] alone at the top), and the whole body is "$". Where the body
 // cannot be followed to the pointer (it breaks before), the remaining
-// tokens are written as members.
+// tokens are written as members. A path longer than maxParamLen bytes
+// is cut after the token that reaches it and ends in "…".
 func param(body []byte, p jsontext.Pointer) string {
 	if p == "" {
 		return "$"
@@ -78,6 +82,12 @@ func param(body []byte, p jsontext.Pointer) string {
 	var b strings.Builder
 	walking := true
 	for tok := range p.Tokens() {
+		if b.Len() >= maxParamLen {
+			// A body nested thousands deep would otherwise be named by
+			// a path as long as itself, twice in the problem.
+			b.WriteString("…")
+			break
+		}
 		index := false
 		if walking {
 			index, walking = descend(dec, tok)
