@@ -82,16 +82,7 @@ func TestMixtureSearchBoundIsBelowLoss(t *testing.T) {
 		if !f.ok {
 			t.Fatalf("trial %d: a random mixture's hazards are not all in [0, 1]", trial)
 		}
-		loc, _ := location(workloadZones[r.IntN(len(workloadZones))])
-		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
-		lastAt := first.Add(time.Duration(r.IntN(60*60)) * time.Minute)
-		start := ceilFrom(first, lastAt.Add(time.Hour))
-		n := 24*(3+r.IntN(12)) + r.IntN(24)
-		dep := payDeposits(loc, first, start.Add(time.Duration(n)*time.Hour), m.DepositHour)
-		pts := make([]point, n)
-		from := r.IntN(30)
-		dep.grid(pts, start, first, from)
-		last := dep.at(lastAt, first)
+		pts, from, last, loc, first := randomGrid(r, m, 3, 12)
 		s := randomSearch(r, m, f, &last, pts, from)
 		s.chunkMins(true)
 		s.eachRandomGap(r, 5, func(chosen []int, pos, lo, hi int, sg *segment) {
@@ -170,4 +161,22 @@ func (s *search) eachRandomGap(r *rand.Rand, maxChosen int, fn func(chosen []int
 		s.segmentAt(&sg, chosen, pos)
 		fn(chosen, pos, lo, hi, &sg)
 	}
+}
+
+// randomGrid is the grid of a random mixture's search: a first failure
+// at a random minute of 2026 in a random workload zone, a last attempt
+// up to 60 hours after it, and hourly points from the hour after that,
+// minDays to minDays+spanDays-1 days of them and up to a day more,
+// walked from a random slot among the first 30.
+func randomGrid(r *rand.Rand, m *Mixture, minDays, spanDays int) (pts []point, from int, last point, loc *time.Location, first time.Time) {
+	loc, _ = location(workloadZones[r.IntN(len(workloadZones))])
+	first = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
+	lastAt := first.Add(time.Duration(r.IntN(60*60)) * time.Minute)
+	start := ceilFrom(first, lastAt.Add(time.Hour))
+	n := 24*(minDays+r.IntN(spanDays)) + r.IntN(24)
+	dep := payDeposits(loc, first, start.Add(time.Duration(n)*time.Hour), m.DepositHour)
+	pts = make([]point, n)
+	from = r.IntN(min(30, n))
+	dep.grid(pts, start, first, from)
+	return pts, from, dep.at(lastAt, first), loc, first
 }

@@ -61,16 +61,7 @@ func TestMixtureSearchRestByIsValue(t *testing.T) {
 			clampSome(r, m)
 		}
 		f := newMixFold(m)
-		loc, _ := location(workloadZones[r.IntN(len(workloadZones))])
-		first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
-		lastAt := first.Add(time.Duration(r.IntN(60*60)) * time.Minute)
-		start := ceilFrom(first, lastAt.Add(time.Hour))
-		n := 24*(1+r.IntN(14)) + r.IntN(24)
-		dep := payDeposits(loc, first, start.Add(time.Duration(n)*time.Hour), m.DepositHour)
-		pts := make([]point, n)
-		from := r.IntN(min(30, n)) // n is at least 24
-		dep.grid(pts, start, first, from)
-		last := dep.at(lastAt, first)
+		pts, from, last, loc, first := randomGrid(r, m, 1, 14)
 		s := randomSearch(r, m, f, &last, pts, from)
 		s.eachRandomGap(r, 9, func(chosen []int, pos, lo, hi int, sg *segment) {
 			cr := cureRest{key: -1}
