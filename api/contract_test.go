@@ -9,12 +9,12 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// The reviewer's findings on the JSON codec and the /v1 routes, kept as
-// tests.
+// Field paths, key checks and body limits the API conventions promise at
+// the edges of the codec and the router.
 
-// D1: param() renders an all-digit object member as an array index and
-// the empty member name as the whole body.
-func TestReviewParamNamesObjectMembers(t *testing.T) {
+// An object member whose name is all digits is a member, not an array
+// index, and the empty name is quoted, not the whole body.
+func TestParamNamesObjectMembers(t *testing.T) {
 	for body, want := range map[string]string{`{"0":1}`: "0", `{"context":{"7":1}}`: "context.7", `{"":1}`: `[""]`} {
 		p := asProblem(decodeBytes([]byte(body), &recommendRequest{now: time.Now()}))
 		if p.Param != want {
@@ -23,9 +23,9 @@ func TestReviewParamNamesObjectMembers(t *testing.T) {
 	}
 }
 
-// D2: invalid UTF-8 / a lone surrogate are refused without naming the
-// field, though the error carries its pointer.
-func TestReviewInvalidUTF8NamesField(t *testing.T) {
+// Invalid UTF-8 and a lone surrogate are refused naming the field they
+// are in.
+func TestInvalidUTF8NamesField(t *testing.T) {
 	ctx := `"decline_code":"insufficient_funds","network":"visa","funding":"debit","amount":4900,"currency":"usd","failed_at":"2026-03-02T15:00:00Z"`
 	for _, tz := range []string{"America/Chic\xffago", `America/Chic\ud800ago`} {
 		p := asProblem(decodeBytes([]byte(`{"context":{`+ctx+`,"time_zone":"`+tz+`"}}`), &recommendRequest{now: time.Now()}))
@@ -35,8 +35,9 @@ func TestReviewInvalidUTF8NamesField(t *testing.T) {
 	}
 }
 
-// D3: a missing key on /v1 is 401 (api-conventions.md), whatever the path or method.
-func TestReviewMissingKeyIs401UnderV1(t *testing.T) {
+// A missing key under /v1 is 401 (api-conventions.md), whatever the path
+// or method.
+func TestMissingKeyIs401UnderV1(t *testing.T) {
 	h := newHarness(t)
 	for _, c := range [][2]string{{"GET", "/v1/nowhere"}, {"DELETE", "/v1/recommendations/retry"}, {"GET", "/v1/analytics/sql"}} {
 		if r := h.req(c[0], c[1], "", nil); r.status != 401 {
@@ -45,10 +46,10 @@ func TestReviewMissingKeyIs401UnderV1(t *testing.T) {
 	}
 }
 
-// D4: the server accepts request bodies that openapi.json declares invalid
-// (additionalProperties: false, exact names), and refuses as a
-// "duplicate" a body the document would call an unknown field.
-func TestReviewCaseFoldingVsDocument(t *testing.T) {
+// The server refuses every body openapi.json declares invalid for its
+// member names (additionalProperties: false, exact names): no case or
+// Unicode folding.
+func TestNamesMatchExactlyAsDocumented(t *testing.T) {
 	h := newHarness(t, withPlanner)
 	loadDocument(t)
 	sch := compileAt(t, "#/components/schemas/RecommendationRequest")
@@ -63,7 +64,7 @@ func TestReviewCaseFoldingVsDocument(t *testing.T) {
 	}
 }
 
-// D6: the import route keeps its own body limit: an NDJSON body over
+// The import route keeps its own body limit: an NDJSON body over
 // MaxBodyBytes (and under MaxImportBytes) is accepted there, where a
 // command's route refuses it with 413.
 func TestImportTakesBodiesOverTheCommonLimit(t *testing.T) {
