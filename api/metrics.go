@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -77,9 +78,7 @@ func (m *metrics) instrument(next http.Handler) http.Handler {
 // is, any other "other", so that invented methods cannot grow the series
 // without bound.
 func methodLabel(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+	if slices.Contains(standardMethods, m) {
 		return m
 	}
 	return "other"

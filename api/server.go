@@ -144,7 +144,7 @@ func (s *Server) routes() chi.Router {
 	// and methods under /v1 that match no route still ask for a key
 	// first (keyedUnderV1).
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate, s.rateLimited, defaultScope)
+		r.Use(s.v1Guard()...)
 		r.Group(func(r chi.Router) {
 			r.Use(limitBody(MaxBodyBytes), s.idempotent)
 			s.mountRecommendations(r)
@@ -166,12 +166,18 @@ func (s *Server) routes() chi.Router {
 	return r
 }
 
-// keyedUnderV1 puts the /v1 routes' authentication, rate limit and scope
-// in front of h (a not-found or method-not-allowed answer) for paths
-// under /v1, so that a request there without a key is 401 whatever its
-// path or method, as on the routes themselves.
+// v1Guard is what every request under /v1 passes before its handler:
+// authentication, the rate limit and the default scope of its method.
+func (s *Server) v1Guard() chi.Middlewares {
+	return chi.Middlewares{s.authenticate, s.rateLimited, defaultScope}
+}
+
+// keyedUnderV1 puts the /v1 guard in front of h (a not-found or
+// method-not-allowed answer) for paths under /v1, so that a request there
+// without a key is 401 whatever its path or method, as on the routes
+// themselves.
 func (s *Server) keyedUnderV1(h http.HandlerFunc) http.HandlerFunc {
-	keyed := s.authenticate(s.rateLimited(defaultScope(h)))
+	keyed := s.v1Guard().HandlerFunc(h)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; p == "/v1" || strings.HasPrefix(p, "/v1/") {
 			keyed.ServeHTTP(w, r)

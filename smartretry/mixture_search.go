@@ -792,7 +792,8 @@ func (sg *segment) funds(p *point, fd *mixFold) float64 {
 		if p.idx[q] > sg.aIdx[q] {
 			x = fd.surv[p.fcell[q]]
 		}
-		// Without b both of fb's entries are w: bIdx is not read then.
+		// Without b both of fb's entries are w, so bIdx's value does not
+		// matter then (&1 spares the index its bounds check).
 		f += sg.fb[q][b2i(sg.bIdx[q] > p.idx[q])&1] * x
 	}
 	return f
